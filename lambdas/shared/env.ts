@@ -1,0 +1,85 @@
+/**
+ * The one environment-variable contract of Tollgate. The CDK stack (`lib/`) sets these variables on the
+ * Lambda functions, the local gateway sets them on its own process, and the handlers read them once, at
+ * cold start, through {@link readEnv}. Renaming a variable here renames it everywhere.
+ */
+export const ENV = {
+  keysTable: 'TOLLGATE_KEYS_TABLE',
+  providersTable: 'TOLLGATE_PROVIDERS_TABLE',
+  usageTable: 'TOLLGATE_USAGE_TABLE',
+  requestLogTable: 'TOLLGATE_REQUEST_LOG_TABLE',
+  /** `kms:<key id or ARN>` in AWS; `local:<path of the 256-bit master key file>` in the local gateway. */
+  keyring: 'TOLLGATE_KEYRING',
+  keyPrefix: 'TOLLGATE_KEY_PREFIX',
+  maxBodyBytes: 'TOLLGATE_MAX_BODY_BYTES',
+  credentialCacheSeconds: 'TOLLGATE_CREDENTIAL_CACHE_SECONDS',
+  upstreamTimeoutMs: 'TOLLGATE_UPSTREAM_TIMEOUT_MS',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** Defaults for the optional variables; a variable absent here is required. */
+export const ENV_DEFAULTS: Partial<Record<keyof typeof ENV, string>> = {
+  keyPrefix: 'sk-tg-',
+  maxBodyBytes: String(1024 * 1024),
+  credentialCacheSeconds: '300',
+  upstreamTimeoutMs: '120000',
+  logLevel: 'INFO',
+};
+
+/** The typed view of the environment that domain code receives. */
+export interface TollgateEnv {
+  keysTable: string;
+  providersTable: string;
+  usageTable: string;
+  requestLogTable: string;
+  keyring: string;
+  keyPrefix: string;
+  maxBodyBytes: number;
+  credentialCacheSeconds: number;
+  upstreamTimeoutMs: number;
+}
+
+/** Thrown when the process environment breaks the contract; names the variable, never its value. */
+export class EnvError extends Error {
+  readonly variable: string;
+
+  constructor(variable: string, reason: string) {
+    super(`environment variable ${variable} ${reason}`);
+    this.variable = variable;
+    this.name = 'EnvError';
+  }
+}
+
+function read(source: NodeJS.ProcessEnv, key: keyof typeof ENV): string {
+  const name = ENV[key];
+  const value = source[name] ?? ENV_DEFAULTS[key];
+  if (value === undefined || value === '') throw new EnvError(name, 'is required but not set');
+  return value;
+}
+
+function readPositiveInt(source: NodeJS.ProcessEnv, key: keyof typeof ENV): number {
+  const raw = read(source, key);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) throw new EnvError(ENV[key], 'must be a non-negative integer');
+  return value;
+}
+
+/**
+ * Reads and validates the whole contract.
+ * @throws {EnvError} when a required variable is missing or a number is malformed.
+ */
+export function readEnv(source: NodeJS.ProcessEnv = process.env): TollgateEnv {
+  return {
+    keysTable: read(source, 'keysTable'),
+    providersTable: read(source, 'providersTable'),
+    usageTable: read(source, 'usageTable'),
+    requestLogTable: read(source, 'requestLogTable'),
+    keyring: read(source, 'keyring'),
+    keyPrefix: read(source, 'keyPrefix'),
+    maxBodyBytes: readPositiveInt(source, 'maxBodyBytes'),
+    credentialCacheSeconds: readPositiveInt(source, 'credentialCacheSeconds'),
+    upstreamTimeoutMs: readPositiveInt(source, 'upstreamTimeoutMs'),
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Gateway errors. Each error knows its HTTP status, its Tollgate code and how to render itself in the
+ * error shape of the API the client called, so SDKs raise their native error classes.
+ */
+
+/** The client-facing API whose wire format a response must follow. */
+export type ApiShape = 'openai' | 'anthropic' | 'gemini';
+
+interface ErrorSpec {
+  status: number;
+  /** OpenAI's `error.type`. */
+  openai: string;
+  /** Anthropic's `error.type`. */
+  anthropic: string;
+  /** Gemini's (google.rpc) `error.status`. */
+  gemini: string;
+}
+
+/** The error codes of DESIGN.md, with their status and their name in each API's vocabulary. */
+export const ERROR_CATALOGUE = {
+  invalid_request: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error', gemini: 'INVALID_ARGUMENT' },
+  invalid_api_key: { status: 401, openai: 'invalid_request_error', anthropic: 'authentication_error', gemini: 'UNAUTHENTICATED' },
+  api_key_quota_exceeded: { status: 402, openai: 'insufficient_quota', anthropic: 'billing_error', gemini: 'RESOURCE_EXHAUSTED' },
+  billing_shortfall: { status: 402, openai: 'insufficient_quota', anthropic: 'billing_error', gemini: 'RESOURCE_EXHAUSTED' },
+  model_not_allowed: { status: 403, openai: 'invalid_request_error', anthropic: 'permission_error', gemini: 'PERMISSION_DENIED' },
+  not_found: { status: 404, openai: 'invalid_request_error', anthropic: 'not_found_error', gemini: 'NOT_FOUND' },
+  model_not_found: { status: 404, openai: 'invalid_request_error', anthropic: 'not_found_error', gemini: 'NOT_FOUND' },
+  method_not_allowed: { status: 405, openai: 'invalid_request_error', anthropic: 'invalid_request_error', gemini: 'INVALID_ARGUMENT' },
+  request_too_large: { status: 413, openai: 'invalid_request_error', anthropic: 'request_too_large', gemini: 'INVALID_ARGUMENT' },
+  rate_limited: { status: 429, openai: 'rate_limit_exceeded', anthropic: 'rate_limit_error', gemini: 'RESOURCE_EXHAUSTED' },
+  internal_error: { status: 500, openai: 'server_error', anthropic: 'api_error', gemini: 'INTERNAL' },
+  upstream_error: { status: 502, openai: 'server_error', anthropic: 'api_error', gemini: 'UNAVAILABLE' },
+  no_upstream_credential: { status: 503, openai: 'server_error', anthropic: 'overloaded_error', gemini: 'UNAVAILABLE' },
+  upstream_timeout: { status: 504, openai: 'timeout', anthropic: 'api_error', gemini: 'DEADLINE_EXCEEDED' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Renders an error body in one API's shape; shared by errors thrown in code and gateway responses. */
+export function errorBody(shape: ApiShape, code: ErrorCode, message: string): Record<string, unknown> {
+  const spec: ErrorSpec = ERROR_CATALOGUE[code];
+  switch (shape) {
+    case 'openai':
+      return { error: { message, type: spec.openai, param: null, code } };
+    case 'anthropic':
+      return { type: 'error', error: { type: spec.anthropic, message } };
+    case 'gemini':
+      return { error: { code: spec.status, message, status: spec.gemini } };
+  }
+}
+
+/**
+ * Base class of every error a client may see. The message must be safe to show: it never contains a
+ * key, a credential or a stack trace.
+ */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra response headers, e.g. `Retry-After` on 429. */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.headers = headers;
+  }
+
+  /** The error body in the given API's shape. */
+  toWire(shape: ApiShape): Record<string, unknown> {
+    return errorBody(shape, this.code, this.message);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return errorBody('openai', this.code, this.message);
+  }
+}
+
+/** 400: the request cannot be parsed or is missing what the route needs. */
+export class InvalidRequestError extends GatewayError {
+  constructor(message: string) {
+    super('invalid_request', message);
+  }
+}
+
+/** The one message every key refusal uses, so responses never reveal why a key was refused. */
+export const INVALID_API_KEY_MESSAGE = 'Invalid API key. Check the Tollgate key you sent.';
+
+/** 401: missing, malformed, unknown, disabled, expired or rotated-away key (one body for all). */
+export class InvalidApiKeyError extends GatewayError {
+  constructor() {
+    super('invalid_api_key', INVALID_API_KEY_MESSAGE);
+  }
+}
+
+/** 403: the model or provider lies outside the key's scope. */
+export class ModelNotAllowedError extends GatewayError {
+  constructor(model: string) {
+    super('model_not_allowed', `This key may not use the model '${model}'.`);
+  }
+}
+
+/** 404: no registered provider serves the slug. */
+export class ModelNotFoundError extends GatewayError {
+  constructor(message: string) {
+    super('model_not_found', message);
+  }
+}
+
+/** 404: no route at that path. */
+export class NotFoundError extends GatewayError {
+  constructor(method: string, path: string) {
+    super('not_found', `No route for ${method} ${path}.`);
+  }
+}
+
+/** 413: the body exceeds the configured limit. */
+export class RequestTooLargeError extends GatewayError {
+  constructor(limit: number) {
+    super('request_too_large', `Request body exceeds the limit of ${limit} bytes.`);
+  }
+}
+
+/** 502: the upstream failed (5xx, broken connection, unreadable answer). */
+export class UpstreamError extends GatewayError {
+  constructor(message: string) {
+    super('upstream_error', message);
+  }
+}
+
+/** 504: the upstream did not answer in time. */
+export class UpstreamTimeoutError extends GatewayError {
+  constructor(message = 'The upstream provider did not answer in time.') {
+    super('upstream_timeout', message);
+  }
+}
+
+/** 503: the provider exists but has no credential registered. */
+export class NoUpstreamCredentialError extends GatewayError {
+  constructor(provider: string) {
+    super('no_upstream_credential', `No credential is registered for provider '${provider}'.`);
+  }
+}
+
+/** 500: anything unexpected. The cause is logged, never shown. */
+export class InternalError extends GatewayError {
+  constructor() {
+    super('internal_error', 'Internal gateway error.');
+  }
+}
+
+/** Maps anything thrown to a client-safe {@link GatewayError}. */
+export function toGatewayError(err: unknown): GatewayError {
+  return err instanceof GatewayError ? err : new InternalError();
+}

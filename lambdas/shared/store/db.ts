@@ -1,0 +1,34 @@
+/** DynamoDB client construction, shared by the Lambdas, the local gateway and the CLI. */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * A document client that drops `undefined` attributes. The endpoint comes from the SDK's own
+ * configuration chain (`AWS_ENDPOINT_URL_DYNAMODB` points it at DynamoDB Local).
+ */
+export function documentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+/** True for the SDK's conditional-write refusal. */
+export function isConditionalCheckFailed(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}
+
+/** A management operation named a record that does not exist. */
+export class RecordNotFoundError extends Error {
+  constructor(kind: string, id: string) {
+    super(`${kind} '${id}' not found`);
+    this.name = 'RecordNotFoundError';
+  }
+}
+
+/** A management operation would create a record that already exists. */
+export class RecordExistsError extends Error {
+  constructor(kind: string, id: string) {
+    super(`${kind} '${id}' already exists`);
+    this.name = 'RecordExistsError';
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Table definitions shared by the CDK stack (which creates them in AWS) and the local gateway (which
+ * creates them in DynamoDB Local), so both always have the same keys, streams and TTL attributes.
+ */
+
+/** One DynamoDB table's shape. Attribute types are all strings in Tollgate's keys. */
+export interface TableSpec {
+  /** Logical name; also the suffix of the local table name. */
+  readonly name: 'keys' | 'providers' | 'usage' | 'requestLog';
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+  /** Configuration tables stream NEW_AND_OLD_IMAGES to the audit pipeline. */
+  readonly stream: boolean;
+  /** Attribute holding the epoch-seconds expiry, when items expire. */
+  readonly ttlAttribute?: string;
+}
+
+export const TABLES = {
+  keys: { name: 'keys', partitionKey: 'keyId', stream: true },
+  providers: { name: 'providers', partitionKey: 'provider', sortKey: 'sk', stream: true },
+  usage: { name: 'usage', partitionKey: 'pk', sortKey: 'sk', stream: false },
+  requestLog: { name: 'requestLog', partitionKey: 'requestId', stream: false, ttlAttribute: 'expiresAt' },
+} as const satisfies Record<string, TableSpec>;
+
+export type TableName = keyof typeof TABLES;

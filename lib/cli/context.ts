@@ -1,0 +1,45 @@
+/**
+ * How CLI commands reach a Tollgate installation's storage. Locally: the running gateway's DynamoDB Local,
+ * or, when no gateway runs, a DynamoDB Local started for the one command on the same data.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { keyringFromSpec } from '#shared/crypto/keyrings.ts';
+import { readEnv } from '#shared/env.ts';
+import { documentClient } from '#shared/store/db.ts';
+import { KeyStore } from '#shared/store/keys.ts';
+import { ProviderStore } from '#shared/store/providers.ts';
+import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
+import { ensureTables } from '../local/tables.ts';
+import { applyLocalEnv, openLocalState, readRuntime } from '../local/state.ts';
+
+/** The stores a command works with. */
+export interface Stores {
+  keys: KeyStore;
+  providers: ProviderStore;
+}
+
+/** Builds the stores from the env contract, exactly as the Lambdas do. */
+export function storesFromEnv(): Stores {
+  const env = readEnv();
+  const db = documentClient();
+  return {
+    keys: new KeyStore(db, env.keysTable, env.keyPrefix),
+    providers: new ProviderStore(db, env.providersTable, keyringFromSpec(env.keyring)),
+  };
+}
+
+/** Runs `work` against the local installation's stores and releases what it started. */
+export async function withLocalStores<T>(work: (stores: Stores) => Promise<T>): Promise<T> {
+  const state = openLocalState();
+  const runtime = readRuntime(state);
+  const temporary = runtime === undefined ? await startDynamoDbLocal({ dbPath: state.dbPath }) : undefined;
+  try {
+    applyLocalEnv(state, runtime?.dynamoEndpoint ?? temporary?.endpoint ?? '');
+    const client = new DynamoDBClient({});
+    await ensureTables(client, state.tables);
+    client.destroy();
+    return await work(storesFromEnv());
+  } finally {
+    await temporary?.stop();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * `tollgate dev` (`npm start`): DynamoDB Local on the state folder, tables created if missing, the local
+ * gateway on 127.0.0.1, and on first start a key printed once with a working curl example. SIGINT/SIGTERM
+ * stop the gateway and DynamoDB Local; the data stays for the next start.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { readEnv } from '#shared/env.ts';
+import { documentClient } from '#shared/store/db.ts';
+import { KeyStore } from '#shared/store/keys.ts';
+import { ProviderStore } from '#shared/store/providers.ts';
+import { keyringFromSpec } from '#shared/crypto/keyrings.ts';
+import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { startGateway } from './gateway.ts';
+import { applyLocalEnv, clearRuntime, openLocalState, readRuntime, writeRuntime } from './state.ts';
+import { ensureTables } from './tables.ts';
+
+/** Options of the dev command. */
+export interface DevOptions {
+  port: number;
+  authorizerCacheTtlSeconds: number;
+  /** Writes progress and the first key; the CLI passes stdout. */
+  print: (text: string) => void;
+}
+
+/** A clear, one-line failure of the dev command. */
+export class DevError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DevError';
+  }
+}
+
+async function firstStartKey(gatewayUrl: string, print: (text: string) => void): Promise<void> {
+  const env = readEnv();
+  const db = documentClient();
+  const keys = new KeyStore(db, env.keysTable, env.keyPrefix);
+  if ((await keys.list()).length > 0) return;
+  const providers = await new ProviderStore(db, env.providersTable, keyringFromSpec(env.keyring)).list();
+  const created = await keys.create({ name: 'default' });
+  const model = providers[0] === undefined ? 'openai/gpt-4o-mini' : `${providers[0].provider}/gpt-4o-mini`;
+  print(
+    [
+      '',
+      `First start: created key ${created.key.keyId} ("default"). It is shown this once; store it now:`,
+      '',
+      `  ${created.plaintext}`,
+      '',
+      ...(providers.length === 0
+        ? [
+            'Register an upstream provider first, e.g.:',
+            '  npx tollgate providers add openai --type openai --base-url https://api.openai.com/v1 --key-env OPENAI_API_KEY',
+            '',
+          ]
+        : []),
+      'Then:',
+      `  curl ${gatewayUrl}/v1/chat/completions \\`,
+      `    -H "Authorization: Bearer ${created.plaintext}" \\`,
+      `    -H "Content-Type: application/json" \\`,
+      `    -d '{"model":"${model}","messages":[{"role":"user","content":"Hello"}]}'`,
+      '',
+    ].join('\n'),
+  );
+}
+
+/** Runs until a signal arrives; resolves after everything it started has stopped. */
+export async function runDev(options: DevOptions): Promise<void> {
+  const state = openLocalState();
+  const running = readRuntime(state);
+  if (running !== undefined) throw new DevError(`a local gateway already runs (pid ${running.pid}) at ${running.gatewayUrl}`);
+  const dynamo = await startDynamoDbLocal({ dbPath: state.dbPath });
+  let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+  try {
+    applyLocalEnv(state, dynamo.endpoint);
+    const client = new DynamoDBClient({});
+    await ensureTables(client, state.tables);
+    client.destroy();
+    try {
+      gateway = await startGateway({ port: options.port, authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new DevError(`port ${options.port} on 127.0.0.1 is busy: stop what uses it or set PORT`);
+      }
+      throw err;
+    }
+    writeRuntime(state, { pid: process.pid, gatewayUrl: gateway.url, dynamoEndpoint: dynamo.endpoint, startedAt: new Date().toISOString() });
+    options.print(`Tollgate local gateway listening on ${gateway.url} (state: ${state.home}; DynamoDB Local pid ${dynamo.pid})\n`);
+    await firstStartKey(gateway.url, options.print);
+    options.print('Press Ctrl-C to stop.\n');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    options.print('Stopping…\n');
+  } finally {
+    await gateway?.close();
+    await dynamo.stop();
+    clearRuntime(state);
+  }
+}

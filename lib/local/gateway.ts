@@ -1,0 +1,169 @@
+/**
+ * The local gateway: a `node:http` server on 127.0.0.1 that does what API Gateway does in AWS — route
+ * matching, the REQUEST authorizer with its cache and policy evaluation, gateway responses — and invokes
+ * the very same authorizer and proxy handlers with API Gateway REST events and emulated Lambda response
+ * streaming. Handlers read the env contract at import, so the caller sets `process.env` first.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import { errorBody } from '#shared/errors.ts';
+import { type GatewayResponseSpec, gatewayResponse, matchRoute } from '#shared/routes.ts';
+import { AuthorizerEmulator } from './authorizer-emulation.ts';
+import { authorizerEvent, type IncomingParts, proxyEvent } from './events.ts';
+import { installAwsLambdaGlobal, invokeStreaming, isStreamingHandler, localContext } from './lambda-runtime.ts';
+
+/** API Gateway's hard payload limit; the proxy enforces the (smaller) configured limit itself. */
+const API_GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024;
+
+/** How the local gateway listens and behaves. */
+export interface GatewayOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Authorizer result cache TTL in seconds, as on the deployed API; 0 disables caching. */
+  authorizerCacheTtlSeconds: number;
+  stage?: string;
+}
+
+/** A running local gateway. */
+export interface RunningGateway {
+  url: string;
+  port: number;
+  server: Server;
+  authorizer: AuthorizerEmulator;
+  close(): Promise<void>;
+}
+
+const DENIALS = {
+  unauthorized: 'UNAUTHORIZED',
+  access_denied: 'ACCESS_DENIED',
+  failure: 'AUTHORIZER_FAILURE',
+} as const satisfies Record<string, GatewayResponseSpec['type']>;
+
+type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
+
+function sendGatewayResponse(res: ServerResponse, spec: GatewayResponseSpec, requestId: string, status = spec.status): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': requestId });
+  res.end(JSON.stringify(errorBody('openai', spec.code, spec.message)));
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return out;
+}
+
+/** Loads the real handler modules (after installing the runtime's `awslambda` global). */
+async function loadHandlers(): Promise<{ authorizer: AuthorizerHandler; proxy: unknown }> {
+  installAwsLambdaGlobal();
+  const [authorizerModule, proxyModule] = await Promise.all([
+    import('../../lambdas/authorizer/handler.ts'),
+    import('../../lambdas/proxy/handler.ts'),
+  ]);
+  return {
+    authorizer: authorizerModule.handler as unknown as AuthorizerHandler,
+    proxy: proxyModule.handler,
+  };
+}
+
+/** Starts the gateway on 127.0.0.1. */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const handlers = await loadHandlers();
+  const proxyHandler = handlers.proxy;
+  if (!isStreamingHandler(proxyHandler)) throw new Error('the proxy handler is not a streaming handler');
+  const streamingProxy = proxyHandler;
+  const stage = options.stage ?? 'local';
+  const authorizer = new AuthorizerEmulator(handlers.authorizer, {
+    identityHeaders: ['authorization'],
+    ttlSeconds: options.authorizerCacheTtlSeconds,
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const body = await readBody(req, API_GATEWAY_MAX_PAYLOAD);
+    if (body === undefined) return sendGatewayResponse(res, gatewayResponse('REQUEST_TOO_LARGE'), requestId);
+    const match = matchRoute(method, url.pathname);
+    if (!('route' in match)) return sendGatewayResponse(res, gatewayResponse('MISSING_AUTHENTICATION_TOKEN'), requestId);
+    const { route } = match;
+    const parts: IncomingParts = {
+      requestId,
+      method,
+      path: url.pathname,
+      resource: route.path,
+      headers: headersOf(req),
+      query: url.searchParams,
+      body,
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+      stage,
+    };
+
+    let authorizerContext: Record<string, string> | null = null;
+    if (route.auth === 'key') {
+      const decision = await authorizer.decide(authorizerEvent(parts), localContext('tollgate-authorizer', randomUUID()));
+      if (decision.effect !== 'allow') return sendGatewayResponse(res, gatewayResponse(DENIALS[decision.effect]), requestId);
+      authorizerContext = { ...decision.context, principalId: decision.principalId };
+    }
+
+    const invocation = invokeStreaming(streamingProxy, proxyEvent(parts, authorizerContext), localContext('tollgate-proxy', requestId));
+    res.on('close', () => {
+      if (!res.writableFinished) invocation.abort();
+    });
+    let prelude: Awaited<typeof invocation.prelude>;
+    try {
+      prelude = await invocation.prelude;
+    } catch {
+      // A Lambda that fails before its prelude is a 502 from API Gateway.
+      return sendGatewayResponse(res, gatewayResponse('DEFAULT_5XX'), requestId, 502);
+    }
+    const headers: Record<string, string | string[]> = { ...(prelude.headers ?? {}) };
+    for (const [name, values] of Object.entries(prelude.multiValueHeaders ?? {})) headers[name] = values;
+    if (prelude.cookies !== undefined) headers['set-cookie'] = prelude.cookies;
+    headers['x-request-id'] ??= requestId;
+    res.writeHead(prelude.statusCode ?? 200, headers);
+    res.flushHeaders();
+    invocation.body.pipe(res);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => sendGatewayResponse(res, gatewayResponse('DEFAULT_5XX'), randomUUID()));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    authorizer,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

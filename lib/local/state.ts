@@ -1,0 +1,86 @@
+/**
+ * The local state folder (`.tollgate/` or `TOLLGATE_HOME`): DynamoDB Local's data, the 256-bit master key
+ * that wraps credential data keys (mode 0600), and `runtime.json` while a gateway runs.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ENV } from '#shared/env.ts';
+import type { TableName } from '#shared/store/schema.ts';
+import { localTableNames } from './tables.ts';
+
+/** Paths inside one state folder. */
+export interface LocalState {
+  home: string;
+  dbPath: string;
+  masterKeyPath: string;
+  runtimePath: string;
+  tables: Record<TableName, string>;
+}
+
+/** What a running local gateway publishes for the CLI. */
+export interface RuntimeInfo {
+  pid: number;
+  gatewayUrl: string;
+  dynamoEndpoint: string;
+  startedAt: string;
+}
+
+/** The state folder from `TOLLGATE_HOME`, else `.tollgate` under the working directory. */
+export function stateHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.TOLLGATE_HOME ?? '.tollgate');
+}
+
+/** Creates the folder, its database folder and the master key if missing; checks the key's mode. */
+export function openLocalState(home: string = stateHome()): LocalState {
+  const dbPath = join(home, 'dynamodb');
+  mkdirSync(dbPath, { recursive: true, mode: 0o700 });
+  const masterKeyPath = join(home, 'master.key');
+  if (!existsSync(masterKeyPath)) {
+    writeFileSync(masterKeyPath, randomBytes(32), { mode: 0o600, flag: 'wx' });
+  }
+  // A key readable by others is tightened rather than trusted as is.
+  if ((statSync(masterKeyPath).mode & 0o077) !== 0) chmodSync(masterKeyPath, 0o600);
+  return { home, dbPath, masterKeyPath, runtimePath: join(home, 'runtime.json'), tables: localTableNames('tollgate') };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The running gateway's runtime info, or undefined when none runs (a stale file is ignored). */
+export function readRuntime(state: LocalState): RuntimeInfo | undefined {
+  if (!existsSync(state.runtimePath)) return undefined;
+  const info = JSON.parse(readFileSync(state.runtimePath, 'utf8')) as RuntimeInfo;
+  return alive(info.pid) ? info : undefined;
+}
+
+export function writeRuntime(state: LocalState, info: RuntimeInfo): void {
+  writeFileSync(state.runtimePath, JSON.stringify(info, null, 2), { mode: 0o600 });
+}
+
+export function clearRuntime(state: LocalState): void {
+  rmSync(state.runtimePath, { force: true });
+}
+
+/**
+ * Points this process at a local installation through the env contract and the SDK's own variables:
+ * the handlers, stores and CLI then need nothing local-specific.
+ */
+export function applyLocalEnv(state: LocalState, dynamoEndpoint: string, target: NodeJS.ProcessEnv = process.env): void {
+  target[ENV.keysTable] = state.tables.keys;
+  target[ENV.providersTable] = state.tables.providers;
+  target[ENV.usageTable] = state.tables.usage;
+  target[ENV.requestLogTable] = state.tables.requestLog;
+  target[ENV.keyring] = `local:${state.masterKeyPath}`;
+  target.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint;
+  // DynamoDB Local accepts any credentials; these keep the SDK from searching for real ones.
+  target.AWS_REGION ??= 'us-east-1';
+  target.AWS_ACCESS_KEY_ID ??= 'local';
+  target.AWS_SECRET_ACCESS_KEY ??= 'local';
+}
