@@ -30,11 +30,12 @@ export const ENV_DEFAULTS: Partial<Record<keyof typeof ENV, string>> = {
 
 /** The typed view of the environment that domain code receives. */
 export interface TollgateEnv {
-  keysTable: string;
-  providersTable: string;
-  usageTable: string;
-  requestLogTable: string;
-  keyring: string;
+  /** Each function is bound only to the tables it uses: absent names are checked where they are used. */
+  keysTable: string | undefined;
+  providersTable: string | undefined;
+  usageTable: string | undefined;
+  requestLogTable: string | undefined;
+  keyring: string | undefined;
   keyPrefix: string;
   maxBodyBytes: number;
   credentialCacheSeconds: number;
@@ -59,6 +60,21 @@ function read(source: NodeJS.ProcessEnv, key: keyof typeof ENV): string {
   return value;
 }
 
+function readOptional(source: NodeJS.ProcessEnv, key: keyof typeof ENV): string | undefined {
+  const value = source[ENV[key]];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * A value a function needs but {@link readEnv} left optional (table names, keyring).
+ * @throws {EnvError} naming the variable when it is missing.
+ */
+export function requireEnv(env: TollgateEnv, key: 'keysTable' | 'providersTable' | 'usageTable' | 'requestLogTable' | 'keyring'): string {
+  const value = env[key];
+  if (value === undefined) throw new EnvError(ENV[key], 'is required but not set');
+  return value;
+}
+
 function readPositiveInt(source: NodeJS.ProcessEnv, key: keyof typeof ENV): number {
   const raw = read(source, key);
   const value = Number(raw);
@@ -68,15 +84,15 @@ function readPositiveInt(source: NodeJS.ProcessEnv, key: keyof typeof ENV): numb
 
 /**
  * Reads and validates the whole contract.
- * @throws {EnvError} when a required variable is missing or a number is malformed.
+ * @throws {EnvError} when a number is malformed.
  */
 export function readEnv(source: NodeJS.ProcessEnv = process.env): TollgateEnv {
   return {
-    keysTable: read(source, 'keysTable'),
-    providersTable: read(source, 'providersTable'),
-    usageTable: read(source, 'usageTable'),
-    requestLogTable: read(source, 'requestLogTable'),
-    keyring: read(source, 'keyring'),
+    keysTable: readOptional(source, 'keysTable'),
+    providersTable: readOptional(source, 'providersTable'),
+    usageTable: readOptional(source, 'usageTable'),
+    requestLogTable: readOptional(source, 'requestLogTable'),
+    keyring: readOptional(source, 'keyring'),
     keyPrefix: read(source, 'keyPrefix'),
     maxBodyBytes: readPositiveInt(source, 'maxBodyBytes'),
     credentialCacheSeconds: readPositiveInt(source, 'credentialCacheSeconds'),

@@ -5,7 +5,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { TtlCache } from './cache.ts';
 import { keyringFromSpec } from './crypto/keyrings.ts';
-import type { TollgateEnv } from './env.ts';
+import { requireEnv, type TollgateEnv } from './env.ts';
 import { authContextFrom } from './auth.ts';
 import { type GatewayRequest, normaliseHeaders } from './http.ts';
 import { createProxy, type Proxy, type ProviderSource } from './proxy/core.ts';
@@ -15,7 +15,7 @@ import { ProviderStore, type ResolvedProvider } from './store/providers.ts';
 
 /** The key store the authorizer reads. */
 export function keyStoreFromEnv(env: TollgateEnv): KeyStore {
-  return new KeyStore(documentClient(), env.keysTable, env.keyPrefix);
+  return new KeyStore(documentClient(), requireEnv(env, 'keysTable'), env.keyPrefix);
 }
 
 /**
@@ -36,13 +36,21 @@ export function cachedProviders(store: ProviderStore, ttlSeconds: number): Provi
   };
 }
 
+/** The management stores (keys, providers) that the CLI and the local gateway's first start use. */
+export function storesFromEnv(env: TollgateEnv): { keys: KeyStore; providers: ProviderStore } {
+  const db = documentClient();
+  return {
+    keys: new KeyStore(db, requireEnv(env, 'keysTable'), env.keyPrefix),
+    providers: new ProviderStore(db, requireEnv(env, 'providersTable'), keyringFromSpec(requireEnv(env, 'keyring'))),
+  };
+}
+
 /** The proxy with every dependency built from the environment. */
 export function proxyFromEnv(env: TollgateEnv): Proxy {
-  const db = documentClient();
-  const providers = new ProviderStore(db, env.providersTable, keyringFromSpec(env.keyring));
+  const stores = storesFromEnv(env);
   return createProxy({
-    keys: new KeyStore(db, env.keysTable, env.keyPrefix),
-    providers: cachedProviders(providers, env.credentialCacheSeconds),
+    keys: stores.keys,
+    providers: cachedProviders(stores.providers, env.credentialCacheSeconds),
     keyPrefix: env.keyPrefix,
     maxBodyBytes: env.maxBodyBytes,
     upstreamTimeoutMs: env.upstreamTimeoutMs,

@@ -3,11 +3,10 @@
  * or, when no gateway runs, a DynamoDB Local started for the one command on the same data.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { keyringFromSpec } from '#shared/crypto/keyrings.ts';
 import { readEnv } from '#shared/env.ts';
-import { documentClient } from '#shared/store/db.ts';
-import { KeyStore } from '#shared/store/keys.ts';
-import { ProviderStore } from '#shared/store/providers.ts';
+import type { KeyStore } from '#shared/store/keys.ts';
+import type { ProviderStore } from '#shared/store/providers.ts';
+import { storesFromEnv as buildStores } from '#shared/wiring.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { ensureTables } from '../local/tables.ts';
 import { applyLocalEnv, openLocalState, readRuntime } from '../local/state.ts';
@@ -20,12 +19,7 @@ export interface Stores {
 
 /** Builds the stores from the env contract, exactly as the Lambdas do. */
 export function storesFromEnv(): Stores {
-  const env = readEnv();
-  const db = documentClient();
-  return {
-    keys: new KeyStore(db, env.keysTable, env.keyPrefix),
-    providers: new ProviderStore(db, env.providersTable, keyringFromSpec(env.keyring)),
-  };
+  return buildStores(readEnv());
 }
 
 /** Runs `work` against the local installation's stores and releases what it started. */

@@ -5,10 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
-import { documentClient } from '#shared/store/db.ts';
-import { KeyStore } from '#shared/store/keys.ts';
-import { ProviderStore } from '#shared/store/providers.ts';
-import { keyringFromSpec } from '#shared/crypto/keyrings.ts';
+import { storesFromEnv } from '#shared/wiring.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { startGateway } from './gateway.ts';
 import { applyLocalEnv, clearRuntime, openLocalState, readRuntime, writeRuntime } from './state.ts';
@@ -31,11 +28,9 @@ export class DevError extends Error {
 }
 
 async function firstStartKey(gatewayUrl: string, print: (text: string) => void): Promise<void> {
-  const env = readEnv();
-  const db = documentClient();
-  const keys = new KeyStore(db, env.keysTable, env.keyPrefix);
+  const { keys, providers: providerStore } = storesFromEnv(readEnv());
   if ((await keys.list()).length > 0) return;
-  const providers = await new ProviderStore(db, env.providersTable, keyringFromSpec(env.keyring)).list();
+  const providers = await providerStore.list();
   const created = await keys.create({ name: 'default' });
   const model = providers[0] === undefined ? 'openai/gpt-4o-mini' : `${providers[0].provider}/gpt-4o-mini`;
   print(

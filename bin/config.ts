@@ -1,0 +1,76 @@
+/** The deploy configuration, read from `cdk.json` context and validated with errors that name the option. */
+import type { App } from 'aws-cdk-lib';
+
+/** Everything the stack can be configured with. */
+export interface TollgateConfig {
+  readonly stageName: string;
+  /** Authorizer result cache TTL in seconds (0-3600); 0 disables caching. */
+  readonly authorizerCacheTtlSeconds: number;
+  /** Largest accepted request body in bytes. */
+  readonly maxBodyBytes: number;
+  /** Days of CloudWatch log retention. */
+  readonly logRetentionDays: number;
+  /** Stage-wide steady-state requests per second and burst. */
+  readonly throttleRateLimit: number;
+  readonly throttleBurstLimit: number;
+  /** How long decrypted credentials stay in a proxy instance's memory. */
+  readonly credentialCacheSeconds: number;
+  /** Prefix of issued keys. */
+  readonly keyPrefix: string;
+}
+
+export const DEFAULT_CONFIG: TollgateConfig = {
+  stageName: 'v1',
+  authorizerCacheTtlSeconds: 60,
+  maxBodyBytes: 1024 * 1024,
+  logRetentionDays: 30,
+  throttleRateLimit: 100,
+  throttleBurstLimit: 200,
+  credentialCacheSeconds: 300,
+  keyPrefix: 'sk-tg-',
+};
+
+/** A context value that cannot be used; the message names the `tollgate:` option. */
+export class ConfigError extends Error {
+  constructor(option: string, reason: string) {
+    super(`cdk.json context "tollgate:${option}" ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+function intIn(option: string, value: unknown, min: number, max: number): number {
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(option, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** Reads `tollgate:*` context keys over the defaults. */
+export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
+  const get = (option: string): unknown => app.node.tryGetContext(`tollgate:${option}`);
+  const stageName = get('stageName') ?? DEFAULT_CONFIG.stageName;
+  if (typeof stageName !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(stageName)) {
+    throw new ConfigError('stageName', 'must be 1-64 characters of letters, digits and _');
+  }
+  const keyPrefix = get('keyPrefix') ?? DEFAULT_CONFIG.keyPrefix;
+  if (typeof keyPrefix !== 'string' || !/^[a-z][a-z0-9-]{0,15}$/.test(keyPrefix)) {
+    throw new ConfigError('keyPrefix', 'must be 1-16 characters of a-z, 0-9 and -, starting with a letter');
+  }
+  const logRetentionDays = intIn('logRetentionDays', get('logRetentionDays') ?? DEFAULT_CONFIG.logRetentionDays, 1, 3653);
+  if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
+    throw new ConfigError('logRetentionDays', `must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(', ')}`);
+  }
+  return {
+    stageName,
+    keyPrefix,
+    logRetentionDays,
+    authorizerCacheTtlSeconds: intIn('authorizerCacheTtlSeconds', get('authorizerCacheTtlSeconds') ?? DEFAULT_CONFIG.authorizerCacheTtlSeconds, 0, 3600),
+    maxBodyBytes: intIn('maxBodyBytes', get('maxBodyBytes') ?? DEFAULT_CONFIG.maxBodyBytes, 1024, 10 * 1024 * 1024),
+    throttleRateLimit: intIn('throttleRateLimit', get('throttleRateLimit') ?? DEFAULT_CONFIG.throttleRateLimit, 1, 10_000),
+    throttleBurstLimit: intIn('throttleBurstLimit', get('throttleBurstLimit') ?? DEFAULT_CONFIG.throttleBurstLimit, 1, 5_000),
+    credentialCacheSeconds: intIn('credentialCacheSeconds', get('credentialCacheSeconds') ?? DEFAULT_CONFIG.credentialCacheSeconds, 0, 3600),
+  };
+}

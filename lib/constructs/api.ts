@@ -1,0 +1,134 @@
+/**
+ * The regional REST API: every route of the shared route table, proxied to the streaming proxy Lambda
+ * with `responseTransferMode: STREAM`; the REQUEST authorizer on every route that needs a key; gateway
+ * responses rewritten into OpenAI's error shape; stage throttling and access logs that carry no headers.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  IdentitySource,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RequestAuthorizer,
+  ResponseTransferMode,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { errorBody } from '#shared/errors.ts';
+import { GATEWAY_RESPONSES, ROUTES } from '#shared/routes.ts';
+
+/** Props of {@link TollgateApi}. */
+export interface TollgateApiProps {
+  readonly authorizer: IFunction;
+  readonly proxy: IFunction;
+  readonly stageName: string;
+  readonly authorizerCacheTtlSeconds: number;
+  readonly throttleRateLimit: number;
+  readonly throttleBurstLimit: number;
+  readonly logRetention: RetentionDays;
+}
+
+/**
+ * Access log fields. Deliberately no headers, no query string and no path parameters: keys travel in
+ * headers (and, for Gemini clients, in `?key=`), so none of them may reach a log.
+ */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integration.latency',
+  keyId: '$context.authorizer.principalId',
+  authorizerError: '$context.authorizer.error',
+  errorType: '$context.error.responseType',
+} as const;
+
+export class TollgateApi extends Construct {
+  readonly api: RestApi;
+  readonly authorizer: RequestAuthorizer;
+
+  constructor(scope: Construct, id: string, props: TollgateApiProps) {
+    super(scope, id);
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention });
+    this.api = new RestApi(this, 'Api', {
+      restApiName: 'tollgate',
+      description: 'Tollgate LLM API gateway',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: props.stageName,
+        throttlingRateLimit: props.throttleRateLimit,
+        throttlingBurstLimit: props.throttleBurstLimit,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+        // Execution logs at ERROR without data tracing: request headers and bodies are never logged.
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+      },
+    });
+
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason: "The proxy validates every body itself so errors come back in the calling API's own shape; API Gateway validators would answer in theirs.",
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'A WAF web ACL is optional; stage throttling, the key authorizer and per-key limits protect the API without it.',
+    });
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole !== undefined) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: "API Gateway's account-level logging role needs the AWS-managed push policy: API Gateway names the log groups itself.",
+      });
+    }
+
+    this.authorizer = new RequestAuthorizer(this, 'KeyAuthorizer', {
+      handler: props.authorizer,
+      identitySources: [IdentitySource.header('Authorization')],
+      resultsCacheTtl: Duration.seconds(props.authorizerCacheTtlSeconds),
+    });
+
+    const integration = new LambdaIntegration(props.proxy, {
+      proxy: true,
+      responseTransferMode: ResponseTransferMode.STREAM,
+    });
+    for (const route of ROUTES) {
+      const resource = this.api.root.resourceForPath(route.path);
+      const method =
+        route.auth === 'key'
+          ? resource.addMethod(route.method, integration, { authorizer: this.authorizer, authorizationType: AuthorizationType.CUSTOM })
+          : resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason: 'Clients authenticate with Tollgate API keys checked by the Lambda REQUEST authorizer; there are no Cognito users.',
+      });
+      if (route.auth === 'none') {
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${route.method} ${route.path} is public by design and returns no secret.`,
+        });
+      }
+    }
+
+    for (const response of GATEWAY_RESPONSES) {
+      this.api.addGatewayResponse(response.type, {
+        type: ResponseType.of(response.type),
+        statusCode: String(response.status),
+        responseHeaders: { 'x-request-id': 'context.requestId', 'content-type': "'application/json'" },
+        templates: { 'application/json': JSON.stringify(errorBody('openai', response.code, response.message)) },
+      });
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The authorizer and proxy Lambdas: Node.js 24 on arm64, esbuild-bundled (minified ESM, AWS SDK v3
+ * bundled and tree-shaken rather than taken from the runtime), each with its own role and log group.
+ * Table access goes through {@link bindTable}, which sets the env-contract variable and grants the IAM
+ * actions together so they cannot drift apart.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, type IFunction, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV } from '#shared/env.ts';
+import type { TableName } from '#shared/store/schema.ts';
+
+/** DynamoDB actions each function may perform on each table; nothing else is granted. */
+export const TABLE_ACCESS = {
+  authorizer: { keys: ['dynamodb:GetItem'] },
+  proxy: {
+    keys: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    providers: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
+    usage: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    requestLog: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+  },
+} as const satisfies Record<string, Partial<Record<TableName, readonly string[]>>>;
+
+const TABLE_ENV = {
+  keys: 'keysTable',
+  providers: 'providersTable',
+  usage: 'usageTable',
+  requestLog: 'requestLogTable',
+} as const satisfies Record<TableName, keyof typeof ENV>;
+
+/**
+ * Grants a function exactly `actions` on `table`, sets the table's env-contract variable, and lets it use
+ * the table key only through DynamoDB (`kms:ViaService`), so table access never doubles as the right to
+ * decrypt credentials.
+ */
+export function bindTable(props: {
+  fn: NodejsFunction;
+  role: IRole;
+  name: TableName;
+  table: Table;
+  actions: readonly string[];
+  key: IKey;
+}): void {
+  const { fn, role, name, table, actions, key } = props;
+  fn.addEnvironment(ENV[TABLE_ENV[name]], table.tableName);
+  role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: [table.tableArn] }));
+  const writes = actions.some((a) => a !== 'dynamodb:GetItem' && a !== 'dynamodb:Query' && a !== 'dynamodb:Scan');
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: writes ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt', 'kms:DescribeKey'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(fn).region}.amazonaws.com` } },
+    }),
+  );
+}
+
+/** Props of {@link TollgateFunctions}. */
+export interface TollgateFunctionsProps {
+  readonly key: IKey;
+  readonly tables: Readonly<Record<TableName, Table>>;
+  readonly logRetention: RetentionDays;
+  readonly keyPrefix: string;
+  readonly maxBodyBytes: number;
+  readonly credentialCacheSeconds: number;
+}
+
+const entry = (path: string): string => fileURLToPath(new URL(`../../lambdas/${path}`, import.meta.url));
+
+/** The two Lambda functions of the request path. */
+export class TollgateFunctions extends Construct {
+  readonly authorizer: NodejsFunction;
+  readonly proxy: NodejsFunction;
+  readonly proxyRole: Role;
+  readonly authorizerRole: Role;
+
+  constructor(scope: Construct, id: string, props: TollgateFunctionsProps) {
+    super(scope, id);
+    const common = {
+      [ENV.keyPrefix]: props.keyPrefix,
+      [ENV.maxBodyBytes]: String(props.maxBodyBytes),
+      [ENV.credentialCacheSeconds]: String(props.credentialCacheSeconds),
+      [ENV.keyring]: `kms:${props.key.keyArn}`,
+      POWERTOOLS_SERVICE_NAME: 'tollgate',
+    };
+    const make = (name: string, file: string, memorySize: number, timeout: Duration): { fn: NodejsFunction; role: Role } => {
+      const logGroup = new LogGroup(this, `${name}Logs`, { retention: props.logRetention });
+      // An own role with logging scoped to its own log group, instead of the broad managed policy.
+      const role = new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+      role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+      const fn = new NodejsFunction(this, name, {
+        entry: entry(file),
+        runtime: Runtime.NODEJS_24_X,
+        architecture: Architecture.ARM_64,
+        memorySize,
+        timeout,
+        role,
+        logGroup,
+        loggingFormat: LoggingFormat.JSON,
+        environment: common,
+        bundling: {
+          format: OutputFormat.ESM,
+          target: 'node24',
+          minify: true,
+          sourceMap: false,
+          mainFields: ['module', 'main'],
+          // Bundle the SDK instead of relying on the runtime's copy: pinned versions, tree-shaken.
+          externalModules: [],
+          banner: "import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);",
+        },
+      });
+      return { fn, role };
+    };
+    const authorizer = make('Authorizer', 'authorizer/handler.ts', 256, Duration.seconds(10));
+    const proxy = make('Proxy', 'proxy/handler.ts', 512, Duration.minutes(15));
+    this.authorizer = authorizer.fn;
+    this.authorizerRole = authorizer.role;
+    this.proxy = proxy.fn;
+    this.proxyRole = proxy.role;
+
+    for (const [name, actions] of Object.entries(TABLE_ACCESS.authorizer) as Array<[TableName, readonly string[]]>) {
+      bindTable({ fn: authorizer.fn, role: authorizer.role, name, table: props.tables[name], actions, key: props.key });
+    }
+    for (const [name, actions] of Object.entries(TABLE_ACCESS.proxy) as Array<[TableName, readonly string[]]>) {
+      bindTable({ fn: proxy.fn, role: proxy.role, name, table: props.tables[name], actions, key: props.key });
+    }
+    // Credentials: the proxy decrypts data keys directly, and only under a {provider, credentialId} context.
+    proxy.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [props.key.keyArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['provider', 'credentialId'] },
+          Null: { 'kms:EncryptionContext:provider': 'false', 'kms:EncryptionContext:credentialId': 'false' },
+        },
+      }),
+    );
+  }
+}
+
+export type { IFunction };

@@ -1,0 +1,69 @@
+/** The Tollgate stack: key, tables, functions and API, wired together; outputs for the CLI and operators. */
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { TollgateConfig } from '../bin/config.ts';
+import { TollgateApi } from './constructs/api.ts';
+import { TollgateFunctions } from './constructs/functions.ts';
+import { TollgateTables } from './constructs/tables.ts';
+
+/** Props of {@link TollgateStack}. */
+export interface TollgateStackProps extends StackProps {
+  readonly config: TollgateConfig;
+}
+
+export class TollgateStack extends Stack {
+  constructor(scope: Construct, id: string, props: TollgateStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = config.logRetentionDays as RetentionDays;
+
+    const key = new Key(this, 'Key', {
+      alias: `alias/${this.stackName}`,
+      description: 'Tollgate: table encryption and upstream-credential envelope encryption',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const { tables } = new TollgateTables(this, 'Tables', { key });
+    const functions = new TollgateFunctions(this, 'Functions', {
+      key,
+      tables,
+      logRetention,
+      keyPrefix: config.keyPrefix,
+      maxBodyBytes: config.maxBodyBytes,
+      credentialCacheSeconds: config.credentialCacheSeconds,
+    });
+    // Key policy backstop: whatever IAM says, no principal but the proxy can decrypt credential data keys.
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyTheProxyDecryptsCredentials',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          Null: { 'kms:EncryptionContext:credentialId': 'false' },
+          ArnNotEquals: { 'aws:PrincipalArn': functions.proxyRole.roleArn },
+        },
+      }),
+    );
+    const { api } = new TollgateApi(this, 'Api', {
+      authorizer: functions.authorizer,
+      proxy: functions.proxy,
+      stageName: config.stageName,
+      authorizerCacheTtlSeconds: config.authorizerCacheTtlSeconds,
+      throttleRateLimit: config.throttleRateLimit,
+      throttleBurstLimit: config.throttleBurstLimit,
+      logRetention,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the gateway' });
+    new CfnOutput(this, 'KeysTableName', { value: tables.keys.tableName });
+    new CfnOutput(this, 'ProvidersTableName', { value: tables.providers.tableName });
+    new CfnOutput(this, 'UsageTableName', { value: tables.usage.tableName });
+    new CfnOutput(this, 'RequestLogTableName', { value: tables.requestLog.tableName });
+    new CfnOutput(this, 'KeyArn', { value: key.keyArn, description: 'KMS key for tables and credential envelopes' });
+  }
+}

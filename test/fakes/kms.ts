@@ -1,0 +1,74 @@
+/**
+ * A fake of AWS KMS's JSON 1.1 wire protocol (`X-Amz-Target: TrentService.*`) on 127.0.0.1, good enough
+ * for the real `@aws-sdk/client-kms` to talk to: GenerateDataKey and Decrypt with encryption contexts,
+ * AWS's error shape (`__type` plus `x-amzn-ErrorType`), and a SigV4 `Authorization` header required.
+ * Ciphertext blobs are AES-256-GCM under a key only the fake knows, authenticated with the key id and the
+ * encryption context, so a changed context or a tampered blob fails exactly as it does in KMS.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { listen, readAll } from '../helpers/http.ts';
+
+function awsError(res: ServerResponse, status: number, type: string, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type });
+  res.end(JSON.stringify({ __type: type, message }));
+}
+
+function aad(keyArn: string, context: Record<string, string> | undefined): Buffer {
+  const entries = Object.entries(context ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return Buffer.from(JSON.stringify([keyArn, entries]));
+}
+
+/** Starts the fake with one symmetric key. */
+export async function startFakeKms() {
+  const keyArn = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const secret = randomBytes(32);
+  const calls: Array<{ target: string; context: Record<string, string> | undefined }> = [];
+
+  const { port, close } = await listen(async (req, res) => {
+    const body = await readAll(req);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
+      return awsError(res, 400, 'MissingAuthenticationTokenException', 'Request is missing Authentication Token');
+    }
+    const input = JSON.parse(body) as {
+      KeyId?: string;
+      KeySpec?: string;
+      EncryptionContext?: Record<string, string>;
+      CiphertextBlob?: string;
+    };
+    calls.push({ target, context: input.EncryptionContext });
+    const knownKey = (id: string | undefined): boolean => id === keyArn || id === 'alias/tollgate' || id === keyArn.split('/')[1];
+    if (target === 'TrentService.GenerateDataKey') {
+      if (!knownKey(input.KeyId)) return awsError(res, 400, 'NotFoundException', `Key '${input.KeyId}' does not exist`);
+      if (input.KeySpec !== 'AES_256') return awsError(res, 400, 'ValidationException', 'KeySpec must be AES_256 here');
+      const plaintext = randomBytes(32);
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', secret, iv);
+      cipher.setAAD(aad(keyArn, input.EncryptionContext));
+      const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+      const blob = Buffer.concat([iv, cipher.getAuthTag(), ct]);
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ KeyId: keyArn, Plaintext: plaintext.toString('base64'), CiphertextBlob: blob.toString('base64') }));
+      return;
+    }
+    if (target === 'TrentService.Decrypt') {
+      if (input.KeyId !== undefined && !knownKey(input.KeyId)) return awsError(res, 400, 'IncorrectKeyException', 'The key ID in the request does not identify the key that encrypted the ciphertext.');
+      const blob = Buffer.from(input.CiphertextBlob ?? '', 'base64');
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', secret, blob.subarray(0, 12));
+        decipher.setAAD(aad(keyArn, input.EncryptionContext));
+        decipher.setAuthTag(blob.subarray(12, 28));
+        const plaintext = Buffer.concat([decipher.update(blob.subarray(28)), decipher.final()]);
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ KeyId: keyArn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }));
+      } catch {
+        awsError(res, 400, 'InvalidCiphertextException', '');
+      }
+      return;
+    }
+    awsError(res, 400, 'UnknownOperationException', '');
+  });
+
+  return { endpoint: `http://127.0.0.1:${port}`, keyArn, calls, close };
+}

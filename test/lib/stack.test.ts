@@ -1,0 +1,195 @@
+/**
+ * Infrastructure tests on the synthesized template: security properties, not a snapshot of everything.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '#shared/routes.ts';
+import { DEFAULT_CONFIG, loadConfig } from '../../bin/config.ts';
+import { TollgateStack } from '../../lib/stack.ts';
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
+type Statement = { Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>>; Resource?: unknown };
+
+let template: Template;
+let resources: Record<string, Resource>;
+
+function synthApp(extra?: (stack: TollgateStack) => void): App {
+  const app = new App();
+  const stack = new TollgateStack(app, 'Tollgate', { config: DEFAULT_CONFIG, env: { account: '111122223333', region: 'eu-west-1' } });
+  extra?.(stack);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return app;
+}
+
+function logicalIdOf(type: string, pathPart: string): string {
+  const match = Object.entries(template.findResources(type)).find(([id]) => id.includes(pathPart));
+  if (match === undefined) throw new Error(`no ${type} whose id contains ${pathPart}`);
+  return match[0];
+}
+
+function statementsOfRole(roleIdPart: string): Statement[] {
+  const roleId = logicalIdOf('AWS::IAM::Role', roleIdPart);
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+beforeAll(() => {
+  const app = synthApp();
+  const stack = app.node.findChild('Tollgate') as TollgateStack;
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Record<string, Resource>;
+});
+
+describe('cdk-nag', () => {
+  it('synthesizes with AwsSolutionsChecks and no unacknowledged error', () => {
+    expect(() => synthApp().synth()).not.toThrow();
+  });
+
+  it('does fail synthesis on an unacknowledged finding (the check is live)', () => {
+    const app = synthApp((stack) => {
+      new Table(stack, 'Careless', { partitionKey: { name: 'id', type: 'S' as never } });
+    });
+    expect(() => app.synth()).toThrow(/AwsSolutions-DDB3/);
+  });
+});
+
+describe('API', () => {
+  it('proxies every route with STREAM transfer mode through response-streaming invocations', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+    expect(methods).toHaveLength(ROUTES.length);
+    for (const method of methods) {
+      expect(method.Properties.Integration.Type).toBe('AWS_PROXY');
+      expect(method.Properties.Integration.ResponseTransferMode).toBe('STREAM');
+      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain('response-streaming-invocations');
+    }
+  });
+
+  it('puts the authorizer on every route but the public ones', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+    const custom = methods.filter((m) => m.Properties.AuthorizationType === 'CUSTOM');
+    const open = methods.filter((m) => m.Properties.AuthorizationType === 'NONE');
+    expect(custom).toHaveLength(ROUTES.filter((r) => r.auth === 'key').length);
+    expect(open).toHaveLength(ROUTES.filter((r) => r.auth === 'none').length);
+    for (const m of custom) expect(m.Properties.AuthorizerId).toBeDefined();
+    for (const m of open) expect(open.map((o) => o.Properties.HttpMethod)).toContain(m.Properties.HttpMethod);
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: DEFAULT_CONFIG.authorizerCacheTtlSeconds,
+    });
+  });
+
+  it('is regional, throttled, and logs access without headers or query strings', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+    const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0];
+    const format = String(stage?.Properties.AccessLogSetting.Format);
+    expect(format).toContain('$context.requestId');
+    expect(format.toLowerCase()).not.toMatch(/header|authorization|querystring|\$input|\$method\.request/);
+    expect(stage?.Properties.MethodSettings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ DataTraceEnabled: false, ThrottlingRateLimit: DEFAULT_CONFIG.throttleRateLimit, ThrottlingBurstLimit: DEFAULT_CONFIG.throttleBurstLimit }),
+      ]),
+    );
+  });
+
+  it('answers 401 from the authorizer in OpenAI error shape', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      StatusCode: '401',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"invalid_api_key"') },
+    });
+  });
+});
+
+describe('encryption and tables', () => {
+  it('uses a customer-managed key with rotation, retained on delete', () => {
+    template.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
+  });
+
+  it('keeps every table on demand, PITR, deletion-protected, KMS-encrypted and retained', () => {
+    const tables = Object.values(resources).filter((r) => r.Type === 'AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(4);
+    for (const table of tables) {
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      });
+    }
+    const streamed = tables.filter((t) => (t.Properties.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType === 'NEW_AND_OLD_IMAGES');
+    expect(streamed).toHaveLength(2);
+    template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+  });
+});
+
+describe('functions and IAM boundaries', () => {
+  it('runs both functions on nodejs24.x arm64 with bounded log retention', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
+      String(f.Properties.Handler).startsWith('index.'),
+    );
+    expect(functions).toHaveLength(2);
+    for (const fn of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
+    }
+    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBe(DEFAULT_CONFIG.logRetentionDays);
+    }
+  });
+
+  it('lets the authorizer read keys and nothing else: no write, no direct decrypt', () => {
+    const statements = statementsOfRole('FunctionsAuthorizerRole');
+    const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.flatMap(actionsOf)).toEqual(['dynamodb:GetItem']);
+    expect(JSON.stringify(dynamo[0]?.Resource)).toContain(logicalIdOf('AWS::DynamoDB::Table', 'TablesKeys'));
+    const kms = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    expect(kms.length).toBeGreaterThan(0);
+    for (const s of kms) {
+      expect(actionsOf(s)).not.toContain('kms:Encrypt');
+      expect(s.Condition?.StringEquals?.['kms:ViaService']).toBeDefined();
+    }
+    const writes = statements.flatMap(actionsOf).filter((a) => /Put|Update|Delete|Write|Create/.test(a) && a.startsWith('dynamodb:'));
+    expect(writes).toEqual([]);
+  });
+
+  it('lets the proxy decrypt credentials only under their encryption context', () => {
+    const statements = statementsOfRole('FunctionsProxyRole');
+    const direct = statements.filter((s) => actionsOf(s).includes('kms:Decrypt') && s.Condition?.StringEquals?.['kms:ViaService'] === undefined);
+    expect(direct).toHaveLength(1);
+    expect(direct[0]?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['provider', 'credentialId'] },
+      Null: { 'kms:EncryptionContext:provider': 'false', 'kms:EncryptionContext:credentialId': 'false' },
+    });
+    expect(statements.flatMap(actionsOf)).not.toContain('dynamodb:DeleteItem');
+  });
+
+  it('denies credential decryption to every principal but the proxy in the key policy', () => {
+    const key = Object.values(template.findResources('AWS::KMS::Key'))[0];
+    const deny = (key?.Properties.KeyPolicy.Statement as Array<Statement & { Sid?: string }>).find((s) => s.Sid === 'OnlyTheProxyDecryptsCredentials');
+    expect(deny?.Effect).toBe('Deny');
+    expect(JSON.stringify(deny?.Condition?.ArnNotEquals)).toContain(logicalIdOf('AWS::IAM::Role', 'FunctionsProxyRole'));
+  });
+
+  it('outputs the API URL, table names and key ARN', () => {
+    const outputs = Object.keys(template.toJSON().Outputs as object);
+    expect(outputs).toEqual(expect.arrayContaining(['ApiUrl', 'KeysTableName', 'ProvidersTableName', 'UsageTableName', 'RequestLogTableName', 'KeyArn']));
+  });
+});
+
+describe('deploy configuration', () => {
+  it('rejects a bad context value with a message naming it', () => {
+    const app = new App({ context: { 'tollgate:authorizerCacheTtlSeconds': 99999 } });
+    expect(() => loadConfig(app)).toThrow(/tollgate:authorizerCacheTtlSeconds/);
+    const retention = new App({ context: { 'tollgate:logRetentionDays': 2 } });
+    expect(() => loadConfig(retention)).toThrow(/tollgate:logRetentionDays/);
+  });
+});
