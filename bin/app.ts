@@ -5,6 +5,8 @@ import { TollgateStack } from '../lib/stack.ts';
 import { loadConfig } from './config.ts';
 
 const app = new App();
-new TollgateStack(app, app.node.tryGetContext('tollgate:stackName') ?? 'Tollgate', { config: loadConfig(app) });
+new TollgateStack(app, app.node.tryGetContext('tollgate:stackName') ?? 'Tollgate', {
+  config: loadConfig(app),
+});
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

@@ -38,7 +38,9 @@ export class ConfigError extends Error {
   }
 }
 
-const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 function intIn(option: string, value: unknown, min: number, max: number): number {
   const n = typeof value === 'string' ? Number(value) : value;
@@ -59,18 +61,51 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
   if (typeof keyPrefix !== 'string' || !/^[a-z][a-z0-9-]{0,15}$/.test(keyPrefix)) {
     throw new ConfigError('keyPrefix', 'must be 1-16 characters of a-z, 0-9 and -, starting with a letter');
   }
-  const logRetentionDays = intIn('logRetentionDays', get('logRetentionDays') ?? DEFAULT_CONFIG.logRetentionDays, 1, 3653);
+  const logRetentionDays = intIn(
+    'logRetentionDays',
+    get('logRetentionDays') ?? DEFAULT_CONFIG.logRetentionDays,
+    1,
+    3653,
+  );
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
-    throw new ConfigError('logRetentionDays', `must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(', ')}`);
+    throw new ConfigError(
+      'logRetentionDays',
+      `must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(', ')}`,
+    );
   }
   return {
     stageName,
     keyPrefix,
     logRetentionDays,
-    authorizerCacheTtlSeconds: intIn('authorizerCacheTtlSeconds', get('authorizerCacheTtlSeconds') ?? DEFAULT_CONFIG.authorizerCacheTtlSeconds, 0, 3600),
-    maxBodyBytes: intIn('maxBodyBytes', get('maxBodyBytes') ?? DEFAULT_CONFIG.maxBodyBytes, 1024, 10 * 1024 * 1024),
-    throttleRateLimit: intIn('throttleRateLimit', get('throttleRateLimit') ?? DEFAULT_CONFIG.throttleRateLimit, 1, 10_000),
-    throttleBurstLimit: intIn('throttleBurstLimit', get('throttleBurstLimit') ?? DEFAULT_CONFIG.throttleBurstLimit, 1, 5_000),
-    credentialCacheSeconds: intIn('credentialCacheSeconds', get('credentialCacheSeconds') ?? DEFAULT_CONFIG.credentialCacheSeconds, 0, 3600),
+    authorizerCacheTtlSeconds: intIn(
+      'authorizerCacheTtlSeconds',
+      get('authorizerCacheTtlSeconds') ?? DEFAULT_CONFIG.authorizerCacheTtlSeconds,
+      0,
+      3600,
+    ),
+    maxBodyBytes: intIn(
+      'maxBodyBytes',
+      get('maxBodyBytes') ?? DEFAULT_CONFIG.maxBodyBytes,
+      1024,
+      10 * 1024 * 1024,
+    ),
+    throttleRateLimit: intIn(
+      'throttleRateLimit',
+      get('throttleRateLimit') ?? DEFAULT_CONFIG.throttleRateLimit,
+      1,
+      10_000,
+    ),
+    throttleBurstLimit: intIn(
+      'throttleBurstLimit',
+      get('throttleBurstLimit') ?? DEFAULT_CONFIG.throttleBurstLimit,
+      1,
+      5_000,
+    ),
+    credentialCacheSeconds: intIn(
+      'credentialCacheSeconds',
+      get('credentialCacheSeconds') ?? DEFAULT_CONFIG.credentialCacheSeconds,
+      0,
+      3600,
+    ),
   };
 }

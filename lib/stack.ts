@@ -64,6 +64,9 @@ export class TollgateStack extends Stack {
     new CfnOutput(this, 'ProvidersTableName', { value: tables.providers.tableName });
     new CfnOutput(this, 'UsageTableName', { value: tables.usage.tableName });
     new CfnOutput(this, 'RequestLogTableName', { value: tables.requestLog.tableName });
-    new CfnOutput(this, 'KeyArn', { value: key.keyArn, description: 'KMS key for tables and credential envelopes' });
+    new CfnOutput(this, 'KeyArn', {
+      value: key.keyArn,
+      description: 'KMS key for tables and credential envelopes',
+    });
   }
 }

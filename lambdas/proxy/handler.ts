@@ -16,7 +16,9 @@ interface LambdaStreamingResponse {
 
 const proxy = proxyFromEnv(readEnv());
 
-export const handler = middy<APIGatewayProxyEvent, LambdaStreamingResponse>({ executionMode: executionModeStreamifyResponse })
+export const handler = middy<APIGatewayProxyEvent, LambdaStreamingResponse>({
+  executionMode: executionModeStreamifyResponse,
+})
   .use(injectLambdaContext(logger))
   .handler(async (event: APIGatewayProxyEvent) => {
     const response = await proxy.handle(fromApiGatewayEvent(event, new AbortController().signal));

@@ -57,17 +57,22 @@ export async function authorizeRequest(
     principalId: key.keyId,
     policyDocument: {
       Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcardArn(event.methodArn) }],
+      Statement: [
+        { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcardArn(event.methodArn) },
+      ],
     },
     context: { keyId: key.keyId, keyName: key.name, models: JSON.stringify(key.models) },
   };
 }
 
 /** Reads the authorizer context back out of an API Gateway proxy event's `requestContext.authorizer`. */
-export function authContextFrom(authorizer: Readonly<Record<string, unknown>> | null | undefined): AuthContext | undefined {
+export function authContextFrom(
+  authorizer: Readonly<Record<string, unknown>> | null | undefined,
+): AuthContext | undefined {
   if (authorizer === null || authorizer === undefined) return undefined;
   const { keyId, keyName, models } = authorizer;
-  if (typeof keyId !== 'string' || typeof keyName !== 'string' || typeof models !== 'string') return undefined;
+  if (typeof keyId !== 'string' || typeof keyName !== 'string' || typeof models !== 'string')
+    return undefined;
   const parsed: unknown = JSON.parse(models);
   if (!Array.isArray(parsed) || !parsed.every((m) => typeof m === 'string')) return undefined;
   return { keyId, keyName, models: parsed };

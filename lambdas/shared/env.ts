@@ -69,7 +69,10 @@ function readOptional(source: NodeJS.ProcessEnv, key: keyof typeof ENV): string 
  * A value a function needs but {@link readEnv} left optional (table names, keyring).
  * @throws {EnvError} naming the variable when it is missing.
  */
-export function requireEnv(env: TollgateEnv, key: 'keysTable' | 'providersTable' | 'usageTable' | 'requestLogTable' | 'keyring'): string {
+export function requireEnv(
+  env: TollgateEnv,
+  key: 'keysTable' | 'providersTable' | 'usageTable' | 'requestLogTable' | 'keyring',
+): string {
   const value = env[key];
   if (value === undefined) throw new EnvError(ENV[key], 'is required but not set');
   return value;
@@ -78,7 +81,8 @@ export function requireEnv(env: TollgateEnv, key: 'keysTable' | 'providersTable'
 function readPositiveInt(source: NodeJS.ProcessEnv, key: keyof typeof ENV): number {
   const raw = read(source, key);
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) throw new EnvError(ENV[key], 'must be a non-negative integer');
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new EnvError(ENV[key], 'must be a non-negative integer');
   return value;
 }
 

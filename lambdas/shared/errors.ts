@@ -18,19 +18,74 @@ interface ErrorSpec {
 
 /** The error codes of DESIGN.md, with their status and their name in each API's vocabulary. */
 export const ERROR_CATALOGUE = {
-  invalid_request: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error', gemini: 'INVALID_ARGUMENT' },
-  invalid_api_key: { status: 401, openai: 'invalid_request_error', anthropic: 'authentication_error', gemini: 'UNAUTHENTICATED' },
-  api_key_quota_exceeded: { status: 402, openai: 'insufficient_quota', anthropic: 'billing_error', gemini: 'RESOURCE_EXHAUSTED' },
-  billing_shortfall: { status: 402, openai: 'insufficient_quota', anthropic: 'billing_error', gemini: 'RESOURCE_EXHAUSTED' },
-  model_not_allowed: { status: 403, openai: 'invalid_request_error', anthropic: 'permission_error', gemini: 'PERMISSION_DENIED' },
-  not_found: { status: 404, openai: 'invalid_request_error', anthropic: 'not_found_error', gemini: 'NOT_FOUND' },
-  model_not_found: { status: 404, openai: 'invalid_request_error', anthropic: 'not_found_error', gemini: 'NOT_FOUND' },
-  method_not_allowed: { status: 405, openai: 'invalid_request_error', anthropic: 'invalid_request_error', gemini: 'INVALID_ARGUMENT' },
-  request_too_large: { status: 413, openai: 'invalid_request_error', anthropic: 'request_too_large', gemini: 'INVALID_ARGUMENT' },
-  rate_limited: { status: 429, openai: 'rate_limit_exceeded', anthropic: 'rate_limit_error', gemini: 'RESOURCE_EXHAUSTED' },
+  invalid_request: {
+    status: 400,
+    openai: 'invalid_request_error',
+    anthropic: 'invalid_request_error',
+    gemini: 'INVALID_ARGUMENT',
+  },
+  invalid_api_key: {
+    status: 401,
+    openai: 'invalid_request_error',
+    anthropic: 'authentication_error',
+    gemini: 'UNAUTHENTICATED',
+  },
+  api_key_quota_exceeded: {
+    status: 402,
+    openai: 'insufficient_quota',
+    anthropic: 'billing_error',
+    gemini: 'RESOURCE_EXHAUSTED',
+  },
+  billing_shortfall: {
+    status: 402,
+    openai: 'insufficient_quota',
+    anthropic: 'billing_error',
+    gemini: 'RESOURCE_EXHAUSTED',
+  },
+  model_not_allowed: {
+    status: 403,
+    openai: 'invalid_request_error',
+    anthropic: 'permission_error',
+    gemini: 'PERMISSION_DENIED',
+  },
+  not_found: {
+    status: 404,
+    openai: 'invalid_request_error',
+    anthropic: 'not_found_error',
+    gemini: 'NOT_FOUND',
+  },
+  model_not_found: {
+    status: 404,
+    openai: 'invalid_request_error',
+    anthropic: 'not_found_error',
+    gemini: 'NOT_FOUND',
+  },
+  method_not_allowed: {
+    status: 405,
+    openai: 'invalid_request_error',
+    anthropic: 'invalid_request_error',
+    gemini: 'INVALID_ARGUMENT',
+  },
+  request_too_large: {
+    status: 413,
+    openai: 'invalid_request_error',
+    anthropic: 'request_too_large',
+    gemini: 'INVALID_ARGUMENT',
+  },
+  rate_limited: {
+    status: 429,
+    openai: 'rate_limit_exceeded',
+    anthropic: 'rate_limit_error',
+    gemini: 'RESOURCE_EXHAUSTED',
+  },
   internal_error: { status: 500, openai: 'server_error', anthropic: 'api_error', gemini: 'INTERNAL' },
   upstream_error: { status: 502, openai: 'server_error', anthropic: 'api_error', gemini: 'UNAVAILABLE' },
-  no_upstream_credential: { status: 503, openai: 'server_error', anthropic: 'overloaded_error', gemini: 'UNAVAILABLE' },
+  no_upstream_credential: {
+    status: 503,
+    openai: 'server_error',
+    anthropic: 'overloaded_error',
+    gemini: 'UNAVAILABLE',
+  },
   upstream_timeout: { status: 504, openai: 'timeout', anthropic: 'api_error', gemini: 'DEADLINE_EXCEEDED' },
 } as const satisfies Record<string, ErrorSpec>;
 

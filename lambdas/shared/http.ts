@@ -31,12 +31,18 @@ export interface GatewayResponse {
 }
 
 /** A JSON response. */
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): GatewayResponse {
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): GatewayResponse {
   return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
 /** Lower-cases header names and keeps the last value of each; drops undefined values. */
-export function normaliseHeaders(headers: Readonly<Record<string, string | undefined>> | null | undefined): Record<string, string> {
+export function normaliseHeaders(
+  headers: Readonly<Record<string, string | undefined>> | null | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value !== undefined) out[name.toLowerCase()] = value;

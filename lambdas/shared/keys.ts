@@ -47,7 +47,9 @@ function checksum(body: string): string {
 /** Throws unless the prefix is safe to put in front of keys (lowercase, short, regex-friendly). */
 export function assertValidPrefix(prefix: string): void {
   if (!PREFIX_PATTERN.test(prefix)) {
-    throw new Error(`key prefix '${prefix}' must be 1-16 characters of a-z, 0-9 and '-', starting with a letter`);
+    throw new Error(
+      `key prefix '${prefix}' must be 1-16 characters of a-z, 0-9 and '-', starting with a letter`,
+    );
   }
 }
 
@@ -104,7 +106,10 @@ export function hashesEqual(a: string, b: string): boolean {
 /** The regex a secret scanner can use to find leaked keys of a prefix. */
 export function keyPattern(prefix: string): RegExp {
   const escaped = prefix.replace(/[-]/g, '\\-');
-  return new RegExp(`${escaped}[0-9A-Za-z]{${KEY_ID_LENGTH}}_[0-9A-Za-z]{${SECRET_LENGTH + CHECKSUM_LENGTH}}`, 'g');
+  return new RegExp(
+    `${escaped}[0-9A-Za-z]{${KEY_ID_LENGTH}}_[0-9A-Za-z]{${SECRET_LENGTH + CHECKSUM_LENGTH}}`,
+    'g',
+  );
 }
 
 /**

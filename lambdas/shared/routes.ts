@@ -22,7 +22,13 @@ export interface RouteSpec {
 }
 
 export const ROUTES: readonly RouteSpec[] = [
-  { method: 'POST', path: '/v1/chat/completions', auth: 'key', operation: 'chatCompletions', shape: 'openai' },
+  {
+    method: 'POST',
+    path: '/v1/chat/completions',
+    auth: 'key',
+    operation: 'chatCompletions',
+    shape: 'openai',
+  },
   { method: 'GET', path: '/health', auth: 'none', operation: 'health', shape: 'openai' },
 ];
 
@@ -62,13 +68,38 @@ export interface GatewayResponseSpec {
 export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
   { type: 'UNAUTHORIZED', status: 401, code: 'invalid_api_key', message: INVALID_API_KEY_MESSAGE },
   { type: 'ACCESS_DENIED', status: 401, code: 'invalid_api_key', message: INVALID_API_KEY_MESSAGE },
-  { type: 'AUTHORIZER_FAILURE', status: 500, code: 'internal_error', message: 'The key check failed; try again.' },
-  { type: 'AUTHORIZER_CONFIGURATION_ERROR', status: 500, code: 'internal_error', message: 'The key check failed; try again.' },
+  {
+    type: 'AUTHORIZER_FAILURE',
+    status: 500,
+    code: 'internal_error',
+    message: 'The key check failed; try again.',
+  },
+  {
+    type: 'AUTHORIZER_CONFIGURATION_ERROR',
+    status: 500,
+    code: 'internal_error',
+    message: 'The key check failed; try again.',
+  },
   // REST APIs answer unknown paths with a 403 "Missing Authentication Token"; clients expect a 404.
   { type: 'MISSING_AUTHENTICATION_TOKEN', status: 404, code: 'not_found', message: 'No such route.' },
-  { type: 'THROTTLED', status: 429, code: 'rate_limited', message: 'The gateway is throttling requests; retry shortly.' },
-  { type: 'REQUEST_TOO_LARGE', status: 413, code: 'request_too_large', message: 'The request body is too large.' },
-  { type: 'DEFAULT_4XX', status: 400, code: 'invalid_request', message: 'The request was refused by the gateway.' },
+  {
+    type: 'THROTTLED',
+    status: 429,
+    code: 'rate_limited',
+    message: 'The gateway is throttling requests; retry shortly.',
+  },
+  {
+    type: 'REQUEST_TOO_LARGE',
+    status: 413,
+    code: 'request_too_large',
+    message: 'The request body is too large.',
+  },
+  {
+    type: 'DEFAULT_4XX',
+    status: 400,
+    code: 'invalid_request',
+    message: 'The request was refused by the gateway.',
+  },
   { type: 'DEFAULT_5XX', status: 500, code: 'internal_error', message: 'Internal gateway error.' },
 ];
 

@@ -3,12 +3,12 @@
  * once per Lambda instance at cold start (and once by the local gateway), never per request.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { authContextFrom } from './auth.ts';
 import { TtlCache } from './cache.ts';
 import { keyringFromSpec } from './crypto/keyrings.ts';
 import { requireEnv, type TollgateEnv } from './env.ts';
-import { authContextFrom } from './auth.ts';
 import { type GatewayRequest, normaliseHeaders } from './http.ts';
-import { createProxy, type Proxy, type ProviderSource } from './proxy/core.ts';
+import { createProxy, type GatewayProxy, type ProviderSource } from './proxy/core.ts';
 import { documentClient } from './store/db.ts';
 import { KeyStore } from './store/keys.ts';
 import { ProviderStore, type ResolvedProvider } from './store/providers.ts';
@@ -41,12 +41,16 @@ export function storesFromEnv(env: TollgateEnv): { keys: KeyStore; providers: Pr
   const db = documentClient();
   return {
     keys: new KeyStore(db, requireEnv(env, 'keysTable'), env.keyPrefix),
-    providers: new ProviderStore(db, requireEnv(env, 'providersTable'), keyringFromSpec(requireEnv(env, 'keyring'))),
+    providers: new ProviderStore(
+      db,
+      requireEnv(env, 'providersTable'),
+      keyringFromSpec(requireEnv(env, 'keyring')),
+    ),
   };
 }
 
 /** The proxy with every dependency built from the environment. */
-export function proxyFromEnv(env: TollgateEnv): Proxy {
+export function proxyFromEnv(env: TollgateEnv): GatewayProxy {
   const stores = storesFromEnv(env);
   return createProxy({
     keys: stores.keys,
@@ -60,7 +64,11 @@ export function proxyFromEnv(env: TollgateEnv): Proxy {
 /** Decodes an API Gateway REST proxy event into the proxy's request type. */
 export function fromApiGatewayEvent(event: APIGatewayProxyEvent, signal: AbortSignal): GatewayRequest {
   const body =
-    event.body === null ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    event.body === null
+      ? undefined
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
   const query: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
     if (value !== undefined) query[name] = value;

@@ -8,8 +8,8 @@ import type { KeyStore } from '#shared/store/keys.ts';
 import type { ProviderStore } from '#shared/store/providers.ts';
 import { storesFromEnv as buildStores } from '#shared/wiring.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { ensureTables } from '../local/tables.ts';
 import { applyLocalEnv, openLocalState, readRuntime } from '../local/state.ts';
+import { ensureTables } from '../local/tables.ts';
 
 /** The stores a command works with. */
 export interface Stores {

@@ -34,18 +34,31 @@ function printSecret(action: string, key: KeyView, plaintext: string): void {
 
 function parseExpiry(value: string): string {
   const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new UsageError(`--expires '${value}' is not a date (use ISO 8601, e.g. 2027-01-31)`);
+  if (Number.isNaN(at.getTime()))
+    throw new UsageError(`--expires '${value}' is not a date (use ISO 8601, e.g. 2027-01-31)`);
   if (at.getTime() <= Date.now()) throw new UsageError('--expires must be in the future');
   return at.toISOString();
 }
 
 /** Runs one `keys` subcommand. */
-export async function keysCommand(stores: Stores, sub: string, args: string[], options: KeyCommandOptions): Promise<void> {
+export async function keysCommand(
+  stores: Stores,
+  sub: string,
+  args: string[],
+  options: KeyCommandOptions,
+): Promise<void> {
   if (sub === 'create') {
-    if (options.name === undefined || options.name.trim() === '') throw new UsageError('keys create needs --name NAME');
+    if (options.name === undefined || options.name.trim() === '')
+      throw new UsageError('keys create needs --name NAME');
     const created = await stores.keys.create({
       name: options.name.trim(),
-      models: options.models === undefined ? [] : options.models.split(',').map((m) => m.trim()).filter((m) => m !== ''),
+      models:
+        options.models === undefined
+          ? []
+          : options.models
+              .split(',')
+              .map((m) => m.trim())
+              .filter((m) => m !== ''),
       ...(options.expires === undefined ? {} : { expiresAt: parseExpiry(options.expires) }),
     });
     if (options.json) printJson({ id: created.key.keyId, key: created.plaintext, ...created.key });

@@ -35,7 +35,8 @@ const OPTIONS = {
 function nonNegativeInt(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0 || n > 65535 * 100) throw new UsageError(`${flag} must be a non-negative integer`);
+  if (!Number.isSafeInteger(n) || n < 0 || n > 65535 * 100)
+    throw new UsageError(`${flag} must be a non-negative integer`);
   return n;
 }
 
@@ -58,14 +59,26 @@ export async function main(argv: string[]): Promise<number> {
       case 'dev':
         await runDev({
           port: nonNegativeInt(values.port ?? process.env.PORT, 8787, '--port'),
-          authorizerCacheTtlSeconds: nonNegativeInt(values['cache-ttl'] ?? process.env.TOLLGATE_AUTHORIZER_CACHE_TTL, 60, '--cache-ttl'),
+          authorizerCacheTtlSeconds: nonNegativeInt(
+            values['cache-ttl'] ?? process.env.TOLLGATE_AUTHORIZER_CACHE_TTL,
+            60,
+            '--cache-ttl',
+          ),
           print: (text) => process.stdout.write(text),
         });
         return 0;
       case 'keys':
-        if (sub === undefined) throw new UsageError('keys needs a subcommand: create, list, show, disable, enable, rotate, delete');
+        if (sub === undefined)
+          throw new UsageError(
+            'keys needs a subcommand: create, list, show, disable, enable, rotate, delete',
+          );
         await withLocalStores((stores) =>
-          keysCommand(stores, sub, rest, { json: values.json, name: values.name, models: values.models, expires: values.expires }),
+          keysCommand(stores, sub, rest, {
+            json: values.json,
+            name: values.name,
+            models: values.models,
+            expires: values.expires,
+          }),
         );
         return 0;
       case 'providers':

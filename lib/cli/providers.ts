@@ -20,9 +20,15 @@ async function readStdin(): Promise<string> {
 
 /** The credential from stdin or a named variable; never from an argument, which would land in shell history. */
 async function readCredential(options: ProviderCommandOptions): Promise<string> {
-  if (options.keyStdin === (options.keyEnv !== undefined)) throw new UsageError('give exactly one of --key-stdin or --key-env VAR');
+  if (options.keyStdin === (options.keyEnv !== undefined))
+    throw new UsageError('give exactly one of --key-stdin or --key-env VAR');
   const value = options.keyStdin ? await readStdin() : (process.env[options.keyEnv ?? ''] ?? '');
-  if (value === '') throw new UsageError(options.keyStdin ? 'no credential on stdin' : `environment variable ${options.keyEnv} is empty or unset`);
+  if (value === '')
+    throw new UsageError(
+      options.keyStdin
+        ? 'no credential on stdin'
+        : `environment variable ${options.keyEnv} is empty or unset`,
+    );
   return value;
 }
 
@@ -36,18 +42,29 @@ export async function providersCommand(
   if (sub === 'list') {
     const providers = await stores.providers.list();
     if (options.json) printJson(providers);
-    else printTable(['NAME', 'TYPE', 'BASE URL', 'CREDENTIALS'], providers.map((p) => [p.provider, p.type, p.baseUrl, String(p.credentials)]));
+    else
+      printTable(
+        ['NAME', 'TYPE', 'BASE URL', 'CREDENTIALS'],
+        providers.map((p) => [p.provider, p.type, p.baseUrl, String(p.credentials)]),
+      );
     return;
   }
   const name = args[0];
   if (name === undefined) throw new UsageError(`providers ${sub} needs a provider NAME`);
   if (sub === 'add') {
-    if (options.type === undefined) throw new UsageError(`providers add needs --type (${Object.keys(PROVIDERS).join(' | ')})`);
+    if (options.type === undefined)
+      throw new UsageError(`providers add needs --type (${Object.keys(PROVIDERS).join(' | ')})`);
     if (options.baseUrl === undefined) throw new UsageError('providers add needs --base-url URL');
     const credential = await readCredential(options);
-    const provider = await stores.providers.add({ name, type: options.type, baseUrl: options.baseUrl }, credential);
+    const provider = await stores.providers.add(
+      { name, type: options.type, baseUrl: options.baseUrl },
+      credential,
+    );
     if (options.json) printJson(provider);
-    else process.stdout.write(`Provider ${provider.provider} (${provider.type}, ${provider.baseUrl}) added with 1 credential.\n`);
+    else
+      process.stdout.write(
+        `Provider ${provider.provider} (${provider.type}, ${provider.baseUrl}) added with 1 credential.\n`,
+      );
     return;
   }
   if (sub === 'remove') {

@@ -80,17 +80,20 @@ export class TollgateApi extends Construct {
 
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG2',
-      reason: "The proxy validates every body itself so errors come back in the calling API's own shape; API Gateway validators would answer in theirs.",
+      reason:
+        "The proxy validates every body itself so errors come back in the calling API's own shape; API Gateway validators would answer in theirs.",
     });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG3',
-      reason: 'A WAF web ACL is optional; stage throttling, the key authorizer and per-key limits protect the API without it.',
+      reason:
+        'A WAF web ACL is optional; stage throttling, the key authorizer and per-key limits protect the API without it.',
     });
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole !== undefined) {
       Validations.of(cloudWatchRole).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason: "API Gateway's account-level logging role needs the AWS-managed push policy: API Gateway names the log groups itself.",
+        reason:
+          "API Gateway's account-level logging role needs the AWS-managed push policy: API Gateway names the log groups itself.",
       });
     }
 
@@ -108,11 +111,15 @@ export class TollgateApi extends Construct {
       const resource = this.api.root.resourceForPath(route.path);
       const method =
         route.auth === 'key'
-          ? resource.addMethod(route.method, integration, { authorizer: this.authorizer, authorizationType: AuthorizationType.CUSTOM })
+          ? resource.addMethod(route.method, integration, {
+              authorizer: this.authorizer,
+              authorizationType: AuthorizationType.CUSTOM,
+            })
           : resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE });
       Validations.of(method).acknowledge({
         id: 'AwsSolutions-COG4',
-        reason: 'Clients authenticate with Tollgate API keys checked by the Lambda REQUEST authorizer; there are no Cognito users.',
+        reason:
+          'Clients authenticate with Tollgate API keys checked by the Lambda REQUEST authorizer; there are no Cognito users.',
       });
       if (route.auth === 'none') {
         Validations.of(method).acknowledge({
@@ -127,7 +134,9 @@ export class TollgateApi extends Construct {
         type: ResponseType.of(response.type),
         statusCode: String(response.status),
         responseHeaders: { 'x-request-id': 'context.requestId', 'content-type': "'application/json'" },
-        templates: { 'application/json': JSON.stringify(errorBody('openai', response.code, response.message)) },
+        templates: {
+          'application/json': JSON.stringify(errorBody('openai', response.code, response.message)),
+        },
       });
     }
   }

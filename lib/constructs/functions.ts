@@ -4,17 +4,23 @@
  * Table access goes through {@link bindTable}, which sets the env-contract variable and grants the IAM
  * actions together so they cannot drift apart.
  */
-import { fileURLToPath } from 'node:url';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, type IFunction, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '#shared/env.ts';
 import type { TableName } from '#shared/store/schema.ts';
+import {
+  BUNDLE_BANNER,
+  BUNDLE_MAIN_FIELDS,
+  BUNDLE_TARGET,
+  LAMBDA_ENTRIES,
+  type LambdaName,
+} from '../bundling.ts';
 
 /** DynamoDB actions each function may perform on each table; nothing else is granted. */
 export const TABLE_ACCESS = {
@@ -50,10 +56,14 @@ export function bindTable(props: {
   const { fn, role, name, table, actions, key } = props;
   fn.addEnvironment(ENV[TABLE_ENV[name]], table.tableName);
   role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: [table.tableArn] }));
-  const writes = actions.some((a) => a !== 'dynamodb:GetItem' && a !== 'dynamodb:Query' && a !== 'dynamodb:Scan');
+  const writes = actions.some(
+    (a) => a !== 'dynamodb:GetItem' && a !== 'dynamodb:Query' && a !== 'dynamodb:Scan',
+  );
   role.addToPrincipalPolicy(
     new PolicyStatement({
-      actions: writes ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt', 'kms:DescribeKey'],
+      actions: writes
+        ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
+        : ['kms:Decrypt', 'kms:DescribeKey'],
       resources: [key.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(fn).region}.amazonaws.com` } },
     }),
@@ -69,8 +79,6 @@ export interface TollgateFunctionsProps {
   readonly maxBodyBytes: number;
   readonly credentialCacheSeconds: number;
 }
-
-const entry = (path: string): string => fileURLToPath(new URL(`../../lambdas/${path}`, import.meta.url));
 
 /** The two Lambda functions of the request path. */
 export class TollgateFunctions extends Construct {
@@ -88,13 +96,23 @@ export class TollgateFunctions extends Construct {
       [ENV.keyring]: `kms:${props.key.keyArn}`,
       POWERTOOLS_SERVICE_NAME: 'tollgate',
     };
-    const make = (name: string, file: string, memorySize: number, timeout: Duration): { fn: NodejsFunction; role: Role } => {
-      const logGroup = new LogGroup(this, `${name}Logs`, { retention: props.logRetention });
+    const make = (
+      id: 'Authorizer' | 'Proxy',
+      name: LambdaName,
+      memorySize: number,
+      timeout: Duration,
+    ): { fn: NodejsFunction; role: Role } => {
+      const logGroup = new LogGroup(this, `${id}Logs`, { retention: props.logRetention });
       // An own role with logging scoped to its own log group, instead of the broad managed policy.
-      const role = new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
-      role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
-      const fn = new NodejsFunction(this, name, {
-        entry: entry(file),
+      const role = new Role(this, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+      role.addToPolicy(
+        new PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup.logGroupArn],
+        }),
+      );
+      const fn = new NodejsFunction(this, id, {
+        entry: LAMBDA_ENTRIES[name],
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
         memorySize,
@@ -105,28 +123,39 @@ export class TollgateFunctions extends Construct {
         environment: common,
         bundling: {
           format: OutputFormat.ESM,
-          target: 'node24',
+          target: BUNDLE_TARGET,
           minify: true,
           sourceMap: false,
-          mainFields: ['module', 'main'],
+          mainFields: BUNDLE_MAIN_FIELDS,
           // Bundle the SDK instead of relying on the runtime's copy: pinned versions, tree-shaken.
           externalModules: [],
-          banner: "import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);",
+          banner: BUNDLE_BANNER,
         },
       });
       return { fn, role };
     };
-    const authorizer = make('Authorizer', 'authorizer/handler.ts', 256, Duration.seconds(10));
-    const proxy = make('Proxy', 'proxy/handler.ts', 512, Duration.minutes(15));
+    const authorizer = make('Authorizer', 'authorizer', 256, Duration.seconds(10));
+    const proxy = make('Proxy', 'proxy', 512, Duration.minutes(15));
     this.authorizer = authorizer.fn;
     this.authorizerRole = authorizer.role;
     this.proxy = proxy.fn;
     this.proxyRole = proxy.role;
 
-    for (const [name, actions] of Object.entries(TABLE_ACCESS.authorizer) as Array<[TableName, readonly string[]]>) {
-      bindTable({ fn: authorizer.fn, role: authorizer.role, name, table: props.tables[name], actions, key: props.key });
+    for (const [name, actions] of Object.entries(TABLE_ACCESS.authorizer) as Array<
+      [TableName, readonly string[]]
+    >) {
+      bindTable({
+        fn: authorizer.fn,
+        role: authorizer.role,
+        name,
+        table: props.tables[name],
+        actions,
+        key: props.key,
+      });
     }
-    for (const [name, actions] of Object.entries(TABLE_ACCESS.proxy) as Array<[TableName, readonly string[]]>) {
+    for (const [name, actions] of Object.entries(TABLE_ACCESS.proxy) as Array<
+      [TableName, readonly string[]]
+    >) {
       bindTable({ fn: proxy.fn, role: proxy.role, name, table: props.tables[name], actions, key: props.key });
     }
     // Credentials: the proxy decrypts data keys directly, and only under a {provider, credentialId} context.
@@ -142,5 +171,3 @@ export class TollgateFunctions extends Construct {
     );
   }
 }
-
-export type { IFunction };

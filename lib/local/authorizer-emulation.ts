@@ -13,11 +13,19 @@ export type AuthorizerDecision =
   | { effect: 'allow'; principalId: string; context: Record<string, string> }
   | { effect: 'unauthorized' | 'access_denied' | 'failure' };
 
-type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
+type AuthorizerHandler = (
+  event: APIGatewayRequestAuthorizerEvent,
+  context: Context,
+) => Promise<APIGatewayAuthorizerResult>;
 
 /** Glob matching of IAM resource patterns: `*` any run of characters, `?` one character. */
 export function arnMatches(pattern: string, arn: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return regex.test(arn);
 }
 
@@ -31,7 +39,9 @@ export function evaluatePolicy(result: APIGatewayAuthorizerResult, methodArn: st
   for (const statement of result.policyDocument.Statement) {
     const actions = asList('Action' in statement ? statement.Action : undefined);
     const resources = asList('Resource' in statement ? statement.Resource : undefined);
-    const actionMatches = actions.some((a) => a === '*' || a === 'execute-api:*' || a === 'execute-api:Invoke');
+    const actionMatches = actions.some(
+      (a) => a === '*' || a === 'execute-api:*' || a === 'execute-api:Invoke',
+    );
     if (!actionMatches || !resources.some((r) => arnMatches(r, methodArn))) continue;
     if (statement.Effect === 'Deny') return 'deny';
     if (statement.Effect === 'Allow') allowed = true;
@@ -74,7 +84,9 @@ export class AuthorizerEmulator {
         this.invocations += 1;
         result = await this.handler(event, context);
       } catch (err) {
-        return { effect: err instanceof Error && err.message === 'Unauthorized' ? 'unauthorized' : 'failure' };
+        return {
+          effect: err instanceof Error && err.message === 'Unauthorized' ? 'unauthorized' : 'failure',
+        };
       }
       this.cache.set(cacheKey, result);
     }

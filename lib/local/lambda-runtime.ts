@@ -35,7 +35,8 @@ export function installAwsLambdaGlobal(): void {
   // @types/aws-lambda declares the global as a namespace of classes; the emulation is a plain object.
   const host = globalThis as unknown as { awslambda?: Partial<AwsLambdaGlobal> };
   // Other packages (the SDK's invoke store) may already have created the object; add to it.
-  const awslambda = (host.awslambda ??= {});
+  host.awslambda ??= {};
+  const awslambda = host.awslambda;
   awslambda.streamifyResponse ??= (handler) => {
     Object.defineProperty(handler, STREAMING, { value: 'response' });
     return handler;
@@ -51,7 +52,9 @@ export function installAwsLambdaGlobal(): void {
 /** True for handlers wrapped by `awslambda.streamifyResponse`. */
 export function isStreamingHandler(handler: unknown): handler is StreamingHandler {
   // The runtime dispatches on this marker, not on the function's arity.
-  return typeof handler === 'function' && (handler as unknown as Record<symbol, unknown>)[STREAMING] === 'response';
+  return (
+    typeof handler === 'function' && (handler as unknown as Record<symbol, unknown>)[STREAMING] === 'response'
+  );
 }
 
 /** A fake but complete Lambda context for local invocations. */
@@ -87,7 +90,11 @@ export interface StreamedInvocation {
  * Invokes a streaming handler and splits its output into prelude and body.
  * The prelude promise rejects if the handler fails before sending one.
  */
-export function invokeStreaming(handler: StreamingHandler, event: unknown, context: Context): StreamedInvocation {
+export function invokeStreaming(
+  handler: StreamingHandler,
+  event: unknown,
+  context: Context,
+): StreamedInvocation {
   const responseStream = new PassThrough();
   const body = new PassThrough();
   let buffered = Buffer.alloc(0);

@@ -41,7 +41,13 @@ export function openLocalState(home: string = stateHome()): LocalState {
   }
   // A key readable by others is tightened rather than trusted as is.
   if ((statSync(masterKeyPath).mode & 0o077) !== 0) chmodSync(masterKeyPath, 0o600);
-  return { home, dbPath, masterKeyPath, runtimePath: join(home, 'runtime.json'), tables: localTableNames('tollgate') };
+  return {
+    home,
+    dbPath,
+    masterKeyPath,
+    runtimePath: join(home, 'runtime.json'),
+    tables: localTableNames('tollgate'),
+  };
 }
 
 function alive(pid: number): boolean {
@@ -72,7 +78,11 @@ export function clearRuntime(state: LocalState): void {
  * Points this process at a local installation through the env contract and the SDK's own variables:
  * the handlers, stores and CLI then need nothing local-specific.
  */
-export function applyLocalEnv(state: LocalState, dynamoEndpoint: string, target: NodeJS.ProcessEnv = process.env): void {
+export function applyLocalEnv(
+  state: LocalState,
+  dynamoEndpoint: string,
+  target: NodeJS.ProcessEnv = process.env,
+): void {
   target[ENV.keysTable] = state.tables.keys;
   target[ENV.providersTable] = state.tables.providers;
   target[ENV.usageTable] = state.tables.usage;

@@ -2,8 +2,8 @@
 import {
   type AttributeDefinition,
   CreateTableCommand,
-  type DynamoDBClient,
   DescribeTableCommand,
+  type DynamoDBClient,
   type KeySchemaElement,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
@@ -39,7 +39,9 @@ async function ensureTable(client: DynamoDBClient, name: string, spec: TableSpec
       KeySchema: keys,
       AttributeDefinitions: attributes,
       BillingMode: 'PAY_PER_REQUEST',
-      ...(spec.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } } : {}),
+      ...(spec.stream
+        ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }
+        : {}),
     }),
   );
   if (spec.ttlAttribute !== undefined) {

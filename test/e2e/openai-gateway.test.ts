@@ -30,7 +30,10 @@ function client(apiKey: string): OpenAI {
 }
 
 const ask = (openai: OpenAI) =>
-  openai.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] });
+  openai.chat.completions.create({
+    model: 'openai/gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Hi' }],
+  });
 
 beforeAll(async () => {
   spy = await startDynamoSpy(inject('dynamoEndpoint'));
@@ -123,9 +126,19 @@ describe('chat completions through the local gateway', () => {
     fake.reset();
     fake.failNext({
       status: 400,
-      body: { error: { message: 'bad temperature', type: 'invalid_request_error', param: 'temperature', code: null } },
+      body: {
+        error: {
+          message: 'bad temperature',
+          type: 'invalid_request_error',
+          param: 'temperature',
+          code: null,
+        },
+      },
     });
-    fake.failNext({ status: 500, body: { error: { message: 'boom', type: 'server_error', param: null, code: null } } });
+    fake.failNext({
+      status: 500,
+      body: { error: { message: 'boom', type: 'server_error', param: null, code: null } },
+    });
 
     // Act
     const first = await ask(client(key)).catch((err: unknown) => err);
@@ -162,7 +175,9 @@ describe('chat completions through the local gateway', () => {
     expect(unknownProvider).toBeInstanceOf(OpenAI.NotFoundError);
     expect((unknownProvider as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
     expect(badJson.status).toBe(400);
-    expect(await badJson.json()).toMatchObject({ error: { code: 'invalid_request', type: 'invalid_request_error' } });
+    expect(await badJson.json()).toMatchObject({
+      error: { code: 'invalid_request', type: 'invalid_request_error' },
+    });
   });
 });
 
@@ -187,7 +202,13 @@ describe('key refusals', () => {
     // Prepare
     const { key } = await newKey('checksum');
     const lastChar = key.at(-1) === 'A' ? 'B' : 'A';
-    const malformed = ['sk-tg-garbage', 'not-a-key', `${key.slice(0, -1)}${lastChar}`, `${key}x`, key.replace('sk-tg-', 'sk-xx-')];
+    const malformed = [
+      'sk-tg-garbage',
+      'not-a-key',
+      `${key.slice(0, -1)}${lastChar}`,
+      `${key}x`,
+      key.replace('sk-tg-', 'sk-xx-'),
+    ];
     const before = spy.total();
 
     // Act + Assess

@@ -29,7 +29,12 @@ export async function startFakeKms() {
     const body = await readAll(req);
     const target = String(req.headers['x-amz-target'] ?? '');
     if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
-      return awsError(res, 400, 'MissingAuthenticationTokenException', 'Request is missing Authentication Token');
+      return awsError(
+        res,
+        400,
+        'MissingAuthenticationTokenException',
+        'Request is missing Authentication Token',
+      );
     }
     const input = JSON.parse(body) as {
       KeyId?: string;
@@ -38,10 +43,13 @@ export async function startFakeKms() {
       CiphertextBlob?: string;
     };
     calls.push({ target, context: input.EncryptionContext });
-    const knownKey = (id: string | undefined): boolean => id === keyArn || id === 'alias/tollgate' || id === keyArn.split('/')[1];
+    const knownKey = (id: string | undefined): boolean =>
+      id === keyArn || id === 'alias/tollgate' || id === keyArn.split('/')[1];
     if (target === 'TrentService.GenerateDataKey') {
-      if (!knownKey(input.KeyId)) return awsError(res, 400, 'NotFoundException', `Key '${input.KeyId}' does not exist`);
-      if (input.KeySpec !== 'AES_256') return awsError(res, 400, 'ValidationException', 'KeySpec must be AES_256 here');
+      if (!knownKey(input.KeyId))
+        return awsError(res, 400, 'NotFoundException', `Key '${input.KeyId}' does not exist`);
+      if (input.KeySpec !== 'AES_256')
+        return awsError(res, 400, 'ValidationException', 'KeySpec must be AES_256 here');
       const plaintext = randomBytes(32);
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', secret, iv);
@@ -49,11 +57,23 @@ export async function startFakeKms() {
       const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
       const blob = Buffer.concat([iv, cipher.getAuthTag(), ct]);
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify({ KeyId: keyArn, Plaintext: plaintext.toString('base64'), CiphertextBlob: blob.toString('base64') }));
+      res.end(
+        JSON.stringify({
+          KeyId: keyArn,
+          Plaintext: plaintext.toString('base64'),
+          CiphertextBlob: blob.toString('base64'),
+        }),
+      );
       return;
     }
     if (target === 'TrentService.Decrypt') {
-      if (input.KeyId !== undefined && !knownKey(input.KeyId)) return awsError(res, 400, 'IncorrectKeyException', 'The key ID in the request does not identify the key that encrypted the ciphertext.');
+      if (input.KeyId !== undefined && !knownKey(input.KeyId))
+        return awsError(
+          res,
+          400,
+          'IncorrectKeyException',
+          'The key ID in the request does not identify the key that encrypted the ciphertext.',
+        );
       const blob = Buffer.from(input.CiphertextBlob ?? '', 'base64');
       try {
         const decipher = createDecipheriv('aes-256-gcm', secret, blob.subarray(0, 12));
@@ -61,7 +81,13 @@ export async function startFakeKms() {
         decipher.setAuthTag(blob.subarray(12, 28));
         const plaintext = Buffer.concat([decipher.update(blob.subarray(28)), decipher.final()]);
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify({ KeyId: keyArn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }));
+        res.end(
+          JSON.stringify({
+            KeyId: keyArn,
+            Plaintext: plaintext.toString('base64'),
+            EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+          }),
+        );
       } catch {
         awsError(res, 400, 'InvalidCiphertextException', '');
       }

@@ -57,19 +57,37 @@ export async function startFakeOpenAI(apiKey: string) {
     if (req.headers.authorization !== `Bearer ${apiKey}`) {
       return openAiError(res, {
         status: 401,
-        body: { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } },
+        body: {
+          error: {
+            message: 'Incorrect API key provided.',
+            type: 'invalid_request_error',
+            param: null,
+            code: 'invalid_api_key',
+          },
+        },
       });
     }
     const failure = failures.shift();
     if (failure !== undefined) return openAiError(res, failure);
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
-      return openAiError(res, { status: 404, body: { error: { message: 'Not found', type: 'invalid_request_error', param: null, code: null } } });
+      return openAiError(res, {
+        status: 404,
+        body: { error: { message: 'Not found', type: 'invalid_request_error', param: null, code: null } },
+      });
     }
-    const request = JSON.parse(body) as { model: string; stream?: boolean; stream_options?: { include_usage?: boolean } };
+    const request = JSON.parse(body) as {
+      model: string;
+      stream?: boolean;
+      stream_options?: { include_usage?: boolean };
+    };
     const id = `chatcmpl-${requests.length}`;
     const created = 1_763_900_000;
     const completionTokens = state.words.length;
-    const usage = { prompt_tokens: PROMPT_TOKENS, completion_tokens: completionTokens, total_tokens: PROMPT_TOKENS + completionTokens };
+    const usage = {
+      prompt_tokens: PROMPT_TOKENS,
+      completion_tokens: completionTokens,
+      total_tokens: PROMPT_TOKENS + completionTokens,
+    };
     if (request.stream !== true) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
@@ -78,13 +96,24 @@ export async function startFakeOpenAI(apiKey: string) {
           object: 'chat.completion',
           created,
           model: request.model,
-          choices: [{ index: 0, message: { role: 'assistant', content: state.words.join(''), refusal: null }, logprobs: null, finish_reason: 'stop' }],
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: state.words.join(''), refusal: null },
+              logprobs: null,
+              finish_reason: 'stop',
+            },
+          ],
           usage,
         }),
       );
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     let finished = false;
     res.on('close', () => {
       if (!finished) state.clientAborted = true;
@@ -93,7 +122,9 @@ export async function startFakeOpenAI(apiKey: string) {
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model, system_fingerprint: null, choices, ...extra })}\n\n`;
     const control = state.stream;
     const pause = (): Promise<void> => new Promise((r) => setTimeout(r, control.delayMs ?? 0));
-    res.write(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
+    res.write(
+      chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]),
+    );
     for (const [i, word] of state.words.entries()) {
       if (i === state.words.length - 1 && control.gate !== undefined) {
         await Promise.race([control.gate, new Promise((r) => setTimeout(r, control.gateTimeoutMs ?? 5000))]);

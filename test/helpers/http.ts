@@ -3,7 +3,9 @@ import { createServer, type IncomingMessage, type RequestListener, type Server }
 import type { AddressInfo } from 'node:net';
 
 /** Starts a server on a free loopback port. */
-export async function listen(handler: RequestListener): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+export async function listen(
+  handler: RequestListener,
+): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

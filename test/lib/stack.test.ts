@@ -11,14 +11,22 @@ import { DEFAULT_CONFIG, loadConfig } from '../../bin/config.ts';
 import { TollgateStack } from '../../lib/stack.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
-type Statement = { Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>>; Resource?: unknown };
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+  Resource?: unknown;
+};
 
 let template: Template;
 let resources: Record<string, Resource>;
 
 function synthApp(extra?: (stack: TollgateStack) => void): App {
   const app = new App();
-  const stack = new TollgateStack(app, 'Tollgate', { config: DEFAULT_CONFIG, env: { account: '111122223333', region: 'eu-west-1' } });
+  const stack = new TollgateStack(app, 'Tollgate', {
+    config: DEFAULT_CONFIG,
+    env: { account: '111122223333', region: 'eu-west-1' },
+  });
   extra?.(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return app;
@@ -86,14 +94,20 @@ describe('API', () => {
   });
 
   it('is regional, throttled, and logs access without headers or query strings', () => {
-    template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
     const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0];
     const format = String(stage?.Properties.AccessLogSetting.Format);
     expect(format).toContain('$context.requestId');
     expect(format.toLowerCase()).not.toMatch(/header|authorization|querystring|\$input|\$method\.request/);
     expect(stage?.Properties.MethodSettings).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ DataTraceEnabled: false, ThrottlingRateLimit: DEFAULT_CONFIG.throttleRateLimit, ThrottlingBurstLimit: DEFAULT_CONFIG.throttleBurstLimit }),
+        expect.objectContaining({
+          DataTraceEnabled: false,
+          ThrottlingRateLimit: DEFAULT_CONFIG.throttleRateLimit,
+          ThrottlingBurstLimit: DEFAULT_CONFIG.throttleBurstLimit,
+        }),
       ]),
     );
   });
@@ -109,7 +123,10 @@ describe('API', () => {
 
 describe('encryption and tables', () => {
   it('uses a customer-managed key with rotation, retained on delete', () => {
-    template.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
+    template.hasResource('AWS::KMS::Key', {
+      Properties: { EnableKeyRotation: true },
+      DeletionPolicy: 'Retain',
+    });
   });
 
   it('keeps every table on demand, PITR, deletion-protected, KMS-encrypted and retained', () => {
@@ -124,9 +141,15 @@ describe('encryption and tables', () => {
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
       });
     }
-    const streamed = tables.filter((t) => (t.Properties.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType === 'NEW_AND_OLD_IMAGES');
+    const streamed = tables.filter(
+      (t) =>
+        (t.Properties.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType ===
+        'NEW_AND_OLD_IMAGES',
+    );
     expect(streamed).toHaveLength(2);
-    template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
   });
 });
 
@@ -157,13 +180,18 @@ describe('functions and IAM boundaries', () => {
       expect(actionsOf(s)).not.toContain('kms:Encrypt');
       expect(s.Condition?.StringEquals?.['kms:ViaService']).toBeDefined();
     }
-    const writes = statements.flatMap(actionsOf).filter((a) => /Put|Update|Delete|Write|Create/.test(a) && a.startsWith('dynamodb:'));
+    const writes = statements
+      .flatMap(actionsOf)
+      .filter((a) => /Put|Update|Delete|Write|Create/.test(a) && a.startsWith('dynamodb:'));
     expect(writes).toEqual([]);
   });
 
   it('lets the proxy decrypt credentials only under their encryption context', () => {
     const statements = statementsOfRole('FunctionsProxyRole');
-    const direct = statements.filter((s) => actionsOf(s).includes('kms:Decrypt') && s.Condition?.StringEquals?.['kms:ViaService'] === undefined);
+    const direct = statements.filter(
+      (s) =>
+        actionsOf(s).includes('kms:Decrypt') && s.Condition?.StringEquals?.['kms:ViaService'] === undefined,
+    );
     expect(direct).toHaveLength(1);
     expect(direct[0]?.Condition).toEqual({
       'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['provider', 'credentialId'] },
@@ -174,14 +202,27 @@ describe('functions and IAM boundaries', () => {
 
   it('denies credential decryption to every principal but the proxy in the key policy', () => {
     const key = Object.values(template.findResources('AWS::KMS::Key'))[0];
-    const deny = (key?.Properties.KeyPolicy.Statement as Array<Statement & { Sid?: string }>).find((s) => s.Sid === 'OnlyTheProxyDecryptsCredentials');
+    const deny = ((key?.Properties.KeyPolicy.Statement ?? []) as Array<Statement & { Sid?: string }>).find(
+      (s) => s.Sid === 'OnlyTheProxyDecryptsCredentials',
+    );
     expect(deny?.Effect).toBe('Deny');
-    expect(JSON.stringify(deny?.Condition?.ArnNotEquals)).toContain(logicalIdOf('AWS::IAM::Role', 'FunctionsProxyRole'));
+    expect(JSON.stringify(deny?.Condition?.ArnNotEquals)).toContain(
+      logicalIdOf('AWS::IAM::Role', 'FunctionsProxyRole'),
+    );
   });
 
   it('outputs the API URL, table names and key ARN', () => {
     const outputs = Object.keys(template.toJSON().Outputs as object);
-    expect(outputs).toEqual(expect.arrayContaining(['ApiUrl', 'KeysTableName', 'ProvidersTableName', 'UsageTableName', 'RequestLogTableName', 'KeyArn']));
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'KeysTableName',
+        'ProvidersTableName',
+        'UsageTableName',
+        'RequestLogTableName',
+        'KeyArn',
+      ]),
+    );
   });
 });
 

@@ -43,11 +43,20 @@ export class DecryptionError extends Error {
 
 /** Stable serialisation of a context, used as GCM additional data. */
 export function canonicalContext(context: EncryptionContext): Buffer {
-  return Buffer.from(JSON.stringify([['credentialId', context.credentialId], ['provider', context.provider]]));
+  return Buffer.from(
+    JSON.stringify([
+      ['credentialId', context.credentialId],
+      ['provider', context.provider],
+    ]),
+  );
 }
 
 /** AES-256-GCM with a random IV; returns iv, tag and ciphertext. */
-export function gcmEncrypt(key: Buffer, plaintext: Buffer, aad: Buffer): { iv: Buffer; tag: Buffer; ciphertext: Buffer } {
+export function gcmEncrypt(
+  key: Buffer,
+  plaintext: Buffer,
+  aad: Buffer,
+): { iv: Buffer; tag: Buffer; ciphertext: Buffer } {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad);
@@ -69,10 +78,18 @@ export function gcmDecrypt(key: Buffer, iv: Buffer, tag: Buffer, ciphertext: Buf
 }
 
 /** Encrypts one credential under a fresh data key. */
-export async function seal(keyring: Keyring, plaintext: string, context: EncryptionContext): Promise<Envelope> {
+export async function seal(
+  keyring: Keyring,
+  plaintext: string,
+  context: EncryptionContext,
+): Promise<Envelope> {
   const dataKey = await keyring.generateDataKey(context);
   try {
-    const { iv, tag, ciphertext } = gcmEncrypt(dataKey.plaintext, Buffer.from(plaintext, 'utf8'), canonicalContext(context));
+    const { iv, tag, ciphertext } = gcmEncrypt(
+      dataKey.plaintext,
+      Buffer.from(plaintext, 'utf8'),
+      canonicalContext(context),
+    );
     return {
       v: 1,
       alg: 'AES-256-GCM',
@@ -91,9 +108,15 @@ export async function seal(keyring: Keyring, plaintext: string, context: Encrypt
  * Decrypts one credential.
  * @throws {DecryptionError} on any mismatch of context, keyring or bytes.
  */
-export async function open(keyring: Keyring, envelope: Envelope, context: EncryptionContext): Promise<string> {
-  if (envelope.v !== 1 || envelope.alg !== 'AES-256-GCM') throw new DecryptionError('unknown envelope version');
-  if (envelope.keyring !== keyring.kind) throw new DecryptionError(`sealed by the ${envelope.keyring} keyring`);
+export async function open(
+  keyring: Keyring,
+  envelope: Envelope,
+  context: EncryptionContext,
+): Promise<string> {
+  if (envelope.v !== 1 || envelope.alg !== 'AES-256-GCM')
+    throw new DecryptionError('unknown envelope version');
+  if (envelope.keyring !== keyring.kind)
+    throw new DecryptionError(`sealed by the ${envelope.keyring} keyring`);
   const dataKey = await keyring.unwrapDataKey(Buffer.from(envelope.wrappedKey, 'base64'), context);
   try {
     return gcmDecrypt(

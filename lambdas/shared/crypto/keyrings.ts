@@ -1,4 +1,6 @@
 /** The two keyrings behind {@link Keyring}: AWS KMS, and a local master key file for the local gateway. */
+
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
@@ -9,7 +11,6 @@ import {
   gcmEncrypt,
   type Keyring,
 } from './envelope.ts';
-import { randomBytes } from 'node:crypto';
 
 function kmsContext(context: EncryptionContext): Record<string, string> {
   return { provider: context.provider, credentialId: context.credentialId };
@@ -28,7 +29,11 @@ export class KmsKeyring implements Keyring {
 
   async generateDataKey(context: EncryptionContext): Promise<{ plaintext: Buffer; wrapped: Buffer }> {
     const out = await this.client.send(
-      new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: kmsContext(context) }),
+      new GenerateDataKeyCommand({
+        KeyId: this.keyId,
+        KeySpec: 'AES_256',
+        EncryptionContext: kmsContext(context),
+      }),
     );
     if (out.Plaintext === undefined || out.CiphertextBlob === undefined) {
       throw new Error('KMS GenerateDataKey returned no key material');
@@ -39,12 +44,19 @@ export class KmsKeyring implements Keyring {
   async unwrapDataKey(wrapped: Buffer, context: EncryptionContext): Promise<Buffer> {
     try {
       const out = await this.client.send(
-        new DecryptCommand({ KeyId: this.keyId, CiphertextBlob: wrapped, EncryptionContext: kmsContext(context) }),
+        new DecryptCommand({
+          KeyId: this.keyId,
+          CiphertextBlob: wrapped,
+          EncryptionContext: kmsContext(context),
+        }),
       );
       if (out.Plaintext?.length !== 32) throw new DecryptionError('KMS returned no 256-bit key');
       return Buffer.from(out.Plaintext);
     } catch (err) {
-      if (err instanceof Error && (err.name === 'InvalidCiphertextException' || err.name === 'IncorrectKeyException')) {
+      if (
+        err instanceof Error &&
+        (err.name === 'InvalidCiphertextException' || err.name === 'IncorrectKeyException')
+      ) {
         throw new DecryptionError(err.name);
       }
       throw err;

@@ -8,7 +8,8 @@ export const openai: ProviderAdapter = {
   api: 'openai',
   endpoints: { chatCompletions: '/chat/completions' },
   authHeaders: (credential) => ({ authorization: `Bearer ${credential}` }),
-  isRateLimited: (status, body) => status === 429 || /"code"\s*:\s*"(rate_limit_exceeded|insufficient_quota)"/.test(body),
+  isRateLimited: (status, body) =>
+    status === 429 || /"code"\s*:\s*"(rate_limit_exceeded|insufficient_quota)"/.test(body),
   transformStreamEvent: (event) => frameSse(event),
 };
 

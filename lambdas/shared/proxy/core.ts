@@ -10,8 +10,8 @@ import {
   InvalidRequestError,
   ModelNotAllowedError,
   ModelNotFoundError,
-  NoUpstreamCredentialError,
   NotFoundError,
+  NoUpstreamCredentialError,
   RequestTooLargeError,
   toGatewayError,
   UpstreamError,
@@ -66,7 +66,8 @@ export function modelAllowed(patterns: readonly string[], slug: ModelSlug): bool
 
 /** Parses a JSON object body within the size limit. */
 export function parseJsonObject(body: string | undefined, maxBytes: number): Record<string, unknown> {
-  if (body === undefined || body === '') throw new InvalidRequestError('The request body is empty; send a JSON object.');
+  if (body === undefined || body === '')
+    throw new InvalidRequestError('The request body is empty; send a JSON object.');
   if (Buffer.byteLength(body, 'utf8') > maxBytes) throw new RequestTooLargeError(maxBytes);
   let parsed: unknown;
   try {
@@ -83,7 +84,8 @@ export function parseJsonObject(body: string | undefined, maxBytes: number): Rec
 /** Validates what the gateway itself relies on in a chat completion request; the rest is the upstream's. */
 export function validateChatRequest(body: Record<string, unknown>): { model: string; stream: boolean } {
   const { model, messages, stream } = body;
-  if (typeof model !== 'string' || model === '') throw new InvalidRequestError("'model' is required and must be a string.");
+  if (typeof model !== 'string' || model === '')
+    throw new InvalidRequestError("'model' is required and must be a string.");
   if (!Array.isArray(messages) || messages.length === 0) {
     throw new InvalidRequestError("'messages' is required and must be a non-empty array.");
   }
@@ -101,12 +103,12 @@ interface Outcome {
 }
 
 /** The proxy: one `handle` per request. */
-export interface Proxy {
+export interface GatewayProxy {
   handle(req: GatewayRequest): Promise<GatewayResponse>;
 }
 
 /** Builds the proxy over its dependencies. */
-export function createProxy(deps: ProxyDeps): Proxy {
+export function createProxy(deps: ProxyDeps): GatewayProxy {
   const doFetch = deps.fetch ?? fetch;
   const now = deps.now ?? Date.now;
 
@@ -136,7 +138,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
     outcome: Outcome,
   ): Promise<{ response: Response; abort: AbortController; clearTimer: () => void }> {
     const path = adapter.endpoints[operation];
-    if (path === undefined) throw new ModelNotFoundError(`Provider '${resolved.config.provider}' does not serve this route.`);
+    if (path === undefined)
+      throw new ModelNotFoundError(`Provider '${resolved.config.provider}' does not serve this route.`);
     let last: { response: Response; abort: AbortController; clearTimer: () => void } | undefined;
     for (const credential of resolved.credentials) {
       const abort = new AbortController();
@@ -149,7 +152,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
       try {
         response = await doFetch(`${resolved.config.baseUrl}${path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...adapter.authHeaders(credential.secret) },
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            ...adapter.authHeaders(credential.secret),
+          },
           body: payload,
           signal: abort.signal,
           // A redirect must never carry the credential to a host the operator did not configure.
@@ -159,7 +166,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
         clearTimer();
         if (abort.signal.reason instanceof UpstreamTimeoutError) throw abort.signal.reason;
         if (req.signal.aborted) throw new UpstreamError('The client closed the connection.');
-        logger.warn('upstream fetch failed', { provider: resolved.config.provider, error: (err as Error).name });
+        logger.warn('upstream fetch failed', {
+          provider: resolved.config.provider,
+          error: (err as Error).name,
+        });
         throw new UpstreamError('The upstream provider could not be reached.');
       }
       outcome.upstreamMs = now() - started;
@@ -220,7 +230,9 @@ export function createProxy(deps: ProxyDeps): Proxy {
                 ? abort.signal.reason
                 : new UpstreamError('The upstream stream broke off.');
             logger.warn('upstream stream failed', { error: (err as Error).name });
-            controller.enqueue(encoder.encode(frameSse({ event: 'error', data: JSON.stringify(failure.toWire(shape)) })));
+            controller.enqueue(
+              encoder.encode(frameSse({ event: 'error', data: JSON.stringify(failure.toWire(shape)) })),
+            );
             controller.close();
             finish();
           }
@@ -235,29 +247,44 @@ export function createProxy(deps: ProxyDeps): Proxy {
     );
   }
 
-  async function chatCompletions(req: GatewayRequest, route: RouteSpec, outcome: Outcome): Promise<GatewayResponse> {
+  async function chatCompletions(
+    req: GatewayRequest,
+    route: RouteSpec,
+    outcome: Outcome,
+  ): Promise<GatewayResponse> {
     const body = parseJsonObject(req.body, deps.maxBodyBytes);
     const { model, stream } = validateChatRequest(body);
     const auth = req.auth;
     const candidate = keyFromHeaders(req.headers);
     const parsed = candidate === undefined ? undefined : parseKey(candidate, deps.keyPrefix);
-    if (auth === undefined || parsed === undefined || parsed.keyId !== auth.keyId) throw new InvalidApiKeyError();
+    if (auth === undefined || parsed === undefined || parsed.keyId !== auth.keyId)
+      throw new InvalidApiKeyError();
     await deps.keys.admit(parsed.keyId, parsed.hash);
 
     const slug = parseSlug(model);
     if (slug === undefined) {
-      throw new ModelNotFoundError(`Model '${model}' is not a Tollgate slug; use 'provider/model', e.g. 'openai/gpt-4o'.`);
+      throw new ModelNotFoundError(
+        `Model '${model}' is not a Tollgate slug; use 'provider/model', e.g. 'openai/gpt-4o'.`,
+      );
     }
     outcome.provider = slug.provider;
     outcome.model = slug.model;
     if (!modelAllowed(auth.models, slug)) throw new ModelNotAllowedError(model);
     const resolved = await deps.providers.resolve(slug.provider);
-    if (resolved === undefined) throw new ModelNotFoundError(`No provider named '${slug.provider}' is registered.`);
+    if (resolved === undefined)
+      throw new ModelNotFoundError(`No provider named '${slug.provider}' is registered.`);
     if (resolved.credentials.length === 0) throw new NoUpstreamCredentialError(slug.provider);
     const adapter = adapterFor(resolved.config.type);
 
     const payload = JSON.stringify({ ...body, model: slug.model });
-    const { response, abort, clearTimer } = await callUpstream(req, resolved, adapter, route.operation as Operation, payload, outcome);
+    const { response, abort, clearTimer } = await callUpstream(
+      req,
+      resolved,
+      adapter,
+      route.operation as Operation,
+      payload,
+      outcome,
+    );
     const baseHeaders = { 'x-request-id': req.requestId };
     if (!response.ok) {
       const text = await response.text().finally(clearTimer);
@@ -268,7 +295,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
       outcome.status = response.status;
       return {
         status: response.status,
-        headers: { ...baseHeaders, 'content-type': response.headers.get('content-type') ?? 'application/json' },
+        headers: {
+          ...baseHeaders,
+          'content-type': response.headers.get('content-type') ?? 'application/json',
+        },
         body: text,
       };
     }
@@ -279,7 +309,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
       outcome.status = 200;
       return {
         status: 200,
-        headers: { ...baseHeaders, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' },
+        headers: {
+          ...baseHeaders,
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+        },
         body: streamBody(response.body, adapter, abort, route.shape, () => undefined),
       };
     }
@@ -287,12 +321,18 @@ export function createProxy(deps: ProxyDeps): Proxy {
     try {
       text = await response.text();
     } catch {
-      throw abort.signal.reason instanceof UpstreamTimeoutError ? abort.signal.reason : new UpstreamError('The upstream answer broke off.');
+      throw abort.signal.reason instanceof UpstreamTimeoutError
+        ? abort.signal.reason
+        : new UpstreamError('The upstream answer broke off.');
     } finally {
       clearTimer();
     }
     outcome.status = 200;
-    return { status: 200, headers: { ...baseHeaders, 'content-type': contentType || 'application/json' }, body: text };
+    return {
+      status: 200,
+      headers: { ...baseHeaders, 'content-type': contentType || 'application/json' },
+      body: text,
+    };
   }
 
   return {
@@ -316,7 +356,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
       } catch (err) {
         const gatewayError = toGatewayError(err);
         if (gatewayError.status >= 500 && gatewayError.code === 'internal_error') {
-          logger.error('unhandled proxy error', { requestId: req.requestId, error: (err as Error).name, message: (err as Error).message });
+          logger.error('unhandled proxy error', {
+            requestId: req.requestId,
+            error: (err as Error).name,
+            message: (err as Error).message,
+          });
         }
         response = errorResponse(gatewayError, shape, req.requestId);
       }
@@ -334,4 +378,3 @@ export function createProxy(deps: ProxyDeps): Proxy {
     },
   };
 }
-

@@ -16,11 +16,14 @@ export const SSE_HEARTBEAT = ': keep-alive\n\n';
 
 /** Parses an upstream byte stream into events, one per upstream event, as soon as each is complete. */
 export function parseSse(body: ReadableStream<Uint8Array>): ReadableStream<SseEvent> {
-  return body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).pipeThrough(
-    new TransformStream({
-      transform(message, controller) {
-        controller.enqueue({ event: message.event, id: message.id, data: message.data });
-      },
-    }),
-  );
+  return body
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(new EventSourceParserStream())
+    .pipeThrough(
+      new TransformStream({
+        transform(message, controller) {
+          controller.enqueue({ event: message.event, id: message.id, data: message.data });
+        },
+      }),
+    );
 }

@@ -77,7 +77,11 @@ export class KeyStore {
       ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
     };
     await this.db.send(
-      new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(keyId)' }),
+      new PutCommand({
+        TableName: this.table,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(keyId)',
+      }),
     );
     return { key: view(item), plaintext: issued.plaintext };
   }
@@ -98,7 +102,10 @@ export class KeyStore {
   /** Every key, oldest first. */
   async list(): Promise<KeyView[]> {
     const keys: KeyView[] = [];
-    for await (const page of paginateScan({ client: this.db }, { TableName: this.table, ConsistentRead: true })) {
+    for await (const page of paginateScan(
+      { client: this.db },
+      { TableName: this.table, ConsistentRead: true },
+    )) {
       for (const item of page.Items ?? []) keys.push(view(item as KeyItem));
     }
     return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -106,7 +113,12 @@ export class KeyStore {
 
   /** Disables or re-enables a key. */
   async setStatus(keyId: string, status: KeyStatus): Promise<KeyView> {
-    return this.update(keyId, 'SET #status = :status, updatedAt = :at', { '#status': 'status' }, { ':status': status });
+    return this.update(
+      keyId,
+      'SET #status = :status, updatedAt = :at',
+      { '#status': 'status' },
+      { ':status': status },
+    );
   }
 
   /** Replaces the secret: the old plaintext stops working at once; id, name, scope and history stay. */
@@ -122,7 +134,11 @@ export class KeyStore {
   async delete(keyId: string): Promise<void> {
     try {
       await this.db.send(
-        new DeleteCommand({ TableName: this.table, Key: { keyId }, ConditionExpression: 'attribute_exists(keyId)' }),
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { keyId },
+          ConditionExpression: 'attribute_exists(keyId)',
+        }),
       );
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('key', keyId);
@@ -137,7 +153,8 @@ export class KeyStore {
    */
   async authenticate(keyId: string, hash: string): Promise<KeyView> {
     const item = await this.item(keyId);
-    if (item === undefined || !hashesEqual(item.keyHash, hash) || !this.usable(item)) throw new InvalidApiKeyError();
+    if (item === undefined || !hashesEqual(item.keyHash, hash) || !this.usable(item))
+      throw new InvalidApiKeyError();
     return view(item);
   }
 
@@ -170,11 +187,15 @@ export class KeyStore {
   }
 
   private usable(item: KeyItem): boolean {
-    return item.status === 'active' && (item.expiresAt === undefined || item.expiresAt > this.now().toISOString());
+    return (
+      item.status === 'active' && (item.expiresAt === undefined || item.expiresAt > this.now().toISOString())
+    );
   }
 
   private async item(keyId: string): Promise<KeyItem | undefined> {
-    const result = await this.db.send(new GetCommand({ TableName: this.table, Key: { keyId }, ConsistentRead: true }));
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { keyId }, ConsistentRead: true }),
+    );
     return result.Item as KeyItem | undefined;
   }
 

@@ -71,7 +71,8 @@ export function validateProviderInput(input: AddProviderInput): ProviderConfig {
   } catch {
     throw new Error(`base URL '${input.baseUrl}' is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('base URL must be http or https');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new Error('base URL must be http or https');
   if (url.username !== '' || url.password !== '') throw new Error('base URL must not contain credentials');
   if (url.search !== '' || url.hash !== '') throw new Error('base URL must not have a query or fragment');
   return {
@@ -134,7 +135,10 @@ export class ProviderStore {
   async list(): Promise<ProviderView[]> {
     const configs = new Map<string, ProviderConfig>();
     const counts = new Map<string, number>();
-    for await (const page of paginateScan({ client: this.db }, { TableName: this.table, ConsistentRead: true })) {
+    for await (const page of paginateScan(
+      { client: this.db },
+      { TableName: this.table, ConsistentRead: true },
+    )) {
       for (const item of page.Items ?? []) {
         const name = String(item.provider);
         if (item.sk === PROVIDER_SK) configs.set(name, toConfig(item));
@@ -149,7 +153,11 @@ export class ProviderStore {
   /** One provider's configuration, or undefined. */
   async get(name: string): Promise<ProviderConfig | undefined> {
     const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { provider: name, sk: PROVIDER_SK }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: { provider: name, sk: PROVIDER_SK },
+        ConsistentRead: true,
+      }),
     );
     return out.Item === undefined ? undefined : toConfig(out.Item);
   }
@@ -205,7 +213,8 @@ export class ProviderStore {
 
 function toConfig(item: Record<string, unknown>): ProviderConfig {
   const type = String(item.type);
-  if (!isProviderType(type)) throw new Error(`provider '${String(item.provider)}' has unknown type '${type}'`);
+  if (!isProviderType(type))
+    throw new Error(`provider '${String(item.provider)}' has unknown type '${type}'`);
   return {
     provider: String(item.provider),
     type,

@@ -55,7 +55,10 @@ describe('key format', () => {
   it('never accepts well-shaped strings with a random checksum (property)', () => {
     const base62 = fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz');
     const shaped = fc
-      .tuple(fc.array(base62, { minLength: 12, maxLength: 12 }), fc.array(base62, { minLength: 38, maxLength: 38 }))
+      .tuple(
+        fc.array(base62, { minLength: 12, maxLength: 12 }),
+        fc.array(base62, { minLength: 38, maxLength: 38 }),
+      )
       .map(([id, rest]) => `sk-tg-${id.join('')}_${rest.join('')}`);
     fc.assert(
       fc.property(shaped, (candidate) => {

@@ -34,7 +34,11 @@ const keyrings: Array<[string, () => Keyring]> = [
     () =>
       new KmsKeyring(
         kms.keyArn,
-        new KMSClient({ endpoint: kms.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } }),
+        new KMSClient({
+          endpoint: kms.endpoint,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
+        }),
       ),
   ],
 ];
@@ -79,8 +83,12 @@ describe.each(keyrings)('envelope encryption with the %s keyring', (_name, make)
   it('refuses a changed encryption context', async () => {
     const keyring = make();
     const envelope = await seal(keyring, SECRET, CONTEXT);
-    await expect(open(keyring, envelope, { ...CONTEXT, credentialId: 'cred-2' })).rejects.toBeInstanceOf(DecryptionError);
-    await expect(open(keyring, envelope, { ...CONTEXT, provider: 'other' })).rejects.toBeInstanceOf(DecryptionError);
+    await expect(open(keyring, envelope, { ...CONTEXT, credentialId: 'cred-2' })).rejects.toBeInstanceOf(
+      DecryptionError,
+    );
+    await expect(open(keyring, envelope, { ...CONTEXT, provider: 'other' })).rejects.toBeInstanceOf(
+      DecryptionError,
+    );
   });
 
   it('refuses a ciphertext swapped in from another credential', async () => {
@@ -90,7 +98,9 @@ describe.each(keyrings)('envelope encryption with the %s keyring', (_name, make)
     const second = await seal(keyring, 'another-secret', { ...CONTEXT, credentialId: 'cred-2' });
 
     // Act + Assess: moving either part across credentials fails.
-    await expect(open(keyring, { ...first, ciphertext: second.ciphertext }, CONTEXT)).rejects.toBeInstanceOf(DecryptionError);
+    await expect(open(keyring, { ...first, ciphertext: second.ciphertext }, CONTEXT)).rejects.toBeInstanceOf(
+      DecryptionError,
+    );
     await expect(open(keyring, second, CONTEXT)).rejects.toBeInstanceOf(DecryptionError);
   });
 });
@@ -109,6 +119,8 @@ describe('keyring binding', () => {
 
   it('refuses an envelope sealed by another local master key', async () => {
     const envelope = await seal(new LocalKeyring(randomBytes(32)), SECRET, CONTEXT);
-    await expect(open(new LocalKeyring(randomBytes(32)), envelope, CONTEXT)).rejects.toBeInstanceOf(DecryptionError);
+    await expect(open(new LocalKeyring(randomBytes(32)), envelope, CONTEXT)).rejects.toBeInstanceOf(
+      DecryptionError,
+    );
   });
 });

@@ -1,0 +1,36 @@
+/**
+ * How the Lambda bundles are built. The stack passes these options to `NodejsFunction`; the benchmark and
+ * the bundle tests pass the same ones to esbuild directly, so what is measured and tested is what ships.
+ */
+import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
+
+/** Entry files of the Lambda functions, by function. */
+export const LAMBDA_ENTRIES = {
+  authorizer: fileURLToPath(new URL('../lambdas/authorizer/handler.ts', import.meta.url)),
+  proxy: fileURLToPath(new URL('../lambdas/proxy/handler.ts', import.meta.url)),
+} as const;
+
+export type LambdaName = keyof typeof LAMBDA_ENTRIES;
+
+export const BUNDLE_TARGET = 'node24';
+export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
+/** ESM bundles still contain CommonJS dependencies that call `require`. */
+export const BUNDLE_BANNER =
+  "import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);";
+
+/** The esbuild options equivalent to the stack's bundling, writing `outfile`. */
+export function esbuildOptions(name: LambdaName, outfile: string): BuildOptions {
+  return {
+    entryPoints: [LAMBDA_ENTRIES[name]],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: BUNDLE_TARGET,
+    minify: true,
+    mainFields: BUNDLE_MAIN_FIELDS,
+    banner: { js: BUNDLE_BANNER },
+    logLevel: 'silent',
+  };
+}
