@@ -1,0 +1,206 @@
+/**
+ * The `tollgate` CLI in-process against DynamoDB Local: a `runtime.json` names this test process as the
+ * running gateway, so the CLI uses the run's DynamoDB Local exactly as it would a running `tollgate dev`.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { main } from '../../../lib/cli/main.ts';
+import { openLocalState, writeRuntime } from '../../../lib/local/state.ts';
+
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(argv);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+beforeAll(() => {
+  const home = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));
+  process.env.TOLLGATE_HOME = home;
+  writeRuntime(openLocalState(home), {
+    pid: process.pid,
+    gatewayUrl: 'http://127.0.0.1:1',
+    dynamoEndpoint: inject('dynamoEndpoint'),
+    startedAt: new Date().toISOString(),
+  });
+});
+
+afterEach(() => {
+  delete process.env.TEST_UPSTREAM_KEY;
+});
+
+describe('tollgate keys', () => {
+  it('creates a key and shows the plaintext once, in JSON with id and key', async () => {
+    // Act
+    const created = await run(
+      'keys',
+      'create',
+      '--name',
+      'ci',
+      '--models',
+      'openai/gpt-4o, openai/*',
+      '--json',
+    );
+    const listed = await run('keys', 'list', '--json');
+
+    // Assess
+    expect(created.code).toBe(0);
+    const body = JSON.parse(created.stdout) as { id: string; key: string; models: string[]; status: string };
+    expect(body.key).toMatch(new RegExp(`^sk-tg-${body.id}_`));
+    expect(body.models).toEqual(['openai/gpt-4o', 'openai/*']);
+    expect(body.status).toBe('active');
+    expect(listed.stdout).toContain(body.id);
+    expect(listed.stdout).not.toContain(body.key);
+    expect(listed.stdout).not.toContain('keyHash');
+  });
+
+  it('disables, enables, rotates and deletes by id', async () => {
+    // Prepare
+    const { id, key } = JSON.parse((await run('keys', 'create', '--name', 'life', '--json')).stdout) as {
+      id: string;
+      key: string;
+    };
+
+    // Act + Assess
+    expect(JSON.parse((await run('keys', 'disable', id, '--json')).stdout).status).toBe('disabled');
+    expect(JSON.parse((await run('keys', 'enable', id, '--json')).stdout).status).toBe('active');
+    const rotated = JSON.parse((await run('keys', 'rotate', id, '--json')).stdout) as {
+      id: string;
+      key: string;
+    };
+    expect(rotated.id).toBe(id);
+    expect(rotated.key).not.toBe(key);
+    expect((await run('keys', 'show', id)).stdout).toContain('life');
+    expect((await run('keys', 'delete', id)).code).toBe(0);
+    const gone = await run('keys', 'show', id);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe(`tollgate: key '${id}' not found\n`);
+  });
+
+  it('prints the human form with a warning that the key is shown once', async () => {
+    const created = await run('keys', 'create', '--name', 'human');
+    expect(created.stdout).toMatch(/sk-tg-\w{12}_\w{38}/);
+    expect(created.stdout).toContain('only time the key is shown');
+  });
+
+  it('answers usage mistakes with one line and exit code 2', async () => {
+    const noName = await run('keys', 'create');
+    expect(noName.code).toBe(2);
+    expect(noName.stderr.split('\n')[0]).toBe('tollgate: keys create needs --name NAME');
+    const badFlag = await run('keys', 'list', '--bogus');
+    expect(badFlag.code).toBe(2);
+    const badDate = await run('keys', 'create', '--name', 'x', '--expires', 'someday');
+    expect(badDate.code).toBe(2);
+    expect(badDate.stderr).toContain('--expires');
+  });
+});
+
+describe('tollgate providers', () => {
+  it('adds a provider from an environment variable, lists it and removes it', async () => {
+    // Prepare
+    process.env.TEST_UPSTREAM_KEY = 'sk-upstream-cli-secret';
+
+    // Act
+    const added = await run(
+      'providers',
+      'add',
+      'acme',
+      '--type',
+      'openai-compatible',
+      '--base-url',
+      'http://127.0.0.1:9/v1/',
+      '--key-env',
+      'TEST_UPSTREAM_KEY',
+      '--json',
+    );
+    const listed = await run('providers', 'list', '--json');
+    const duplicate = await run(
+      'providers',
+      'add',
+      'acme',
+      '--type',
+      'openai',
+      '--base-url',
+      'https://x.example/v1',
+      '--key-env',
+      'TEST_UPSTREAM_KEY',
+    );
+    const removed = await run('providers', 'remove', 'acme', '--json');
+
+    // Assess
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({
+      provider: 'acme',
+      type: 'openai-compatible',
+      baseUrl: 'http://127.0.0.1:9/v1',
+      credentials: 1,
+    });
+    expect(listed.stdout).toContain('"acme"');
+    expect(`${added.stdout}${listed.stdout}`).not.toContain('sk-upstream-cli-secret');
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toBe("tollgate: provider 'acme' already exists\n");
+    expect(removed.code).toBe(0);
+    expect((await run('providers', 'list', '--json')).stdout).not.toContain('"acme"');
+  });
+
+  it('refuses bad input with one clear line', async () => {
+    process.env.TEST_UPSTREAM_KEY = 'x';
+    const badType = await run(
+      'providers',
+      'add',
+      'p1',
+      '--type',
+      'nope',
+      '--base-url',
+      'https://x.example',
+      '--key-env',
+      'TEST_UPSTREAM_KEY',
+    );
+    expect(badType.stderr).toBe("tollgate: unknown provider type 'nope'\n");
+    const badUrl = await run(
+      'providers',
+      'add',
+      'p2',
+      '--type',
+      'openai',
+      '--base-url',
+      'ftp://x',
+      '--key-env',
+      'TEST_UPSTREAM_KEY',
+    );
+    expect(badUrl.stderr).toBe('tollgate: base URL must be http or https\n');
+    const noKey = await run('providers', 'add', 'p3', '--type', 'openai', '--base-url', 'https://x.example');
+    expect(noKey.code).toBe(2);
+    const emptyEnv = await run(
+      'providers',
+      'add',
+      'p4',
+      '--type',
+      'openai',
+      '--base-url',
+      'https://x.example',
+      '--key-env',
+      'UNSET_VARIABLE_X',
+    );
+    expect(emptyEnv.stderr.split('\n')[0]).toBe(
+      'tollgate: environment variable UNSET_VARIABLE_X is empty or unset',
+    );
+    const missing = await run('providers', 'remove', 'ghost');
+    expect(missing.stderr).toBe("tollgate: provider 'ghost' not found\n");
+  });
+});
