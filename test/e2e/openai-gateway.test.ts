@@ -179,6 +179,33 @@ describe('chat completions through the local gateway', () => {
       error: { code: 'invalid_request', type: 'invalid_request_error' },
     });
   });
+  it('refuses a model outside the key scope with 403 and an oversized body with 413', async () => {
+    // Prepare
+    const scoped = await env.stores.keys.create({ name: 'scoped', models: ['openai/gpt-4o'] });
+    issued.push(scoped.plaintext);
+
+    // Act
+    const outside = await client(scoped.plaintext)
+      .chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((err: unknown) => err);
+    const inside = await client(scoped.plaintext).chat.completions.create({
+      model: 'openai/gpt-4o',
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    const huge = await client(scoped.plaintext)
+      .chat.completions.create({
+        model: 'openai/gpt-4o',
+        messages: [{ role: 'user', content: 'x'.repeat(1024 * 1024 + 1) }],
+      })
+      .catch((err: unknown) => err);
+
+    // Assess
+    expect(outside).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect((outside as InstanceType<typeof OpenAI.PermissionDeniedError>).code).toBe('model_not_allowed');
+    expect(inside.choices[0]?.message.content).toBe('Hello from the fake upstream.');
+    expect((huge as InstanceType<typeof OpenAI.APIError>).status).toBe(413);
+    expect((huge as InstanceType<typeof OpenAI.APIError>).code).toBe('request_too_large');
+  });
 });
 
 describe('key refusals', () => {
