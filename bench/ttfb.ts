@@ -7,7 +7,6 @@
  * machine load hits both alike. Reports p50/p99 of each and of the paired differences, and the size of
  * each Lambda bundle built with the stack's own esbuild options. Bounded by round count and wall time.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { esbuildOptions, LAMBDA_ENTRIES, type LambdaName } from '../lib/bundling.ts';
 import { startFakeOpenAI } from '../test/fakes/openai-upstream.ts';
+import { runCliProcess, startDevProcess } from '../test/helpers/dev-process.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
 const WARMUP = 10;
@@ -63,58 +63,6 @@ async function measure(url: string, apiKey: string, model: string): Promise<Samp
   return { ttfbMs: ttfb ?? Number.NaN, gapsMs };
 }
 
-async function startDev(home: string): Promise<{ url: string; key: string; stop: () => Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [join(import.meta.dirname, '../bin/tollgate.ts'), 'dev', '--port', '0'],
-    {
-      env: { ...process.env, TOLLGATE_HOME: home, POWERTOOLS_LOG_LEVEL: 'ERROR' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('Press Ctrl-C')) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`tollgate dev did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-  const key = /(sk-tg-\w{12}_\w{38})/.exec(output)?.[1];
-  if (url === undefined || key === undefined) throw new Error(`unexpected dev output: ${output}`);
-  return {
-    url,
-    key,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGINT');
-      await exited;
-    },
-  };
-}
-
-async function addProvider(home: string, baseUrl: string): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(import.meta.dirname, '../bin/tollgate.ts'),
-      'providers',
-      'add',
-      'bench',
-      '--type',
-      'openai',
-      '--base-url',
-      baseUrl,
-      '--key-stdin',
-    ],
-    { env: { ...process.env, TOLLGATE_HOME: home }, stdio: ['pipe', 'ignore', 'inherit'] },
-  );
-  child.stdin.end(UPSTREAM_KEY);
-  const code = await new Promise((r) => child.once('exit', r));
-  if (code !== 0) throw new Error('providers add failed');
-}
-
 async function bundleSizes(): Promise<Array<{ name: string; bytes: number; gzip: number }>> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-bundles-'));
   const sizes = [];
@@ -137,16 +85,23 @@ async function main(): Promise<void> {
   const fake = await startFakeOpenAI(UPSTREAM_KEY);
   fake.state.words = Array.from({ length: EVENTS }, (_, i) => ` w${i}`);
   fake.state.stream = { delayMs: GAP_MS };
-  const dev = await startDev(home);
+  const dev = await startDevProcess(home);
   try {
-    await addProvider(home, fake.baseUrl);
+    const added = await runCliProcess(
+      ['providers', 'add', 'bench', '--type', 'openai', '--base-url', fake.baseUrl, '--key-stdin'],
+      home,
+      UPSTREAM_KEY,
+    );
+    if (added.code !== 0) throw new Error(`providers add failed: ${added.stderr}`);
+    const key = dev.firstKey;
+    if (key === undefined) throw new Error('tollgate dev printed no first key');
     const direct: Sample[] = [];
     const gateway: Sample[] = [];
     const deadline = Date.now() + TIME_LIMIT_MS;
     for (let round = 0; round < WARMUP + ROUNDS && Date.now() < deadline; round++) {
       // Alternate which path goes first so neither always runs right after the other warmed things up.
       const viaDirect = (): Promise<Sample> => measure(`${fake.baseUrl}/chat/completions`, UPSTREAM_KEY, 'm');
-      const viaGateway = (): Promise<Sample> => measure(`${dev.url}/v1/chat/completions`, dev.key, 'bench/m');
+      const viaGateway = (): Promise<Sample> => measure(`${dev.url}/v1/chat/completions`, key, 'bench/m');
       let directSample: Sample;
       let gatewaySample: Sample;
       if (round % 2 === 0) {

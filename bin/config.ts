@@ -42,6 +42,13 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+type IntOption =
+  | 'authorizerCacheTtlSeconds'
+  | 'maxBodyBytes'
+  | 'throttleRateLimit'
+  | 'throttleBurstLimit'
+  | 'credentialCacheSeconds';
+
 function intIn(option: string, value: unknown, min: number, max: number): number {
   const n = typeof value === 'string' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
@@ -73,39 +80,16 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
       `must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(', ')}`,
     );
   }
+  const int = (option: IntOption, min: number, max: number): number =>
+    intIn(option, get(option) ?? DEFAULT_CONFIG[option], min, max);
   return {
     stageName,
     keyPrefix,
     logRetentionDays,
-    authorizerCacheTtlSeconds: intIn(
-      'authorizerCacheTtlSeconds',
-      get('authorizerCacheTtlSeconds') ?? DEFAULT_CONFIG.authorizerCacheTtlSeconds,
-      0,
-      3600,
-    ),
-    maxBodyBytes: intIn(
-      'maxBodyBytes',
-      get('maxBodyBytes') ?? DEFAULT_CONFIG.maxBodyBytes,
-      1024,
-      10 * 1024 * 1024,
-    ),
-    throttleRateLimit: intIn(
-      'throttleRateLimit',
-      get('throttleRateLimit') ?? DEFAULT_CONFIG.throttleRateLimit,
-      1,
-      10_000,
-    ),
-    throttleBurstLimit: intIn(
-      'throttleBurstLimit',
-      get('throttleBurstLimit') ?? DEFAULT_CONFIG.throttleBurstLimit,
-      1,
-      5_000,
-    ),
-    credentialCacheSeconds: intIn(
-      'credentialCacheSeconds',
-      get('credentialCacheSeconds') ?? DEFAULT_CONFIG.credentialCacheSeconds,
-      0,
-      3600,
-    ),
+    authorizerCacheTtlSeconds: int('authorizerCacheTtlSeconds', 0, 3600),
+    maxBodyBytes: int('maxBodyBytes', 1024, 10 * 1024 * 1024),
+    throttleRateLimit: int('throttleRateLimit', 1, 10_000),
+    throttleBurstLimit: int('throttleBurstLimit', 1, 5_000),
+    credentialCacheSeconds: int('credentialCacheSeconds', 0, 3600),
   };
 }

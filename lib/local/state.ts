@@ -50,7 +50,8 @@ export function openLocalState(home: string = stateHome()): LocalState {
   };
 }
 
-function alive(pid: number): boolean {
+/** True while a process with that pid exists. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -63,7 +64,7 @@ function alive(pid: number): boolean {
 export function readRuntime(state: LocalState): RuntimeInfo | undefined {
   if (!existsSync(state.runtimePath)) return undefined;
   const info = JSON.parse(readFileSync(state.runtimePath, 'utf8')) as RuntimeInfo;
-  return alive(info.pid) ? info : undefined;
+  return processAlive(info.pid) ? info : undefined;
 }
 
 export function writeRuntime(state: LocalState, info: RuntimeInfo): void {
