@@ -2,7 +2,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { InvalidApiKeyError } from './errors.ts';
 import type { AuthContext } from './http.ts';
-import { keyFromHeaders, parseKey } from './keys.ts';
+import { keyFromRequest, parseKey } from './keys.ts';
 import type { KeyStore } from './store/keys.ts';
 
 /**
@@ -38,12 +38,12 @@ export function stageWildcardArn(methodArn: string): string {
  * @throws {Unauthorized} for every refusal.
  */
 export async function authorizeRequest(
-  event: Pick<APIGatewayRequestAuthorizerEvent, 'headers' | 'methodArn'>,
+  event: Pick<APIGatewayRequestAuthorizerEvent, 'headers' | 'methodArn' | 'queryStringParameters'>,
   deps: AuthorizerDeps,
 ): Promise<APIGatewayAuthorizerResult> {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
-  const candidate = keyFromHeaders(headers);
+  const candidate = keyFromRequest(headers, event.queryStringParameters ?? {});
   const parsed = candidate === undefined ? undefined : parseKey(candidate, deps.prefix);
   if (parsed === undefined) throw new Unauthorized();
   let key: Awaited<ReturnType<KeyStore['authenticate']>>;

@@ -13,7 +13,14 @@ export const ENV = {
   keyPrefix: 'TOLLGATE_KEY_PREFIX',
   maxBodyBytes: 'TOLLGATE_MAX_BODY_BYTES',
   credentialCacheSeconds: 'TOLLGATE_CREDENTIAL_CACHE_SECONDS',
-  upstreamTimeoutMs: 'TOLLGATE_UPSTREAM_TIMEOUT_MS',
+  /** Time allowed for the upstream's response headers. */
+  firstByteTimeoutMs: 'TOLLGATE_FIRST_BYTE_TIMEOUT_MS',
+  /** Silence allowed between streamed upstream events. */
+  idleTimeoutMs: 'TOLLGATE_IDLE_TIMEOUT_MS',
+  /** Silence after which an SSE comment heartbeat is sent to the client. */
+  heartbeatMs: 'TOLLGATE_HEARTBEAT_MS',
+  /** How long a rate-limited credential is skipped when the upstream sends no Retry-After. */
+  rateLimitCooldownMs: 'TOLLGATE_RATE_LIMIT_COOLDOWN_MS',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;
 
@@ -24,7 +31,10 @@ export const ENV_DEFAULTS: Partial<Record<keyof typeof ENV, string>> = {
   keyPrefix: 'sk-tg-',
   maxBodyBytes: String(1024 * 1024),
   credentialCacheSeconds: '300',
-  upstreamTimeoutMs: '120000',
+  firstByteTimeoutMs: '120000',
+  idleTimeoutMs: '300000',
+  heartbeatMs: '15000',
+  rateLimitCooldownMs: '30000',
   logLevel: 'INFO',
 };
 
@@ -39,7 +49,10 @@ export interface TollgateEnv {
   keyPrefix: string;
   maxBodyBytes: number;
   credentialCacheSeconds: number;
-  upstreamTimeoutMs: number;
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  heartbeatMs: number;
+  rateLimitCooldownMs: number;
 }
 
 /** Thrown when the process environment breaks the contract; names the variable, never its value. */
@@ -100,6 +113,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): TollgateEnv {
     keyPrefix: read(source, 'keyPrefix'),
     maxBodyBytes: readPositiveInt(source, 'maxBodyBytes'),
     credentialCacheSeconds: readPositiveInt(source, 'credentialCacheSeconds'),
-    upstreamTimeoutMs: readPositiveInt(source, 'upstreamTimeoutMs'),
+    firstByteTimeoutMs: readPositiveInt(source, 'firstByteTimeoutMs'),
+    idleTimeoutMs: readPositiveInt(source, 'idleTimeoutMs'),
+    heartbeatMs: readPositiveInt(source, 'heartbeatMs'),
+    rateLimitCooldownMs: readPositiveInt(source, 'rateLimitCooldownMs'),
   };
 }

@@ -105,6 +105,17 @@ export function errorBody(shape: ApiShape, code: ErrorCode, message: string): Re
 }
 
 /**
+ * The body of API Gateway's own error responses (401 from the authorizer, unknown routes, throttling).
+ * API Gateway renders one template per API, without conditionals, for every route, so this one body
+ * carries each SDK family's fields at once: OpenAI's `error.code`, Anthropic's `type` and `error.type`,
+ * Gemini's `error.status`. Every SDK picks its error class from the HTTP status and finds its fields.
+ */
+export function gatewayErrorBody(code: ErrorCode, message: string): Record<string, unknown> {
+  const spec: ErrorSpec = ERROR_CATALOGUE[code];
+  return { type: 'error', error: { type: spec.anthropic, code, message, status: spec.gemini } };
+}
+
+/**
  * Base class of every error a client may see. The message must be safe to show: it never contains a
  * key, a credential or a stack trace.
  */

@@ -15,6 +15,8 @@ export interface GatewayRequest {
   /** API Gateway resource path, e.g. `/v1/chat/completions`. */
   resource: string;
   path: string;
+  /** Path parameters of the matched resource, e.g. `{ model: 'gemini-2.0-flash:generateContent' }`. */
+  params: Readonly<Record<string, string>>;
   headers: Readonly<Record<string, string>>;
   query: Readonly<Record<string, string>>;
   body: string | undefined;

@@ -113,12 +113,15 @@ export function keyPattern(prefix: string): RegExp {
 }
 
 /**
- * Finds the key a request carries. Issue scope: `Authorization: Bearer <key>`. Header names must
- * already be lower-cased.
+ * Finds the key a request carries, in the places each SDK family puts it: `Authorization: Bearer`
+ * (OpenAI, and Anthropic/Gemini clients using tokens), `x-api-key` (Anthropic), `x-goog-api-key` and
+ * `?key=` (Gemini). The first present carrier wins, in that order. Header names must be lower-case.
  */
-export function keyFromHeaders(headers: Readonly<Record<string, string | undefined>>): string | undefined {
+export function keyFromRequest(
+  headers: Readonly<Record<string, string | undefined>>,
+  query: Readonly<Record<string, string | undefined>> = {},
+): string | undefined {
   const auth = headers.authorization;
-  if (auth === undefined) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-  return match?.[1];
+  if (auth !== undefined) return /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
+  return headers['x-api-key'] ?? headers['x-goog-api-key'] ?? query.key;
 }

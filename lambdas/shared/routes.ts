@@ -3,20 +3,38 @@
  * error shape they answer in. The CDK stack builds API Gateway resources from it, the local gateway
  * matches requests with it, and the proxy dispatches on it.
  */
-import { type ApiShape, type ErrorCode, INVALID_API_KEY_MESSAGE } from './errors.ts';
+import type { ApiShape, ErrorCode } from './errors.ts';
+import { INVALID_API_KEY_MESSAGE } from './errors.ts';
 
 /** What the proxy does for a route. */
-export type RouteOperation = 'chatCompletions' | 'health';
+export type RouteOperation =
+  | 'chatCompletions'
+  | 'responses'
+  | 'embeddings'
+  | 'messages'
+  | 'countTokens'
+  | 'geminiModel'
+  | 'models'
+  | 'health';
 
-/** `key`: the Lambda authorizer runs first; `none`: public. */
-export type RouteAuth = 'key' | 'none';
+/** `key`: the Lambda authorizer runs first; `optional`: no authorizer, a key is checked if sent; `none`: public. */
+export type RouteAuth = 'key' | 'optional' | 'none';
+
+/**
+ * Where clients of a route carry their key. API Gateway ANDs a REQUEST authorizer's identity sources, so
+ * `bearer` routes (OpenAI clients) use an authorizer keyed on `Authorization`, cached; `any` routes
+ * (Anthropic: `x-api-key` or Bearer; Gemini: `x-goog-api-key`, `?key=` or Bearer) use an authorizer with
+ * no identity source, which API Gateway cannot cache, so it runs on every request.
+ */
+export type Carriers = 'bearer' | 'any';
 
 /** One HTTP route of the client API. */
 export interface RouteSpec {
   readonly method: 'GET' | 'POST';
-  /** API Gateway resource path. */
+  /** API Gateway resource path; `{name+}` is a greedy parameter. */
   readonly path: string;
   readonly auth: RouteAuth;
+  readonly carriers: Carriers;
   readonly operation: RouteOperation;
   readonly shape: ApiShape;
 }
@@ -26,26 +44,89 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'POST',
     path: '/v1/chat/completions',
     auth: 'key',
+    carriers: 'bearer',
     operation: 'chatCompletions',
     shape: 'openai',
   },
-  { method: 'GET', path: '/health', auth: 'none', operation: 'health', shape: 'openai' },
+  {
+    method: 'POST',
+    path: '/v1/responses',
+    auth: 'key',
+    carriers: 'bearer',
+    operation: 'responses',
+    shape: 'openai',
+  },
+  {
+    method: 'POST',
+    path: '/v1/embeddings',
+    auth: 'key',
+    carriers: 'bearer',
+    operation: 'embeddings',
+    shape: 'openai',
+  },
+  {
+    method: 'POST',
+    path: '/v1/messages',
+    auth: 'key',
+    carriers: 'any',
+    operation: 'messages',
+    shape: 'anthropic',
+  },
+  {
+    method: 'POST',
+    path: '/v1/messages/count_tokens',
+    auth: 'key',
+    carriers: 'any',
+    operation: 'countTokens',
+    shape: 'anthropic',
+  },
+  {
+    method: 'POST',
+    path: '/v1beta/models/{model+}',
+    auth: 'key',
+    carriers: 'any',
+    operation: 'geminiModel',
+    shape: 'gemini',
+  },
+  {
+    method: 'GET',
+    path: '/v1/models',
+    auth: 'optional',
+    carriers: 'any',
+    operation: 'models',
+    shape: 'openai',
+  },
+  { method: 'GET', path: '/health', auth: 'none', carriers: 'any', operation: 'health', shape: 'openai' },
 ];
 
-/** The route for a method and path, or why there is none. */
-export type RouteMatch = { route: RouteSpec } | { error: 'not_found' | 'method_not_allowed' };
+/** The route for a method and path with its path parameters, or why there is none. */
+export type RouteMatch =
+  | { route: RouteSpec; params: Record<string, string> }
+  | { error: 'not_found' | 'method_not_allowed' };
 
-/** Matches a concrete request path against {@link ROUTES}. */
-export function matchRoute(method: string, path: string): RouteMatch {
-  const candidates = ROUTES.filter((route) => route.path === path);
-  const route = candidates.find((candidate) => candidate.method === method.toUpperCase());
-  if (route !== undefined) return { route };
-  return { error: candidates.length > 0 ? 'method_not_allowed' : 'not_found' };
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const greedy = /^(.*)\{(\w+)\+\}$/.exec(pattern);
+  if (greedy?.[1] !== undefined && greedy[2] !== undefined) {
+    if (!path.startsWith(greedy[1]) || path.length === greedy[1].length) return undefined;
+    return { [greedy[2]]: path.slice(greedy[1].length) };
+  }
+  return pattern === path ? {} : undefined;
 }
 
-/** The route an API Gateway event's resource and method name, if any. */
+/** The route an API Gateway event's method and resource name, if any. */
 export function routeForResource(method: string, resource: string): RouteSpec | undefined {
   return ROUTES.find((route) => route.path === resource && route.method === method.toUpperCase());
+}
+
+/** Matches a concrete request path against {@link ROUTES}, exact paths before greedy ones. */
+export function matchRoute(method: string, path: string): RouteMatch {
+  const candidates = ROUTES.flatMap((route) => {
+    const params = matchPath(route.path, path);
+    return params === undefined ? [] : [{ route, params }];
+  });
+  const found = candidates.find((candidate) => candidate.route.method === method.toUpperCase());
+  if (found !== undefined) return found;
+  return { error: candidates.length > 0 ? 'method_not_allowed' : 'not_found' };
 }
 
 /** API Gateway's own responses (before or instead of the proxy), rewritten into the client API's shape. */

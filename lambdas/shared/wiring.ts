@@ -2,6 +2,7 @@
  * Builds the handlers' dependencies from the env contract: clients, stores, keyring and caches. Called
  * once per Lambda instance at cold start (and once by the local gateway), never per request.
  */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { authContextFrom } from './auth.ts';
 import { TtlCache } from './cache.ts';
@@ -11,7 +12,8 @@ import { type GatewayRequest, normaliseHeaders } from './http.ts';
 import { createProxy, type GatewayProxy, type ProviderSource } from './proxy/core.ts';
 import { documentClient } from './store/db.ts';
 import { KeyStore } from './store/keys.ts';
-import { ProviderStore, type ResolvedProvider } from './store/providers.ts';
+import { ProviderStore, type ResolvedProvider, type SecretSource } from './store/providers.ts';
+import { UsageStore } from './store/usage.ts';
 
 /** The key store the authorizer reads. */
 export function keyStoreFromEnv(env: TollgateEnv): KeyStore {
@@ -19,33 +21,70 @@ export function keyStoreFromEnv(env: TollgateEnv): KeyStore {
 }
 
 /**
- * Wraps a provider store so decrypted credentials live in memory for at most `ttlSeconds`, bounding both
- * KMS calls and how long a removed credential keeps working on a warm instance.
+ * Secrets Manager references are read with the function's own IAM role. Locally there is no Secrets
+ * Manager: the local keyring refuses them with a clear message.
  */
-export function cachedProviders(store: ProviderStore, ttlSeconds: number): ProviderSource {
-  const cache = new TtlCache<string, ResolvedProvider | undefined>(ttlSeconds * 1000, 256);
+export function secretSourceFor(keyring: string): SecretSource {
+  if (keyring.startsWith('local:')) {
+    return {
+      getSecretValue: async () => {
+        throw new Error(
+          'Secrets Manager references work only on a deployed stack; locally use --key-stdin or --key-env',
+        );
+      },
+    };
+  }
+  const client = new SecretsManagerClient({});
   return {
-    resolve: async (name) => {
-      const hit = cache.get(name);
-      if (hit !== undefined) return hit;
-      const resolved = await store.resolve(name);
-      if (resolved !== undefined) cache.set(name, resolved);
-      return resolved;
+    async getSecretValue(secretArn) {
+      const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+      if (out.SecretString === undefined) throw new Error('the secret has no string value');
+      return out.SecretString;
     },
-    list: () => store.list(),
   };
 }
 
-/** The management stores (keys, providers) that the CLI and the local gateway's first start use. */
-export function storesFromEnv(env: TollgateEnv): { keys: KeyStore; providers: ProviderStore } {
+/**
+ * Wraps a provider store so configuration and decrypted credentials live in memory for at most
+ * `ttlSeconds`, bounding both KMS calls and how long a removed credential keeps working on a warm instance.
+ */
+export function cachedProviders(store: ProviderStore, ttlSeconds: number): ProviderSource {
+  const resolved = new TtlCache<string, ResolvedProvider>(ttlSeconds * 1000, 256);
+  const lists = new TtlCache<'providers', Awaited<ReturnType<ProviderStore['list']>>>(ttlSeconds * 1000, 1);
+  const aliases = new TtlCache<'aliases', Awaited<ReturnType<ProviderStore['listAliases']>>>(
+    ttlSeconds * 1000,
+    1,
+  );
+  return {
+    resolve: async (name) => {
+      const hit = resolved.get(name);
+      if (hit !== undefined) return hit;
+      const fresh = await store.resolve(name);
+      if (fresh !== undefined) resolved.set(name, fresh);
+      return fresh;
+    },
+    list: () => lists.getOrLoad('providers', () => store.list()),
+    listAliases: () => aliases.getOrLoad('aliases', () => store.listAliases()),
+  };
+}
+
+/** The management stores (keys, providers, usage) that the CLI and the local gateway use. */
+export function storesFromEnv(env: TollgateEnv): {
+  keys: KeyStore;
+  providers: ProviderStore;
+  usage: UsageStore;
+} {
   const db = documentClient();
+  const keyring = requireEnv(env, 'keyring');
   return {
     keys: new KeyStore(db, requireEnv(env, 'keysTable'), env.keyPrefix),
     providers: new ProviderStore(
       db,
       requireEnv(env, 'providersTable'),
-      keyringFromSpec(requireEnv(env, 'keyring')),
+      keyringFromSpec(keyring),
+      secretSourceFor(keyring),
     ),
+    usage: new UsageStore(db, requireEnv(env, 'usageTable')),
   };
 }
 
@@ -55,9 +94,13 @@ export function proxyFromEnv(env: TollgateEnv): GatewayProxy {
   return createProxy({
     keys: stores.keys,
     providers: cachedProviders(stores.providers, env.credentialCacheSeconds),
+    usage: stores.usage,
     keyPrefix: env.keyPrefix,
     maxBodyBytes: env.maxBodyBytes,
-    upstreamTimeoutMs: env.upstreamTimeoutMs,
+    firstByteTimeoutMs: env.firstByteTimeoutMs,
+    idleTimeoutMs: env.idleTimeoutMs,
+    heartbeatMs: env.heartbeatMs,
+    rateLimitCooldownMs: env.rateLimitCooldownMs,
   });
 }
 
@@ -69,17 +112,19 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEvent, signal: AbortSi
       : event.isBase64Encoded
         ? Buffer.from(event.body, 'base64').toString('utf8')
         : event.body;
-  const query: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
-    if (value !== undefined) query[name] = value;
-  }
+  const defined = (record: Record<string, string | undefined> | null): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(record ?? {})) if (value !== undefined) out[name] = value;
+    return out;
+  };
   return {
     requestId: event.requestContext.requestId,
     method: event.httpMethod,
     resource: event.resource,
     path: event.path,
+    params: defined(event.pathParameters),
     headers: normaliseHeaders(event.headers),
-    query,
+    query: defined(event.queryStringParameters),
     body,
     auth: authContextFrom(event.requestContext.authorizer),
     signal,

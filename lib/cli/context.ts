@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
 import type { KeyStore } from '#shared/store/keys.ts';
 import type { ProviderStore } from '#shared/store/providers.ts';
+import type { UsageStore } from '#shared/store/usage.ts';
 import { storesFromEnv as buildStores } from '#shared/wiring.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { applyLocalEnv, openLocalState, readRuntime } from '../local/state.ts';
@@ -15,11 +16,14 @@ import { ensureTables } from '../local/tables.ts';
 export interface Stores {
   keys: KeyStore;
   providers: ProviderStore;
+  usage: UsageStore;
+  /** True on a local installation (no KMS, no Secrets Manager). */
+  local: boolean;
 }
 
 /** Builds the stores from the env contract, exactly as the Lambdas do. */
 export function storesFromEnv(): Stores {
-  return buildStores(readEnv());
+  return { ...buildStores(readEnv()), local: true };
 }
 
 /** Runs `work` against the local installation's stores and releases what it started. */

@@ -1,7 +1,7 @@
 /** `tollgate keys …`: create, list, show, disable, enable, rotate, delete. */
 import type { KeyView } from '#shared/store/keys.ts';
 import type { Stores } from './context.ts';
-import { printJson, printTable, UsageError } from './output.ts';
+import { parseFutureDate, printJson, printTable, UsageError } from './output.ts';
 
 /** Parsed options shared by the key commands. */
 export interface KeyCommandOptions {
@@ -32,14 +32,6 @@ function printSecret(action: string, key: KeyView, plaintext: string): void {
   );
 }
 
-function parseExpiry(value: string): string {
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime()))
-    throw new UsageError(`--expires '${value}' is not a date (use ISO 8601, e.g. 2027-01-31)`);
-  if (at.getTime() <= Date.now()) throw new UsageError('--expires must be in the future');
-  return at.toISOString();
-}
-
 /** Runs one `keys` subcommand. */
 export async function keysCommand(
   stores: Stores,
@@ -59,7 +51,7 @@ export async function keysCommand(
               .split(',')
               .map((m) => m.trim())
               .filter((m) => m !== ''),
-      ...(options.expires === undefined ? {} : { expiresAt: parseExpiry(options.expires) }),
+      ...(options.expires === undefined ? {} : { expiresAt: parseFutureDate(options.expires, '--expires') }),
     });
     if (options.json) printJson({ id: created.key.keyId, key: created.plaintext, ...created.key });
     else printSecret('Created', created.key, created.plaintext);

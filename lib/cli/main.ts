@@ -4,7 +4,8 @@ import { runDev } from '../local/dev.ts';
 import { withLocalStores } from './context.ts';
 import { keysCommand } from './keys.ts';
 import { UsageError } from './output.ts';
-import { providersCommand } from './providers.ts';
+import { aliasesCommand, providersCommand } from './providers.ts';
+import { statusCommand } from './status.ts';
 
 export const USAGE = `Usage: tollgate <command> [options]
 
@@ -12,11 +13,16 @@ Commands:
   dev [--port N] [--cache-ttl SECONDS]        run the local gateway (npm start)
   keys create --name NAME [--models a/b,c/*] [--expires DATE]
   keys list | show ID | disable ID | enable ID | rotate ID | delete ID
-  providers add NAME --type openai|openai-compatible --base-url URL (--key-stdin | --key-env VAR)
+  providers add NAME --type TYPE --base-url URL [--models m1,m2] (--key-stdin | --key-env VAR | --secret-arn ARN)
+            [--priority N] [--expires DATE]      TYPE: openai | openai-compatible | anthropic | gemini
   providers list | remove NAME
+  providers credentials add NAME (--key-stdin | --key-env VAR | --secret-arn ARN) [--priority N] [--expires DATE]
+  providers credentials list NAME | remove NAME CREDENTIAL_ID
+  aliases set NAME --targets provider/model[,provider/model…] | list | remove NAME
+  status [--check]                            credential health: exit 0 ok, 1 no working credential, 2 expiring
 
 Every command takes --json for machine-readable output.
-Exit codes: 0 ok, 1 failure, 2 usage error.`;
+Exit codes: 0 ok, 1 failure, 2 usage error (status: see above).`;
 
 const OPTIONS = {
   json: { type: 'boolean', default: false },
@@ -28,6 +34,10 @@ const OPTIONS = {
   'base-url': { type: 'string' },
   'key-stdin': { type: 'boolean', default: false },
   'key-env': { type: 'string' },
+  'secret-arn': { type: 'string' },
+  priority: { type: 'string' },
+  targets: { type: 'string' },
+  check: { type: 'boolean', default: false },
   port: { type: 'string' },
   'cache-ttl': { type: 'string' },
 } as const;
@@ -82,7 +92,8 @@ export async function main(argv: string[]): Promise<number> {
         );
         return 0;
       case 'providers':
-        if (sub === undefined) throw new UsageError('providers needs a subcommand: add, list, remove');
+        if (sub === undefined)
+          throw new UsageError('providers needs a subcommand: add, list, remove, credentials');
         await withLocalStores((stores) =>
           providersCommand(stores, sub, rest, {
             json: values.json,
@@ -90,9 +101,23 @@ export async function main(argv: string[]): Promise<number> {
             baseUrl: values['base-url'],
             keyStdin: values['key-stdin'],
             keyEnv: values['key-env'],
+            secretArn: values['secret-arn'],
+            priority: values.priority,
+            expires: values.expires,
+            models: values.models,
           }),
         );
         return 0;
+      case 'aliases':
+        if (sub === undefined) throw new UsageError('aliases needs a subcommand: set, list, remove');
+        await withLocalStores((stores) =>
+          aliasesCommand(stores, sub, rest, { json: values.json, targets: values.targets }),
+        );
+        return 0;
+      case 'status':
+        return await withLocalStores((stores) =>
+          statusCommand(stores, { json: values.json, check: values.check }),
+        );
       default:
         throw new UsageError(`unknown command '${command}'`);
     }

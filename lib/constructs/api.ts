@@ -20,7 +20,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { errorBody } from '#shared/errors.ts';
+import { gatewayErrorBody } from '#shared/errors.ts';
 import { GATEWAY_RESPONSES, ROUTES } from '#shared/routes.ts';
 
 /** Props of {@link TollgateApi}. */
@@ -55,7 +55,10 @@ export const ACCESS_LOG_FIELDS = {
 
 export class TollgateApi extends Construct {
   readonly api: RestApi;
+  /** Cached on `Authorization`: OpenAI clients' routes. */
   readonly authorizer: RequestAuthorizer;
+  /** No identity source, so never cached: routes whose clients may carry the key in several places. */
+  readonly anyCarrierAuthorizer: RequestAuthorizer;
 
   constructor(scope: Construct, id: string, props: TollgateApiProps) {
     super(scope, id);
@@ -102,6 +105,13 @@ export class TollgateApi extends Construct {
       identitySources: [IdentitySource.header('Authorization')],
       resultsCacheTtl: Duration.seconds(props.authorizerCacheTtlSeconds),
     });
+    // API Gateway ANDs identity sources and cannot cache without one: routes whose clients carry the key
+    // in one of several places get an authorizer that runs on every request.
+    this.anyCarrierAuthorizer = new RequestAuthorizer(this, 'AnyCarrierAuthorizer', {
+      handler: props.authorizer,
+      identitySources: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
 
     const integration = new LambdaIntegration(props.proxy, {
       proxy: true,
@@ -112,7 +122,7 @@ export class TollgateApi extends Construct {
       const method =
         route.auth === 'key'
           ? resource.addMethod(route.method, integration, {
-              authorizer: this.authorizer,
+              authorizer: route.carriers === 'bearer' ? this.authorizer : this.anyCarrierAuthorizer,
               authorizationType: AuthorizationType.CUSTOM,
             })
           : resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE });
@@ -121,10 +131,10 @@ export class TollgateApi extends Construct {
         reason:
           'Clients authenticate with Tollgate API keys checked by the Lambda REQUEST authorizer; there are no Cognito users.',
       });
-      if (route.auth === 'none') {
+      if (route.auth !== 'key') {
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} is public by design and returns no secret.`,
+          reason: `${route.method} ${route.path} is public by design (a key, when sent, is checked by the proxy) and returns no secret.`,
         });
       }
     }
@@ -135,7 +145,7 @@ export class TollgateApi extends Construct {
         statusCode: String(response.status),
         responseHeaders: { 'x-request-id': 'context.requestId', 'content-type': "'application/json'" },
         templates: {
-          'application/json': JSON.stringify(errorBody('openai', response.code, response.message)),
+          'application/json': JSON.stringify(gatewayErrorBody(response.code, response.message)),
         },
       });
     }

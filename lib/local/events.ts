@@ -9,6 +9,7 @@ export interface IncomingParts {
   path: string;
   /** The matched API Gateway resource path. */
   resource: string;
+  params: Record<string, string>;
   headers: Record<string, string>;
   query: URLSearchParams;
   body: Buffer;
@@ -94,7 +95,7 @@ export function authorizerEvent(parts: IncomingParts): APIGatewayRequestAuthoriz
     httpMethod: parts.method,
     headers: headers.single,
     multiValueHeaders: headers.multi,
-    pathParameters: {},
+    pathParameters: parts.params,
     queryStringParameters: query.single,
     multiValueQueryStringParameters: query.multi,
     stageVariables: null,
@@ -126,7 +127,7 @@ export function proxyEvent(
     multiValueHeaders: headers.multi,
     queryStringParameters: query.single,
     multiValueQueryStringParameters: query.multi,
-    pathParameters: null,
+    pathParameters: Object.keys(parts.params).length === 0 ? null : parts.params,
     stageVariables: null,
     requestContext: requestContext(parts, authorizer) as unknown as APIGatewayProxyEvent['requestContext'],
     body:

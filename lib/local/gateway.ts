@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { errorBody } from '#shared/errors.ts';
+import { gatewayErrorBody } from '#shared/errors.ts';
 import { type GatewayResponseSpec, gatewayResponse, matchRoute } from '#shared/routes.ts';
 import { AuthorizerEmulator } from './authorizer-emulation.ts';
 import { authorizerEvent, type IncomingParts, proxyEvent } from './events.ts';
@@ -36,7 +36,10 @@ export interface RunningGateway {
   url: string;
   port: number;
   server: Server;
+  /** The cached authorizer of `bearer` routes (OpenAI clients). */
   authorizer: AuthorizerEmulator;
+  /** The uncached authorizer of `any` routes (Anthropic and Gemini clients). */
+  anyCarrierAuthorizer: AuthorizerEmulator;
   close(): Promise<void>;
 }
 
@@ -62,7 +65,7 @@ function sendGatewayResponse(
     return;
   }
   res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': requestId });
-  res.end(JSON.stringify(errorBody('openai', spec.code, spec.message)));
+  res.end(JSON.stringify(gatewayErrorBody(spec.code, spec.message)));
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
@@ -104,9 +107,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   if (!isStreamingHandler(proxyHandler)) throw new Error('the proxy handler is not a streaming handler');
   const streamingProxy = proxyHandler;
   const stage = options.stage ?? 'local';
+  // The same two authorizers the stack deploys: see Carriers in the route table.
   const authorizer = new AuthorizerEmulator(handlers.authorizer, {
     identityHeaders: ['authorization'],
     ttlSeconds: options.authorizerCacheTtlSeconds,
+  });
+  const anyCarrierAuthorizer = new AuthorizerEmulator(handlers.authorizer, {
+    identityHeaders: [],
+    ttlSeconds: 0,
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -118,12 +126,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const match = matchRoute(method, url.pathname);
     if (!('route' in match))
       return sendGatewayResponse(res, gatewayResponse('MISSING_AUTHENTICATION_TOKEN'), requestId);
-    const { route } = match;
+    const { route, params } = match;
     const parts: IncomingParts = {
       requestId,
       method,
       path: url.pathname,
       resource: route.path,
+      params,
       headers: headersOf(req),
       query: url.searchParams,
       body,
@@ -133,7 +142,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
     let authorizerContext: Record<string, string> | null = null;
     if (route.auth === 'key') {
-      const decision = await authorizer.decide(
+      const emulator = route.carriers === 'bearer' ? authorizer : anyCarrierAuthorizer;
+      const decision = await emulator.decide(
         authorizerEvent(parts),
         localContext('tollgate-authorizer', randomUUID()),
       );
@@ -182,6 +192,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     port,
     server,
     authorizer,
+    anyCarrierAuthorizer,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -39,7 +39,10 @@ beforeAll(async () => {
   spy = await startDynamoSpy(inject('dynamoEndpoint'));
   env = await setupLocalEnv(spy.endpoint);
   fake = await startFakeOpenAI(UPSTREAM_KEY);
-  await env.stores.providers.add({ name: 'openai', type: 'openai', baseUrl: fake.baseUrl }, UPSTREAM_KEY);
+  await env.stores.providers.add(
+    { name: 'openai', type: 'openai', baseUrl: fake.baseUrl },
+    { secret: UPSTREAM_KEY },
+  );
   const { startGateway } = await import('../../lib/local/gateway.ts');
   gateway = await startGateway({ port: 0, authorizerCacheTtlSeconds: 300 });
 });

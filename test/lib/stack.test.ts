@@ -78,19 +78,32 @@ describe('API', () => {
     }
   });
 
-  it('puts the authorizer on every route but the public ones', () => {
+  it('puts an authorizer on every route but the public ones: cached for Bearer routes, uncached for multi-carrier ones', () => {
+    // Prepare
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+    const authorizers = template.findResources('AWS::ApiGateway::Authorizer');
+    const bearerId = Object.keys(authorizers).find((id) => id.includes('KeyAuthorizer'));
+    const anyId = Object.keys(authorizers).find((id) => id.includes('AnyCarrierAuthorizer'));
+
+    // Assess
     const custom = methods.filter((m) => m.Properties.AuthorizationType === 'CUSTOM');
     const open = methods.filter((m) => m.Properties.AuthorizationType === 'NONE');
     expect(custom).toHaveLength(ROUTES.filter((r) => r.auth === 'key').length);
-    expect(open).toHaveLength(ROUTES.filter((r) => r.auth === 'none').length);
-    for (const m of custom) expect(m.Properties.AuthorizerId).toBeDefined();
-    for (const m of open) expect(open.map((o) => o.Properties.HttpMethod)).toContain(m.Properties.HttpMethod);
-    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+    expect(open).toHaveLength(ROUTES.filter((r) => r.auth !== 'key').length);
+    const attached = (id: string | undefined) =>
+      custom.filter((m) => JSON.stringify(m.Properties.AuthorizerId).includes(String(id))).length;
+    expect(attached(bearerId)).toBe(ROUTES.filter((r) => r.auth === 'key' && r.carriers === 'bearer').length);
+    expect(attached(anyId)).toBe(ROUTES.filter((r) => r.auth === 'key' && r.carriers === 'any').length);
+    expect(authorizers[bearerId ?? '']?.Properties).toMatchObject({
       Type: 'REQUEST',
       IdentitySource: 'method.request.header.Authorization',
       AuthorizerResultTtlInSeconds: DEFAULT_CONFIG.authorizerCacheTtlSeconds,
     });
+    expect(authorizers[anyId ?? '']?.Properties).toMatchObject({
+      Type: 'REQUEST',
+      AuthorizerResultTtlInSeconds: 0,
+    });
+    expect(authorizers[anyId ?? '']?.Properties.IdentitySource ?? '').toBe('');
   });
 
   it('is regional, throttled, and logs access without headers or query strings', () => {
@@ -112,11 +125,13 @@ describe('API', () => {
     );
   });
 
-  it('answers 401 from the authorizer in OpenAI error shape', () => {
+  it('answers 401 from the authorizer in a body every SDK family parses', () => {
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'UNAUTHORIZED',
       StatusCode: '401',
-      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"invalid_api_key"') },
+      ResponseTemplates: {
+        'application/json': Match.stringLikeRegexp('"type":"authentication_error","code":"invalid_api_key"'),
+      },
     });
   });
 });

@@ -1,8 +1,15 @@
 /** The interface every upstream provider adapter implements. Handlers never branch on a provider's name. */
 import type { ApiShape } from '../errors.ts';
 
-/** The gateway operations an adapter may serve. */
-export type Operation = 'chatCompletions';
+/** What the gateway asks of an upstream. */
+export type UpstreamOperation =
+  | 'chatCompletions'
+  | 'responses'
+  | 'embeddings'
+  | 'messages'
+  | 'countTokens'
+  | 'generateContent'
+  | 'streamGenerateContent';
 
 /** One server-sent event as parsed from the upstream. */
 export interface SseEvent {
@@ -11,27 +18,61 @@ export interface SseEvent {
   data: string;
 }
 
-/** Per-stream state a transform may keep between events. */
+/** Tokens an answer used, as the upstream reported them. */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Per-stream state a transform keeps between events. */
 export interface StreamState {
-  /** Events seen so far. */
   events: number;
+  /** Filled in from the upstream's usage reports as they arrive. */
+  usage: Usage | undefined;
+  /** True when the gateway itself asked for a usage chunk the client did not request: drop it. */
+  hideUsageChunk: boolean;
 }
 
 /** An upstream API, described as data plus pure functions. */
 export interface ProviderAdapter {
   /** The `type` an operator registers a provider with. */
   readonly type: string;
-  /** The client-facing API this provider speaks natively. */
+  /** The client-facing API this provider speaks natively; clients of other APIs are not routed to it. */
   readonly api: ApiShape;
-  /** Operations served, mapped to the path appended to the operator's `baseUrl`. */
-  readonly endpoints: Readonly<Partial<Record<Operation, string>>>;
+  /** Path and query appended to the operator's `baseUrl`, or undefined if the operation is not served. */
+  path(operation: UpstreamOperation, model: string): string | undefined;
+  /** An authenticated, free GET used by `tollgate status --check` to test a credential. */
+  readonly probePath: string;
   /** Headers that carry the upstream credential. */
   authHeaders(credential: string): Record<string, string>;
-  /** True when an upstream failure means "this credential is rate limited, try the next one". */
+  /** Client headers passed upstream (lower-case names), each with its default when the client sent none. */
+  readonly forwardHeaders: Readonly<Record<string, string | undefined>>;
+  /** True when a failure means "this credential is rate limited or out of quota: try the next one". */
   isRateLimited(status: number, body: string): boolean;
+  /** Token usage in a whole (non-streamed) answer. */
+  usageFromBody(body: unknown): Usage | undefined;
   /**
-   * Maps one upstream SSE event to the text to forward (already framed), or `undefined` to drop it.
-   * Pure: everything it remembers lives in `state`.
+   * Maps one upstream SSE event to the framed text to forward, or `undefined` to drop it, recording any
+   * usage it reports in `state`. Pure but for `state`.
    */
   transformStreamEvent(event: SseEvent, state: StreamState): string | undefined;
+}
+
+/** Reads a number at a path of plain objects; undefined when absent. */
+export function numberAt(value: unknown, ...path: string[]): number | undefined {
+  let current: unknown = value;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return typeof current === 'number' && Number.isFinite(current) ? current : undefined;
+}
+
+/** JSON.parse that yields undefined instead of throwing. */
+export function tryParseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

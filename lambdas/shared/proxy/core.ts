@@ -1,45 +1,56 @@
 /**
- * The proxy's domain logic, free of Lambda and HTTP-server types: validate, admit, resolve the provider,
- * call the upstream and hand back a whole or streamed response. It never throws: every failure becomes
- * a response in the calling API's error shape.
+ * The proxy's domain logic, free of Lambda and HTTP-server types: validate, admit, resolve the model to
+ * provider targets, call the upstream (credential failover, alias fallback) and hand back a whole or
+ * streamed response. It never throws: every failure becomes a response in the calling API's error shape.
  */
 import {
   type ApiShape,
   type GatewayError,
   InvalidApiKeyError,
-  InvalidRequestError,
   ModelNotAllowedError,
   ModelNotFoundError,
   NotFoundError,
-  NoUpstreamCredentialError,
-  RequestTooLargeError,
   toGatewayError,
   UpstreamError,
   UpstreamTimeoutError,
 } from '../errors.ts';
 import { type GatewayRequest, type GatewayResponse, jsonResponse } from '../http.ts';
-import { keyFromHeaders, parseKey } from '../keys.ts';
+import { keyFromRequest, parseKey } from '../keys.ts';
 import { logger } from '../log.ts';
-import { adapterFor } from '../providers/index.ts';
-import type { Operation, ProviderAdapter } from '../providers/types.ts';
-import { matchRoute, type RouteSpec } from '../routes.ts';
-import type { KeyStore } from '../store/keys.ts';
-import type { ProviderView, ResolvedProvider } from '../store/providers.ts';
-import { frameSse, parseSse } from './sse.ts';
+import { adapterFor, apiOf } from '../providers/index.ts';
+import type { Usage } from '../providers/types.ts';
+import { matchRoute, type RouteSpec, routeForResource } from '../routes.ts';
+import type { KeyStore, KeyView } from '../store/keys.ts';
+import type { Alias, ProviderView, ResolvedProvider } from '../store/providers.ts';
+import type { ProviderHealth, UsageStore } from '../store/usage.ts';
+import { parseJsonObject } from './body.ts';
+import { OPERATIONS, type OperationRequest } from './operations.ts';
+import { streamBody } from './stream.ts';
+import { CredentialCooldowns, callUpstream, type UpstreamFailure, type UpstreamSuccess } from './upstream.ts';
 
-/** Where the proxy finds providers; the Lambda wraps the store in a bounded-time cache. */
+/** Where the proxy finds providers and aliases; the Lambda wraps the store in a bounded-time cache. */
 export interface ProviderSource {
   resolve(name: string): Promise<ResolvedProvider | undefined>;
   list(): Promise<ProviderView[]>;
+  listAliases(): Promise<Alias[]>;
+}
+
+/** Timeouts and intervals, all in milliseconds. */
+export interface ProxyTimings {
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  heartbeatMs: number;
+  /** How long a rate-limited credential is skipped when the upstream gives no Retry-After. */
+  rateLimitCooldownMs: number;
 }
 
 /** Everything the proxy needs from the outside world. */
-export interface ProxyDeps {
+export interface ProxyDeps extends ProxyTimings {
   keys: KeyStore;
   providers: ProviderSource;
+  usage: Pick<UsageStore, 'record' | 'recordFailure' | 'health'>;
   keyPrefix: string;
   maxBodyBytes: number;
-  upstreamTimeoutMs: number;
   fetch?: typeof fetch;
   now?: () => number;
 }
@@ -57,48 +68,17 @@ export function parseSlug(model: string): ModelSlug | undefined {
   return { provider: model.slice(0, slash), model: model.slice(slash + 1) };
 }
 
-/** True when a key whose scope is `patterns` may use `slug` (`*`, `provider/*` or an exact slug). */
+/** True when a key whose scope is `patterns` may use `slug` (`*`, `provider/*`, `provider` or the exact slug). */
 export function modelAllowed(patterns: readonly string[], slug: ModelSlug): boolean {
   if (patterns.length === 0) return true;
   const full = `${slug.provider}/${slug.model}`;
   return patterns.some((p) => p === '*' || p === full || p === `${slug.provider}/*` || p === slug.provider);
 }
 
-/** Parses a JSON object body within the size limit. */
-export function parseJsonObject(body: string | undefined, maxBytes: number): Record<string, unknown> {
-  if (body === undefined || body === '')
-    throw new InvalidRequestError('The request body is empty; send a JSON object.');
-  if (Buffer.byteLength(body, 'utf8') > maxBytes) throw new RequestTooLargeError(maxBytes);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new InvalidRequestError('The request body is not valid JSON.');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidRequestError('The request body must be a JSON object.');
-  }
-  return parsed as Record<string, unknown>;
-}
-
-/** Validates what the gateway itself relies on in a chat completion request; the rest is the upstream's. */
-export function validateChatRequest(body: Record<string, unknown>): { model: string; stream: boolean } {
-  const { model, messages, stream } = body;
-  if (typeof model !== 'string' || model === '')
-    throw new InvalidRequestError("'model' is required and must be a string.");
-  if (!Array.isArray(messages) || messages.length === 0) {
-    throw new InvalidRequestError("'messages' is required and must be a non-empty array.");
-  }
-  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
-    throw new InvalidRequestError("'stream' must be a boolean.");
-  }
-  return { model, stream: stream === true };
-}
-
 interface Outcome {
   status: number;
-  provider?: string;
   model?: string;
+  provider?: string;
   upstreamMs?: number;
 }
 
@@ -111,210 +91,193 @@ export interface GatewayProxy {
 export function createProxy(deps: ProxyDeps): GatewayProxy {
   const doFetch = deps.fetch ?? fetch;
   const now = deps.now ?? Date.now;
+  const cooldowns = new CredentialCooldowns(now);
 
   function errorResponse(err: GatewayError, shape: ApiShape, requestId: string): GatewayResponse {
     return jsonResponse(err.status, err.toWire(shape), { ...err.headers, 'x-request-id': requestId });
   }
 
-  async function health(requestId: string): Promise<GatewayResponse> {
-    const providers = await deps.providers.list();
-    return jsonResponse(
-      200,
-      {
-        status: 'ok',
-        providers: providers.map((p) => ({ name: p.provider, type: p.type, credentials: p.credentials })),
-      },
-      { 'x-request-id': requestId, 'cache-control': 'no-store' },
-    );
+  /** The key a request carries, checked for format; undefined when it carries none. */
+  function presentedKey(req: GatewayRequest): { keyId: string; hash: string } | undefined {
+    const candidate = keyFromRequest(req.headers, req.query);
+    if (candidate === undefined) return undefined;
+    const parsed = parseKey(candidate, deps.keyPrefix);
+    if (parsed === undefined) throw new InvalidApiKeyError();
+    return parsed;
   }
 
-  /** Calls the upstream with each credential in turn while the answer is "rate limited". */
-  async function callUpstream(
-    req: GatewayRequest,
-    resolved: ResolvedProvider,
-    adapter: ProviderAdapter,
-    operation: Operation,
-    payload: string,
-    outcome: Outcome,
-  ): Promise<{ response: Response; abort: AbortController; clearTimer: () => void }> {
-    const path = adapter.endpoints[operation];
-    if (path === undefined)
-      throw new ModelNotFoundError(`Provider '${resolved.config.provider}' does not serve this route.`);
-    let last: { response: Response; abort: AbortController; clearTimer: () => void } | undefined;
-    for (const credential of resolved.credentials) {
-      const abort = new AbortController();
-      const onClientGone = (): void => abort.abort(req.signal.reason);
-      req.signal.addEventListener('abort', onClientGone, { once: true });
-      const timer = setTimeout(() => abort.abort(new UpstreamTimeoutError()), deps.upstreamTimeoutMs);
-      const clearTimer = (): void => clearTimeout(timer);
-      const started = now();
-      let response: Response;
-      try {
-        response = await doFetch(`${resolved.config.baseUrl}${path}`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            ...adapter.authHeaders(credential.secret),
-          },
-          body: payload,
-          signal: abort.signal,
-          // A redirect must never carry the credential to a host the operator did not configure.
-          redirect: 'manual',
-        });
-      } catch (err) {
-        clearTimer();
-        if (abort.signal.reason instanceof UpstreamTimeoutError) throw abort.signal.reason;
-        if (req.signal.aborted) throw new UpstreamError('The client closed the connection.');
-        logger.warn('upstream fetch failed', {
-          provider: resolved.config.provider,
-          error: (err as Error).name,
-        });
-        throw new UpstreamError('The upstream provider could not be reached.');
-      }
-      outcome.upstreamMs = now() - started;
-      if (response.status >= 300 && response.status < 400) {
-        clearTimer();
-        await response.body?.cancel();
-        throw new UpstreamError('The upstream provider answered with a redirect, which is not followed.');
-      }
-      if (response.ok) return { response, abort, clearTimer };
-      const text = await response.clone().text();
-      last = { response, abort, clearTimer };
-      if (!adapter.isRateLimited(response.status, text)) break;
-      clearTimer();
+  /** Resolves what the client named into the ordered `provider/model` targets to try. */
+  async function targetsFor(model: string, shape: ApiShape): Promise<ModelSlug[]> {
+    const slug = parseSlug(model);
+    if (slug !== undefined) return [slug];
+    const alias = (await deps.providers.listAliases()).find((a) => a.name === model);
+    if (alias !== undefined) return alias.targets.flatMap((t) => parseSlug(t) ?? []);
+    if (shape !== 'openai') {
+      // Anthropic and Gemini clients send bare ids: the first provider speaking their API serves them.
+      const provider = (await deps.providers.list()).find((p) => apiOf(p.type) === shape);
+      if (provider !== undefined) return [{ provider: provider.provider, model }];
     }
-    if (last === undefined) throw new NoUpstreamCredentialError(resolved.config.provider);
-    return last;
-  }
-
-  function streamBody(
-    upstream: ReadableStream<Uint8Array>,
-    adapter: ProviderAdapter,
-    abort: AbortController,
-    shape: ApiShape,
-    onEnd: () => void,
-  ): ReadableStream<Uint8Array> {
-    const encoder = new TextEncoder();
-    const events = parseSse(upstream).getReader();
-    const state = { events: 0 };
-    let finished = false;
-    const finish = (): void => {
-      if (!finished) {
-        finished = true;
-        onEnd();
-      }
-    };
-    return new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          try {
-            for (;;) {
-              const next = await events.read();
-              if (next.done) {
-                controller.close();
-                finish();
-                return;
-              }
-              state.events += 1;
-              const out = adapter.transformStreamEvent(next.value, state);
-              if (out !== undefined) {
-                controller.enqueue(encoder.encode(out));
-                return;
-              }
-            }
-          } catch (err) {
-            // The status line is already sent: the failure travels in-band, in the API's own error shape.
-            const failure =
-              abort.signal.reason instanceof UpstreamTimeoutError
-                ? abort.signal.reason
-                : new UpstreamError('The upstream stream broke off.');
-            logger.warn('upstream stream failed', { error: (err as Error).name });
-            controller.enqueue(
-              encoder.encode(frameSse({ event: 'error', data: JSON.stringify(failure.toWire(shape)) })),
-            );
-            controller.close();
-            finish();
-          }
-        },
-        async cancel(reason) {
-          abort.abort(reason);
-          await events.cancel(reason).catch(() => undefined);
-          finish();
-        },
-      },
-      { highWaterMark: 0 },
+    throw new ModelNotFoundError(
+      `Model '${model}' is not a 'provider/model' slug or a known alias, e.g. 'openai/gpt-4o'.`,
     );
   }
 
-  async function chatCompletions(
+  function recordFailure(provider: string, errorClass: string, status?: number): void {
+    deps.usage.recordFailure(provider, errorClass, status, new Date(now())).catch((err: unknown) => {
+      logger.warn('could not record provider health', { error: (err as Error).name });
+    });
+  }
+
+  function failureResponse(failure: UpstreamFailure, requestId: string): GatewayResponse {
+    if (failure.status >= 500)
+      throw new UpstreamError(`The upstream provider failed with status ${failure.status}.`);
+    // The upstream's own 4xx (bad parameters, its rate limits) reach the client as they are.
+    return {
+      status: failure.status,
+      headers: { 'content-type': failure.contentType, 'x-request-id': requestId },
+      body: failure.text,
+    };
+  }
+
+  async function meter(key: KeyView, slug: ModelSlug, usage: Usage | undefined): Promise<void> {
+    if (usage === undefined) return;
+    await deps.usage.record(key.keyId, `${slug.provider}/${slug.model}`, usage, new Date(now()));
+  }
+
+  async function proxied(
     req: GatewayRequest,
     route: RouteSpec,
+    params: Record<string, string>,
     outcome: Outcome,
   ): Promise<GatewayResponse> {
+    const operation = OPERATIONS[route.operation];
+    if (operation === undefined) throw new NotFoundError(req.method, req.path);
     const body = parseJsonObject(req.body, deps.maxBodyBytes);
-    const { model, stream } = validateChatRequest(body);
-    const auth = req.auth;
-    const candidate = keyFromHeaders(req.headers);
-    const parsed = candidate === undefined ? undefined : parseKey(candidate, deps.keyPrefix);
-    if (auth === undefined || parsed === undefined || parsed.keyId !== auth.keyId)
+    const request: OperationRequest = operation.read(body, params, req.query);
+    const presented = presentedKey(req);
+    if (presented === undefined || (req.auth !== undefined && presented.keyId !== req.auth.keyId))
       throw new InvalidApiKeyError();
-    await deps.keys.admit(parsed.keyId, parsed.hash);
+    // One conditional write both re-checks the key (revocation is immediate) and returns its current scope.
+    const key = await deps.keys.admit(presented.keyId, presented.hash);
+    outcome.model = request.model;
 
-    const slug = parseSlug(model);
-    if (slug === undefined) {
-      throw new ModelNotFoundError(
-        `Model '${model}' is not a Tollgate slug; use 'provider/model', e.g. 'openai/gpt-4o'.`,
-      );
-    }
-    outcome.provider = slug.provider;
-    outcome.model = slug.model;
-    if (!modelAllowed(auth.models, slug)) throw new ModelNotAllowedError(model);
-    const resolved = await deps.providers.resolve(slug.provider);
-    if (resolved === undefined)
-      throw new ModelNotFoundError(`No provider named '${slug.provider}' is registered.`);
-    if (resolved.credentials.length === 0) throw new NoUpstreamCredentialError(slug.provider);
-    const adapter = adapterFor(resolved.config.type);
+    const targets = await targetsFor(request.model, route.shape);
+    const allowed = targets.filter((t) => modelAllowed(key.models, t));
+    if (allowed.length === 0) throw new ModelNotAllowedError(request.model);
 
-    const payload = JSON.stringify({ ...body, model: slug.model });
-    const { response, abort, clearTimer } = await callUpstream(
-      req,
-      resolved,
-      adapter,
-      route.operation as Operation,
-      payload,
-      outcome,
-    );
-    const baseHeaders = { 'x-request-id': req.requestId };
-    if (!response.ok) {
-      const text = await response.text().finally(clearTimer);
-      if (response.status >= 500) {
-        throw new UpstreamError(`The upstream provider failed with status ${response.status}.`);
+    let lastError: GatewayError | undefined;
+    let lastFailure: UpstreamFailure | undefined;
+    for (const [index, slug] of allowed.entries()) {
+      const isLast = index === allowed.length - 1;
+      outcome.provider = slug.provider;
+      let attempt: UpstreamSuccess | UpstreamFailure;
+      let resolved: ResolvedProvider;
+      try {
+        const found = await deps.providers.resolve(slug.provider);
+        if (found === undefined)
+          throw new ModelNotFoundError(`No provider named '${slug.provider}' is registered.`);
+        if (apiOf(found.config.type) !== route.shape) {
+          throw new ModelNotFoundError(
+            `Provider '${slug.provider}' does not speak the ${route.shape} API of this route.`,
+          );
+        }
+        resolved = found;
+        const payload = operation.payload(body, slug.model, request.stream);
+        const started = now();
+        attempt = await callUpstream({
+          resolved,
+          adapter: adapterFor(resolved.config.type),
+          operation: request.upstream,
+          model: slug.model,
+          body: payload.body,
+          clientHeaders: req.headers,
+          signal: req.signal,
+          firstByteTimeoutMs: deps.firstByteTimeoutMs,
+          cooldownMs: deps.rateLimitCooldownMs,
+          cooldowns,
+          fetch: doFetch,
+        });
+        outcome.upstreamMs = now() - started;
+        if (attempt.ok)
+          return await success(
+            req,
+            route,
+            key,
+            slug,
+            resolved,
+            attempt,
+            payload.hideUsageChunk,
+            request.stream,
+            outcome,
+          );
+        recordFailure(
+          slug.provider,
+          attempt.rateLimited ? 'rate_limited' : `upstream_${attempt.status}`,
+          attempt.status,
+        );
+        lastFailure = attempt;
+        lastError = undefined;
+        // Aliases fall back on 429 and 5xx; other answers are the client's to see.
+        if (isLast || !(attempt.rateLimited || attempt.status === 429 || attempt.status >= 500))
+          return failureResponse(attempt, req.requestId);
+      } catch (err) {
+        const gatewayError = toGatewayError(err);
+        if (err instanceof UpstreamTimeoutError || err instanceof UpstreamError)
+          recordFailure(slug.provider, gatewayError.code);
+        const fallBack = gatewayError.status >= 500 && !req.signal.aborted;
+        if (isLast || !fallBack) throw gatewayError;
+        lastError = gatewayError;
+        lastFailure = undefined;
       }
-      // The upstream's own 4xx (bad parameters, its rate limits) reach the client as they are.
-      outcome.status = response.status;
+    }
+    if (lastFailure !== undefined) return failureResponse(lastFailure, req.requestId);
+    throw lastError ?? new ModelNotFoundError(`Model '${request.model}' has no target.`);
+  }
+
+  async function success(
+    req: GatewayRequest,
+    route: RouteSpec,
+    key: KeyView,
+    slug: ModelSlug,
+    resolved: ResolvedProvider,
+    attempt: UpstreamSuccess,
+    hideUsageChunk: boolean,
+    stream: boolean,
+    outcome: Outcome,
+  ): Promise<GatewayResponse> {
+    const { response, abort, clearTimer } = attempt;
+    const adapter = adapterFor(resolved.config.type);
+    const headers = { 'x-request-id': req.requestId };
+    const contentType = response.headers.get('content-type') ?? '';
+    outcome.status = response.status;
+    if (stream && contentType.includes('text/event-stream') && response.body !== null) {
+      // Past the headers, the idle timer and heartbeats take over from the first-byte timer.
+      clearTimer();
       return {
         status: response.status,
         headers: {
-          ...baseHeaders,
-          'content-type': response.headers.get('content-type') ?? 'application/json',
-        },
-        body: text,
-      };
-    }
-    const contentType = response.headers.get('content-type') ?? '';
-    if (stream && contentType.includes('text/event-stream') && response.body !== null) {
-      // Timeouts past the first byte belong to the idle-timeout logic, not to the first-byte timer.
-      clearTimer();
-      outcome.status = 200;
-      return {
-        status: 200,
-        headers: {
-          ...baseHeaders,
+          ...headers,
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache',
         },
-        body: streamBody(response.body, adapter, abort, route.shape, () => undefined),
+        body: streamBody({
+          upstream: response.body,
+          adapter,
+          abort,
+          shape: route.shape,
+          hideUsageChunk,
+          timings: { heartbeatMs: deps.heartbeatMs, idleTimeoutMs: deps.idleTimeoutMs },
+          onEnd: async (end) => {
+            if (end.error !== undefined) recordFailure(slug.provider, end.error.code);
+            await meter(key, slug, end.usage);
+            logger.info('stream end', {
+              requestId: req.requestId,
+              keyId: key.keyId,
+              disconnected: end.disconnected,
+              error: end.error?.code,
+            });
+          },
+        }),
       };
     }
     let text: string;
@@ -327,35 +290,90 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
     } finally {
       clearTimer();
     }
-    outcome.status = 200;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    await meter(key, slug, adapter.usageFromBody(parsed));
     return {
-      status: 200,
-      headers: { ...baseHeaders, 'content-type': contentType || 'application/json' },
+      status: response.status,
+      headers: { ...headers, 'content-type': contentType || 'application/json' },
       body: text,
     };
+  }
+
+  async function models(req: GatewayRequest): Promise<GatewayResponse> {
+    const presented = presentedKey(req);
+    const scope =
+      presented === undefined
+        ? undefined
+        : (await deps.keys.authenticate(presented.keyId, presented.hash)).models;
+    const [providers, aliases] = await Promise.all([deps.providers.list(), deps.providers.listAliases()]);
+    const created = Math.floor(now() / 1000);
+    const entries = providers.flatMap((p) =>
+      p.models
+        .filter((m) => scope === undefined || modelAllowed(scope, { provider: p.provider, model: m }))
+        .map((m) => ({ id: `${p.provider}/${m}`, object: 'model', created, owned_by: p.provider })),
+    );
+    for (const alias of aliases) {
+      const reachable = alias.targets
+        .flatMap((t) => parseSlug(t) ?? [])
+        .some((t) => scope === undefined || modelAllowed(scope, t));
+      if (reachable) entries.push({ id: alias.name, object: 'model', created, owned_by: 'tollgate-alias' });
+    }
+    return jsonResponse(200, { object: 'list', data: entries }, { 'x-request-id': req.requestId });
+  }
+
+  async function health(requestId: string): Promise<GatewayResponse> {
+    const providers = await deps.providers.list();
+    const healths: Array<ProviderHealth | undefined> = await Promise.all(
+      providers.map((p) => deps.usage.health(p.provider)),
+    );
+    return jsonResponse(
+      200,
+      {
+        status: 'ok',
+        providers: providers.map((p, i) => ({
+          name: p.provider,
+          type: p.type,
+          credentials: p.credentials,
+          lastError:
+            healths[i] === undefined
+              ? null
+              : {
+                  class: healths[i]?.lastErrorClass,
+                  status: healths[i]?.lastErrorStatus ?? null,
+                  at: healths[i]?.lastErrorAt,
+                },
+        })),
+      },
+      { 'x-request-id': requestId, 'cache-control': 'no-store' },
+    );
   }
 
   return {
     async handle(req) {
       const started = now();
       const outcome: Outcome = { status: 0 };
-      const match = matchRoute(req.method, req.resource);
+      // API Gateway names the matched resource; a bare path (tests, other front ends) is matched here.
+      const byResource = routeForResource(req.method, req.resource);
+      const match =
+        byResource === undefined
+          ? matchRoute(req.method, req.path)
+          : { route: byResource, params: req.params };
       const shape: ApiShape = 'route' in match ? match.route.shape : 'openai';
       let response: GatewayResponse;
       try {
         if (!('route' in match)) throw new NotFoundError(req.method, req.path);
-        const { route } = match;
-        switch (route.operation) {
-          case 'health':
-            response = await health(req.requestId);
-            break;
-          case 'chatCompletions':
-            response = await chatCompletions(req, route, outcome);
-            break;
-        }
+        const { route, params } = match;
+        if (route.operation === 'health') response = await health(req.requestId);
+        else if (route.operation === 'models') response = await models(req);
+        else response = await proxied(req, route, params, outcome);
       } catch (err) {
         const gatewayError = toGatewayError(err);
-        if (gatewayError.status >= 500 && gatewayError.code === 'internal_error') {
+        if (gatewayError.code === 'internal_error') {
           logger.error('unhandled proxy error', {
             requestId: req.requestId,
             error: (err as Error).name,
@@ -367,7 +385,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
       logger.info('request', {
         requestId: req.requestId,
         keyId: req.auth?.keyId,
-        route: `${req.method} ${req.resource}`,
+        route: `${req.method} ${'route' in match ? match.route.path : req.path}`,
         provider: outcome.provider,
         model: outcome.model,
         status: response.status,

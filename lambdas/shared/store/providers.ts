@@ -1,7 +1,8 @@
-/** Persistence of upstream providers and their envelope-encrypted credentials. */
+/** Persistence of upstream providers, their credentials (envelope-encrypted or Secrets Manager references) and model aliases. */
 import { randomUUID } from 'node:crypto';
 import {
   BatchWriteCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -14,7 +15,10 @@ import { isConditionalCheckFailed, RecordExistsError, RecordNotFoundError } from
 
 const PROVIDER_SK = 'provider';
 const CREDENTIAL_SK_PREFIX = 'cred#';
+const ALIAS_PREFIX = 'alias:';
+const ALIAS_SK = 'alias';
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 /** A registered upstream provider. */
 export interface ProviderConfig {
@@ -22,6 +26,8 @@ export interface ProviderConfig {
   type: ProviderType;
   /** Base URL in the official SDK's convention, e.g. `https://api.openai.com/v1`. */
   baseUrl: string;
+  /** Upstream model ids offered in the catalogue. */
+  models: string[];
   createdAt: string;
 }
 
@@ -30,13 +36,20 @@ export interface ProviderView extends ProviderConfig {
   credentials: number;
 }
 
-interface CredentialItem {
-  provider: string;
-  sk: string;
+/** A credential as operators see it: never its value. */
+export interface CredentialView {
   credentialId: string;
   priority: number;
-  envelope: Envelope;
+  source: 'envelope' | 'secretsmanager';
+  secretArn?: string;
+  expiresAt?: string;
   createdAt: string;
+}
+
+interface CredentialItem extends CredentialView {
+  provider: string;
+  sk: string;
+  envelope?: Envelope;
 }
 
 /** A decrypted credential, held only in memory. */
@@ -46,10 +59,21 @@ export interface Credential {
   secret: string;
 }
 
-/** A provider with its decrypted credentials in priority order. */
+/** A provider with its usable credentials in priority order. */
 export interface ResolvedProvider {
   config: ProviderConfig;
   credentials: Credential[];
+}
+
+/** An operator-defined model name resolving to an ordered list of `provider/model` targets. */
+export interface Alias {
+  name: string;
+  targets: string[];
+}
+
+/** Reads Secrets Manager references at run time. */
+export interface SecretSource {
+  getSecretValue(secretArn: string): Promise<string>;
 }
 
 /** Input for registering a provider. */
@@ -57,6 +81,18 @@ export interface AddProviderInput {
   name: string;
   type: string;
   baseUrl: string;
+  models?: string[];
+}
+
+/** Options of one credential. */
+export interface CredentialInput {
+  /** The value itself, sealed under a fresh data key. */
+  secret?: string;
+  /** Or a Secrets Manager secret ARN, read at run time. */
+  secretArn?: string;
+  /** Lower runs first; default: after the existing ones. */
+  priority?: number;
+  expiresAt?: string;
 }
 
 /** Rejects names and URLs that could not be routed or that point somewhere unsafe. */
@@ -75,12 +111,35 @@ export function validateProviderInput(input: AddProviderInput): ProviderConfig {
     throw new Error('base URL must be http or https');
   if (url.username !== '' || url.password !== '') throw new Error('base URL must not contain credentials');
   if (url.search !== '' || url.hash !== '') throw new Error('base URL must not have a query or fragment');
+  const models = (input.models ?? []).map((m) => m.trim()).filter((m) => m !== '');
   return {
     provider: input.name,
     type: input.type,
     baseUrl: url.toString().replace(/\/+$/, ''),
+    models: [...new Set(models)],
     createdAt: new Date().toISOString(),
   };
+}
+
+/** A Secrets Manager ARN check, so typos fail at registration rather than at the first request. */
+export function validateSecretArn(arn: string): string {
+  if (!SECRET_ARN_PATTERN.test(arn)) throw new Error(`'${arn}' is not a Secrets Manager secret ARN`);
+  return arn;
+}
+
+/** Accepts a raw secret string, or JSON with an `apiKey`, `api_key` or `key` field. */
+export function credentialFromSecretString(value: string): string {
+  const trimmed = value.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(trimmed) as Record<string, unknown>;
+      const field = parsed.apiKey ?? parsed.api_key ?? parsed.key;
+      if (typeof field === 'string' && field !== '') return field;
+    } catch {
+      // Not JSON after all: the raw string is the credential.
+    }
+  }
+  return trimmed;
 }
 
 /** Providers table access. Credentials are sealed on the way in and opened only by {@link resolve}. */
@@ -88,15 +147,17 @@ export class ProviderStore {
   private readonly db: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly keyring: Keyring;
+  private readonly secrets: SecretSource | undefined;
 
-  constructor(db: DynamoDBDocumentClient, table: string, keyring: Keyring) {
+  constructor(db: DynamoDBDocumentClient, table: string, keyring: Keyring, secrets?: SecretSource) {
     this.db = db;
     this.table = table;
     this.keyring = keyring;
+    this.secrets = secrets;
   }
 
   /** Registers a provider with its first credential. */
-  async add(input: AddProviderInput, credential: string): Promise<ProviderView> {
+  async add(input: AddProviderInput, credential: CredentialInput): Promise<ProviderView> {
     const config = validateProviderInput(input);
     try {
       await this.db.send(
@@ -110,25 +171,76 @@ export class ProviderStore {
       if (isConditionalCheckFailed(err)) throw new RecordExistsError('provider', input.name);
       throw err;
     }
-    await this.addCredential(config.provider, credential, 0);
+    await this.addCredential(config.provider, credential);
     return { ...config, credentials: 1 };
   }
 
-  /** Seals and stores one more credential for a provider. */
-  async addCredential(provider: string, secret: string, priority: number): Promise<string> {
-    if (secret.trim() === '') throw new Error('the credential is empty');
+  /** Stores one more credential; refuses one whose value or secret ARN is already registered. */
+  async addCredential(provider: string, input: CredentialInput): Promise<CredentialView> {
+    const items = await this.items(provider);
+    if (!items.some((item) => item.sk === PROVIDER_SK)) throw new RecordNotFoundError('provider', provider);
+    const existing = items
+      .filter((item) => item.sk.startsWith(CREDENTIAL_SK_PREFIX))
+      .map((item) => item as unknown as CredentialItem);
     const credentialId = randomUUID();
-    const envelope = await seal(this.keyring, secret.trim(), { provider, credentialId });
-    const item: CredentialItem = {
+    const priority = input.priority ?? existing.reduce((max, c) => Math.max(max, c.priority + 1), 0);
+    const base = {
       provider,
       sk: `${CREDENTIAL_SK_PREFIX}${credentialId}`,
       credentialId,
       priority,
-      envelope,
       createdAt: new Date().toISOString(),
+      ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
     };
+    let item: CredentialItem;
+    if (input.secretArn !== undefined) {
+      const secretArn = validateSecretArn(input.secretArn);
+      if (existing.some((c) => c.secretArn === secretArn))
+        throw new RecordExistsError('credential for that secret ARN', provider);
+      item = { ...base, source: 'secretsmanager', secretArn };
+    } else {
+      const secret = input.secret?.trim() ?? '';
+      if (secret === '') throw new Error('the credential is empty');
+      for (const other of existing) {
+        if (other.envelope !== undefined && (await this.openItem(other)) === secret) {
+          throw new RecordExistsError('the same credential', provider);
+        }
+      }
+      item = {
+        ...base,
+        source: 'envelope',
+        envelope: await seal(this.keyring, secret, { provider, credentialId }),
+      };
+    }
     await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
-    return credentialId;
+    return credentialView(item);
+  }
+
+  /** A provider's credentials in priority order, without values. */
+  async listCredentials(provider: string): Promise<CredentialView[]> {
+    const items = await this.items(provider);
+    if (!items.some((item) => item.sk === PROVIDER_SK)) throw new RecordNotFoundError('provider', provider);
+    return sortCredentials(
+      items
+        .filter((i) => i.sk.startsWith(CREDENTIAL_SK_PREFIX))
+        .map((i) => credentialView(i as unknown as CredentialItem)),
+    );
+  }
+
+  /** Removes one credential. */
+  async removeCredential(provider: string, credentialId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { provider, sk: `${CREDENTIAL_SK_PREFIX}${credentialId}` },
+          ConditionExpression: 'attribute_exists(sk)',
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('credential', credentialId);
+      throw err;
+    }
   }
 
   /** Every provider with its credential count, by name. */
@@ -142,7 +254,8 @@ export class ProviderStore {
       for (const item of page.Items ?? []) {
         const name = String(item.provider);
         if (item.sk === PROVIDER_SK) configs.set(name, toConfig(item));
-        else counts.set(name, (counts.get(name) ?? 0) + 1);
+        else if (String(item.sk).startsWith(CREDENTIAL_SK_PREFIX))
+          counts.set(name, (counts.get(name) ?? 0) + 1);
       }
     }
     return [...configs.values()]
@@ -174,23 +287,101 @@ export class ProviderStore {
     }
   }
 
-  /** The provider and its decrypted credentials in priority order, or undefined if not registered. */
+  /**
+   * The provider and its usable credentials in priority order (expired ones left out), or undefined if
+   * not registered. Envelope credentials are decrypted; Secrets Manager references are read.
+   */
   async resolve(name: string): Promise<ResolvedProvider | undefined> {
     const items = await this.items(name);
     const configItem = items.find((item) => item.sk === PROVIDER_SK);
     if (configItem === undefined) return undefined;
-    const credentialItems = items
-      .filter((item) => item.sk.startsWith(CREDENTIAL_SK_PREFIX))
-      .map((item) => item as unknown as CredentialItem)
-      .sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt));
+    const now = new Date().toISOString();
+    const credentialItems = sortCredentials(
+      items
+        .filter((item) => item.sk.startsWith(CREDENTIAL_SK_PREFIX))
+        .map((item) => item as unknown as CredentialItem),
+    ).filter((item) => item.expiresAt === undefined || item.expiresAt > now);
     const credentials = await Promise.all(
       credentialItems.map(async (item) => ({
         credentialId: item.credentialId,
         priority: item.priority,
-        secret: await open(this.keyring, item.envelope, { provider: name, credentialId: item.credentialId }),
+        secret: await this.openItem(item),
       })),
     );
     return { config: toConfig(configItem), credentials };
+  }
+
+  /** Creates or replaces an alias. Targets must be `provider/model` slugs. */
+  async setAlias(name: string, targets: string[]): Promise<Alias> {
+    if (!NAME_PATTERN.test(name))
+      throw new Error(`alias name '${name}' must be 1-63 characters of a-z, 0-9, '.', '_' and '-'`);
+    const cleaned = targets.map((t) => t.trim()).filter((t) => t !== '');
+    if (cleaned.length === 0) throw new Error('an alias needs at least one target');
+    for (const target of cleaned) {
+      if (!/^[a-z0-9][a-z0-9._-]*\/.+$/.test(target))
+        throw new Error(`alias target '${target}' is not a provider/model slug`);
+    }
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK, name, targets: cleaned },
+      }),
+    );
+    return { name, targets: cleaned };
+  }
+
+  /** One alias, or undefined. */
+  async getAlias(name: string): Promise<Alias | undefined> {
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item === undefined
+      ? undefined
+      : { name: String(out.Item.name), targets: out.Item.targets as string[] };
+  }
+
+  /** Every alias, by name. */
+  async listAliases(): Promise<Alias[]> {
+    const aliases: Alias[] = [];
+    for await (const page of paginateScan(
+      { client: this.db },
+      { TableName: this.table, ConsistentRead: true },
+    )) {
+      for (const item of page.Items ?? []) {
+        if (item.sk === ALIAS_SK)
+          aliases.push({ name: String(item.name), targets: item.targets as string[] });
+      }
+    }
+    return aliases.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Deletes an alias. */
+  async removeAlias(name: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK },
+          ConditionExpression: 'attribute_exists(sk)',
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('alias', name);
+      throw err;
+    }
+  }
+
+  private async openItem(item: CredentialItem): Promise<string> {
+    if (item.source === 'secretsmanager' && item.secretArn !== undefined) {
+      if (this.secrets === undefined) throw new Error('Secrets Manager references are not available here');
+      return credentialFromSecretString(await this.secrets.getSecretValue(item.secretArn));
+    }
+    if (item.envelope === undefined) throw new Error(`credential ${item.credentialId} has no value`);
+    return open(this.keyring, item.envelope, { provider: item.provider, credentialId: item.credentialId });
   }
 
   private async items(name: string): Promise<Array<Record<string, unknown> & { sk: string }>> {
@@ -211,6 +402,21 @@ export class ProviderStore {
   }
 }
 
+function sortCredentials<T extends { priority: number; createdAt: string }>(items: T[]): T[] {
+  return [...items].sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt));
+}
+
+function credentialView(item: CredentialItem): CredentialView {
+  return {
+    credentialId: item.credentialId,
+    priority: item.priority,
+    source: item.source,
+    createdAt: item.createdAt,
+    ...(item.secretArn === undefined ? {} : { secretArn: item.secretArn }),
+    ...(item.expiresAt === undefined ? {} : { expiresAt: item.expiresAt }),
+  };
+}
+
 function toConfig(item: Record<string, unknown>): ProviderConfig {
   const type = String(item.type);
   if (!isProviderType(type))
@@ -219,6 +425,7 @@ function toConfig(item: Record<string, unknown>): ProviderConfig {
     provider: String(item.provider),
     type,
     baseUrl: String(item.baseUrl),
+    models: Array.isArray(item.models) ? item.models.map(String) : [],
     createdAt: String(item.createdAt),
   };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashesEqual, hashKey, issueKey, keyFromHeaders, keyPattern, parseKey } from '#shared/keys.ts';
+import { hashesEqual, hashKey, issueKey, keyFromRequest, keyPattern, parseKey } from '#shared/keys.ts';
 
 describe('key format', () => {
   it('issues keys that parse back to their id and hash', () => {
@@ -76,10 +76,14 @@ describe('key format', () => {
     expect(hashesEqual(hash.slice(0, 10), hash.slice(0, 10))).toBe(false);
   });
 
-  it('reads the key from a Bearer Authorization header only', () => {
-    expect(keyFromHeaders({ authorization: 'Bearer abc' })).toBe('abc');
-    expect(keyFromHeaders({ authorization: 'bearer   abc ' })).toBe('abc');
-    expect(keyFromHeaders({ authorization: 'Basic abc' })).toBeUndefined();
-    expect(keyFromHeaders({})).toBeUndefined();
+  it('reads the key from each carrier, Bearer first', () => {
+    expect(keyFromRequest({ authorization: 'Bearer abc' })).toBe('abc');
+    expect(keyFromRequest({ authorization: 'bearer   abc ' })).toBe('abc');
+    expect(keyFromRequest({ authorization: 'Basic abc' })).toBeUndefined();
+    expect(keyFromRequest({ 'x-api-key': 'ant' })).toBe('ant');
+    expect(keyFromRequest({ 'x-goog-api-key': 'goog' })).toBe('goog');
+    expect(keyFromRequest({}, { key: 'q' })).toBe('q');
+    expect(keyFromRequest({ authorization: 'Bearer b', 'x-api-key': 'a' }, { key: 'q' })).toBe('b');
+    expect(keyFromRequest({})).toBeUndefined();
   });
 });

@@ -1,0 +1,114 @@
+/**
+ * The streamed response body: upstream SSE events re-framed one by one as they arrive (never buffered
+ * whole, never coalesced), SSE comment heartbeats while the upstream is silent, an idle timeout, usage
+ * captured from the events, and failures after the first byte sent in-band in the API's own format.
+ * Cancelling the body (the client left) aborts the upstream request at once.
+ */
+
+import type { ApiShape } from '../errors.ts';
+import { type GatewayError, UpstreamError, UpstreamTimeoutError } from '../errors.ts';
+import { logger } from '../log.ts';
+import type { ProviderAdapter, SseEvent, StreamState, Usage } from '../providers/types.ts';
+import { streamErrorEvent } from './operations.ts';
+import { parseSse, SSE_HEARTBEAT } from './sse.ts';
+
+/** Timing of a stream. */
+export interface StreamTimings {
+  /** Silence after which a heartbeat comment is sent. */
+  heartbeatMs: number;
+  /** Silence after which the upstream is given up on. */
+  idleTimeoutMs: number;
+}
+
+/** How a stream ended, for metering and the request log. */
+export interface StreamOutcome {
+  usage: Usage | undefined;
+  /** True when the client went away before the end. */
+  disconnected: boolean;
+  error: GatewayError | undefined;
+}
+
+const TICK = Symbol('tick');
+
+/** Builds the client-facing body over an upstream SSE body. `onEnd` runs once, before the body closes. */
+export function streamBody(options: {
+  upstream: ReadableStream<Uint8Array>;
+  adapter: ProviderAdapter;
+  abort: AbortController;
+  shape: ApiShape;
+  hideUsageChunk: boolean;
+  timings: StreamTimings;
+  onEnd: (outcome: StreamOutcome) => Promise<void>;
+}): ReadableStream<Uint8Array> {
+  const { adapter, abort, shape, timings } = options;
+  const encoder = new TextEncoder();
+  const events = parseSse(options.upstream).getReader();
+  const state: StreamState = { events: 0, usage: undefined, hideUsageChunk: options.hideUsageChunk };
+  let pending: ReturnType<ReadableStreamDefaultReader<SseEvent>['read']> | undefined;
+  let lastEventAt = Date.now();
+  let ended = false;
+
+  const end = async (outcome: Omit<StreamOutcome, 'usage'>): Promise<void> => {
+    if (ended) return;
+    ended = true;
+    try {
+      await options.onEnd({ ...outcome, usage: state.usage });
+    } catch (err) {
+      logger.error('stream end hook failed', { error: (err as Error).name });
+    }
+  };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          for (;;) {
+            pending ??= events.read();
+            let timer: NodeJS.Timeout | undefined;
+            const tick = new Promise<typeof TICK>((resolve) => {
+              timer = setTimeout(() => resolve(TICK), timings.heartbeatMs);
+            });
+            const next = await Promise.race([pending, tick]).finally(() => clearTimeout(timer));
+            if (next === TICK) {
+              if (Date.now() - lastEventAt >= timings.idleTimeoutMs) {
+                abort.abort(new UpstreamTimeoutError('The upstream provider went silent.'));
+                throw abort.signal.reason;
+              }
+              // A comment keeps proxies and clients between here and the user from closing an idle stream.
+              controller.enqueue(encoder.encode(SSE_HEARTBEAT));
+              return;
+            }
+            pending = undefined;
+            if (next.done) {
+              await end({ disconnected: false, error: undefined });
+              controller.close();
+              return;
+            }
+            lastEventAt = Date.now();
+            state.events += 1;
+            const out = adapter.transformStreamEvent(next.value, state);
+            if (out !== undefined) {
+              controller.enqueue(encoder.encode(out));
+              return;
+            }
+          }
+        } catch (err) {
+          const failure =
+            abort.signal.reason instanceof UpstreamTimeoutError
+              ? abort.signal.reason
+              : new UpstreamError('The upstream stream broke off.');
+          logger.warn('upstream stream failed', { error: (err as Error).name });
+          await end({ disconnected: false, error: failure });
+          controller.enqueue(encoder.encode(streamErrorEvent(shape, failure)));
+          controller.close();
+        }
+      },
+      async cancel(reason) {
+        abort.abort(reason);
+        await events.cancel(reason).catch(() => undefined);
+        await end({ disconnected: true, error: undefined });
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

@@ -1,0 +1,146 @@
+/**
+ * Calls one provider's upstream with its credentials in priority order. A rate-limited answer (429,
+ * `rate_limit`, `quota`, `RESOURCE_EXHAUSTED`) moves on to the next credential, before any byte reached
+ * the client, and puts the credential on a cooldown for this Lambda instance; any other failure is final.
+ * When every credential is rate limited, the last upstream answer is returned.
+ */
+import { NoUpstreamCredentialError, UpstreamError, UpstreamTimeoutError } from '../errors.ts';
+import type { ProviderAdapter, UpstreamOperation } from '../providers/types.ts';
+import type { ResolvedProvider } from '../store/providers.ts';
+
+/** A 2xx upstream answer with its headers in; the body is still to be read. */
+export interface UpstreamSuccess {
+  ok: true;
+  response: Response;
+  abort: AbortController;
+  /** Stops the first-byte timer (streams hand over to the idle timer). */
+  clearTimer: () => void;
+}
+
+/** An upstream answer that is not a success: its status, content type and whole body. */
+export interface UpstreamFailure {
+  ok: false;
+  status: number;
+  contentType: string;
+  text: string;
+  rateLimited: boolean;
+}
+
+/** Per-instance memory of rate-limited credentials. */
+export class CredentialCooldowns {
+  private readonly until = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
+
+  /** Credentials not cooling down, in order; when all are, all of them (better to try than to refuse). */
+  usable<T extends { credentialId: string }>(credentials: T[]): T[] {
+    const now = this.now();
+    const fresh = credentials.filter((c) => (this.until.get(c.credentialId) ?? 0) <= now);
+    return fresh.length > 0 ? fresh : credentials;
+  }
+
+  /** Skips a credential until `Retry-After` (seconds or HTTP date) or for the default. */
+  coolDown(credentialId: string, retryAfter: string | null, defaultMs: number): void {
+    let ms = defaultMs;
+    if (retryAfter !== null) {
+      const seconds = Number(retryAfter);
+      const date = Date.parse(retryAfter);
+      if (Number.isFinite(seconds)) ms = seconds * 1000;
+      else if (!Number.isNaN(date)) ms = date - this.now();
+    }
+    this.until.set(credentialId, this.now() + Math.min(Math.max(ms, 0), 10 * 60_000));
+  }
+}
+
+/** Options of one upstream call. */
+export interface UpstreamCall {
+  resolved: ResolvedProvider;
+  adapter: ProviderAdapter;
+  operation: UpstreamOperation;
+  model: string;
+  body: Record<string, unknown> | undefined;
+  clientHeaders: Readonly<Record<string, string>>;
+  /** Fires when the client leaves. */
+  signal: AbortSignal;
+  firstByteTimeoutMs: number;
+  cooldownMs: number;
+  cooldowns: CredentialCooldowns;
+  fetch: typeof fetch;
+}
+
+/**
+ * Tries the provider's credentials in turn.
+ * @throws {UpstreamTimeoutError} when no headers arrive in time.
+ * @throws {UpstreamError} when the upstream cannot be reached or redirects.
+ */
+export async function callUpstream(call: UpstreamCall): Promise<UpstreamSuccess | UpstreamFailure> {
+  const { resolved, adapter } = call;
+  const path = adapter.path(call.operation, call.model);
+  if (path === undefined)
+    throw new UpstreamError(`Provider '${resolved.config.provider}' does not serve this operation.`);
+  if (resolved.credentials.length === 0) throw new NoUpstreamCredentialError(resolved.config.provider);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
+  for (const [name, fallback] of Object.entries(adapter.forwardHeaders)) {
+    const value = call.clientHeaders[name] ?? fallback;
+    if (value !== undefined) headers[name] = value;
+  }
+  let last: UpstreamFailure | undefined;
+  for (const credential of call.cooldowns.usable(resolved.credentials)) {
+    const abort = new AbortController();
+    const onClientGone = (): void => abort.abort(call.signal.reason);
+    call.signal.addEventListener('abort', onClientGone, { once: true });
+    const timer = setTimeout(() => abort.abort(new UpstreamTimeoutError()), call.firstByteTimeoutMs);
+    const clearTimer = (): void => clearTimeout(timer);
+    let response: Response;
+    try {
+      response = await call.fetch(`${resolved.config.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { ...headers, ...adapter.authHeaders(credential.secret) },
+        ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+        signal: abort.signal,
+        // A redirect must never carry the credential to a host the operator did not configure.
+        redirect: 'manual',
+      });
+    } catch {
+      clearTimer();
+      if (abort.signal.reason instanceof UpstreamTimeoutError) throw abort.signal.reason;
+      throw new UpstreamError(
+        call.signal.aborted
+          ? 'The client closed the connection.'
+          : 'The upstream provider could not be reached.',
+      );
+    }
+    if (response.ok) return { ok: true, response, abort, clearTimer };
+    let text: string;
+    try {
+      text = await response.text();
+    } catch {
+      throw abort.signal.reason instanceof UpstreamTimeoutError
+        ? abort.signal.reason
+        : new UpstreamError('The upstream answer broke off.');
+    } finally {
+      clearTimer();
+    }
+    if (response.status >= 300 && response.status < 400) {
+      throw new UpstreamError('The upstream provider answered with a redirect, which is not followed.');
+    }
+    const rateLimited = adapter.isRateLimited(response.status, text);
+    last = {
+      ok: false,
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? 'application/json',
+      text,
+      rateLimited,
+    };
+    if (!rateLimited) return last;
+    call.cooldowns.coolDown(credential.credentialId, response.headers.get('retry-after'), call.cooldownMs);
+  }
+  if (last === undefined) throw new NoUpstreamCredentialError(resolved.config.provider);
+  return last;
+}
