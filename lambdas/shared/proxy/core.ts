@@ -172,6 +172,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
       outcome.provider = slug.provider;
       let attempt: UpstreamSuccess | UpstreamFailure;
       let resolved: ResolvedProvider;
+      let payload: ReturnType<typeof operation.payload>;
       try {
         const found = await deps.providers.resolve(slug.provider);
         if (found === undefined)
@@ -182,7 +183,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
           );
         }
         resolved = found;
-        const payload = operation.payload(body, slug.model, request.stream);
+        payload = operation.payload(body, slug.model, request.stream);
         const started = now();
         attempt = await callUpstream({
           resolved,
@@ -196,39 +197,41 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
           cooldownMs: deps.rateLimitCooldownMs,
           cooldowns,
           fetch: doFetch,
+          onRateLimited: (status) => recordFailure(slug.provider, 'rate_limited', status),
         });
         outcome.upstreamMs = now() - started;
-        if (attempt.ok)
-          return await success(
-            req,
-            route,
-            key,
-            slug,
-            resolved,
-            attempt,
-            payload.hideUsageChunk,
-            request.stream,
-            outcome,
-          );
-        recordFailure(
-          slug.provider,
-          attempt.rateLimited ? 'rate_limited' : `upstream_${attempt.status}`,
-          attempt.status,
-        );
-        lastFailure = attempt;
-        lastError = undefined;
-        // Aliases fall back on 429 and 5xx; other answers are the client's to see.
-        if (isLast || !(attempt.rateLimited || attempt.status === 429 || attempt.status >= 500))
-          return failureResponse(attempt, req.requestId);
       } catch (err) {
         const gatewayError = toGatewayError(err);
         if (err instanceof UpstreamTimeoutError || err instanceof UpstreamError)
           recordFailure(slug.provider, gatewayError.code);
-        const fallBack = gatewayError.status >= 500 && !req.signal.aborted;
-        if (isLast || !fallBack) throw gatewayError;
+        // Nothing has reached the client yet: an alias may still try its next target.
+        if (isLast || gatewayError.status < 500 || req.signal.aborted) throw gatewayError;
         lastError = gatewayError;
         lastFailure = undefined;
+        continue;
       }
+      if (attempt.ok) {
+        return success(
+          req,
+          route,
+          key,
+          slug,
+          resolved,
+          attempt,
+          payload.hideUsageChunk,
+          request.stream,
+          outcome,
+        );
+      }
+      // A client's own mistake (400, 404, 422) says nothing about the provider's health.
+      const providerFault = attempt.status === 401 || attempt.status === 403 || attempt.status >= 500;
+      if (!attempt.rateLimited && providerFault)
+        recordFailure(slug.provider, `upstream_${attempt.status}`, attempt.status);
+      lastFailure = attempt;
+      lastError = undefined;
+      // Aliases fall back on rate limits and 5xx; other answers are the client's to see.
+      if (isLast || !(attempt.rateLimited || attempt.status >= 500))
+        return failureResponse(attempt, req.requestId);
     }
     if (lastFailure !== undefined) return failureResponse(lastFailure, req.requestId);
     throw lastError ?? new ModelNotFoundError(`Model '${request.model}' has no target.`);

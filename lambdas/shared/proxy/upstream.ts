@@ -69,6 +69,8 @@ export interface UpstreamCall {
   cooldownMs: number;
   cooldowns: CredentialCooldowns;
   fetch: typeof fetch;
+  /** Told about every rate-limited credential, also those a later credential rescues. */
+  onRateLimited: (status: number) => void;
 }
 
 /**
@@ -139,6 +141,7 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamSuccess 
       rateLimited,
     };
     if (!rateLimited) return last;
+    call.onRateLimited(response.status);
     call.cooldowns.coolDown(credential.credentialId, response.headers.get('retry-after'), call.cooldownMs);
   }
   if (last === undefined) throw new NoUpstreamCredentialError(resolved.config.provider);
