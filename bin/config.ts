@@ -17,6 +17,8 @@ export interface TollgateConfig {
   readonly credentialCacheSeconds: number;
   /** Prefix of issued keys. */
   readonly keyPrefix: string;
+  /** Secrets Manager secrets the proxy may read as upstream credentials; nothing else is granted. */
+  readonly secretArns: readonly string[];
 }
 
 export const DEFAULT_CONFIG: TollgateConfig = {
@@ -28,6 +30,7 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   throttleBurstLimit: 200,
   credentialCacheSeconds: 300,
   keyPrefix: 'sk-tg-',
+  secretArns: [],
 };
 
 /** A context value that cannot be used; the message names the `tollgate:` option. */
@@ -37,6 +40,8 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -82,8 +87,16 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
   }
   const int = (option: IntOption, min: number, max: number): number =>
     intIn(option, get(option) ?? DEFAULT_CONFIG[option], min, max);
+  const secretArns = get('secretArns') ?? DEFAULT_CONFIG.secretArns;
+  if (
+    !Array.isArray(secretArns) ||
+    !secretArns.every((arn) => typeof arn === 'string' && SECRET_ARN.test(arn))
+  ) {
+    throw new ConfigError('secretArns', 'must be a list of Secrets Manager secret ARNs');
+  }
   return {
     stageName,
+    secretArns,
     keyPrefix,
     logRetentionDays,
     authorizerCacheTtlSeconds: int('authorizerCacheTtlSeconds', 0, 3600),

@@ -34,6 +34,7 @@ export class TollgateStack extends Stack {
       keyPrefix: config.keyPrefix,
       maxBodyBytes: config.maxBodyBytes,
       credentialCacheSeconds: config.credentialCacheSeconds,
+      secretArns: config.secretArns,
     });
     // Key policy backstop: whatever IAM says, no principal but the proxy can decrypt credential data keys.
     key.addToResourcePolicy(

@@ -24,7 +24,10 @@ export function keyStoreFromEnv(env: TollgateEnv): KeyStore {
  * Secrets Manager references are read with the function's own IAM role. Locally there is no Secrets
  * Manager: the local keyring refuses them with a clear message.
  */
-export function secretSourceFor(keyring: string): SecretSource {
+export function secretSourceFor(
+  keyring: string,
+  client: SecretsManagerClient = new SecretsManagerClient({}),
+): SecretSource {
   if (keyring.startsWith('local:')) {
     return {
       getSecretValue: async () => {
@@ -34,7 +37,6 @@ export function secretSourceFor(keyring: string): SecretSource {
       },
     };
   }
-  const client = new SecretsManagerClient({});
   return {
     async getSecretValue(secretArn) {
       const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));

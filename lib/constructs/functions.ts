@@ -78,6 +78,8 @@ export interface TollgateFunctionsProps {
   readonly keyPrefix: string;
   readonly maxBodyBytes: number;
   readonly credentialCacheSeconds: number;
+  /** Secrets the proxy may read as credentials (`providers credentials add --secret-arn`). */
+  readonly secretArns: readonly string[];
 }
 
 /** The two Lambda functions of the request path. */
@@ -157,6 +159,11 @@ export class TollgateFunctions extends Construct {
       [TableName, readonly string[]]
     >) {
       bindTable({ fn: proxy.fn, role: proxy.role, name, table: props.tables[name], actions, key: props.key });
+    }
+    if (props.secretArns.length > 0) {
+      proxy.role.addToPolicy(
+        new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...props.secretArns] }),
+      );
     }
     // Credentials: the proxy decrypts data keys directly, and only under a {provider, credentialId} context.
     proxy.role.addToPolicy(

@@ -241,11 +241,37 @@ describe('functions and IAM boundaries', () => {
   });
 });
 
+describe('Secrets Manager references', () => {
+  it('grants the proxy GetSecretValue on exactly the configured secrets, and nothing without any', () => {
+    // Prepare
+    const arn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:tollgate/openai-AbCdEf';
+    const app = new App();
+    const stack = new TollgateStack(app, 'WithSecrets', {
+      config: { ...DEFAULT_CONFIG, secretArns: [arn] },
+      env: { account: '111122223333', region: 'eu-west-1' },
+    });
+
+    // Act
+    const withSecrets = JSON.stringify(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+
+    // Assess
+    expect(withSecrets).toContain('secretsmanager:GetSecretValue');
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]?.Resource).toBe(arn);
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('secretsmanager');
+  });
+});
+
 describe('deploy configuration', () => {
   it('rejects a bad context value with a message naming it', () => {
     const app = new App({ context: { 'tollgate:authorizerCacheTtlSeconds': 99999 } });
     expect(() => loadConfig(app)).toThrow(/tollgate:authorizerCacheTtlSeconds/);
     const retention = new App({ context: { 'tollgate:logRetentionDays': 2 } });
     expect(() => loadConfig(retention)).toThrow(/tollgate:logRetentionDays/);
+    const secrets = new App({ context: { 'tollgate:secretArns': ['arn:aws:s3:::bucket'] } });
+    expect(() => loadConfig(secrets)).toThrow(/tollgate:secretArns/);
   });
 });

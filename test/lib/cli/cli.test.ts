@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { main } from '../../../lib/cli/main.ts';
 import { openLocalState, writeRuntime } from '../../../lib/local/state.ts';
+import { startFakeOpenAI } from '../../fakes/openai-upstream.ts';
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -202,5 +203,175 @@ describe('tollgate providers', () => {
     );
     const missing = await run('providers', 'remove', 'ghost');
     expect(missing.stderr).toBe("tollgate: provider 'ghost' not found\n");
+  });
+});
+
+describe('tollgate providers credentials and aliases', () => {
+  it('adds credentials with priority, refuses duplicates, lists them without values and removes one', async () => {
+    // Prepare
+    process.env.TEST_UPSTREAM_KEY = 'sk-cred-one';
+    await run(
+      'providers',
+      'add',
+      'multi',
+      '--type',
+      'anthropic',
+      '--base-url',
+      'https://api.anthropic.com',
+      '--key-env',
+      'TEST_UPSTREAM_KEY',
+    );
+    process.env.TEST_UPSTREAM_KEY = 'sk-cred-two';
+
+    // Act
+    const added = await run(
+      'providers',
+      'credentials',
+      'add',
+      'multi',
+      '--key-env',
+      'TEST_UPSTREAM_KEY',
+      '--priority',
+      '5',
+      '--json',
+    );
+    const duplicate = await run('providers', 'credentials', 'add', 'multi', '--key-env', 'TEST_UPSTREAM_KEY');
+    const listed = await run('providers', 'credentials', 'list', 'multi', '--json');
+    const id = (JSON.parse(added.stdout) as { credentialId: string }).credentialId;
+    const removed = await run('providers', 'credentials', 'remove', 'multi', id);
+    const after = JSON.parse(
+      (await run('providers', 'credentials', 'list', 'multi', '--json')).stdout,
+    ) as unknown[];
+
+    // Assess
+    expect(JSON.parse(added.stdout)).toMatchObject({ priority: 5, source: 'envelope' });
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toContain('already exists');
+    expect((JSON.parse(listed.stdout) as Array<{ priority: number }>).map((c) => c.priority)).toEqual([0, 5]);
+    expect(listed.stdout).not.toContain('sk-cred');
+    expect(removed.code).toBe(0);
+    expect(after).toHaveLength(1);
+  });
+
+  it('refuses Secrets Manager references locally with a clear message', async () => {
+    const result = await run(
+      'providers',
+      'credentials',
+      'add',
+      'multi',
+      '--secret-arn',
+      'arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf',
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(
+      'tollgate: Secrets Manager references work only on a deployed stack; locally use --key-stdin or --key-env',
+    );
+  });
+
+  it('sets, lists and removes aliases', async () => {
+    const set = await run(
+      'aliases',
+      'set',
+      'auto',
+      '--targets',
+      'multi/claude-sonnet-4.6, other/gpt-4o',
+      '--json',
+    );
+    expect(JSON.parse(set.stdout)).toEqual({
+      name: 'auto',
+      targets: ['multi/claude-sonnet-4.6', 'other/gpt-4o'],
+    });
+    expect((await run('aliases', 'list')).stdout).toContain('multi/claude-sonnet-4.6 -> other/gpt-4o');
+    const bad = await run('aliases', 'set', 'x', '--targets', 'not-a-slug');
+    expect(bad.stderr).toBe("tollgate: alias target 'not-a-slug' is not a provider/model slug\n");
+    expect((await run('aliases', 'remove', 'auto')).code).toBe(0);
+    expect((await run('aliases', 'remove', 'auto')).code).toBe(1);
+  });
+});
+
+describe('tollgate status', () => {
+  it('exits 0 when healthy, 2 when a credential expires within 7 days, 1 when a provider has none', async () => {
+    // Prepare: start from a clean slate of providers.
+    for (const p of JSON.parse((await run('providers', 'list', '--json')).stdout) as Array<{
+      provider: string;
+    }>) {
+      await run('providers', 'remove', p.provider);
+    }
+    process.env.TEST_UPSTREAM_KEY = 'sk-status-one';
+    await run(
+      'providers',
+      'add',
+      'st',
+      '--type',
+      'openai',
+      '--base-url',
+      'https://api.openai.com/v1',
+      '--key-env',
+      'TEST_UPSTREAM_KEY',
+    );
+
+    // Act + Assess
+    expect((await run('status')).code).toBe(0);
+    process.env.TEST_UPSTREAM_KEY = 'sk-status-two';
+    const soon = new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString();
+    await run('providers', 'credentials', 'add', 'st', '--key-env', 'TEST_UPSTREAM_KEY', '--expires', soon);
+    const expiring = await run('status', '--json');
+    expect(expiring.code).toBe(2);
+    expect(JSON.parse(expiring.stdout)).toMatchObject({
+      exitCode: 2,
+      providers: [{ provider: 'st', state: 'expiring' }],
+    });
+    for (const c of JSON.parse(
+      (await run('providers', 'credentials', 'list', 'st', '--json')).stdout,
+    ) as Array<{ credentialId: string }>) {
+      await run('providers', 'credentials', 'remove', 'st', c.credentialId);
+    }
+    const none = await run('status');
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain('no_working_credential');
+    await run('providers', 'remove', 'st');
+  });
+
+  it('probes credentials live with --check', async () => {
+    // Prepare
+    const fake = await startFakeOpenAI('sk-probe-good');
+    process.env.TEST_UPSTREAM_KEY = 'sk-probe-good';
+    await run(
+      'providers',
+      'add',
+      'probe',
+      '--type',
+      'openai',
+      '--base-url',
+      fake.baseUrl,
+      '--key-env',
+      'TEST_UPSTREAM_KEY',
+    );
+
+    // Act
+    const good = await run('status', '--check', '--json');
+    process.env.TEST_UPSTREAM_KEY = 'sk-probe-bad';
+    await run(
+      'providers',
+      'add',
+      'probe-bad',
+      '--type',
+      'openai',
+      '--base-url',
+      fake.baseUrl,
+      '--key-env',
+      'TEST_UPSTREAM_KEY',
+    );
+    const bad = await run('status', '--check', '--json');
+    await fake.close();
+
+    // Assess
+    expect(good.code).toBe(0);
+    expect(JSON.parse(good.stdout).providers[0].credentials[0].check).toBe('ok');
+    expect(bad.code).toBe(1);
+    const states = (JSON.parse(bad.stdout) as { providers: Array<{ provider: string; state: string }> })
+      .providers;
+    expect(states.find((p) => p.provider === 'probe-bad')?.state).toBe('no_working_credential');
+    expect(fake.requests.every((r) => r.method === 'GET' && r.path === '/v1/models')).toBe(true);
   });
 });
