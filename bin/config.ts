@@ -17,6 +17,12 @@ export interface TollgateConfig {
   readonly credentialCacheSeconds: number;
   /** Prefix of issued keys. */
   readonly keyPrefix: string;
+  /** Upstream response headers must arrive within this. */
+  readonly firstByteTimeoutMs: number;
+  /** Silence allowed between streamed upstream events. */
+  readonly idleTimeoutMs: number;
+  /** Silence after which a heartbeat comment goes to the client. */
+  readonly heartbeatMs: number;
   /** Secrets Manager secrets the proxy may read as upstream credentials; nothing else is granted. */
   readonly secretArns: readonly string[];
 }
@@ -31,6 +37,9 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   credentialCacheSeconds: 300,
   keyPrefix: 'sk-tg-',
   secretArns: [],
+  firstByteTimeoutMs: 120_000,
+  idleTimeoutMs: 300_000,
+  heartbeatMs: 15_000,
 };
 
 /** A context value that cannot be used; the message names the `tollgate:` option. */
@@ -48,6 +57,9 @@ const LOG_RETENTION_DAYS = [
 ];
 
 type IntOption =
+  | 'firstByteTimeoutMs'
+  | 'idleTimeoutMs'
+  | 'heartbeatMs'
   | 'authorizerCacheTtlSeconds'
   | 'maxBodyBytes'
   | 'throttleRateLimit'
@@ -104,5 +116,9 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
     throttleRateLimit: int('throttleRateLimit', 1, 10_000),
     throttleBurstLimit: int('throttleBurstLimit', 1, 5_000),
     credentialCacheSeconds: int('credentialCacheSeconds', 0, 3600),
+    // The proxy's Lambda timeout (15 min) bounds all three.
+    firstByteTimeoutMs: int('firstByteTimeoutMs', 1000, 900_000),
+    idleTimeoutMs: int('idleTimeoutMs', 1000, 900_000),
+    heartbeatMs: int('heartbeatMs', 1000, 300_000),
   };
 }

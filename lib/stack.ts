@@ -35,6 +35,9 @@ export class TollgateStack extends Stack {
       maxBodyBytes: config.maxBodyBytes,
       credentialCacheSeconds: config.credentialCacheSeconds,
       secretArns: config.secretArns,
+      firstByteTimeoutMs: config.firstByteTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      heartbeatMs: config.heartbeatMs,
     });
     // Key policy backstop: whatever IAM says, no principal but the proxy can decrypt credential data keys.
     key.addToResourcePolicy(

@@ -78,6 +78,9 @@ export interface TollgateFunctionsProps {
   readonly keyPrefix: string;
   readonly maxBodyBytes: number;
   readonly credentialCacheSeconds: number;
+  readonly firstByteTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly heartbeatMs: number;
   /** Secrets the proxy may read as credentials (`providers credentials add --secret-arn`). */
   readonly secretArns: readonly string[];
 }
@@ -96,6 +99,9 @@ export class TollgateFunctions extends Construct {
       [ENV.maxBodyBytes]: String(props.maxBodyBytes),
       [ENV.credentialCacheSeconds]: String(props.credentialCacheSeconds),
       [ENV.keyring]: `kms:${props.key.keyArn}`,
+      [ENV.firstByteTimeoutMs]: String(props.firstByteTimeoutMs),
+      [ENV.idleTimeoutMs]: String(props.idleTimeoutMs),
+      [ENV.heartbeatMs]: String(props.heartbeatMs),
       POWERTOOLS_SERVICE_NAME: 'tollgate',
     };
     const make = (

@@ -217,6 +217,26 @@ describe('Anthropic Messages API', () => {
     expect(types.at(-1)).toBe('message_stop');
   });
 
+  it.each([
+    ['x-api-key', () => viaApiKey()],
+    ['Bearer', () => viaBearer()],
+  ])('answers with %s both whole and streamed', async (_carrier, make) => {
+    const whole = await make().messages.create({
+      model: 'claude-sonnet-4.6',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    const stream = make().messages.stream({
+      model: 'claude-sonnet-4.6',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    const final = await stream.finalMessage();
+    expect(whole.content[0]).toEqual({ type: 'text', text: 'Hello from the fake upstream.' });
+    expect(final.content[0]).toEqual({ type: 'text', text: 'Hello from the fake upstream.' });
+    expect(final.usage.output_tokens).toBe(6);
+  });
+
   it('counts tokens', async () => {
     const count = await viaApiKey().messages.countTokens({
       model: 'claude-sonnet-4.6',
@@ -305,6 +325,22 @@ describe('Gemini API', () => {
     );
   });
 
+  it.each([
+    [
+      '?key=',
+      (path: string) => ({ path: `${path}${path.includes('?') ? '&' : '?'}key=${clientKey}`, headers: {} }),
+    ],
+    ['x-goog-api-key', (path: string) => ({ path, headers: { 'x-goog-api-key': clientKey } })],
+  ])('answers with %s both whole and streamed', async (_carrier, carry) => {
+    const whole = carry('/v1beta/models/gemini-2.5-flash:generateContent');
+    const streamed = carry('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse');
+    const a = await post(whole.path, body, whole.headers);
+    const b = await post(streamed.path, body, streamed.headers);
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    expect(b.text.split(/\r?\n\r?\n/).filter((x) => x.startsWith('data: '))).toHaveLength(6);
+  });
+
   it('answers in Gemini’s error shape: 400 without alt=sse, 401 for a bad key', async () => {
     const noSse = await post('/v1beta/models/gemini-2.5-flash:streamGenerateContent', body, {
       'x-goog-api-key': clientKey,
@@ -320,11 +356,11 @@ describe('Gemini API', () => {
     // Act
     const rows = await env.stores.usage.forKey(keyId);
 
-    // Assess: 2 Gemini calls (9 in / 6 out each), 3 Anthropic messages (12 in / 6 out each; count_tokens is free).
+    // Assess: 6 Gemini calls (9 in / 6 out each), 7 Anthropic messages (12 in / 6 out each; count_tokens is free).
     const gemini = rows.find((r) => r.model === 'gemini/gemini-2.5-flash');
-    expect(gemini).toMatchObject({ requests: 2, inputTokens: 18, outputTokens: 12 });
+    expect(gemini).toMatchObject({ requests: 6, inputTokens: 54, outputTokens: 36 });
     const anthropic = rows.find((r) => r.model === 'anthropic/claude-sonnet-4.6');
-    expect(anthropic).toMatchObject({ requests: 3, inputTokens: 36, outputTokens: 18 });
+    expect(anthropic).toMatchObject({ requests: 7, inputTokens: 84, outputTokens: 42 });
   });
 });
 

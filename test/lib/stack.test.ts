@@ -226,6 +226,17 @@ describe('functions and IAM boundaries', () => {
     );
   });
 
+  it('passes the stream timings to the proxy through the env contract', () => {
+    const proxy = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      JSON.stringify(f.Properties.Environment ?? {}).includes('TOLLGATE_PROVIDERS_TABLE'),
+    );
+    expect(proxy?.Properties.Environment.Variables).toMatchObject({
+      TOLLGATE_FIRST_BYTE_TIMEOUT_MS: '120000',
+      TOLLGATE_IDLE_TIMEOUT_MS: '300000',
+      TOLLGATE_HEARTBEAT_MS: '15000',
+    });
+  });
+
   it('outputs the API URL, table names and key ARN', () => {
     const outputs = Object.keys(template.toJSON().Outputs as object);
     expect(outputs).toEqual(
