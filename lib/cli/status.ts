@@ -73,7 +73,11 @@ export async function providerStatuses(
       };
     });
     const live = credentials.filter((c) => c.expiresAt === undefined || c.expiresAt > nowIso);
-    const newestAdded = live.reduce((max, c) => (c.createdAt > max ? c.createdAt : max), '');
+    const newestAdded =
+      live
+        .map((c) => c.createdAt)
+        .sort()
+        .at(-1) ?? '';
     // An auth failure after the newest credential was added means none of them is known to work.
     const authFailing =
       health !== undefined &&

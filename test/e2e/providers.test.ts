@@ -11,7 +11,7 @@ import { ENV } from '#shared/env.ts';
 import type { RunningGateway } from '../../lib/local/gateway.ts';
 import { startFakeAnthropic } from '../fakes/anthropic-upstream.ts';
 import { startFakeGemini } from '../fakes/gemini-upstream.ts';
-import { startFakeOpenAI } from '../fakes/openai-upstream.ts';
+import { OPENAI_UNAUTHORIZED, startFakeOpenAI } from '../fakes/openai-upstream.ts';
 import { deferred, listen } from '../helpers/http.ts';
 import type { setupLocalEnv } from '../helpers/local-env.ts';
 
@@ -382,17 +382,7 @@ describe('credential failover', () => {
 
   it('returns a 401 from the first credential as is, without trying the second', async () => {
     fakes.failover.reset();
-    fakes.failover.state.failing.set(K2A, {
-      status: 401,
-      body: {
-        error: {
-          message: 'Incorrect API key provided.',
-          type: 'invalid_request_error',
-          param: null,
-          code: 'invalid_api_key',
-        },
-      },
-    });
+    fakes.failover.state.failing.set(K2A, OPENAI_UNAUTHORIZED);
     const err = await chat('fo2/m').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((err as Error).message).toContain('Incorrect API key provided.');

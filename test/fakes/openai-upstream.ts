@@ -7,22 +7,25 @@ import { type FakeUpstream, sse, startFakeUpstream } from './upstream-base.ts';
 
 const PROMPT_TOKENS = 7;
 
+/** OpenAI's answer to a wrong key. */
+export const OPENAI_UNAUTHORIZED = {
+  status: 401,
+  body: {
+    error: {
+      message: 'Incorrect API key provided.',
+      type: 'invalid_request_error',
+      param: null,
+      code: 'invalid_api_key',
+    },
+  },
+};
+
 /** Starts the fake; it accepts any of `apiKeys`. `baseUrl` is what an operator registers. */
 export async function startFakeOpenAI(...apiKeys: string[]) {
   const fake = await startFakeUpstream(
     {
       credentialOf: (req) => /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1],
-      unauthorized: {
-        status: 401,
-        body: {
-          error: {
-            message: 'Incorrect API key provided.',
-            type: 'invalid_request_error',
-            param: null,
-            code: 'invalid_api_key',
-          },
-        },
-      },
+      unauthorized: OPENAI_UNAUTHORIZED,
       rateLimited: {
         status: 429,
         headers: { 'retry-after': '20' },

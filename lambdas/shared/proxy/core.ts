@@ -26,7 +26,13 @@ import type { ProviderHealth, UsageStore } from '../store/usage.ts';
 import { parseJsonObject } from './body.ts';
 import { OPERATIONS, type OperationRequest } from './operations.ts';
 import { streamBody } from './stream.ts';
-import { CredentialCooldowns, callUpstream, type UpstreamFailure, type UpstreamSuccess } from './upstream.ts';
+import {
+  CredentialCooldowns,
+  callUpstream,
+  readWhole,
+  type UpstreamFailure,
+  type UpstreamSuccess,
+} from './upstream.ts';
 
 /** Where the proxy finds providers and aliases; the Lambda wraps the store in a bounded-time cache. */
 export interface ProviderSource {
@@ -283,16 +289,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
         }),
       };
     }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch {
-      throw abort.signal.reason instanceof UpstreamTimeoutError
-        ? abort.signal.reason
-        : new UpstreamError('The upstream answer broke off.');
-    } finally {
-      clearTimer();
-    }
+    const text = await readWhole(attempt);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -26,6 +26,24 @@ export interface UpstreamFailure {
   rateLimited: boolean;
 }
 
+/**
+ * Reads a whole upstream body; a timeout while reading is a 504, a broken connection a 502. Stops the
+ * first-byte timer either way.
+ */
+export async function readWhole(
+  call: Pick<UpstreamSuccess, 'response' | 'abort' | 'clearTimer'>,
+): Promise<string> {
+  try {
+    return await call.response.text();
+  } catch {
+    throw call.abort.signal.reason instanceof UpstreamTimeoutError
+      ? call.abort.signal.reason
+      : new UpstreamError('The upstream answer broke off.');
+  } finally {
+    call.clearTimer();
+  }
+}
+
 /** Per-instance memory of rate-limited credentials. */
 export class CredentialCooldowns {
   private readonly until = new Map<string, number>();
@@ -119,16 +137,7 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamSuccess 
       );
     }
     if (response.ok) return { ok: true, response, abort, clearTimer };
-    let text: string;
-    try {
-      text = await response.text();
-    } catch {
-      throw abort.signal.reason instanceof UpstreamTimeoutError
-        ? abort.signal.reason
-        : new UpstreamError('The upstream answer broke off.');
-    } finally {
-      clearTimer();
-    }
+    const text = await readWhole({ response, abort, clearTimer });
     if (response.status >= 300 && response.status < 400) {
       throw new UpstreamError('The upstream provider answered with a redirect, which is not followed.');
     }
