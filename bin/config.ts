@@ -17,6 +17,8 @@ export interface TollgateConfig {
   readonly credentialCacheSeconds: number;
   /** Prefix of issued keys. */
   readonly keyPrefix: string;
+  /** Days a request-log entry is kept (DynamoDB TTL). */
+  readonly requestLogRetentionDays: number;
   /** Upstream response headers must arrive within this. */
   readonly firstByteTimeoutMs: number;
   /** Silence allowed between streamed upstream events. */
@@ -37,6 +39,7 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   credentialCacheSeconds: 300,
   keyPrefix: 'sk-tg-',
   secretArns: [],
+  requestLogRetentionDays: 90,
   firstByteTimeoutMs: 120_000,
   idleTimeoutMs: 300_000,
   heartbeatMs: 15_000,
@@ -57,6 +60,7 @@ const LOG_RETENTION_DAYS = [
 ];
 
 type IntOption =
+  | 'requestLogRetentionDays'
   | 'firstByteTimeoutMs'
   | 'idleTimeoutMs'
   | 'heartbeatMs'
@@ -116,6 +120,7 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
     throttleRateLimit: int('throttleRateLimit', 1, 10_000),
     throttleBurstLimit: int('throttleBurstLimit', 1, 5_000),
     credentialCacheSeconds: int('credentialCacheSeconds', 0, 3600),
+    requestLogRetentionDays: int('requestLogRetentionDays', 1, 3650),
     // The proxy's Lambda timeout (15 min) bounds all three.
     firstByteTimeoutMs: int('firstByteTimeoutMs', 1000, 900_000),
     idleTimeoutMs: int('idleTimeoutMs', 1000, 900_000),

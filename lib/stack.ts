@@ -35,6 +35,7 @@ export class TollgateStack extends Stack {
       maxBodyBytes: config.maxBodyBytes,
       credentialCacheSeconds: config.credentialCacheSeconds,
       secretArns: config.secretArns,
+      requestLogRetentionDays: config.requestLogRetentionDays,
       firstByteTimeoutMs: config.firstByteTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
       heartbeatMs: config.heartbeatMs,
@@ -65,6 +66,7 @@ export class TollgateStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the gateway' });
     new CfnOutput(this, 'KeysTableName', { value: tables.keys.tableName });
+    new CfnOutput(this, 'TeamsTableName', { value: tables.teams.tableName });
     new CfnOutput(this, 'ProvidersTableName', { value: tables.providers.tableName });
     new CfnOutput(this, 'UsageTableName', { value: tables.usage.tableName });
     new CfnOutput(this, 'RequestLogTableName', { value: tables.requestLog.tableName });

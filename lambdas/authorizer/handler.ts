@@ -5,10 +5,9 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { authorizeRequest } from '#shared/auth.ts';
 import { readEnv } from '#shared/env.ts';
 import { logger } from '#shared/log.ts';
-import { keyStoreFromEnv } from '#shared/wiring.ts';
+import { authorizerDepsFromEnv } from '#shared/wiring.ts';
 
-const env = readEnv();
-const deps = { keys: keyStoreFromEnv(env), prefix: env.keyPrefix };
+const deps = authorizerDepsFromEnv(readEnv());
 
 export const handler = middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>()
   .use(injectLambdaContext(logger))

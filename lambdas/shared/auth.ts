@@ -1,9 +1,11 @@
-/** The Lambda authorizer's domain logic: format check, one keyed read, and a policy safe to cache. */
+/** The Lambda authorizer's domain logic: format check, keyed reads, and a policy safe to cache. */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { InvalidApiKeyError } from './errors.ts';
 import type { AuthContext } from './http.ts';
-import { keyFromRequest, parseKey } from './keys.ts';
-import type { KeyStore } from './store/keys.ts';
+import { hashKey, keyFromRequest, parseKey } from './keys.ts';
+import type { KeyStore, KeyView } from './store/keys.ts';
+import type { EffectiveLimits } from './store/metering.ts';
+import type { TeamStore } from './store/teams.ts';
 
 /**
  * API Gateway turns an authorizer error whose message is exactly `Unauthorized` into a 401 (the
@@ -19,7 +21,29 @@ export class Unauthorized extends Error {
 /** What the authorizer needs. */
 export interface AuthorizerDeps {
   keys: KeyStore;
+  teams: Pick<TeamStore, 'get'>;
   prefix: string;
+  /** Hashes of imported keys to their key ids; consulted only for keys not in Tollgate's format. */
+  importedKeys: () => Promise<Record<string, string>>;
+}
+
+/**
+ * Finds the key id and hash of a presented key: a Tollgate-format key by its embedded id, with no I/O; a
+ * foreign-format (imported) key through the in-memory imported-hash index. Undefined for anything else.
+ */
+export async function identifyKey(
+  candidate: string | undefined,
+  prefix: string,
+  importedKeys: () => Promise<Record<string, string>>,
+): Promise<{ keyId: string; hash: string } | undefined> {
+  if (candidate === undefined || candidate === '' || candidate.length > 512) return undefined;
+  const parsed = parseKey(candidate, prefix);
+  if (parsed !== undefined) return parsed;
+  // Something in Tollgate's own format that fails the checksum is a typo or garbage, not a foreign key.
+  if (candidate.startsWith(prefix)) return undefined;
+  const hash = hashKey(candidate);
+  const keyId = (await importedKeys())[hash];
+  return keyId === undefined ? undefined : { keyId, hash };
 }
 
 /**
@@ -33,6 +57,16 @@ export function stageWildcardArn(methodArn: string): string {
   return `${apiPart}/${stage}/*/*`;
 }
 
+/** The limits that apply to a key: its own, and its team's budget. */
+export function effectiveLimits(key: KeyView, teamBudgetMicros: number | undefined): EffectiveLimits {
+  return {
+    ...(key.monthlyLimitMicros === undefined ? {} : { monthlyLimitMicros: key.monthlyLimitMicros }),
+    ...(key.rpm === undefined ? {} : { rpm: key.rpm }),
+    ...(key.tpm === undefined ? {} : { tpm: key.tpm }),
+    ...(teamBudgetMicros === undefined ? {} : { teamBudgetMicros }),
+  };
+}
+
 /**
  * Authorizes one request. Malformed keys are refused before any database read.
  * @throws {Unauthorized} for every refusal.
@@ -44,15 +78,18 @@ export async function authorizeRequest(
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
   const candidate = keyFromRequest(headers, event.queryStringParameters ?? {});
-  const parsed = candidate === undefined ? undefined : parseKey(candidate, deps.prefix);
+  const parsed = await identifyKey(candidate, deps.prefix, deps.importedKeys);
   if (parsed === undefined) throw new Unauthorized();
-  let key: Awaited<ReturnType<KeyStore['authenticate']>>;
+  let key: KeyView;
   try {
     key = await deps.keys.authenticate(parsed.keyId, parsed.hash);
   } catch (err) {
     if (err instanceof InvalidApiKeyError) throw new Unauthorized();
     throw err;
   }
+  const team = key.teamId === undefined ? undefined : await deps.teams.get(key.teamId);
+  // A key of a deleted or disabled team is refused like any other invalid key.
+  if (key.teamId !== undefined && team?.status !== 'active') throw new Unauthorized();
   return {
     principalId: key.keyId,
     policyDocument: {
@@ -61,7 +98,13 @@ export async function authorizeRequest(
         { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcardArn(event.methodArn) },
       ],
     },
-    context: { keyId: key.keyId, keyName: key.name, models: JSON.stringify(key.models) },
+    context: {
+      keyId: key.keyId,
+      keyName: key.name,
+      models: JSON.stringify(key.models),
+      teamId: key.teamId ?? '',
+      limits: JSON.stringify(effectiveLimits(key, team?.budgetMicros)),
+    },
   };
 }
 
@@ -70,10 +113,18 @@ export function authContextFrom(
   authorizer: Readonly<Record<string, unknown>> | null | undefined,
 ): AuthContext | undefined {
   if (authorizer === null || authorizer === undefined) return undefined;
-  const { keyId, keyName, models } = authorizer;
+  const { keyId, keyName, models, teamId, limits } = authorizer;
   if (typeof keyId !== 'string' || typeof keyName !== 'string' || typeof models !== 'string')
     return undefined;
-  const parsed: unknown = JSON.parse(models);
-  if (!Array.isArray(parsed) || !parsed.every((m) => typeof m === 'string')) return undefined;
-  return { keyId, keyName, models: parsed };
+  const parsedModels: unknown = JSON.parse(models);
+  if (!Array.isArray(parsedModels) || !parsedModels.every((m) => typeof m === 'string')) return undefined;
+  const parsedLimits: unknown = typeof limits === 'string' ? JSON.parse(limits) : {};
+  return {
+    keyId,
+    keyName,
+    models: parsedModels,
+    teamId: typeof teamId === 'string' && teamId !== '' ? teamId : undefined,
+    limits:
+      typeof parsedLimits === 'object' && parsedLimits !== null ? (parsedLimits as EffectiveLimits) : {},
+  };
 }

@@ -5,6 +5,7 @@
  */
 export const ENV = {
   keysTable: 'TOLLGATE_KEYS_TABLE',
+  teamsTable: 'TOLLGATE_TEAMS_TABLE',
   providersTable: 'TOLLGATE_PROVIDERS_TABLE',
   usageTable: 'TOLLGATE_USAGE_TABLE',
   requestLogTable: 'TOLLGATE_REQUEST_LOG_TABLE',
@@ -13,6 +14,7 @@ export const ENV = {
   keyPrefix: 'TOLLGATE_KEY_PREFIX',
   maxBodyBytes: 'TOLLGATE_MAX_BODY_BYTES',
   credentialCacheSeconds: 'TOLLGATE_CREDENTIAL_CACHE_SECONDS',
+  requestLogRetentionDays: 'TOLLGATE_REQUEST_LOG_RETENTION_DAYS',
   /** Time allowed for the upstream's response headers. */
   firstByteTimeoutMs: 'TOLLGATE_FIRST_BYTE_TIMEOUT_MS',
   /** Silence allowed between streamed upstream events. */
@@ -31,6 +33,7 @@ export const ENV_DEFAULTS: Partial<Record<keyof typeof ENV, string>> = {
   keyPrefix: 'sk-tg-',
   maxBodyBytes: String(1024 * 1024),
   credentialCacheSeconds: '300',
+  requestLogRetentionDays: '90',
   firstByteTimeoutMs: '120000',
   idleTimeoutMs: '300000',
   heartbeatMs: '15000',
@@ -42,6 +45,7 @@ export const ENV_DEFAULTS: Partial<Record<keyof typeof ENV, string>> = {
 export interface TollgateEnv {
   /** Each function is bound only to the tables it uses: absent names are checked where they are used. */
   keysTable: string | undefined;
+  teamsTable: string | undefined;
   providersTable: string | undefined;
   usageTable: string | undefined;
   requestLogTable: string | undefined;
@@ -49,6 +53,7 @@ export interface TollgateEnv {
   keyPrefix: string;
   maxBodyBytes: number;
   credentialCacheSeconds: number;
+  requestLogRetentionDays: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
   heartbeatMs: number;
@@ -84,7 +89,7 @@ function readOptional(source: NodeJS.ProcessEnv, key: keyof typeof ENV): string 
  */
 export function requireEnv(
   env: TollgateEnv,
-  key: 'keysTable' | 'providersTable' | 'usageTable' | 'requestLogTable' | 'keyring',
+  key: 'keysTable' | 'teamsTable' | 'providersTable' | 'usageTable' | 'requestLogTable' | 'keyring',
 ): string {
   const value = env[key];
   if (value === undefined) throw new EnvError(ENV[key], 'is required but not set');
@@ -106,6 +111,7 @@ function readPositiveInt(source: NodeJS.ProcessEnv, key: keyof typeof ENV): numb
 export function readEnv(source: NodeJS.ProcessEnv = process.env): TollgateEnv {
   return {
     keysTable: readOptional(source, 'keysTable'),
+    teamsTable: readOptional(source, 'teamsTable'),
     providersTable: readOptional(source, 'providersTable'),
     usageTable: readOptional(source, 'usageTable'),
     requestLogTable: readOptional(source, 'requestLogTable'),
@@ -113,6 +119,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): TollgateEnv {
     keyPrefix: read(source, 'keyPrefix'),
     maxBodyBytes: readPositiveInt(source, 'maxBodyBytes'),
     credentialCacheSeconds: readPositiveInt(source, 'credentialCacheSeconds'),
+    requestLogRetentionDays: readPositiveInt(source, 'requestLogRetentionDays'),
     firstByteTimeoutMs: readPositiveInt(source, 'firstByteTimeoutMs'),
     idleTimeoutMs: readPositiveInt(source, 'idleTimeoutMs'),
     heartbeatMs: readPositiveInt(source, 'heartbeatMs'),

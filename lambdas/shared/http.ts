@@ -1,4 +1,5 @@
 /** Transport-neutral request and response types that the proxy core works with. */
+import type { EffectiveLimits } from './store/metering.ts';
 
 /** What the Lambda authorizer established about the caller, passed along as flat context. */
 export interface AuthContext {
@@ -6,6 +7,9 @@ export interface AuthContext {
   keyName: string;
   /** Allowed model patterns; empty means all. */
   models: string[];
+  teamId: string | undefined;
+  /** The key's limits and its team's budget, in micro-USD, requests and tokens per minute. */
+  limits: EffectiveLimits;
 }
 
 /** One client request, already decoded from the API Gateway event. Header names are lower-case. */

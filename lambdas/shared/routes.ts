@@ -15,6 +15,8 @@ export type RouteOperation =
   | 'countTokens'
   | 'geminiModel'
   | 'models'
+  | 'keyInfo'
+  | 'usage'
   | 'health';
 
 /** `key`: the Lambda authorizer runs first; `optional`: no authorizer, a key is checked if sent; `none`: public. */
@@ -96,6 +98,8 @@ export const ROUTES: readonly RouteSpec[] = [
     operation: 'models',
     shape: 'openai',
   },
+  { method: 'GET', path: '/v1/key', auth: 'key', carriers: 'any', operation: 'keyInfo', shape: 'openai' },
+  { method: 'GET', path: '/v1/usage', auth: 'key', carriers: 'any', operation: 'usage', shape: 'openai' },
   { method: 'GET', path: '/health', auth: 'none', carriers: 'any', operation: 'health', shape: 'openai' },
 ];
 

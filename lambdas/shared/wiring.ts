@@ -4,7 +4,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { authContextFrom } from './auth.ts';
+import { type AuthorizerDeps, authContextFrom } from './auth.ts';
 import { TtlCache } from './cache.ts';
 import { keyringFromSpec } from './crypto/keyrings.ts';
 import { requireEnv, type TollgateEnv } from './env.ts';
@@ -12,12 +12,22 @@ import { type GatewayRequest, normaliseHeaders } from './http.ts';
 import { createProxy, type GatewayProxy, type ProviderSource } from './proxy/core.ts';
 import { documentClient } from './store/db.ts';
 import { KeyStore } from './store/keys.ts';
+import { Meter } from './store/metering.ts';
 import { ProviderStore, type ResolvedProvider, type SecretSource } from './store/providers.ts';
+import { RequestLogStore } from './store/request-log.ts';
+import { TeamStore } from './store/teams.ts';
 import { UsageStore } from './store/usage.ts';
 
-/** The key store the authorizer reads. */
-export function keyStoreFromEnv(env: TollgateEnv): KeyStore {
-  return new KeyStore(documentClient(), requireEnv(env, 'keysTable'), env.keyPrefix);
+/** What the authorizer reads: keys and teams, nothing else. */
+export function authorizerDepsFromEnv(env: TollgateEnv): AuthorizerDeps {
+  const db = documentClient();
+  const keys = new KeyStore(db, requireEnv(env, 'keysTable'), env.keyPrefix);
+  return {
+    keys,
+    teams: new TeamStore(db, requireEnv(env, 'teamsTable')),
+    prefix: env.keyPrefix,
+    importedKeys: importedKeysCache(keys),
+  };
 }
 
 /**
@@ -70,24 +80,50 @@ export function cachedProviders(store: ProviderStore, ttlSeconds: number): Provi
   };
 }
 
-/** The management stores (keys, providers, usage) that the CLI and the local gateway use. */
-export function storesFromEnv(env: TollgateEnv): {
+/** Every store, built from the env contract; the proxy, the CLI and the local gateway share them. */
+export interface TollgateStores {
   keys: KeyStore;
+  teams: TeamStore;
   providers: ProviderStore;
   usage: UsageStore;
-} {
+  meter: Meter;
+  requestLog: RequestLogStore;
+}
+
+/** The stores the CLI, the local gateway and the proxy use. */
+export function storesFromEnv(env: TollgateEnv): TollgateStores {
   const db = documentClient();
   const keyring = requireEnv(env, 'keyring');
+  const tables = {
+    keys: requireEnv(env, 'keysTable'),
+    teams: requireEnv(env, 'teamsTable'),
+    usage: requireEnv(env, 'usageTable'),
+  };
   return {
-    keys: new KeyStore(db, requireEnv(env, 'keysTable'), env.keyPrefix),
+    keys: new KeyStore(db, tables.keys, env.keyPrefix),
+    teams: new TeamStore(db, tables.teams),
     providers: new ProviderStore(
       db,
       requireEnv(env, 'providersTable'),
       keyringFromSpec(keyring),
       secretSourceFor(keyring),
     ),
-    usage: new UsageStore(db, requireEnv(env, 'usageTable')),
+    usage: new UsageStore(db, tables.usage),
+    meter: new Meter(db, tables),
+    requestLog: new RequestLogStore(db, requireEnv(env, 'requestLogTable'), env.requestLogRetentionDays),
   };
+}
+
+/** How long an instance trusts its copy of the imported-key index. */
+const IMPORTED_INDEX_TTL_MS = 60_000;
+
+/**
+ * The imported-key index, read at most once per minute per instance whatever the request volume, so keys
+ * of foreign format cost no per-request database read.
+ */
+export function importedKeysCache(keys: KeyStore): () => Promise<Record<string, string>> {
+  const cache = new TtlCache<'index', Record<string, string>>(IMPORTED_INDEX_TTL_MS, 1);
+  return () => cache.getOrLoad('index', () => keys.importedIndex());
 }
 
 /** The proxy with every dependency built from the environment. */
@@ -95,8 +131,12 @@ export function proxyFromEnv(env: TollgateEnv): GatewayProxy {
   const stores = storesFromEnv(env);
   return createProxy({
     keys: stores.keys,
+    teams: stores.teams,
     providers: cachedProviders(stores.providers, env.credentialCacheSeconds),
     usage: stores.usage,
+    meter: stores.meter,
+    requestLog: stores.requestLog,
+    importedKeys: importedKeysCache(stores.keys),
     keyPrefix: env.keyPrefix,
     maxBodyBytes: env.maxBodyBytes,
     firstByteTimeoutMs: env.firstByteTimeoutMs,

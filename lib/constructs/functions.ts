@@ -24,9 +24,11 @@ import {
 
 /** DynamoDB actions each function may perform on each table; nothing else is granted. */
 export const TABLE_ACCESS = {
-  authorizer: { keys: ['dynamodb:GetItem'] },
+  authorizer: { keys: ['dynamodb:GetItem'], teams: ['dynamodb:GetItem'] },
   proxy: {
     keys: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // The admission transaction checks the team's status without writing it.
+    teams: ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'],
     providers: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
     usage: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     requestLog: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
@@ -35,6 +37,7 @@ export const TABLE_ACCESS = {
 
 const TABLE_ENV = {
   keys: 'keysTable',
+  teams: 'teamsTable',
   providers: 'providersTable',
   usage: 'usageTable',
   requestLog: 'requestLogTable',
@@ -56,9 +59,13 @@ export function bindTable(props: {
   const { fn, role, name, table, actions, key } = props;
   fn.addEnvironment(ENV[TABLE_ENV[name]], table.tableName);
   role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: [table.tableArn] }));
-  const writes = actions.some(
-    (a) => a !== 'dynamodb:GetItem' && a !== 'dynamodb:Query' && a !== 'dynamodb:Scan',
-  );
+  const reads = new Set([
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:Scan',
+    'dynamodb:ConditionCheckItem',
+  ]);
+  const writes = actions.some((a) => !reads.has(a));
   role.addToPrincipalPolicy(
     new PolicyStatement({
       actions: writes
@@ -78,6 +85,7 @@ export interface TollgateFunctionsProps {
   readonly keyPrefix: string;
   readonly maxBodyBytes: number;
   readonly credentialCacheSeconds: number;
+  readonly requestLogRetentionDays: number;
   readonly firstByteTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly heartbeatMs: number;
@@ -98,6 +106,7 @@ export class TollgateFunctions extends Construct {
       [ENV.keyPrefix]: props.keyPrefix,
       [ENV.maxBodyBytes]: String(props.maxBodyBytes),
       [ENV.credentialCacheSeconds]: String(props.credentialCacheSeconds),
+      [ENV.requestLogRetentionDays]: String(props.requestLogRetentionDays),
       [ENV.keyring]: `kms:${props.key.keyArn}`,
       [ENV.firstByteTimeoutMs]: String(props.firstByteTimeoutMs),
       [ENV.idleTimeoutMs]: String(props.idleTimeoutMs),

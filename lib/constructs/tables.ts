@@ -38,6 +38,7 @@ export class TollgateTables extends Construct {
     };
     this.tables = {
       keys: build('keys', 'Keys'),
+      teams: build('teams', 'Teams'),
       providers: build('providers', 'Providers'),
       usage: build('usage', 'Usage'),
       requestLog: build('requestLog', 'RequestLog'),

@@ -85,6 +85,7 @@ export function applyLocalEnv(
   target: NodeJS.ProcessEnv = process.env,
 ): void {
   target[ENV.keysTable] = state.tables.keys;
+  target[ENV.teamsTable] = state.tables.teams;
   target[ENV.providersTable] = state.tables.providers;
   target[ENV.usageTable] = state.tables.usage;
   target[ENV.requestLogTable] = state.tables.requestLog;

@@ -14,6 +14,7 @@ import { TABLES, type TableName, type TableSpec } from '#shared/store/schema.ts'
 export function localTableNames(prefix: string): Record<TableName, string> {
   return {
     keys: `${prefix}-keys`,
+    teams: `${prefix}-teams`,
     providers: `${prefix}-providers`,
     usage: `${prefix}-usage`,
     requestLog: `${prefix}-request-log`,

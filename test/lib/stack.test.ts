@@ -146,7 +146,7 @@ describe('encryption and tables', () => {
 
   it('keeps every table on demand, PITR, deletion-protected, KMS-encrypted and retained', () => {
     const tables = Object.values(resources).filter((r) => r.Type === 'AWS::DynamoDB::Table');
-    expect(tables).toHaveLength(4);
+    expect(tables).toHaveLength(5);
     for (const table of tables) {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.Properties).toMatchObject({
@@ -161,7 +161,7 @@ describe('encryption and tables', () => {
         (t.Properties.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType ===
         'NEW_AND_OLD_IMAGES',
     );
-    expect(streamed).toHaveLength(2);
+    expect(streamed).toHaveLength(3);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
@@ -184,11 +184,16 @@ describe('functions and IAM boundaries', () => {
     }
   });
 
-  it('lets the authorizer read keys and nothing else: no write, no direct decrypt', () => {
+  it('lets the authorizer read keys and teams and nothing else: no write, no direct decrypt', () => {
     const statements = statementsOfRole('FunctionsAuthorizerRole');
     const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo.flatMap(actionsOf)).toEqual(['dynamodb:GetItem']);
-    expect(JSON.stringify(dynamo[0]?.Resource)).toContain(logicalIdOf('AWS::DynamoDB::Table', 'TablesKeys'));
+    expect(dynamo.flatMap(actionsOf)).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem']);
+    expect(JSON.stringify(dynamo.map((s) => s.Resource))).toContain(
+      logicalIdOf('AWS::DynamoDB::Table', 'TablesKeys'),
+    );
+    expect(JSON.stringify(dynamo.map((s) => s.Resource))).toContain(
+      logicalIdOf('AWS::DynamoDB::Table', 'TablesTeams'),
+    );
     const kms = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
     expect(kms.length).toBeGreaterThan(0);
     for (const s of kms) {

@@ -37,6 +37,7 @@ export const anthropic: ProviderAdapter = {
     const data = tryParseJson(event.data) as
       | { type?: string; message?: { usage?: unknown }; usage?: unknown }
       | undefined;
+    if (data?.type === 'content_block_delta') state.contentEvents += 1;
     if (data?.type === 'message_start') {
       state.usage = {
         inputTokens: inputTokens(data.message?.usage) ?? 0,

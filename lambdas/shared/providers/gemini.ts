@@ -29,7 +29,9 @@ export const gemini: ProviderAdapter = {
   usageFromBody: usageOf,
   transformStreamEvent(event, state) {
     // Every chunk repeats the cumulative usage so far; the last one wins.
-    const usage = usageOf(tryParseJson(event.data));
+    const data = tryParseJson(event.data) as { candidates?: unknown[] } | undefined;
+    if (Array.isArray(data?.candidates) && data.candidates.length > 0) state.contentEvents += 1;
+    const usage = usageOf(data);
     if (usage !== undefined) state.usage = usage;
     return frameSse(event);
   },

@@ -27,6 +27,8 @@ export interface Usage {
 /** Per-stream state a transform keeps between events. */
 export interface StreamState {
   events: number;
+  /** Content-bearing events passed to the client: what a client that leaves early is billed for. */
+  contentEvents: number;
   /** Filled in from the upstream's usage reports as they arrive. */
   usage: Usage | undefined;
   /** True when the gateway itself asked for a usage chunk the client did not request: drop it. */

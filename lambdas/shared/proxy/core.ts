@@ -3,6 +3,8 @@
  * provider targets, call the upstream (credential failover, alias fallback) and hand back a whole or
  * streamed response. It never throws: every failure becomes a response in the calling API's error shape.
  */
+
+import { identifyKey } from '../auth.ts';
 import {
   type ApiShape,
   type GatewayError,
@@ -15,15 +17,25 @@ import {
   UpstreamTimeoutError,
 } from '../errors.ts';
 import { type GatewayRequest, type GatewayResponse, jsonResponse } from '../http.ts';
-import { keyFromRequest, parseKey } from '../keys.ts';
+import { keyFromRequest } from '../keys.ts';
 import { logger } from '../log.ts';
 import { adapterFor, apiOf } from '../providers/index.ts';
 import type { Usage } from '../providers/types.ts';
 import { matchRoute, type RouteSpec, routeForResource } from '../routes.ts';
-import type { KeyStore, KeyView } from '../store/keys.ts';
-import type { Alias, ProviderView, ResolvedProvider } from '../store/providers.ts';
+import type { KeyStore } from '../store/keys.ts';
+import type { Admission, Meter } from '../store/metering.ts';
+import type { Alias, ModelPrice, ProviderView, ResolvedProvider } from '../store/providers.ts';
+import type { RequestLogStore } from '../store/request-log.ts';
+import type { TeamStore } from '../store/teams.ts';
 import type { ProviderHealth, UsageStore } from '../store/usage.ts';
 import { parseJsonObject } from './body.ts';
+import {
+  costMicros,
+  DEFAULT_OUTPUT_RESERVATION,
+  estimateInputTokens,
+  microsToUsd,
+  requestedOutputCap,
+} from './estimate.ts';
 import { OPERATIONS, type OperationRequest } from './operations.ts';
 import { streamBody } from './stream.ts';
 import {
@@ -53,8 +65,13 @@ export interface ProxyTimings {
 /** Everything the proxy needs from the outside world. */
 export interface ProxyDeps extends ProxyTimings {
   keys: KeyStore;
+  teams: Pick<TeamStore, 'get'>;
   providers: ProviderSource;
-  usage: Pick<UsageStore, 'record' | 'recordFailure' | 'health'>;
+  usage: Pick<UsageStore, 'record' | 'recordFailure' | 'health' | 'forKey'>;
+  meter: Pick<Meter, 'admit' | 'settle' | 'monthSpend' | 'minuteUsage'>;
+  requestLog: Pick<RequestLogStore, 'put' | 'get'>;
+  /** Imported keys' hashes to key ids (cached by the caller). */
+  importedKeys: () => Promise<Record<string, string>>;
   keyPrefix: string;
   maxBodyBytes: number;
   fetch?: typeof fetch;
@@ -88,6 +105,16 @@ interface Outcome {
   upstreamMs?: number;
 }
 
+/** How a proxied request ended, for settlement and the request log. */
+interface Ending {
+  status: number;
+  slug?: ModelSlug;
+  price?: ModelPrice | undefined;
+  usage?: Usage | undefined;
+  disconnected?: boolean;
+  firstByteAt?: number | undefined;
+}
+
 /** The proxy: one `handle` per request. */
 export interface GatewayProxy {
   handle(req: GatewayRequest): Promise<GatewayResponse>;
@@ -103,13 +130,21 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
     return jsonResponse(err.status, err.toWire(shape), { ...err.headers, 'x-request-id': requestId });
   }
 
-  /** The key a request carries, checked for format; undefined when it carries none. */
-  function presentedKey(req: GatewayRequest): { keyId: string; hash: string } | undefined {
+  /** The key a request carries, identified without I/O; undefined when it carries none. */
+  async function presentedKey(req: GatewayRequest): Promise<{ keyId: string; hash: string } | undefined> {
     const candidate = keyFromRequest(req.headers, req.query);
     if (candidate === undefined) return undefined;
-    const parsed = parseKey(candidate, deps.keyPrefix);
-    if (parsed === undefined) throw new InvalidApiKeyError();
-    return parsed;
+    const identified = await identifyKey(candidate, deps.keyPrefix, deps.importedKeys);
+    if (identified === undefined) throw new InvalidApiKeyError();
+    return identified;
+  }
+
+  /** The presented key, which must be the one the authorizer checked. */
+  async function requireKey(req: GatewayRequest): Promise<{ keyId: string; hash: string }> {
+    const presented = await presentedKey(req);
+    if (presented === undefined || (req.auth !== undefined && presented.keyId !== req.auth.keyId))
+      throw new InvalidApiKeyError();
+    return presented;
   }
 
   /** Resolves what the client named into the ordered `provider/model` targets to try. */
@@ -145,9 +180,56 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
     };
   }
 
-  async function meter(key: KeyView, slug: ModelSlug, usage: Usage | undefined): Promise<void> {
-    if (usage === undefined) return;
-    await deps.usage.record(key.keyId, `${slug.provider}/${slug.model}`, usage, new Date(now()));
+  /**
+   * Settles the reservation with the actual cost, counts usage and writes the request log. Runs once per
+   * admitted request, whatever its end; its own failures are logged, never shown to the client.
+   */
+  function settler(req: GatewayRequest, route: RouteSpec, admission: Admission, started: number) {
+    let done = false;
+    return async (end: Ending): Promise<void> => {
+      if (done) return;
+      done = true;
+      const usage = end.usage;
+      const micros = usage === undefined ? 0 : costMicros(usage, end.price);
+      try {
+        await deps.meter.settle(
+          admission,
+          micros,
+          usage === undefined ? 0 : usage.inputTokens + usage.outputTokens,
+        );
+        if (usage !== undefined && end.slug !== undefined) {
+          await deps.usage.record(
+            admission.keyId,
+            `${end.slug.provider}/${end.slug.model}`,
+            usage,
+            new Date(started),
+          );
+        }
+        await deps.requestLog.put({
+          requestId: req.requestId,
+          keyId: admission.keyId,
+          ...(admission.teamId === undefined ? {} : { teamId: admission.teamId }),
+          route: `${req.method} ${route.path}`,
+          ...(end.slug === undefined
+            ? {}
+            : { model: `${end.slug.provider}/${end.slug.model}`, provider: end.slug.provider }),
+          status: end.status,
+          inputTokens: usage?.inputTokens ?? 0,
+          outputTokens: usage?.outputTokens ?? 0,
+          costMicros: micros,
+          ...(end.firstByteAt === undefined ? {} : { ttfbMs: end.firstByteAt - started }),
+          durationMs: now() - started,
+          disconnected: end.disconnected === true,
+          at: new Date(started).toISOString(),
+        });
+      } catch (err) {
+        logger.error('settlement failed', {
+          requestId: req.requestId,
+          keyId: admission.keyId,
+          error: (err as Error).name,
+        });
+      }
+    };
   }
 
   async function proxied(
@@ -160,17 +242,76 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
     if (operation === undefined) throw new NotFoundError(req.method, req.path);
     const body = parseJsonObject(req.body, deps.maxBodyBytes);
     const request: OperationRequest = operation.read(body, params, req.query);
-    const presented = presentedKey(req);
-    if (presented === undefined || (req.auth !== undefined && presented.keyId !== req.auth.keyId))
-      throw new InvalidApiKeyError();
-    // One conditional write both re-checks the key (revocation is immediate) and returns its current scope.
-    const key = await deps.keys.admit(presented.keyId, presented.hash);
+    const presented = await requireKey(req);
+    const auth = req.auth;
+    if (auth === undefined) throw new InvalidApiKeyError();
     outcome.model = request.model;
 
-    const targets = await targetsFor(request.model, route.shape);
-    const allowed = targets.filter((t) => modelAllowed(key.models, t));
-    if (allowed.length === 0) throw new ModelNotAllowedError(request.model);
+    let allowed: ModelSlug[];
+    try {
+      const targets = await targetsFor(request.model, route.shape);
+      allowed = targets.filter((t) => modelAllowed(auth.models, t));
+      if (allowed.length === 0) throw new ModelNotAllowedError(request.model);
+    } catch (err) {
+      // Revocation wins over every other answer: a revoked key learns nothing about models.
+      await deps.keys.authenticate(presented.keyId, presented.hash);
+      throw err;
+    }
 
+    // One round trip re-checks the key and its team and reserves the estimated cost and tokens.
+    const views = await deps.providers.list();
+    const priceOf = (slug: ModelSlug): ModelPrice | undefined =>
+      views.find((p) => p.provider === slug.provider)?.prices[slug.model];
+    const inputEstimate = estimateInputTokens(req.body);
+    const outputEstimate =
+      requestedOutputCap(body) ??
+      (request.upstream === 'embeddings' || request.upstream === 'countTokens'
+        ? 0
+        : DEFAULT_OUTPUT_RESERVATION);
+    const estimate = { inputTokens: inputEstimate, outputTokens: outputEstimate };
+    const started = now();
+    const admission = await deps.meter.admit({
+      keyId: presented.keyId,
+      hash: presented.hash,
+      teamId: auth.teamId,
+      limits: auth.limits,
+      estimateMicros: Math.max(0, ...allowed.map((t) => costMicros(estimate, priceOf(t)))),
+      estimateTokens: inputEstimate + outputEstimate,
+      at: new Date(started),
+    });
+    const finish = settler(req, route, admission, started);
+    try {
+      const response = await dispatch(
+        req,
+        route,
+        operation,
+        body,
+        request,
+        allowed,
+        priceOf,
+        finish,
+        inputEstimate,
+        outcome,
+      );
+      return response;
+    } catch (err) {
+      await finish({ status: toGatewayError(err).status });
+      throw err;
+    }
+  }
+
+  async function dispatch(
+    req: GatewayRequest,
+    route: RouteSpec,
+    operation: NonNullable<(typeof OPERATIONS)[keyof typeof OPERATIONS]>,
+    body: Record<string, unknown>,
+    request: OperationRequest,
+    allowed: ModelSlug[],
+    priceOf: (slug: ModelSlug) => ModelPrice | undefined,
+    finish: (end: Ending) => Promise<void>,
+    inputEstimate: number,
+    outcome: Outcome,
+  ): Promise<GatewayResponse> {
     let lastError: GatewayError | undefined;
     let lastFailure: UpstreamFailure | undefined;
     for (const [index, slug] of allowed.entries()) {
@@ -220,13 +361,15 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
         return success(
           req,
           route,
-          key,
           slug,
+          priceOf(slug),
           resolved,
           attempt,
           payload.hideUsageChunk,
           request.stream,
           outcome,
+          finish,
+          inputEstimate,
         );
       }
       // A client's own mistake (400, 404, 422) says nothing about the provider's health.
@@ -236,23 +379,32 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
       lastFailure = attempt;
       lastError = undefined;
       // Aliases fall back on rate limits and 5xx; other answers are the client's to see.
-      if (isLast || !(attempt.rateLimited || attempt.status >= 500))
-        return failureResponse(attempt, req.requestId);
+      if (isLast || !(attempt.rateLimited || attempt.status >= 500)) {
+        const response = failureResponse(attempt, req.requestId);
+        await finish({ status: response.status, slug });
+        return response;
+      }
     }
-    if (lastFailure !== undefined) return failureResponse(lastFailure, req.requestId);
+    if (lastFailure !== undefined) {
+      const response = failureResponse(lastFailure, req.requestId);
+      await finish({ status: response.status });
+      return response;
+    }
     throw lastError ?? new ModelNotFoundError(`Model '${request.model}' has no target.`);
   }
 
   async function success(
     req: GatewayRequest,
     route: RouteSpec,
-    key: KeyView,
     slug: ModelSlug,
+    price: ModelPrice | undefined,
     resolved: ResolvedProvider,
     attempt: UpstreamSuccess,
     hideUsageChunk: boolean,
     stream: boolean,
     outcome: Outcome,
+    finish: (end: Ending) => Promise<void>,
+    inputEstimate: number,
   ): Promise<GatewayResponse> {
     const { response, abort, clearTimer } = attempt;
     const adapter = adapterFor(resolved.config.type);
@@ -278,10 +430,25 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
           timings: { heartbeatMs: deps.heartbeatMs, idleTimeoutMs: deps.idleTimeoutMs },
           onEnd: async (end) => {
             if (end.error !== undefined) recordFailure(slug.provider, end.error.code);
-            await meter(key, slug, end.usage);
+            // A client that leaves before the usage report is billed for the content it was sent.
+            const usage =
+              end.disconnected || end.usage === undefined
+                ? {
+                    inputTokens: end.usage?.inputTokens ?? inputEstimate,
+                    outputTokens: Math.max(end.usage?.outputTokens ?? 0, end.contentEvents),
+                  }
+                : end.usage;
+            await finish({
+              status: response.status,
+              slug,
+              price,
+              usage,
+              disconnected: end.disconnected,
+              firstByteAt: end.firstByteAt,
+            });
             logger.info('stream end', {
               requestId: req.requestId,
-              keyId: key.keyId,
+              keyId: req.auth?.keyId,
               disconnected: end.disconnected,
               error: end.error?.code,
             });
@@ -296,7 +463,13 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
     } catch {
       parsed = undefined;
     }
-    await meter(key, slug, adapter.usageFromBody(parsed));
+    await finish({
+      status: response.status,
+      slug,
+      price,
+      usage: adapter.usageFromBody(parsed),
+      firstByteAt: now(),
+    });
     return {
       status: response.status,
       headers: { ...headers, 'content-type': contentType || 'application/json' },
@@ -305,7 +478,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
   }
 
   async function models(req: GatewayRequest): Promise<GatewayResponse> {
-    const presented = presentedKey(req);
+    const presented = await presentedKey(req);
     const scope =
       presented === undefined
         ? undefined
@@ -324,6 +497,79 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
       if (reachable) entries.push({ id: alias.name, object: 'model', created, owned_by: 'tollgate-alias' });
     }
     return jsonResponse(200, { object: 'list', data: entries }, { 'x-request-id': req.requestId });
+  }
+
+  /** `GET /v1/key`: this key's own name, team, scope, limits, spend this month and rate-limit state. */
+  async function keyInfo(req: GatewayRequest): Promise<GatewayResponse> {
+    const presented = await requireKey(req);
+    const key = await deps.keys.authenticate(presented.keyId, presented.hash);
+    const at = new Date(now());
+    const [team, spend, minute] = await Promise.all([
+      key.teamId === undefined ? undefined : deps.teams.get(key.teamId),
+      deps.meter.monthSpend(`key#${key.keyId}`, at),
+      deps.meter.minuteUsage(key.keyId, at),
+    ]);
+    const teamSpend = team === undefined ? undefined : await deps.meter.monthSpend(`team#${team.teamId}`, at);
+    const usd = (micros: number | undefined): number | null =>
+      micros === undefined ? null : microsToUsd(micros);
+    return jsonResponse(
+      200,
+      {
+        id: key.keyId,
+        name: key.name,
+        status: key.status,
+        expires_at: key.expiresAt ?? null,
+        models: key.models,
+        team:
+          team === undefined
+            ? null
+            : {
+                id: team.teamId,
+                name: team.name,
+                status: team.status,
+                budget_usd: usd(team.budgetMicros),
+                spent_usd: usd(teamSpend?.spentMicros),
+              },
+        limits: { monthly_usd: usd(key.monthlyLimitMicros), rpm: key.rpm ?? null, tpm: key.tpm ?? null },
+        spend: {
+          month: spend.month,
+          spent_usd: usd(spend.spentMicros),
+          reserved_usd: usd(spend.reservedMicros),
+        },
+        rate_limit: {
+          requests_this_minute: minute.requests,
+          tokens_this_minute: minute.tokens,
+          remaining_requests: key.rpm === undefined ? null : Math.max(0, key.rpm - minute.requests),
+          remaining_tokens: key.tpm === undefined ? null : Math.max(0, key.tpm - minute.tokens),
+          reset_seconds: minute.resetSeconds,
+        },
+      },
+      { 'x-request-id': req.requestId, 'cache-control': 'no-store' },
+    );
+  }
+
+  /** `GET /v1/usage`: this key's usage by day and model, or one of its requests by `?request_id=`. */
+  async function usageReport(req: GatewayRequest): Promise<GatewayResponse> {
+    const presented = await requireKey(req);
+    const key = await deps.keys.authenticate(presented.keyId, presented.hash);
+    const requestId = req.query.request_id;
+    if (requestId !== undefined) {
+      const entry = await deps.requestLog.get(requestId);
+      // Another key's request is as absent as a request that never was.
+      if (entry === undefined || entry.keyId !== key.keyId)
+        throw new NotFoundError('GET', `/v1/usage?request_id=${encodeURIComponent(requestId)}`);
+      return jsonResponse(
+        200,
+        { ...entry, cost_usd: microsToUsd(entry.costMicros) },
+        { 'x-request-id': req.requestId },
+      );
+    }
+    const rows = await deps.usage.forKey(key.keyId);
+    return jsonResponse(
+      200,
+      { object: 'list', key_id: key.keyId, data: rows },
+      { 'x-request-id': req.requestId, 'cache-control': 'no-store' },
+    );
   }
 
   async function health(requestId: string): Promise<GatewayResponse> {
@@ -370,6 +616,8 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
         const { route, params } = match;
         if (route.operation === 'health') response = await health(req.requestId);
         else if (route.operation === 'models') response = await models(req);
+        else if (route.operation === 'keyInfo') response = await keyInfo(req);
+        else if (route.operation === 'usage') response = await usageReport(req);
         else response = await proxied(req, route, params, outcome);
       } catch (err) {
         const gatewayError = toGatewayError(err);

@@ -23,6 +23,10 @@ export interface StreamTimings {
 /** How a stream ended, for metering and the request log. */
 export interface StreamOutcome {
   usage: Usage | undefined;
+  /** Content events delivered, for billing a client that left before the usage report. */
+  contentEvents: number;
+  /** When the first byte went to the client (ms since epoch), if any did. */
+  firstByteAt: number | undefined;
   /** True when the client went away before the end. */
   disconnected: boolean;
   error: GatewayError | undefined;
@@ -43,16 +47,27 @@ export function streamBody(options: {
   const { adapter, abort, shape, timings } = options;
   const encoder = new TextEncoder();
   const events = parseSse(options.upstream).getReader();
-  const state: StreamState = { events: 0, usage: undefined, hideUsageChunk: options.hideUsageChunk };
+  const state: StreamState = {
+    events: 0,
+    contentEvents: 0,
+    usage: undefined,
+    hideUsageChunk: options.hideUsageChunk,
+  };
+  let firstByteAt: number | undefined;
   let pending: ReturnType<ReadableStreamDefaultReader<SseEvent>['read']> | undefined;
   let lastEventAt = Date.now();
   let ended = false;
 
-  const end = async (outcome: Omit<StreamOutcome, 'usage'>): Promise<void> => {
+  const end = async (outcome: Pick<StreamOutcome, 'disconnected' | 'error'>): Promise<void> => {
     if (ended) return;
     ended = true;
     try {
-      await options.onEnd({ ...outcome, usage: state.usage });
+      await options.onEnd({
+        ...outcome,
+        usage: state.usage,
+        contentEvents: state.contentEvents,
+        firstByteAt,
+      });
     } catch (err) {
       logger.error('stream end hook failed', { error: (err as Error).name });
     }
@@ -88,6 +103,7 @@ export function streamBody(options: {
             state.events += 1;
             const out = adapter.transformStreamEvent(next.value, state);
             if (out !== undefined) {
+              firstByteAt ??= Date.now();
               controller.enqueue(encoder.encode(out));
               return;
             }

@@ -8,49 +8,68 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidApiKeyError } from '../errors.ts';
-import { hashesEqual, issueKey } from '../keys.ts';
+import { hashesEqual, issueKey, KEY_ID_LENGTH, randomBase62 } from '../keys.ts';
 import { isConditionalCheckFailed, RecordNotFoundError } from './db.ts';
 
 export type KeyStatus = 'active' | 'disabled';
 
-/** What a key looks like to operators and clients: everything but its hash. */
-export interface KeyView {
+/** Spend and rate limits of a key; absent means unlimited. Money is in micro-USD (1e-6 USD). */
+export interface KeyLimits {
+  monthlyLimitMicros?: number;
+  rpm?: number;
+  tpm?: number;
+}
+
+/** What a key looks like to operators and clients: everything but its hashes. */
+export interface KeyView extends KeyLimits {
   keyId: string;
   name: string;
   status: KeyStatus;
   /** Allowed `provider/model` slugs or `provider/*`; empty means every model. */
   models: string[];
+  teamId?: string;
   createdAt: string;
   updatedAt: string;
   rotatedAt?: string;
+  /** Until when the secret that was rotated away still works (`rotate --grace`). */
+  previousValidUntil?: string;
   /** ISO time after which the key is refused. */
   expiresAt?: string;
+  /** Imported as a pre-hashed key issued elsewhere. */
+  imported?: boolean;
   requestCount: number;
   lastUsedAt?: string;
 }
 
 interface KeyItem extends KeyView {
   keyHash: string;
+  previousKeyHash?: string;
 }
 
 /** Options for a new key. */
-export interface CreateKeyInput {
+export interface CreateKeyInput extends KeyLimits {
   name: string;
   models?: string[];
+  teamId?: string;
   expiresAt?: string;
 }
 
+/** The item listing imported keys' hashes, so a key of foreign format can be found without a scan. */
+export const IMPORTED_INDEX_ID = '#imported-index';
+
 function view(item: KeyItem): KeyView {
-  const { keyHash: _hash, ...rest } = item;
+  const { keyHash: _hash, previousKeyHash: _previous, ...rest } = item;
   return rest;
 }
 
-/**
- * Keys table access. `now` is injectable so expiry is testable without sleeping.
- */
+function optional<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Keys table access. `now` is injectable so expiry is testable without sleeping. */
 export class KeyStore {
+  readonly table: string;
   private readonly db: DynamoDBDocumentClient;
-  private readonly table: string;
   private readonly prefix: string;
   private readonly now: () => Date;
 
@@ -64,18 +83,7 @@ export class KeyStore {
   /** Creates a key; the plaintext in the result is the only copy that will ever exist. */
   async create(input: CreateKeyInput): Promise<{ key: KeyView; plaintext: string }> {
     const issued = issueKey(this.prefix);
-    const at = this.now().toISOString();
-    const item: KeyItem = {
-      keyId: issued.keyId,
-      name: input.name,
-      keyHash: issued.hash,
-      status: 'active',
-      models: input.models ?? [],
-      createdAt: at,
-      updatedAt: at,
-      requestCount: 0,
-      ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
-    };
+    const item = this.newItem(issued.keyId, input, issued.hash);
     await this.db.send(
       new PutCommand({
         TableName: this.table,
@@ -84,6 +92,64 @@ export class KeyStore {
       }),
     );
     return { key: view(item), plaintext: issued.plaintext };
+  }
+
+  /**
+   * Imports a key issued elsewhere by its SHA-256 (`label:sha256hex`). The key keeps whatever format it
+   * has; the hash goes into the imported-key index the authorizer and proxy consult for foreign formats.
+   */
+  async importHash(
+    label: string,
+    sha256hex: string,
+    input: Omit<CreateKeyInput, 'name'> = {},
+  ): Promise<KeyView> {
+    if (!/^[0-9a-f]{64}$/.test(sha256hex))
+      throw new Error(`'${sha256hex.slice(0, 16)}…' is not a lowercase hex SHA-256`);
+    const index = await this.importedIndex(true);
+    if (Object.hasOwn(index, sha256hex))
+      throw new Error(`a key with hash ${sha256hex.slice(0, 12)}… is already imported`);
+    const keyId = randomBase62(KEY_ID_LENGTH);
+    const item: KeyItem = { ...this.newItem(keyId, { ...input, name: label }, sha256hex), imported: true };
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(keyId)',
+      }),
+    );
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { keyId: IMPORTED_INDEX_ID },
+        UpdateExpression: 'SET hashes.#h = :id',
+        ConditionExpression: 'attribute_exists(hashes)',
+        ExpressionAttributeNames: { '#h': sha256hex },
+        ExpressionAttributeValues: { ':id': keyId },
+      }),
+    );
+    return view(item);
+  }
+
+  /** Imported hashes to key ids. `ensure` creates the index item when missing. */
+  async importedIndex(ensure = false): Promise<Record<string, string>> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { keyId: IMPORTED_INDEX_ID }, ConsistentRead: true }),
+    );
+    if (out.Item !== undefined) return out.Item.hashes as Record<string, string>;
+    if (ensure) {
+      await this.db
+        .send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { keyId: IMPORTED_INDEX_ID, hashes: {} },
+            ConditionExpression: 'attribute_not_exists(keyId)',
+          }),
+        )
+        .catch((err: unknown) => {
+          if (!isConditionalCheckFailed(err)) throw err;
+        });
+    }
+    return {};
   }
 
   /** The key's public view, or undefined. */
@@ -100,13 +166,17 @@ export class KeyStore {
   }
 
   /** Every key, oldest first. */
-  async list(): Promise<KeyView[]> {
+  async list(filter: { teamId?: string } = {}): Promise<KeyView[]> {
     const keys: KeyView[] = [];
     for await (const page of paginateScan(
       { client: this.db },
       { TableName: this.table, ConsistentRead: true },
     )) {
-      for (const item of page.Items ?? []) keys.push(view(item as KeyItem));
+      for (const item of page.Items ?? []) {
+        if (item.keyId === IMPORTED_INDEX_ID) continue;
+        if (filter.teamId !== undefined && item.teamId !== filter.teamId) continue;
+        keys.push(view(item as KeyItem));
+      }
     }
     return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
@@ -121,69 +191,81 @@ export class KeyStore {
     );
   }
 
-  /** Replaces the secret: the old plaintext stops working at once; id, name, scope and history stay. */
-  async rotate(keyId: string): Promise<{ key: KeyView; plaintext: string }> {
+  /**
+   * Replaces the secret: id, name, scope and history stay. The old secret stops working at once, or after
+   * `graceMs` when given (an overlap for clients to switch, as trusted issuers allow).
+   */
+  async rotate(keyId: string, graceMs = 0): Promise<{ key: KeyView; plaintext: string }> {
+    const current = await this.item(keyId);
+    if (current === undefined || current.imported === true) {
+      throw current === undefined
+        ? new RecordNotFoundError('key', keyId)
+        : new Error('an imported key cannot be rotated: import a new hash');
+    }
     const issued = issueKey(this.prefix, keyId);
-    const key = await this.update(keyId, 'SET keyHash = :hash, rotatedAt = :at, updatedAt = :at', undefined, {
-      ':hash': issued.hash,
-    });
+    const at = this.now();
+    const expression =
+      graceMs > 0
+        ? 'SET keyHash = :hash, previousKeyHash = :old, previousValidUntil = :until, rotatedAt = :at, updatedAt = :at'
+        : 'SET keyHash = :hash, rotatedAt = :at, updatedAt = :at REMOVE previousKeyHash, previousValidUntil';
+    const values: Record<string, unknown> = { ':hash': issued.hash };
+    if (graceMs > 0) {
+      values[':old'] = current.keyHash;
+      values[':until'] = new Date(at.getTime() + graceMs).toISOString();
+    }
+    const key = await this.update(keyId, expression, undefined, values);
     return { key, plaintext: issued.plaintext };
   }
 
-  /** Deletes the key item; request-log entries are kept elsewhere and survive. */
+  /** Deletes the key item (and its imported-index entry); the request log survives elsewhere. */
   async delete(keyId: string): Promise<void> {
+    let old: KeyItem | undefined;
     try {
-      await this.db.send(
+      const out = await this.db.send(
         new DeleteCommand({
           TableName: this.table,
           Key: { keyId },
           ConditionExpression: 'attribute_exists(keyId)',
+          ReturnValues: 'ALL_OLD',
         }),
       );
+      old = out.Attributes as KeyItem | undefined;
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('key', keyId);
       throw err;
     }
+    if (old?.imported === true) {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { keyId: IMPORTED_INDEX_ID },
+          UpdateExpression: 'REMOVE hashes.#h',
+          ExpressionAttributeNames: { '#h': old.keyHash },
+        }),
+      );
+    }
   }
 
   /**
-   * The authorizer's check: one strongly consistent read by key id, then a constant-time comparison of
-   * the hash, status and expiry.
+   * The authorizer's check: one strongly consistent read by key id, then constant-time comparison of the
+   * hash (or, during a rotation grace period, the previous hash), status and expiry.
    * @throws {InvalidApiKeyError} for any refusal, with no hint of which check failed.
    */
   async authenticate(keyId: string, hash: string): Promise<KeyView> {
     const item = await this.item(keyId);
-    if (item === undefined || !hashesEqual(item.keyHash, hash) || !this.usable(item))
+    if (item === undefined || !this.hashMatches(item, hash) || !this.usable(item))
       throw new InvalidApiKeyError();
     return view(item);
   }
 
-  /**
-   * The proxy's admission write: counts the request and, in the same conditional write, re-checks hash,
-   * status and expiry, so a disabled, rotated or expired key is refused on the very next request even
-   * while the authorizer's cached Allow is still alive.
-   * @throws {InvalidApiKeyError} when the condition fails.
-   */
-  async admit(keyId: string, hash: string): Promise<KeyView> {
-    const at = this.now().toISOString();
-    try {
-      const result = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { keyId },
-          UpdateExpression: 'ADD requestCount :one SET lastUsedAt = :at',
-          ConditionExpression:
-            'keyHash = :hash AND #status = :active AND (attribute_not_exists(expiresAt) OR expiresAt > :at)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':one': 1, ':at': at, ':hash': hash, ':active': 'active' },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return view(result.Attributes as KeyItem);
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new InvalidApiKeyError();
-      throw err;
-    }
+  private hashMatches(item: KeyItem, hash: string): boolean {
+    if (hashesEqual(item.keyHash, hash)) return true;
+    return (
+      item.previousKeyHash !== undefined &&
+      item.previousValidUntil !== undefined &&
+      item.previousValidUntil > this.now().toISOString() &&
+      hashesEqual(item.previousKeyHash, hash)
+    );
   }
 
   private usable(item: KeyItem): boolean {
@@ -192,7 +274,29 @@ export class KeyStore {
     );
   }
 
+  private newItem(keyId: string, input: CreateKeyInput, hash: string): KeyItem {
+    const at = this.now().toISOString();
+    return {
+      keyId,
+      name: input.name,
+      keyHash: hash,
+      status: 'active',
+      models: input.models ?? [],
+      createdAt: at,
+      updatedAt: at,
+      requestCount: 0,
+      ...optional({
+        teamId: input.teamId,
+        expiresAt: input.expiresAt,
+        monthlyLimitMicros: input.monthlyLimitMicros,
+        rpm: input.rpm,
+        tpm: input.tpm,
+      }),
+    };
+  }
+
   private async item(keyId: string): Promise<KeyItem | undefined> {
+    if (keyId === IMPORTED_INDEX_ID) return undefined;
     const result = await this.db.send(
       new GetCommand({ TableName: this.table, Key: { keyId }, ConsistentRead: true }),
     );

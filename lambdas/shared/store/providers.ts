@@ -8,6 +8,7 @@ import {
   PutCommand,
   paginateQuery,
   paginateScan,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type Envelope, type Keyring, open, seal } from '../crypto/envelope.ts';
 import { isProviderType, type ProviderType } from '../providers/index.ts';
@@ -28,7 +29,15 @@ export interface ProviderConfig {
   baseUrl: string;
   /** Upstream model ids offered in the catalogue. */
   models: string[];
+  /** USD per million tokens, by upstream model id; a model without a price costs nothing. */
+  prices: Record<string, ModelPrice>;
   createdAt: string;
+}
+
+/** A model's price in USD per million tokens. */
+export interface ModelPrice {
+  inputPerMTok: number;
+  outputPerMTok: number;
 }
 
 /** A provider as listed to operators: configuration and how many credentials it holds. */
@@ -117,6 +126,7 @@ export function validateProviderInput(input: AddProviderInput): ProviderConfig {
     type: input.type,
     baseUrl: url.toString().replace(/\/+$/, ''),
     models: [...new Set(models)],
+    prices: {},
     createdAt: new Date().toISOString(),
   };
 }
@@ -311,6 +321,31 @@ export class ProviderStore {
     return { config: toConfig(configItem), credentials };
   }
 
+  /** Sets a model's price (USD per million input and output tokens). */
+  async setPrice(provider: string, model: string, price: ModelPrice): Promise<ProviderConfig> {
+    for (const value of [price.inputPerMTok, price.outputPerMTok]) {
+      if (!Number.isFinite(value) || value < 0 || value > 10_000)
+        throw new Error('prices must be USD per million tokens, from 0 to 10000');
+    }
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { provider, sk: PROVIDER_SK },
+          UpdateExpression: 'SET prices.#m = :price',
+          ConditionExpression: 'attribute_exists(provider)',
+          ExpressionAttributeNames: { '#m': model },
+          ExpressionAttributeValues: { ':price': price },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toConfig(out.Attributes ?? {});
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('provider', provider);
+      throw err;
+    }
+  }
+
   /** Creates or replaces an alias. Targets must be `provider/model` slugs. */
   async setAlias(name: string, targets: string[]): Promise<Alias> {
     if (!NAME_PATTERN.test(name))
@@ -426,6 +461,7 @@ function toConfig(item: Record<string, unknown>): ProviderConfig {
     type,
     baseUrl: String(item.baseUrl),
     models: Array.isArray(item.models) ? item.models.map(String) : [],
+    prices: (item.prices ?? {}) as Record<string, ModelPrice>,
     createdAt: String(item.createdAt),
   };
 }

@@ -6,7 +6,7 @@
 /** One DynamoDB table's shape. Attribute types are all strings in Tollgate's keys. */
 export interface TableSpec {
   /** Logical name; also the suffix of the local table name. */
-  readonly name: 'keys' | 'providers' | 'usage' | 'requestLog';
+  readonly name: 'keys' | 'teams' | 'providers' | 'usage' | 'requestLog';
   readonly partitionKey: string;
   readonly sortKey?: string;
   /** Configuration tables stream NEW_AND_OLD_IMAGES to the audit pipeline. */
@@ -17,8 +17,10 @@ export interface TableSpec {
 
 export const TABLES = {
   keys: { name: 'keys', partitionKey: 'keyId', stream: true },
+  teams: { name: 'teams', partitionKey: 'teamId', stream: true },
   providers: { name: 'providers', partitionKey: 'provider', sortKey: 'sk', stream: true },
-  usage: { name: 'usage', partitionKey: 'pk', sortKey: 'sk', stream: false },
+  // Per-minute rate items expire on their own.
+  usage: { name: 'usage', partitionKey: 'pk', sortKey: 'sk', stream: false, ttlAttribute: 'expiresAt' },
   requestLog: { name: 'requestLog', partitionKey: 'requestId', stream: false, ttlAttribute: 'expiresAt' },
 } as const satisfies Record<string, TableSpec>;
 

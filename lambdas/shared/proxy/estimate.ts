@@ -1,0 +1,44 @@
+/**
+ * Cost arithmetic. Admission reserves an estimate (input from the body's size, output from the request's
+ * own token cap, or a default); settlement bills what the upstream reported. Money is micro-USD.
+ */
+import type { Usage } from '../providers/types.ts';
+import type { ModelPrice } from '../store/providers.ts';
+
+/** Reserved for the answer when the request names no output cap. */
+export const DEFAULT_OUTPUT_RESERVATION = 4096;
+
+/** A rough upper estimate of input tokens: about 4 bytes of JSON per token. */
+export function estimateInputTokens(body: string | undefined): number {
+  return Math.ceil(Buffer.byteLength(body ?? '', 'utf8') / 4);
+}
+
+/** The output cap the request sets itself, in any of the three APIs' spellings. */
+export function requestedOutputCap(body: Record<string, unknown>): number | undefined {
+  const generation = body.generationConfig as Record<string, unknown> | undefined;
+  for (const value of [
+    body.max_tokens,
+    body.max_completion_tokens,
+    body.max_output_tokens,
+    generation?.maxOutputTokens,
+  ]) {
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.ceil(value);
+  }
+  return undefined;
+}
+
+/** `ceil(tokens × USD per MTok)` micro-USD; a model without a price costs nothing. */
+export function costMicros(usage: Usage, price: ModelPrice | undefined): number {
+  if (price === undefined) return 0;
+  return Math.ceil(usage.inputTokens * price.inputPerMTok + usage.outputTokens * price.outputPerMTok);
+}
+
+/** Micro-USD to USD, for display. */
+export function microsToUsd(micros: number): number {
+  return Math.round(micros) / 1_000_000;
+}
+
+/** USD to micro-USD, for limits typed by operators. */
+export function usdToMicros(usd: number): number {
+  return Math.round(usd * 1_000_000);
+}

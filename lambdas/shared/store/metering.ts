@@ -1,0 +1,311 @@
+/**
+ * Spend and rate limits, enforced with atomic conditional writes.
+ *
+ * Admission is one DynamoDB round trip (a single UpdateItem, or TransactWriteItems when limits or a team
+ * apply) that together: re-checks the key (hash or grace hash, status, expiry) and counts the request;
+ * checks that the key's team is active; reserves the estimated cost against the key's monthly limit and
+ * the team's budget; and counts the request and reserves its estimated tokens in the key's current minute.
+ * DynamoDB conditions allow no arithmetic, so each counter item keeps `spr` = spent + reserved and the
+ * condition compares it with `limit - estimate`, computed here. Settlement moves the reservation to actual
+ * spend. Money is integer micro-USD (1e-6 USD); a request is billed `ceil(tokens × USD-per-MTok)` micros.
+ */
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { GatewayError, InvalidApiKeyError } from '../errors.ts';
+import { isConditionalCheckFailed } from './db.ts';
+
+/** Limits as the authorizer resolved them for this key (and its team). */
+export interface EffectiveLimits {
+  monthlyLimitMicros?: number;
+  rpm?: number;
+  tpm?: number;
+  teamBudgetMicros?: number;
+}
+
+/** What admission needs to know about a request. */
+export interface AdmissionRequest {
+  keyId: string;
+  hash: string;
+  teamId?: string | undefined;
+  limits: EffectiveLimits;
+  estimateMicros: number;
+  estimateTokens: number;
+  at: Date;
+}
+
+/** An admitted request's reservations, to settle afterwards. */
+export interface Admission {
+  keyId: string;
+  teamId: string | undefined;
+  month: string;
+  minute: number;
+  reservedKeyMicros: number;
+  reservedTeamMicros: number;
+  reservedTokens: number;
+}
+
+/** A month's spend of a key or team, in micro-USD. */
+export interface MonthSpend {
+  month: string;
+  spentMicros: number;
+  reservedMicros: number;
+}
+
+/** 402 for a key's monthly limit. */
+export class KeyQuotaExceededError extends GatewayError {
+  constructor() {
+    super('api_key_quota_exceeded', "This key's monthly spend limit is reached.");
+  }
+}
+
+/** 402 for a team's monthly budget. */
+export class BillingShortfallError extends GatewayError {
+  constructor() {
+    super('billing_shortfall', "The team's monthly budget is reached.");
+  }
+}
+
+/** 429 with `Retry-After` and `x-ratelimit-*` headers. */
+export class RateLimitedError extends GatewayError {
+  constructor(limit: number, resetSeconds: number) {
+    super('rate_limited', 'Rate limit reached for this key; retry after the reset.', {
+      'retry-after': String(resetSeconds),
+      'x-ratelimit-limit': String(limit),
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(resetSeconds),
+    });
+  }
+}
+
+const monthOf = (at: Date): string => at.toISOString().slice(0, 7);
+const minuteOf = (at: Date): number => Math.floor(at.getTime() / 60_000);
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** Usage-table counters for limits, and the admission transaction. */
+export class Meter {
+  private readonly db: DynamoDBDocumentClient;
+  private readonly keysTable: string;
+  private readonly teamsTable: string;
+  private readonly usageTable: string;
+
+  constructor(db: DynamoDBDocumentClient, tables: { keys: string; teams: string; usage: string }) {
+    this.db = db;
+    this.keysTable = tables.keys;
+    this.teamsTable = tables.teams;
+    this.usageTable = tables.usage;
+  }
+
+  /**
+   * Admits one request or refuses it: 401 (key or team no longer valid), 402 (key limit or team budget),
+   * 429 (RPM/TPM). Never admits more than the limits allow, however many requests race.
+   */
+  async admit(request: AdmissionRequest): Promise<Admission> {
+    const { limits, at } = request;
+    const month = monthOf(at);
+    const minute = minuteOf(at);
+    const now = at.toISOString();
+    const resetSeconds = Math.max(1, (minute + 1) * 60 - Math.floor(at.getTime() / 1000));
+    const rateLimit = limits.rpm ?? limits.tpm ?? 0;
+    const failures: Array<() => GatewayError> = [];
+    const items: TransactItem[] = [];
+
+    items.push({
+      Update: {
+        TableName: this.keysTable,
+        Key: { keyId: request.keyId },
+        UpdateExpression: 'ADD requestCount :one SET lastUsedAt = :now',
+        ConditionExpression:
+          '(keyHash = :hash OR (previousKeyHash = :hash AND previousValidUntil > :now)) AND #status = :active AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':one': 1, ':now': now, ':hash': request.hash, ':active': 'active' },
+      },
+    });
+    failures.push(() => new InvalidApiKeyError());
+
+    if (request.teamId !== undefined) {
+      items.push({
+        ConditionCheck: {
+          TableName: this.teamsTable,
+          Key: { teamId: request.teamId },
+          ConditionExpression: '#status = :active',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':active': 'active' },
+        },
+      });
+      failures.push(() => new InvalidApiKeyError());
+    }
+
+    const reserve = (pk: string, limit: number | undefined, error: () => GatewayError): number => {
+      if (limit === undefined) return 0;
+      const cap = limit - request.estimateMicros;
+      if (cap < 0) throw error();
+      items.push({
+        Update: {
+          TableName: this.usageTable,
+          Key: { pk, sk: `month#${month}` },
+          UpdateExpression: 'ADD spr :est, reservedMicros :est SET #month = :month',
+          ConditionExpression: 'attribute_not_exists(spr) OR spr <= :cap',
+          ExpressionAttributeNames: { '#month': 'month' },
+          ExpressionAttributeValues: { ':est': request.estimateMicros, ':cap': cap, ':month': month },
+        },
+      });
+      failures.push(error);
+      return request.estimateMicros;
+    };
+    const reservedKeyMicros = reserve(
+      `key#${request.keyId}`,
+      limits.monthlyLimitMicros,
+      () => new KeyQuotaExceededError(),
+    );
+    const reservedTeamMicros =
+      request.teamId === undefined
+        ? 0
+        : reserve(`team#${request.teamId}`, limits.teamBudgetMicros, () => new BillingShortfallError());
+
+    let reservedTokens = 0;
+    if (limits.rpm !== undefined || limits.tpm !== undefined) {
+      const conditions: string[] = [];
+      const values: Record<string, unknown> = { ':one': 1, ':tok': 0, ':ttl': (minute + 2) * 60 };
+      if (limits.rpm !== undefined) {
+        conditions.push('(attribute_not_exists(n) OR n < :rpm)');
+        values[':rpm'] = limits.rpm;
+      }
+      if (limits.tpm !== undefined) {
+        const cap = limits.tpm - request.estimateTokens;
+        if (cap < 0) throw new RateLimitedError(limits.tpm, resetSeconds);
+        conditions.push('(attribute_not_exists(tok) OR tok <= :tpmCap)');
+        values[':tpmCap'] = cap;
+        values[':tok'] = request.estimateTokens;
+        reservedTokens = request.estimateTokens;
+      }
+      items.push({
+        Update: {
+          TableName: this.usageTable,
+          Key: { pk: `rate#${request.keyId}`, sk: `minute#${minute}` },
+          UpdateExpression: 'ADD n :one, tok :tok SET expiresAt = :ttl',
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeValues: values,
+        },
+      });
+      failures.push(() => new RateLimitedError(rateLimit, resetSeconds));
+    }
+
+    try {
+      const [only] = items;
+      if (items.length === 1 && only?.Update !== undefined) {
+        await this.db.send(new UpdateCommand(only.Update));
+      } else {
+        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      }
+    } catch (err) {
+      throw this.refusal(err, failures);
+    }
+    return {
+      keyId: request.keyId,
+      teamId: request.teamId,
+      month,
+      minute,
+      reservedKeyMicros,
+      reservedTeamMicros,
+      reservedTokens,
+    };
+  }
+
+  /**
+   * Replaces the reservations with what the request actually cost (0 when it failed). Spend is recorded
+   * for every key and team, limited or not, so `GET /v1/key` can show it.
+   */
+  async settle(admission: Admission, actualMicros: number, actualTokens: number): Promise<void> {
+    const writes: Array<Promise<unknown>> = [];
+    const month = (pk: string, reserved: number): Promise<unknown> =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.usageTable,
+          Key: { pk, sk: `month#${admission.month}` },
+          UpdateExpression:
+            'ADD spentMicros :actual, reservedMicros :release, spr :delta SET #month = :month',
+          ExpressionAttributeNames: { '#month': 'month' },
+          ExpressionAttributeValues: {
+            ':actual': actualMicros,
+            ':release': -reserved,
+            ':delta': actualMicros - reserved,
+            ':month': admission.month,
+          },
+        }),
+      );
+    writes.push(month(`key#${admission.keyId}`, admission.reservedKeyMicros));
+    if (admission.teamId !== undefined)
+      writes.push(month(`team#${admission.teamId}`, admission.reservedTeamMicros));
+    if (admission.reservedTokens > 0 || actualTokens > 0) {
+      writes.push(
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.usageTable,
+            Key: { pk: `rate#${admission.keyId}`, sk: `minute#${admission.minute}` },
+            UpdateExpression: 'ADD tok :delta SET expiresAt = if_not_exists(expiresAt, :ttl)',
+            ExpressionAttributeValues: {
+              ':delta': actualTokens - admission.reservedTokens,
+              ':ttl': (admission.minute + 2) * 60,
+            },
+          }),
+        ),
+      );
+    }
+    await Promise.all(writes);
+  }
+
+  /** A key's or team's spend for a month (`subject` is `key#ID` or `team#ID`). */
+  async monthSpend(subject: string, at: Date = new Date()): Promise<MonthSpend> {
+    const month = monthOf(at);
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.usageTable,
+        Key: { pk: subject, sk: `month#${month}` },
+        ConsistentRead: true,
+      }),
+    );
+    return {
+      month,
+      spentMicros: Number(out.Item?.spentMicros ?? 0),
+      reservedMicros: Number(out.Item?.reservedMicros ?? 0),
+    };
+  }
+
+  /** Requests and tokens counted in a key's current minute. */
+  async minuteUsage(
+    keyId: string,
+    at: Date = new Date(),
+  ): Promise<{ requests: number; tokens: number; resetSeconds: number }> {
+    const minute = minuteOf(at);
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.usageTable,
+        Key: { pk: `rate#${keyId}`, sk: `minute#${minute}` },
+        ConsistentRead: true,
+      }),
+    );
+    return {
+      requests: Number(out.Item?.n ?? 0),
+      tokens: Number(out.Item?.tok ?? 0),
+      resetSeconds: (minute + 1) * 60 - Math.floor(at.getTime() / 1000),
+    };
+  }
+
+  private refusal(err: unknown, failures: Array<() => GatewayError>): unknown {
+    if (isConditionalCheckFailed(err)) return (failures[0] ?? (() => new InvalidApiKeyError()))();
+    if (err instanceof Error && err.name === 'TransactionCanceledException') {
+      const reasons =
+        (err as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+      const index = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+      const failure = failures[index];
+      if (failure !== undefined) return failure();
+    }
+    return err;
+  }
+}
