@@ -4,19 +4,13 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
-import type { KeyStore } from '#shared/store/keys.ts';
-import type { ProviderStore } from '#shared/store/providers.ts';
-import type { UsageStore } from '#shared/store/usage.ts';
-import { storesFromEnv as buildStores } from '#shared/wiring.ts';
+import { storesFromEnv as buildStores, type TollgateStores } from '#shared/wiring.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { applyLocalEnv, openLocalState, readRuntime } from '../local/state.ts';
 import { ensureTables } from '../local/tables.ts';
 
 /** The stores a command works with. */
-export interface Stores {
-  keys: KeyStore;
-  providers: ProviderStore;
-  usage: UsageStore;
+export interface Stores extends TollgateStores {
   /** True on a local installation (no KMS, no Secrets Manager). */
   local: boolean;
 }

@@ -1,5 +1,7 @@
-/** `tollgate keys …`: create, list, show, disable, enable, rotate, delete. */
-import type { KeyView } from '#shared/store/keys.ts';
+/** `tollgate keys …`: create, list, show, disable, enable, rotate, delete, import. */
+import { readFile } from 'node:fs/promises';
+import { microsToUsd, usdToMicros } from '#shared/proxy/estimate.ts';
+import type { KeyLimits, KeyView } from '#shared/store/keys.ts';
 import type { Stores } from './context.ts';
 import { parseFutureDate, printJson, printTable, UsageError } from './output.ts';
 
@@ -9,19 +11,56 @@ export interface KeyCommandOptions {
   name?: string | undefined;
   models?: string | undefined;
   expires?: string | undefined;
+  team?: string | undefined;
+  monthlyLimit?: string | undefined;
+  rpm?: string | undefined;
+  tpm?: string | undefined;
+  grace?: string | undefined;
+}
+
+/** Parses `30s`, `15m`, `2h`, `7d` into milliseconds. */
+export function parseDuration(value: string, flag: string): number {
+  const match = /^(\d+)(s|m|h|d)$/.exec(value.trim());
+  if (match === null) throw new UsageError(`${flag} '${value}' is not a duration (e.g. 30m, 2h, 7d)`);
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+function positiveNumber(value: string | undefined, flag: string, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isSafeInteger(n))) {
+    throw new UsageError(`${flag} must be a positive ${integer ? 'integer' : 'number'}`);
+  }
+  return n;
+}
+
+/** Limits from the command line: `--monthly-limit` in USD, `--rpm`, `--tpm`. */
+export function parseLimits(options: Pick<KeyCommandOptions, 'monthlyLimit' | 'rpm' | 'tpm'>): KeyLimits {
+  const usd = positiveNumber(options.monthlyLimit, '--monthly-limit', false);
+  const rpm = positiveNumber(options.rpm, '--rpm', true);
+  const tpm = positiveNumber(options.tpm, '--tpm', true);
+  return {
+    ...(usd === undefined ? {} : { monthlyLimitMicros: usdToMicros(usd) }),
+    ...(rpm === undefined ? {} : { rpm }),
+    ...(tpm === undefined ? {} : { tpm }),
+  };
 }
 
 function printKeys(keys: KeyView[]): void {
   printTable(
-    ['ID', 'NAME', 'STATUS', 'MODELS', 'EXPIRES', 'REQUESTS', 'LAST USED'],
+    ['ID', 'NAME', 'STATUS', 'TEAM', 'MODELS', 'LIMIT USD/MO', 'RPM', 'TPM', 'EXPIRES', 'REQUESTS'],
     keys.map((k) => [
       k.keyId,
       k.name,
       k.status,
+      k.teamId ?? '-',
       k.models.length === 0 ? '*' : k.models.join(','),
+      k.monthlyLimitMicros === undefined ? '-' : String(microsToUsd(k.monthlyLimitMicros)),
+      k.rpm === undefined ? '-' : String(k.rpm),
+      k.tpm === undefined ? '-' : String(k.tpm),
       k.expiresAt ?? '-',
       String(k.requestCount),
-      k.lastUsedAt ?? '-',
     ]),
   );
 }
@@ -30,6 +69,62 @@ function printSecret(action: string, key: KeyView, plaintext: string): void {
   process.stdout.write(
     `${action} key ${key.keyId} (${key.name}).\n\n  ${plaintext}\n\nThis is the only time the key is shown: store it now. Tollgate keeps only its SHA-256 hash.\n`,
   );
+}
+
+async function requireTeam(stores: Stores, teamId: string | undefined): Promise<void> {
+  if (teamId === undefined) return;
+  const team = await stores.teams.get(teamId);
+  if (team === undefined) throw new UsageError(`no team '${teamId}' (see 'tollgate teams list')`);
+}
+
+function splitModels(value: string | undefined): string[] {
+  return value === undefined
+    ? []
+    : value
+        .split(',')
+        .map((m) => m.trim())
+        .filter((m) => m !== '');
+}
+
+/** `keys import FILE`: one `label:sha256hex` per line; blank lines and `#` comments are skipped. */
+async function importKeys(stores: Stores, file: string, options: KeyCommandOptions): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read ${file}`);
+  }
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const parsed = lines.map((line, i) => {
+    const colon = line.lastIndexOf(':');
+    const label = line.slice(0, colon).trim();
+    const hash = line
+      .slice(colon + 1)
+      .trim()
+      .toLowerCase();
+    if (colon <= 0 || label === '' || !/^[0-9a-f]{64}$/.test(hash))
+      throw new UsageError(`${file}:${i + 1}: expected label:sha256hex`);
+    return { label, hash };
+  });
+  await requireTeam(stores, options.team);
+  const imported: KeyView[] = [];
+  for (const { label, hash } of parsed) {
+    imported.push(
+      await stores.keys.importHash(label, hash, {
+        models: splitModels(options.models),
+        ...parseLimits(options),
+        ...(options.team === undefined ? {} : { teamId: options.team }),
+      }),
+    );
+  }
+  if (options.json) printJson(imported);
+  else
+    process.stdout.write(
+      `Imported ${imported.length} key hash(es): ${imported.map((k) => `${k.keyId} (${k.name})`).join(', ')}.\n`,
+    );
 }
 
 /** Runs one `keys` subcommand. */
@@ -42,15 +137,12 @@ export async function keysCommand(
   if (sub === 'create') {
     if (options.name === undefined || options.name.trim() === '')
       throw new UsageError('keys create needs --name NAME');
+    await requireTeam(stores, options.team);
     const created = await stores.keys.create({
       name: options.name.trim(),
-      models:
-        options.models === undefined
-          ? []
-          : options.models
-              .split(',')
-              .map((m) => m.trim())
-              .filter((m) => m !== ''),
+      models: splitModels(options.models),
+      ...parseLimits(options),
+      ...(options.team === undefined ? {} : { teamId: options.team }),
       ...(options.expires === undefined ? {} : { expiresAt: parseFutureDate(options.expires, '--expires') }),
     });
     if (options.json) printJson({ id: created.key.keyId, key: created.plaintext, ...created.key });
@@ -58,14 +150,17 @@ export async function keysCommand(
     return;
   }
   if (sub === 'list') {
-    const keys = await stores.keys.list();
+    const keys = await stores.keys.list(options.team === undefined ? {} : { teamId: options.team });
     if (options.json) printJson(keys);
     else printKeys(keys);
     return;
   }
   const id = args[0];
-  if (id === undefined) throw new UsageError(`keys ${sub} needs a key ID`);
+  if (id === undefined)
+    throw new UsageError(sub === 'import' ? 'keys import needs a FILE' : `keys ${sub} needs a key ID`);
   switch (sub) {
+    case 'import':
+      return importKeys(stores, id, options);
     case 'show': {
       const key = await stores.keys.require(id);
       if (options.json) printJson(key);
@@ -80,15 +175,23 @@ export async function keysCommand(
       return;
     }
     case 'rotate': {
-      const rotated = await stores.keys.rotate(id);
+      const graceMs = options.grace === undefined ? 0 : parseDuration(options.grace, '--grace');
+      const rotated = await stores.keys.rotate(id, graceMs);
       if (options.json) printJson({ id: rotated.key.keyId, key: rotated.plaintext, ...rotated.key });
-      else printSecret('Rotated', rotated.key, rotated.plaintext);
+      else {
+        printSecret('Rotated', rotated.key, rotated.plaintext);
+        process.stdout.write(
+          rotated.key.previousValidUntil === undefined
+            ? 'The previous secret no longer works.\n'
+            : `The previous secret keeps working until ${rotated.key.previousValidUntil}.\n`,
+        );
+      }
       return;
     }
     case 'delete': {
       await stores.keys.delete(id);
       if (options.json) printJson({ id, deleted: true });
-      else process.stdout.write(`Key ${id} deleted.\n`);
+      else process.stdout.write(`Key ${id} deleted; its request log stays searchable by request id.\n`);
       return;
     }
     default:

@@ -6,13 +6,19 @@ import { keysCommand } from './keys.ts';
 import { UsageError } from './output.ts';
 import { aliasesCommand, providersCommand } from './providers.ts';
 import { statusCommand } from './status.ts';
+import { modelsCommand, teamsCommand, usageCommand } from './teams.ts';
 
 export const USAGE = `Usage: tollgate <command> [options]
 
 Commands:
   dev [--port N] [--cache-ttl SECONDS]        run the local gateway (npm start)
-  keys create --name NAME [--models a/b,c/*] [--expires DATE]
-  keys list | show ID | disable ID | enable ID | rotate ID | delete ID
+  keys create --name NAME [--models a/b,c/*] [--team ID] [--monthly-limit USD] [--rpm N] [--tpm N] [--expires DATE]
+  keys list [--team ID] | show ID | disable ID | enable ID | delete ID
+  keys rotate ID [--grace DURATION]           e.g. --grace 1h keeps the old secret valid for an hour
+  keys import FILE [--team ID] [--models …] [--monthly-limit USD] [--rpm N] [--tpm N]   lines: label:sha256hex
+  teams create --name NAME [--budget USD] | list | show ID | disable ID | enable ID | delete ID
+  models price PROVIDER/MODEL --input USD_PER_MTOK --output USD_PER_MTOK
+  usage [--key ID] [--team ID] [--request ID]
   providers add NAME --type TYPE --base-url URL [--models m1,m2] (--key-stdin | --key-env VAR | --secret-arn ARN)
             [--priority N] [--expires DATE]      TYPE: openai | openai-compatible | anthropic | gemini
   providers list | remove NAME
@@ -38,6 +44,16 @@ const OPTIONS = {
   priority: { type: 'string' },
   targets: { type: 'string' },
   check: { type: 'boolean', default: false },
+  team: { type: 'string' },
+  'monthly-limit': { type: 'string' },
+  rpm: { type: 'string' },
+  tpm: { type: 'string' },
+  grace: { type: 'string' },
+  budget: { type: 'string' },
+  input: { type: 'string' },
+  output: { type: 'string' },
+  key: { type: 'string' },
+  request: { type: 'string' },
   port: { type: 'string' },
   'cache-ttl': { type: 'string' },
 } as const;
@@ -88,6 +104,34 @@ export async function main(argv: string[]): Promise<number> {
             name: values.name,
             models: values.models,
             expires: values.expires,
+            team: values.team,
+            monthlyLimit: values['monthly-limit'],
+            rpm: values.rpm,
+            tpm: values.tpm,
+            grace: values.grace,
+          }),
+        );
+        return 0;
+      case 'teams':
+        if (sub === undefined)
+          throw new UsageError('teams needs a subcommand: create, list, show, disable, enable, delete');
+        await withLocalStores((stores) =>
+          teamsCommand(stores, sub, rest, { json: values.json, name: values.name, budget: values.budget }),
+        );
+        return 0;
+      case 'models':
+        if (sub === undefined) throw new UsageError('models needs a subcommand: price');
+        await withLocalStores((stores) =>
+          modelsCommand(stores, sub, rest, { json: values.json, input: values.input, output: values.output }),
+        );
+        return 0;
+      case 'usage':
+        await withLocalStores((stores) =>
+          usageCommand(stores, {
+            json: values.json,
+            key: values.key,
+            team: values.team,
+            request: values.request,
           }),
         );
         return 0;

@@ -34,10 +34,14 @@ export const openai: ProviderAdapter = {
     if (typeof data === 'object' && data !== null) {
       const record = data as {
         usage?: unknown;
-        choices?: unknown[];
+        choices?: Array<{ delta?: { content?: unknown } }>;
         type?: string;
         response?: { usage?: unknown };
       };
+      const content = record.choices?.[0]?.delta?.content;
+      if ((typeof content === 'string' && content !== '') || record.type === 'response.output_text.delta') {
+        state.contentEvents += 1;
+      }
       const usage =
         usageOf(record.usage) ??
         (record.type === 'response.completed' ? usageOf(record.response?.usage) : undefined);

@@ -121,8 +121,9 @@ export function streamBody(options: {
       },
       async cancel(reason) {
         abort.abort(reason);
-        await events.cancel(reason).catch(() => undefined);
+        // Settle before anything else can stall: the client is gone and what it received is known.
         await end({ disconnected: true, error: undefined });
+        events.cancel(reason).catch(() => undefined);
       },
     },
     { highWaterMark: 0 },

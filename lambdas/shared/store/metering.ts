@@ -83,6 +83,17 @@ export class RateLimitedError extends GatewayError {
 }
 
 const monthOf = (at: Date): string => at.toISOString().slice(0, 7);
+const MAX_CONFLICT_RETRIES = 25;
+
+function isTransactionConflict(err: unknown): boolean {
+  if (!(err instanceof Error) || err.name !== 'TransactionCanceledException') return false;
+  const reasons =
+    (err as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+  return (
+    reasons.some((r) => r.Code === 'TransactionConflict') &&
+    !reasons.some((r) => r.Code === 'ConditionalCheckFailed')
+  );
+}
 const minuteOf = (at: Date): number => Math.floor(at.getTime() / 60_000);
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -196,15 +207,24 @@ export class Meter {
       failures.push(() => new RateLimitedError(rateLimit, resetSeconds));
     }
 
-    try {
-      const [only] = items;
-      if (items.length === 1 && only?.Update !== undefined) {
-        await this.db.send(new UpdateCommand(only.Update));
-      } else {
-        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [only] = items;
+        if (items.length === 1 && only?.Update !== undefined) {
+          await this.db.send(new UpdateCommand(only.Update));
+        } else {
+          await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+        }
+        break;
+      } catch (err) {
+        // Concurrent transactions on one key cancel each other instead of queueing; a cancelled
+        // transaction changed nothing, so it is safe to try again after a jittered pause.
+        if (isTransactionConflict(err) && attempt < MAX_CONFLICT_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+          continue;
+        }
+        throw this.refusal(err, failures);
       }
-    } catch (err) {
-      throw this.refusal(err, failures);
     }
     return {
       keyId: request.keyId,

@@ -56,8 +56,9 @@ export class UsageStore {
       { client: this.db },
       {
         TableName: this.table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `key#${keyId}` },
+        // The key's partition also holds its monthly spend counters; only the day rows are usage.
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :day)',
+        ExpressionAttributeValues: { ':pk': `key#${keyId}`, ':day': 'day#' },
       },
     );
     for await (const page of pages) {
