@@ -220,6 +220,13 @@ describe('functions and IAM boundaries', () => {
     expect(statements.flatMap(actionsOf)).not.toContain('dynamodb:DeleteItem');
   });
 
+  it('lets the proxy check a team’s status in the admission transaction without being able to change it', () => {
+    const statements = statementsOfRole('FunctionsProxyRole');
+    const teamsTable = logicalIdOf('AWS::DynamoDB::Table', 'TablesTeams');
+    const onTeams = statements.filter((s) => JSON.stringify(s.Resource).includes(teamsTable));
+    expect(onTeams.flatMap(actionsOf).sort()).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:GetItem']);
+  });
+
   it('denies credential decryption to every principal but the proxy in the key policy', () => {
     const key = Object.values(template.findResources('AWS::KMS::Key'))[0];
     const deny = ((key?.Properties.KeyPolicy.Statement ?? []) as Array<Statement & { Sid?: string }>).find(

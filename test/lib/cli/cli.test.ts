@@ -2,7 +2,8 @@
  * The `tollgate` CLI in-process against DynamoDB Local: a `runtime.json` names this test process as the
  * running gateway, so the CLI uses the run's DynamoDB Local exactly as it would a running `tollgate dev`.
  */
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -373,5 +374,139 @@ describe('tollgate status', () => {
       .providers;
     expect(states.find((p) => p.provider === 'probe-bad')?.state).toBe('no_working_credential');
     expect(fake.requests.every((r) => r.method === 'GET' && r.path === '/v1/models')).toBe(true);
+  });
+});
+
+describe('tollgate teams, key limits, import, prices and usage', () => {
+  it('creates a team with a budget and keys in it with limits; disables, enables and refuses to delete a team with keys', async () => {
+    // Act
+    const team = JSON.parse(
+      (await run('teams', 'create', '--name', 'platform', '--budget', '250', '--json')).stdout,
+    ) as { teamId: string; budgetMicros: number };
+    const key = JSON.parse(
+      (
+        await run(
+          'keys',
+          'create',
+          '--name',
+          'svc',
+          '--team',
+          team.teamId,
+          '--monthly-limit',
+          '12.5',
+          '--rpm',
+          '30',
+          '--tpm',
+          '40000',
+          '--json',
+        )
+      ).stdout,
+    ) as { id: string; teamId: string; monthlyLimitMicros: number; rpm: number; tpm: number };
+    const unknownTeam = await run('keys', 'create', '--name', 'x', '--team', 'team_nope');
+    const badLimit = await run('keys', 'create', '--name', 'x', '--rpm', 'lots');
+    const disabled = JSON.parse((await run('teams', 'disable', team.teamId, '--json')).stdout) as {
+      status: string;
+    };
+    const enabled = JSON.parse((await run('teams', 'enable', team.teamId, '--json')).stdout) as {
+      status: string;
+    };
+    const shown = JSON.parse((await run('teams', 'show', team.teamId, '--json')).stdout) as {
+      keys: string[];
+    };
+    const refusedDelete = await run('teams', 'delete', team.teamId);
+    await run('keys', 'delete', key.id);
+    const deleted = await run('teams', 'delete', team.teamId);
+
+    // Assess
+    expect(team.budgetMicros).toBe(250_000_000);
+    expect(key).toMatchObject({ teamId: team.teamId, monthlyLimitMicros: 12_500_000, rpm: 30, tpm: 40000 });
+    expect(unknownTeam.code).toBe(2);
+    expect(unknownTeam.stderr.split('\n')[0]).toBe(
+      "tollgate: no team 'team_nope' (see 'tollgate teams list')",
+    );
+    expect(badLimit.stderr.split('\n')[0]).toBe('tollgate: --rpm must be a positive integer');
+    expect([disabled.status, enabled.status]).toEqual(['disabled', 'active']);
+    expect(shown.keys).toEqual([key.id]);
+    expect(refusedDelete.code).toBe(2);
+    expect(refusedDelete.stderr).toContain('still has 1 key(s)');
+    expect(deleted.code).toBe(0);
+  });
+
+  it('rotates with a grace period and says until when the old secret works', async () => {
+    const { id } = JSON.parse((await run('keys', 'create', '--name', 'graceful', '--json')).stdout) as {
+      id: string;
+    };
+    const rotated = await run('keys', 'rotate', id, '--grace', '2h');
+    expect(rotated.stdout).toMatch(/previous secret keeps working until \d{4}-\d{2}-\d{2}T/);
+    expect((await run('keys', 'rotate', id, '--grace', 'soon')).stderr.split('\n')[0]).toBe(
+      "tollgate: --grace 'soon' is not a duration (e.g. 30m, 2h, 7d)",
+    );
+  });
+
+  it('imports pre-hashed keys from a file and rejects malformed lines with their line number', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-import-'));
+    const good = join(dir, 'keys.txt');
+    const bad = join(dir, 'bad.txt');
+    const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+    writeFileSync(
+      good,
+      `# issued by the old gateway\nci-runner:${hash('legacy-key-1')}\n\nbatch:${hash('legacy-key-2')}\n`,
+    );
+    writeFileSync(bad, `ok:${hash('x')}\nnot-a-line\n`);
+
+    // Act
+    const imported = await run('keys', 'import', good, '--rpm', '10', '--json');
+    const again = await run('keys', 'import', good);
+    const malformed = await run('keys', 'import', bad);
+
+    // Assess
+    const keys = JSON.parse(imported.stdout) as Array<{ name: string; imported: boolean; rpm: number }>;
+    expect(keys.map((k) => [k.name, k.imported, k.rpm])).toEqual([
+      ['ci-runner', true, 10],
+      ['batch', true, 10],
+    ]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already imported');
+    expect(malformed.stderr.split('\n')[0]).toBe(`tollgate: ${bad}:2: expected label:sha256hex`);
+    expect((await run('keys', 'list', '--json')).stdout).not.toContain(hash('legacy-key-1'));
+  });
+
+  it('sets model prices and reports usage by key, team and request', async () => {
+    // Prepare
+    process.env.TEST_UPSTREAM_KEY = 'sk-price-test';
+    await run(
+      'providers',
+      'add',
+      'priced',
+      '--type',
+      'openai',
+      '--base-url',
+      'https://api.openai.com/v1',
+      '--key-env',
+      'TEST_UPSTREAM_KEY',
+    );
+
+    // Act
+    const price = await run('models', 'price', 'priced/gpt-4o', '--input', '2.5', '--output', '10', '--json');
+    const badPrice = await run('models', 'price', 'priced/gpt-4o', '--input', 'free', '--output', '1');
+    const noSlug = await run('models', 'price', 'gpt-4o', '--input', '1', '--output', '1');
+    const { id } = JSON.parse((await run('keys', 'create', '--name', 'usage-cli', '--json')).stdout) as {
+      id: string;
+    };
+    const usage = await run('usage', '--key', id, '--json');
+    const missing = await run('usage', '--request', 'no-such-request');
+
+    // Assess
+    expect(JSON.parse(price.stdout)).toEqual({
+      model: 'priced/gpt-4o',
+      inputPerMTok: 2.5,
+      outputPerMTok: 10,
+    });
+    expect(badPrice.code).toBe(2);
+    expect(noSlug.stderr.split('\n')[0]).toBe('tollgate: models price needs PROVIDER/MODEL');
+    expect(JSON.parse(usage.stdout)).toMatchObject({ keys: [{ keyId: id, spentUsd: 0, days: [] }] });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.split('\n')[0]).toBe("tollgate: no request 'no-such-request' in the request log");
   });
 });
