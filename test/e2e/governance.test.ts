@@ -260,7 +260,7 @@ describe('limits under concurrency', () => {
     expect(spend).toMatchObject({ spentMicros: 7 * PER_REQUEST, reservedMicros: 0 });
   });
 
-  it('admits no more than a team’s budget allows across its keys', async () => {
+  it('admits no more than a team’s budget allows across its keys (200 concurrent)', async () => {
     // Prepare: a team with room for 5 requests, three keys hammering it.
     const team = await env.stores.teams.create('budgeted', 5 * PER_REQUEST + PER_REQUEST - 1);
     const keys = await Promise.all(
@@ -278,7 +278,7 @@ describe('limits under concurrency', () => {
     ).toBe(true);
   });
 
-  it('admits no more than the RPM limit in a minute, answering 429 with Retry-After and x-ratelimit headers', async () => {
+  it('admits no more than the RPM limit in a minute (200 concurrent), answering 429 with Retry-After and x-ratelimit headers', async () => {
     // Prepare
     const { key } = await newKey({ name: 'rpm', rpm: 9 });
     await freshMinute();
