@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { microsToUsd, usdToMicros } from '#shared/proxy/estimate.ts';
 import type { KeyLimits, KeyView } from '#shared/store/keys.ts';
 import type { Stores } from './context.ts';
-import { parseFutureDate, printJson, printTable, UsageError } from './output.ts';
+import { parseFutureDate, printJson, printTable, splitList, UsageError } from './output.ts';
 
 /** Parsed options shared by the key commands. */
 export interface KeyCommandOptions {
@@ -77,15 +77,6 @@ async function requireTeam(stores: Stores, teamId: string | undefined): Promise<
   if (team === undefined) throw new UsageError(`no team '${teamId}' (see 'tollgate teams list')`);
 }
 
-function splitModels(value: string | undefined): string[] {
-  return value === undefined
-    ? []
-    : value
-        .split(',')
-        .map((m) => m.trim())
-        .filter((m) => m !== '');
-}
-
 /** `keys import FILE`: one `label:sha256hex` per line; blank lines and `#` comments are skipped. */
 async function importKeys(stores: Stores, file: string, options: KeyCommandOptions): Promise<void> {
   let text: string;
@@ -114,7 +105,7 @@ async function importKeys(stores: Stores, file: string, options: KeyCommandOptio
   for (const { label, hash } of parsed) {
     imported.push(
       await stores.keys.importHash(label, hash, {
-        models: splitModels(options.models),
+        models: splitList(options.models),
         ...parseLimits(options),
         ...(options.team === undefined ? {} : { teamId: options.team }),
       }),
@@ -140,7 +131,7 @@ export async function keysCommand(
     await requireTeam(stores, options.team);
     const created = await stores.keys.create({
       name: options.name.trim(),
-      models: splitModels(options.models),
+      models: splitList(options.models),
       ...parseLimits(options),
       ...(options.team === undefined ? {} : { teamId: options.team }),
       ...(options.expires === undefined ? {} : { expiresAt: parseFutureDate(options.expires, '--expires') }),

@@ -17,6 +17,16 @@ export function parseFutureDate(value: string, flag: string): string {
   return at.toISOString();
 }
 
+/** Splits a comma-separated option into trimmed, non-empty items. */
+export function splitList(value: string | undefined): string[] {
+  return value === undefined
+    ? []
+    : value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+
 /** Prints a value as pretty JSON. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -2,7 +2,7 @@
 import { PROVIDERS } from '#shared/providers/index.ts';
 import type { CredentialInput } from '#shared/store/providers.ts';
 import type { Stores } from './context.ts';
-import { parseFutureDate, printJson, printTable, UsageError } from './output.ts';
+import { parseFutureDate, printJson, printTable, splitList, UsageError } from './output.ts';
 
 /** Parsed options of the provider commands. */
 export interface ProviderCommandOptions {
@@ -57,15 +57,6 @@ async function readCredential(stores: Stores, options: ProviderCommandOptions): 
         : `environment variable ${options.keyEnv} is empty or unset`,
     );
   return { secret: value, ...extra };
-}
-
-function splitList(value: string | undefined): string[] {
-  return value === undefined
-    ? []
-    : value
-        .split(',')
-        .map((m) => m.trim())
-        .filter((m) => m !== '');
 }
 
 async function credentialsCommand(

@@ -13,6 +13,7 @@ import { issueKey } from '#shared/keys.ts';
 import { documentClient } from '#shared/store/db.ts';
 import type { RunningGateway } from '../../lib/local/gateway.ts';
 import { type FakeOpenAI, startFakeOpenAI } from '../fakes/openai-upstream.ts';
+import { captureStdout } from '../helpers/capture-stdout.ts';
 import { deferred } from '../helpers/http.ts';
 import type { setupLocalEnv } from '../helpers/local-env.ts';
 
@@ -24,7 +25,7 @@ let env: Awaited<ReturnType<typeof setupLocalEnv>>;
 let fake: FakeOpenAI;
 let gateway: RunningGateway;
 const issued: string[] = [IMPORTED_KEY];
-const logLines: string[] = [];
+let logLines: string[] = [];
 const bodies: string[] = [];
 let restoreStdout: () => void;
 
@@ -74,14 +75,9 @@ beforeAll(async () => {
   process.env.TOLLGATE_CREDENTIAL_CACHE_SECONDS = '0';
   // A client that leaves is noticed at the next write to it: while the upstream is silent, a heartbeat.
   process.env.TOLLGATE_HEARTBEAT_MS = '100';
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    logLines.push(String(chunk));
-    return original(chunk, ...rest);
-  }) as typeof process.stdout.write;
-  restoreStdout = () => {
-    process.stdout.write = original;
-  };
+  const capture = captureStdout();
+  logLines = capture.lines;
+  restoreStdout = capture.restore;
   const { setupLocalEnv } = await import('../helpers/local-env.ts');
   env = await setupLocalEnv();
   fake = await startFakeOpenAI(UPSTREAM_KEY);

@@ -12,6 +12,7 @@ import type { RunningGateway } from '../../lib/local/gateway.ts';
 import { startFakeAnthropic } from '../fakes/anthropic-upstream.ts';
 import { startFakeGemini } from '../fakes/gemini-upstream.ts';
 import { OPENAI_UNAUTHORIZED, startFakeOpenAI } from '../fakes/openai-upstream.ts';
+import { captureStdout } from '../helpers/capture-stdout.ts';
 import { deferred, listen } from '../helpers/http.ts';
 import type { setupLocalEnv } from '../helpers/local-env.ts';
 
@@ -49,7 +50,7 @@ const fakes = {} as {
   quiet: Awaited<ReturnType<typeof startFakeOpenAI>>;
   held: Awaited<ReturnType<typeof startFakeOpenAI>>;
 };
-const logLines: string[] = [];
+let logLines: string[] = [];
 const responseBodies: string[] = [];
 let restoreStdout: () => void;
 
@@ -77,14 +78,9 @@ beforeAll(async () => {
   // its module loads, so the level is set before anything that imports it is loaded.
   process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
   const { setupLocalEnv } = await import('../helpers/local-env.ts');
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    logLines.push(String(chunk));
-    return original(chunk, ...rest);
-  }) as typeof process.stdout.write;
-  restoreStdout = () => {
-    process.stdout.write = original;
-  };
+  const capture = captureStdout();
+  logLines = capture.lines;
+  restoreStdout = capture.restore;
 
   process.env[ENV.firstByteTimeoutMs] = '1500';
   process.env[ENV.idleTimeoutMs] = '1000';
