@@ -10,6 +10,7 @@ import { keyringFromSpec } from './crypto/keyrings.ts';
 import { requireEnv, type TollgateEnv } from './env.ts';
 import { type GatewayRequest, normaliseHeaders } from './http.ts';
 import { createProxy, type GatewayProxy, type ProviderSource } from './proxy/core.ts';
+import type { Actor } from './store/attribution.ts';
 import { documentClient } from './store/db.ts';
 import { KeyStore } from './store/keys.ts';
 import { Meter } from './store/metering.ts';
@@ -90,8 +91,12 @@ export interface TollgateStores {
   requestLog: RequestLogStore;
 }
 
-/** The stores the CLI, the local gateway and the proxy use. */
-export function storesFromEnv(env: TollgateEnv): TollgateStores {
+/**
+ * The stores the CLI, the local gateway and the proxy use. Only stores given an `actor` may change
+ * configuration; the proxy gets none.
+ */
+export function storesFromEnv(env: TollgateEnv, actor?: Actor): TollgateStores {
+  const options = { actor };
   const db = documentClient();
   const keyring = requireEnv(env, 'keyring');
   const tables = {
@@ -100,13 +105,14 @@ export function storesFromEnv(env: TollgateEnv): TollgateStores {
     usage: requireEnv(env, 'usageTable'),
   };
   return {
-    keys: new KeyStore(db, tables.keys, env.keyPrefix),
-    teams: new TeamStore(db, tables.teams),
+    keys: new KeyStore(db, tables.keys, env.keyPrefix, options),
+    teams: new TeamStore(db, tables.teams, options),
     providers: new ProviderStore(
       db,
       requireEnv(env, 'providersTable'),
       keyringFromSpec(keyring),
       secretSourceFor(keyring),
+      options,
     ),
     usage: new UsageStore(db, tables.usage),
     meter: new Meter(db, tables),

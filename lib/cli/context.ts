@@ -2,11 +2,13 @@
  * How CLI commands reach a Tollgate installation's storage. Locally: the running gateway's DynamoDB Local,
  * or, when no gateway runs, a DynamoDB Local started for the one command on the same data.
  */
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
+import type { Actor } from '#shared/store/attribution.ts';
 import { storesFromEnv as buildStores, type TollgateStores } from '#shared/wiring.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { applyLocalEnv, openLocalState, readRuntime } from '../local/state.ts';
+import { applyLocalEnv, localActor, openLocalState, readRuntime } from '../local/state.ts';
 import { ensureTables } from '../local/tables.ts';
 
 /** The stores a command works with. */
@@ -16,8 +18,8 @@ export interface Stores extends TollgateStores {
 }
 
 /** Builds the stores from the env contract, exactly as the Lambdas do. */
-export function storesFromEnv(): Stores {
-  return { ...buildStores(readEnv()), local: true };
+export function storesFromEnv(actor: Actor = localActor()): Stores {
+  return { ...buildStores(readEnv(), actor), local: true };
 }
 
 /** Runs `work` against the local installation's stores and releases what it started. */

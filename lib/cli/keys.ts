@@ -49,7 +49,7 @@ export function parseLimits(options: Pick<KeyCommandOptions, 'monthlyLimit' | 'r
 
 function printKeys(keys: KeyView[]): void {
   printTable(
-    ['ID', 'NAME', 'STATUS', 'TEAM', 'MODELS', 'LIMIT USD/MO', 'RPM', 'TPM', 'EXPIRES', 'REQUESTS'],
+    ['ID', 'NAME', 'STATUS', 'TEAM', 'MODELS', 'LIMIT USD/MO', 'RPM', 'TPM', 'EXPIRES'],
     keys.map((k) => [
       k.keyId,
       k.name,
@@ -60,7 +60,6 @@ function printKeys(keys: KeyView[]): void {
       k.rpm === undefined ? '-' : String(k.rpm),
       k.tpm === undefined ? '-' : String(k.tpm),
       k.expiresAt ?? '-',
-      String(k.requestCount),
     ]),
   );
 }

@@ -26,7 +26,8 @@ import {
 export const TABLE_ACCESS = {
   authorizer: { keys: ['dynamodb:GetItem'], teams: ['dynamodb:GetItem'] },
   proxy: {
-    keys: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // Admission only checks the key inside its transaction; the proxy never writes the keys table.
+    keys: ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'],
     // The admission transaction checks the team's status without writing it.
     teams: ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'],
     providers: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],

@@ -8,7 +8,14 @@ import { readEnv } from '#shared/env.ts';
 import { storesFromEnv } from '#shared/wiring.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { startGateway } from './gateway.ts';
-import { applyLocalEnv, clearRuntime, openLocalState, readRuntime, writeRuntime } from './state.ts';
+import {
+  applyLocalEnv,
+  clearRuntime,
+  localActor,
+  openLocalState,
+  readRuntime,
+  writeRuntime,
+} from './state.ts';
 import { ensureTables } from './tables.ts';
 
 /** Options of the dev command. */
@@ -28,7 +35,7 @@ export class DevError extends Error {
 }
 
 async function firstStartKey(gatewayUrl: string, print: (text: string) => void): Promise<void> {
-  const { keys, providers: providerStore } = storesFromEnv(readEnv());
+  const { keys, providers: providerStore } = storesFromEnv(readEnv(), localActor());
   if ((await keys.list()).length > 0) return;
   const providers = await providerStore.list();
   const created = await keys.create({ name: 'default' });

@@ -4,8 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ENV } from '#shared/env.ts';
+import type { Actor } from '#shared/store/attribution.ts';
 import type { TableName } from '#shared/store/schema.ts';
 import { localTableNames } from './tables.ts';
 
@@ -24,6 +26,11 @@ export interface RuntimeInfo {
   gatewayUrl: string;
   dynamoEndpoint: string;
   startedAt: string;
+}
+
+/** Locally, changes are attributed to the operating-system user: `local:<user>`. */
+export function localActor(): Actor {
+  return { id: `local:${userInfo().username}` };
 }
 
 /** The state folder from `TOLLGATE_HOME`, else `.tollgate` under the working directory. */

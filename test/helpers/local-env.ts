@@ -23,7 +23,7 @@ export async function setupLocalEnv(endpoint: string = inject('dynamoEndpoint'))
   await ensureTables(client, state.tables);
   return {
     state,
-    stores: storesFromEnv(),
+    stores: storesFromEnv({ id: 'local:test-suite' }),
     /** Every attribute value of every item of every table, as JSON text, for secret scans. */
     async dumpTables(): Promise<string> {
       const parts: string[] = [];

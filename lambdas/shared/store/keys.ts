@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidApiKeyError } from '../errors.ts';
 import { hashesEqual, issueKey, KEY_ID_LENGTH, randomBase62 } from '../keys.ts';
+import { type Actor, type AuditAction, type Change, newChange } from './attribution.ts';
 import { isConditionalCheckFailed, RecordNotFoundError } from './db.ts';
 
 export type KeyStatus = 'active' | 'disabled';
@@ -37,13 +38,12 @@ export interface KeyView extends KeyLimits {
   expiresAt?: string;
   /** Imported as a pre-hashed key issued elsewhere. */
   imported?: boolean;
-  requestCount: number;
-  lastUsedAt?: string;
 }
 
 interface KeyItem extends KeyView {
   keyHash: string;
   previousKeyHash?: string;
+  lastChange: Change;
 }
 
 /** Options for a new key. */
@@ -54,11 +54,17 @@ export interface CreateKeyInput extends KeyLimits {
   expiresAt?: string;
 }
 
+/** How a store is used: who makes the changes (required for any write) and the clock. */
+export interface StoreOptions {
+  actor?: Actor | undefined;
+  now?: () => Date;
+}
+
 /** The item listing imported keys' hashes, so a key of foreign format can be found without a scan. */
 export const IMPORTED_INDEX_ID = '#imported-index';
 
 function view(item: KeyItem): KeyView {
-  const { keyHash: _hash, previousKeyHash: _previous, ...rest } = item;
+  const { keyHash: _hash, previousKeyHash: _previous, lastChange: _change, ...rest } = item;
   return rest;
 }
 
@@ -66,24 +72,31 @@ function optional<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Keys table access. `now` is injectable so expiry is testable without sleeping. */
+/** Keys table access. */
 export class KeyStore {
   readonly table: string;
   private readonly db: DynamoDBDocumentClient;
   private readonly prefix: string;
+  private readonly actor: Actor | undefined;
   private readonly now: () => Date;
 
-  constructor(db: DynamoDBDocumentClient, table: string, prefix: string, now: () => Date = () => new Date()) {
+  constructor(db: DynamoDBDocumentClient, table: string, prefix: string, options: StoreOptions = {}) {
     this.db = db;
     this.table = table;
     this.prefix = prefix;
-    this.now = now;
+    this.actor = options.actor;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  private change(action: AuditAction, extra: { changeId?: string; cascade?: boolean } = {}): Change {
+    return newChange(this.actor, action, { ...extra, at: this.now() });
   }
 
   /** Creates a key; the plaintext in the result is the only copy that will ever exist. */
   async create(input: CreateKeyInput): Promise<{ key: KeyView; plaintext: string }> {
+    const lastChange = this.change('key.create');
     const issued = issueKey(this.prefix);
-    const item = this.newItem(issued.keyId, input, issued.hash);
+    const item = this.newItem(issued.keyId, input, issued.hash, lastChange);
     await this.db.send(
       new PutCommand({
         TableName: this.table,
@@ -103,13 +116,17 @@ export class KeyStore {
     sha256hex: string,
     input: Omit<CreateKeyInput, 'name'> = {},
   ): Promise<KeyView> {
+    const lastChange = this.change('key.import');
     if (!/^[0-9a-f]{64}$/.test(sha256hex))
       throw new Error(`'${sha256hex.slice(0, 16)}…' is not a lowercase hex SHA-256`);
     const index = await this.importedIndex(true);
     if (Object.hasOwn(index, sha256hex))
       throw new Error(`a key with hash ${sha256hex.slice(0, 12)}… is already imported`);
     const keyId = randomBase62(KEY_ID_LENGTH);
-    const item: KeyItem = { ...this.newItem(keyId, { ...input, name: label }, sha256hex), imported: true };
+    const item: KeyItem = {
+      ...this.newItem(keyId, { ...input, name: label }, sha256hex, lastChange),
+      imported: true,
+    };
     await this.db.send(
       new PutCommand({
         TableName: this.table,
@@ -121,10 +138,10 @@ export class KeyStore {
       new UpdateCommand({
         TableName: this.table,
         Key: { keyId: IMPORTED_INDEX_ID },
-        UpdateExpression: 'SET hashes.#h = :id',
+        UpdateExpression: 'SET hashes.#h = :id, lastChange = :change',
         ConditionExpression: 'attribute_exists(hashes)',
         ExpressionAttributeNames: { '#h': sha256hex },
-        ExpressionAttributeValues: { ':id': keyId },
+        ExpressionAttributeValues: { ':id': keyId, ':change': { ...lastChange, cascade: true } },
       }),
     );
     return view(item);
@@ -141,7 +158,11 @@ export class KeyStore {
         .send(
           new PutCommand({
             TableName: this.table,
-            Item: { keyId: IMPORTED_INDEX_ID, hashes: {} },
+            Item: {
+              keyId: IMPORTED_INDEX_ID,
+              hashes: {},
+              lastChange: this.change('key.import', { cascade: true }),
+            },
             ConditionExpression: 'attribute_not_exists(keyId)',
           }),
         )
@@ -183,11 +204,15 @@ export class KeyStore {
 
   /** Disables or re-enables a key. */
   async setStatus(keyId: string, status: KeyStatus): Promise<KeyView> {
+    const lastChange = this.change(status === 'disabled' ? 'key.disable' : 'key.enable');
     return this.update(
       keyId,
-      'SET #status = :status, updatedAt = :at',
+      'SET #status = :status, updatedAt = :at, lastChange = :change',
       { '#status': 'status' },
-      { ':status': status },
+      {
+        ':status': status,
+        ':change': lastChange,
+      },
     );
   }
 
@@ -196,19 +221,17 @@ export class KeyStore {
    * `graceMs` when given (an overlap for clients to switch, as trusted issuers allow).
    */
   async rotate(keyId: string, graceMs = 0): Promise<{ key: KeyView; plaintext: string }> {
+    const lastChange = this.change('key.rotate');
     const current = await this.item(keyId);
-    if (current === undefined || current.imported === true) {
-      throw current === undefined
-        ? new RecordNotFoundError('key', keyId)
-        : new Error('an imported key cannot be rotated: import a new hash');
-    }
+    if (current === undefined) throw new RecordNotFoundError('key', keyId);
+    if (current.imported === true) throw new Error('an imported key cannot be rotated: import a new hash');
     const issued = issueKey(this.prefix, keyId);
     const at = this.now();
     const expression =
       graceMs > 0
-        ? 'SET keyHash = :hash, previousKeyHash = :old, previousValidUntil = :until, rotatedAt = :at, updatedAt = :at'
-        : 'SET keyHash = :hash, rotatedAt = :at, updatedAt = :at REMOVE previousKeyHash, previousValidUntil';
-    const values: Record<string, unknown> = { ':hash': issued.hash };
+        ? 'SET keyHash = :hash, previousKeyHash = :old, previousValidUntil = :until, rotatedAt = :at, updatedAt = :at, lastChange = :change'
+        : 'SET keyHash = :hash, rotatedAt = :at, updatedAt = :at, lastChange = :change REMOVE previousKeyHash, previousValidUntil';
+    const values: Record<string, unknown> = { ':hash': issued.hash, ':change': lastChange };
     if (graceMs > 0) {
       values[':old'] = current.keyHash;
       values[':until'] = new Date(at.getTime() + graceMs).toISOString();
@@ -219,28 +242,23 @@ export class KeyStore {
 
   /** Deletes the key item (and its imported-index entry); the request log survives elsewhere. */
   async delete(keyId: string): Promise<void> {
-    let old: KeyItem | undefined;
-    try {
-      const out = await this.db.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { keyId },
-          ConditionExpression: 'attribute_exists(keyId)',
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-      old = out.Attributes as KeyItem | undefined;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('key', keyId);
-      throw err;
-    }
+    const lastChange = this.change('key.delete');
+    // Stamp the deleter first: the stream's REMOVE record carries only the old image.
+    await this.update(keyId, 'SET lastChange = :change, updatedAt = :at', undefined, {
+      ':change': lastChange,
+    });
+    const out = await this.db.send(
+      new DeleteCommand({ TableName: this.table, Key: { keyId }, ReturnValues: 'ALL_OLD' }),
+    );
+    const old = out.Attributes as KeyItem | undefined;
     if (old?.imported === true) {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { keyId: IMPORTED_INDEX_ID },
-          UpdateExpression: 'REMOVE hashes.#h',
+          UpdateExpression: 'REMOVE hashes.#h SET lastChange = :change',
           ExpressionAttributeNames: { '#h': old.keyHash },
+          ExpressionAttributeValues: { ':change': { ...lastChange, cascade: true } },
         }),
       );
     }
@@ -274,7 +292,7 @@ export class KeyStore {
     );
   }
 
-  private newItem(keyId: string, input: CreateKeyInput, hash: string): KeyItem {
+  private newItem(keyId: string, input: CreateKeyInput, hash: string, lastChange: Change): KeyItem {
     const at = this.now().toISOString();
     return {
       keyId,
@@ -284,7 +302,7 @@ export class KeyStore {
       models: input.models ?? [],
       createdAt: at,
       updatedAt: at,
-      requestCount: 0,
+      lastChange,
       ...optional({
         teamId: input.teamId,
         expiresAt: input.expiresAt,
@@ -309,6 +327,7 @@ export class KeyStore {
     names: Record<string, string> | undefined,
     values: Record<string, unknown>,
   ): Promise<KeyView> {
+    if (keyId === IMPORTED_INDEX_ID) throw new RecordNotFoundError('key', keyId);
     try {
       const result = await this.db.send(
         new UpdateCommand({

@@ -1,8 +1,8 @@
 /**
  * Spend and rate limits, enforced with atomic conditional writes.
  *
- * Admission is one DynamoDB round trip (a single UpdateItem, or TransactWriteItems when limits or a team
- * apply) that together: re-checks the key (hash or grace hash, status, expiry) and counts the request;
+ * Admission is one DynamoDB round trip, a TransactWriteItems that together: re-checks the key (hash or grace
+ * hash, status, expiry) without writing it, and counts the request in the usage table;
  * checks that the key's team is active; reserves the estimated cost against the key's monthly limit and
  * the team's budget; and counts the request and reserves its estimated tokens in the key's current minute.
  * DynamoDB conditions allow no arithmetic, so each counter item keeps `spr` = spent + reserved and the
@@ -126,15 +126,24 @@ export class Meter {
     const failures: Array<() => GatewayError> = [];
     const items: TransactItem[] = [];
 
+    // The key is only checked, never written: its table's stream then carries administrative changes alone.
     items.push({
-      Update: {
+      ConditionCheck: {
         TableName: this.keysTable,
         Key: { keyId: request.keyId },
-        UpdateExpression: 'ADD requestCount :one SET lastUsedAt = :now',
         ConditionExpression:
           '(keyHash = :hash OR (previousKeyHash = :hash AND previousValidUntil > :now)) AND #status = :active AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':one': 1, ':now': now, ':hash': request.hash, ':active': 'active' },
+        ExpressionAttributeValues: { ':now': now, ':hash': request.hash, ':active': 'active' },
+      },
+    });
+    failures.push(() => new InvalidApiKeyError());
+    items.push({
+      Update: {
+        TableName: this.usageTable,
+        Key: { pk: `key#${request.keyId}`, sk: 'stats' },
+        UpdateExpression: 'ADD requests :one SET lastUsedAt = :now',
+        ExpressionAttributeValues: { ':one': 1, ':now': now },
       },
     });
     failures.push(() => new InvalidApiKeyError());
@@ -209,12 +218,7 @@ export class Meter {
 
     for (let attempt = 1; ; attempt++) {
       try {
-        const [only] = items;
-        if (items.length === 1 && only?.Update !== undefined) {
-          await this.db.send(new UpdateCommand(only.Update));
-        } else {
-          await this.db.send(new TransactWriteCommand({ TransactItems: items }));
-        }
+        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
         break;
       } catch (err) {
         // Concurrent transactions on one key cancel each other instead of queueing; a cancelled
@@ -294,6 +298,17 @@ export class Meter {
       month,
       spentMicros: Number(out.Item?.spentMicros ?? 0),
       reservedMicros: Number(out.Item?.reservedMicros ?? 0),
+    };
+  }
+
+  /** All requests a key made, and when it was last used. */
+  async keyStats(keyId: string): Promise<{ requests: number; lastUsedAt: string | undefined }> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.usageTable, Key: { pk: `key#${keyId}`, sk: 'stats' } }),
+    );
+    return {
+      requests: Number(out.Item?.requests ?? 0),
+      lastUsedAt: out.Item?.lastUsedAt === undefined ? undefined : String(out.Item.lastUsedAt),
     };
   }
 

@@ -1,7 +1,6 @@
 /** Persistence of upstream providers, their credentials (envelope-encrypted or Secrets Manager references) and model aliases. */
 import { randomUUID } from 'node:crypto';
 import {
-  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -12,7 +11,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { type Envelope, type Keyring, open, seal } from '../crypto/envelope.ts';
 import { isProviderType, type ProviderType } from '../providers/index.ts';
+import { type AuditAction, type Change, newChange } from './attribution.ts';
 import { isConditionalCheckFailed, RecordExistsError, RecordNotFoundError } from './db.ts';
+import type { StoreOptions } from './keys.ts';
 
 const PROVIDER_SK = 'provider';
 const CREDENTIAL_SK_PREFIX = 'cred#';
@@ -159,21 +160,59 @@ export class ProviderStore {
   private readonly keyring: Keyring;
   private readonly secrets: SecretSource | undefined;
 
-  constructor(db: DynamoDBDocumentClient, table: string, keyring: Keyring, secrets?: SecretSource) {
+  private readonly options: StoreOptions;
+
+  constructor(
+    db: DynamoDBDocumentClient,
+    table: string,
+    keyring: Keyring,
+    secrets?: SecretSource,
+    options: StoreOptions = {},
+  ) {
     this.db = db;
     this.table = table;
     this.keyring = keyring;
     this.secrets = secrets;
+    this.options = options;
   }
 
-  /** Registers a provider with its first credential. */
+  private change(action: AuditAction, extra: { changeId?: string; cascade?: boolean } = {}): Change {
+    return newChange(this.options.actor, action, { ...extra, at: this.options.now?.() ?? new Date() });
+  }
+
+  /** Stamps an item with its `*.delete` change, then deletes it, so the stream's REMOVE names the deleter. */
+  private async stampAndDelete(
+    key: { provider: string; sk: string },
+    lastChange: Change,
+    kind: string,
+    id: string,
+  ): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: 'SET lastChange = :change',
+          ConditionExpression: 'attribute_exists(sk)',
+          ExpressionAttributeValues: { ':change': lastChange },
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError(kind, id);
+      throw err;
+    }
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: key }));
+  }
+
+  /** Registers a provider with its first credential (audited as one change). */
   async add(input: AddProviderInput, credential: CredentialInput): Promise<ProviderView> {
+    const lastChange = this.change('provider.create');
     const config = validateProviderInput(input);
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...config, sk: PROVIDER_SK },
+          Item: { ...config, sk: PROVIDER_SK, lastChange },
           ConditionExpression: 'attribute_not_exists(provider)',
         }),
       );
@@ -181,12 +220,20 @@ export class ProviderStore {
       if (isConditionalCheckFailed(err)) throw new RecordExistsError('provider', input.name);
       throw err;
     }
-    await this.addCredential(config.provider, credential);
+    await this.addCredential(
+      config.provider,
+      credential,
+      this.change('credential.create', { changeId: lastChange.changeId, cascade: true }),
+    );
     return { ...config, credentials: 1 };
   }
 
   /** Stores one more credential; refuses one whose value or secret ARN is already registered. */
-  async addCredential(provider: string, input: CredentialInput): Promise<CredentialView> {
+  async addCredential(
+    provider: string,
+    input: CredentialInput,
+    lastChange: Change = this.change('credential.create'),
+  ): Promise<CredentialView> {
     const items = await this.items(provider);
     if (!items.some((item) => item.sk === PROVIDER_SK)) throw new RecordNotFoundError('provider', provider);
     const existing = items
@@ -200,6 +247,7 @@ export class ProviderStore {
       credentialId,
       priority,
       createdAt: new Date().toISOString(),
+      lastChange,
       ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
     };
     let item: CredentialItem;
@@ -239,18 +287,12 @@ export class ProviderStore {
 
   /** Removes one credential. */
   async removeCredential(provider: string, credentialId: string): Promise<void> {
-    try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { provider, sk: `${CREDENTIAL_SK_PREFIX}${credentialId}` },
-          ConditionExpression: 'attribute_exists(sk)',
-        }),
-      );
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('credential', credentialId);
-      throw err;
-    }
+    await this.stampAndDelete(
+      { provider, sk: `${CREDENTIAL_SK_PREFIX}${credentialId}` },
+      this.change('credential.delete'),
+      'credential',
+      credentialId,
+    );
   }
 
   /** Every provider with its credential count, by name. */
@@ -285,16 +327,20 @@ export class ProviderStore {
     return out.Item === undefined ? undefined : toConfig(out.Item);
   }
 
-  /** Deletes a provider and all its credentials. */
+  /** Deletes a provider and all its credentials (audited as one change). */
   async remove(name: string): Promise<void> {
+    const lastChange = this.change('provider.delete');
     const items = await this.items(name);
     if (!items.some((item) => item.sk === PROVIDER_SK)) throw new RecordNotFoundError('provider', name);
-    for (let i = 0; i < items.length; i += 25) {
-      const batch = items.slice(i, i + 25).map((item) => ({
-        DeleteRequest: { Key: { provider: name, sk: item.sk } },
-      }));
-      await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: batch } }));
+    for (const item of items.filter((i) => i.sk !== PROVIDER_SK)) {
+      await this.stampAndDelete(
+        { provider: name, sk: item.sk },
+        this.change('credential.delete', { changeId: lastChange.changeId, cascade: true }),
+        'credential',
+        item.sk,
+      );
     }
+    await this.stampAndDelete({ provider: name, sk: PROVIDER_SK }, lastChange, 'provider', name);
   }
 
   /**
@@ -332,10 +378,10 @@ export class ProviderStore {
         new UpdateCommand({
           TableName: this.table,
           Key: { provider, sk: PROVIDER_SK },
-          UpdateExpression: 'SET prices.#m = :price',
+          UpdateExpression: 'SET prices.#m = :price, lastChange = :change',
           ConditionExpression: 'attribute_exists(provider)',
           ExpressionAttributeNames: { '#m': model },
-          ExpressionAttributeValues: { ':price': price },
+          ExpressionAttributeValues: { ':price': price, ':change': this.change('price.set') },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -348,6 +394,7 @@ export class ProviderStore {
 
   /** Creates or replaces an alias. Targets must be `provider/model` slugs. */
   async setAlias(name: string, targets: string[]): Promise<Alias> {
+    const lastChange = this.change('alias.set');
     if (!NAME_PATTERN.test(name))
       throw new Error(`alias name '${name}' must be 1-63 characters of a-z, 0-9, '.', '_' and '-'`);
     const cleaned = targets.map((t) => t.trim()).filter((t) => t !== '');
@@ -359,7 +406,7 @@ export class ProviderStore {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK, name, targets: cleaned },
+        Item: { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK, name, targets: cleaned, lastChange },
       }),
     );
     return { name, targets: cleaned };
@@ -396,18 +443,12 @@ export class ProviderStore {
 
   /** Deletes an alias. */
   async removeAlias(name: string): Promise<void> {
-    try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK },
-          ConditionExpression: 'attribute_exists(sk)',
-        }),
-      );
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('alias', name);
-      throw err;
-    }
+    await this.stampAndDelete(
+      { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK },
+      this.change('alias.delete'),
+      'alias',
+      name,
+    );
   }
 
   private async openItem(item: CredentialItem): Promise<string> {

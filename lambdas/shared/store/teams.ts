@@ -8,7 +8,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { KEY_ID_LENGTH, randomBase62 } from '../keys.ts';
+import { type AuditAction, newChange } from './attribution.ts';
 import { isConditionalCheckFailed, RecordNotFoundError } from './db.ts';
+import type { StoreOptions } from './keys.ts';
 
 /** A team as stored and shown. Money is in micro-USD. */
 export interface Team {
@@ -24,14 +26,21 @@ export interface Team {
 export class TeamStore {
   readonly table: string;
   private readonly db: DynamoDBDocumentClient;
+  private readonly options: StoreOptions;
 
-  constructor(db: DynamoDBDocumentClient, table: string) {
+  constructor(db: DynamoDBDocumentClient, table: string, options: StoreOptions = {}) {
     this.db = db;
     this.table = table;
+    this.options = options;
+  }
+
+  private change(action: AuditAction) {
+    return newChange(this.options.actor, action, { at: this.options.now?.() ?? new Date() });
   }
 
   /** Creates a team with an optional monthly budget. */
   async create(name: string, budgetMicros?: number): Promise<Team> {
+    const lastChange = this.change('team.create');
     if (name.trim() === '') throw new Error('a team needs a name');
     const at = new Date().toISOString();
     const team: Team = {
@@ -45,7 +54,7 @@ export class TeamStore {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: team,
+        Item: { ...team, lastChange },
         ConditionExpression: 'attribute_not_exists(teamId)',
       }),
     );
@@ -57,7 +66,7 @@ export class TeamStore {
     const out = await this.db.send(
       new GetCommand({ TableName: this.table, Key: { teamId }, ConsistentRead: true }),
     );
-    return out.Item as Team | undefined;
+    return out.Item === undefined ? undefined : withoutChange(out.Item);
   }
 
   /** Like {@link get} but throws {@link RecordNotFoundError}. */
@@ -74,45 +83,56 @@ export class TeamStore {
       { client: this.db },
       { TableName: this.table, ConsistentRead: true },
     )) {
-      for (const item of page.Items ?? []) teams.push(item as Team);
+      for (const item of page.Items ?? []) teams.push(withoutChange(item));
     }
     return teams.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Disables or re-enables a team; a disabled team's keys are refused. */
   async setStatus(teamId: string, status: Team['status']): Promise<Team> {
+    return this.stamp(teamId, this.change(status === 'disabled' ? 'team.disable' : 'team.enable'), status);
+  }
+
+  /** Deletes a team. The caller checks that no key belongs to it. */
+  async delete(teamId: string): Promise<void> {
+    // Stamp the deleter first: the stream's REMOVE record carries only the old image.
+    await this.stamp(teamId, this.change('team.delete'));
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { teamId } }));
+  }
+
+  private async stamp(
+    teamId: string,
+    lastChange: ReturnType<TeamStore['change']>,
+    status?: Team['status'],
+  ): Promise<Team> {
     try {
       const out = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { teamId },
-          UpdateExpression: 'SET #status = :status, updatedAt = :at',
+          UpdateExpression:
+            status === undefined
+              ? 'SET updatedAt = :at, lastChange = :change'
+              : 'SET #status = :status, updatedAt = :at, lastChange = :change',
           ConditionExpression: 'attribute_exists(teamId)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':status': status, ':at': new Date().toISOString() },
+          ...(status === undefined ? {} : { ExpressionAttributeNames: { '#status': 'status' } }),
+          ExpressionAttributeValues: {
+            ':at': lastChange.at,
+            ':change': lastChange,
+            ...(status === undefined ? {} : { ':status': status }),
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return out.Attributes as Team;
+      return withoutChange(out.Attributes);
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('team', teamId);
       throw err;
     }
   }
+}
 
-  /** Deletes a team. The caller checks that no key belongs to it. */
-  async delete(teamId: string): Promise<void> {
-    try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { teamId },
-          ConditionExpression: 'attribute_exists(teamId)',
-        }),
-      );
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('team', teamId);
-      throw err;
-    }
-  }
+function withoutChange(item: Record<string, unknown> | undefined): Team {
+  const { lastChange: _change, ...team } = item ?? {};
+  return team as unknown as Team;
 }

@@ -33,6 +33,7 @@ beforeAll(async () => {
     env.state.tables.providers,
     new LocalKeyring(randomBytes(32)),
     secretSourceFor('kms:alias/tollgate', client),
+    { actor: { id: 'local:test-suite' } },
   );
 });
 
