@@ -17,6 +17,8 @@ export interface TollgateConfig {
   readonly credentialCacheSeconds: number;
   /** Prefix of issued keys. */
   readonly keyPrefix: string;
+  /** A signed digest of the audit chain every this many records. */
+  readonly auditDigestEvery: number;
   /** Days a request-log entry is kept (DynamoDB TTL). */
   readonly requestLogRetentionDays: number;
   /** Upstream response headers must arrive within this. */
@@ -40,6 +42,7 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   keyPrefix: 'sk-tg-',
   secretArns: [],
   requestLogRetentionDays: 90,
+  auditDigestEvery: 100,
   firstByteTimeoutMs: 120_000,
   idleTimeoutMs: 300_000,
   heartbeatMs: 15_000,
@@ -60,6 +63,7 @@ const LOG_RETENTION_DAYS = [
 ];
 
 type IntOption =
+  | 'auditDigestEvery'
   | 'requestLogRetentionDays'
   | 'firstByteTimeoutMs'
   | 'idleTimeoutMs'
@@ -121,6 +125,7 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
     throttleBurstLimit: int('throttleBurstLimit', 1, 5_000),
     credentialCacheSeconds: int('credentialCacheSeconds', 0, 3600),
     requestLogRetentionDays: int('requestLogRetentionDays', 1, 3650),
+    auditDigestEvery: int('auditDigestEvery', 1, 100_000),
     // The proxy's Lambda timeout (15 min) bounds all three.
     firstByteTimeoutMs: int('firstByteTimeoutMs', 1000, 900_000),
     idleTimeoutMs: int('idleTimeoutMs', 1000, 900_000),

@@ -6,6 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { TollgateConfig } from '../bin/config.ts';
 import { TollgateApi } from './constructs/api.ts';
+import { TollgateAudit } from './constructs/audit.ts';
 import { TollgateFunctions } from './constructs/functions.ts';
 import { TollgateTables } from './constructs/tables.ts';
 
@@ -54,6 +55,12 @@ export class TollgateStack extends Stack {
         },
       }),
     );
+    const audit = new TollgateAudit(this, 'Audit', {
+      tables,
+      key,
+      logRetention,
+      digestEvery: config.auditDigestEvery,
+    });
     const { api } = new TollgateApi(this, 'Api', {
       authorizer: functions.authorizer,
       proxy: functions.proxy,
@@ -74,5 +81,11 @@ export class TollgateStack extends Stack {
       value: key.keyArn,
       description: 'KMS key for tables and credential envelopes',
     });
+    new CfnOutput(this, 'AuditTableName', { value: tables.audit.tableName });
+    new CfnOutput(this, 'AuditSigningKeyArn', {
+      value: audit.signingKey.keyArn,
+      description: 'verify the audit log with its public key',
+    });
+    new CfnOutput(this, 'AuditFailureQueueUrl', { value: audit.failures.queueUrl });
   }
 }

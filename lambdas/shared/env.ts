@@ -9,6 +9,13 @@ export const ENV = {
   providersTable: 'TOLLGATE_PROVIDERS_TABLE',
   usageTable: 'TOLLGATE_USAGE_TABLE',
   requestLogTable: 'TOLLGATE_REQUEST_LOG_TABLE',
+  auditTable: 'TOLLGATE_AUDIT_TABLE',
+  /** `kms:<asymmetric key>` in AWS; `local:<folder of the key pair>` locally. */
+  auditSigner: 'TOLLGATE_AUDIT_SIGNER',
+  /** `sqs:<queue url>` in AWS; `file:<path>` locally. */
+  auditFailureSink: 'TOLLGATE_AUDIT_FAILURE_SINK',
+  /** A signed digest every this many audit records. */
+  auditDigestEvery: 'TOLLGATE_AUDIT_DIGEST_EVERY',
   /** `kms:<key id or ARN>` in AWS; `local:<path of the 256-bit master key file>` in the local gateway. */
   keyring: 'TOLLGATE_KEYRING',
   keyPrefix: 'TOLLGATE_KEY_PREFIX',
@@ -34,6 +41,7 @@ export const ENV_DEFAULTS: Partial<Record<keyof typeof ENV, string>> = {
   maxBodyBytes: String(1024 * 1024),
   credentialCacheSeconds: '300',
   requestLogRetentionDays: '90',
+  auditDigestEvery: '100',
   firstByteTimeoutMs: '120000',
   idleTimeoutMs: '300000',
   heartbeatMs: '15000',
@@ -49,11 +57,15 @@ export interface TollgateEnv {
   providersTable: string | undefined;
   usageTable: string | undefined;
   requestLogTable: string | undefined;
+  auditTable: string | undefined;
+  auditSigner: string | undefined;
+  auditFailureSink: string | undefined;
   keyring: string | undefined;
   keyPrefix: string;
   maxBodyBytes: number;
   credentialCacheSeconds: number;
   requestLogRetentionDays: number;
+  auditDigestEvery: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
   heartbeatMs: number;
@@ -89,7 +101,16 @@ function readOptional(source: NodeJS.ProcessEnv, key: keyof typeof ENV): string 
  */
 export function requireEnv(
   env: TollgateEnv,
-  key: 'keysTable' | 'teamsTable' | 'providersTable' | 'usageTable' | 'requestLogTable' | 'keyring',
+  key:
+    | 'keysTable'
+    | 'teamsTable'
+    | 'providersTable'
+    | 'usageTable'
+    | 'requestLogTable'
+    | 'keyring'
+    | 'auditTable'
+    | 'auditSigner'
+    | 'auditFailureSink',
 ): string {
   const value = env[key];
   if (value === undefined) throw new EnvError(ENV[key], 'is required but not set');
@@ -115,11 +136,15 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): TollgateEnv {
     providersTable: readOptional(source, 'providersTable'),
     usageTable: readOptional(source, 'usageTable'),
     requestLogTable: readOptional(source, 'requestLogTable'),
+    auditTable: readOptional(source, 'auditTable'),
+    auditSigner: readOptional(source, 'auditSigner'),
+    auditFailureSink: readOptional(source, 'auditFailureSink'),
     keyring: readOptional(source, 'keyring'),
     keyPrefix: read(source, 'keyPrefix'),
     maxBodyBytes: readPositiveInt(source, 'maxBodyBytes'),
     credentialCacheSeconds: readPositiveInt(source, 'credentialCacheSeconds'),
     requestLogRetentionDays: readPositiveInt(source, 'requestLogRetentionDays'),
+    auditDigestEvery: readPositiveInt(source, 'auditDigestEvery'),
     firstByteTimeoutMs: readPositiveInt(source, 'firstByteTimeoutMs'),
     idleTimeoutMs: readPositiveInt(source, 'idleTimeoutMs'),
     heartbeatMs: readPositiveInt(source, 'heartbeatMs'),

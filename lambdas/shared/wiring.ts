@@ -4,6 +4,9 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { type AuditorDeps, failureSinkFromSpec } from './audit/auditor.ts';
+import { AuditLog } from './audit/chain.ts';
+import { signerFromSpec } from './audit/signer.ts';
 import { type AuthorizerDeps, authContextFrom } from './auth.ts';
 import { TtlCache } from './cache.ts';
 import { keyringFromSpec } from './crypto/keyrings.ts';
@@ -130,6 +133,21 @@ const IMPORTED_INDEX_TTL_MS = 60_000;
 export function importedKeysCache(keys: KeyStore): () => Promise<Record<string, string>> {
   const cache = new TtlCache<'index', Record<string, string>>(IMPORTED_INDEX_TTL_MS, 1);
   return () => cache.getOrLoad('index', () => keys.importedIndex());
+}
+
+/** The audit processor's dependencies. */
+export function auditorFromEnv(env: TollgateEnv): AuditorDeps {
+  return {
+    log: new AuditLog(documentClient(), requireEnv(env, 'auditTable')),
+    signer: signerFromSpec(requireEnv(env, 'auditSigner')),
+    sink: failureSinkFromSpec(requireEnv(env, 'auditFailureSink')),
+    tables: {
+      keys: requireEnv(env, 'keysTable'),
+      teams: requireEnv(env, 'teamsTable'),
+      providers: requireEnv(env, 'providersTable'),
+    },
+    digestEvery: env.auditDigestEvery,
+  };
 }
 
 /** The proxy with every dependency built from the environment. */

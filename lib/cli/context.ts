@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
 import type { Actor } from '#shared/store/attribution.ts';
 import { storesFromEnv as buildStores, type TollgateStores } from '#shared/wiring.ts';
+import { auditPoller } from '../local/audit-runtime.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { applyLocalEnv, localActor, openLocalState, readRuntime } from '../local/state.ts';
 import { ensureTables } from '../local/tables.ts';
@@ -32,7 +33,13 @@ export async function withLocalStores<T>(work: (stores: Stores) => Promise<T>): 
     const client = new DynamoDBClient({});
     await ensureTables(client, state.tables);
     client.destroy();
-    return await work(storesFromEnv());
+    // With no gateway running, its audit poller is not either: record pending changes, before and after.
+    const poller = temporary === undefined ? undefined : await auditPoller(state);
+    await poller?.drain();
+    const result = await work(storesFromEnv());
+    await poller?.drain();
+    await poller?.stop();
+    return result;
   } finally {
     await temporary?.stop();
   }

@@ -1,6 +1,7 @@
 /** The `tollgate` command line: parses arguments, dispatches, turns every failure into one line and an exit code. */
 import { parseArgs } from 'node:util';
 import { runDev } from '../local/dev.ts';
+import { auditCommand } from './audit.ts';
 import { withLocalStores } from './context.ts';
 import { keysCommand } from './keys.ts';
 import { UsageError } from './output.ts';
@@ -19,6 +20,7 @@ Commands:
   teams create --name NAME [--budget USD] | list | show ID | disable ID | enable ID | delete ID
   models price PROVIDER/MODEL --input USD_PER_MTOK --output USD_PER_MTOK
   usage [--key ID] [--team ID] [--request ID]
+  audit list [--since DATE] [--actor A] [--target ID] [--action X] | verify   verify: exit 0 intact, 1 broken
   providers add NAME --type TYPE --base-url URL [--models m1,m2] (--key-stdin | --key-env VAR | --secret-arn ARN)
             [--priority N] [--expires DATE]      TYPE: openai | openai-compatible | anthropic | gemini
   providers list | remove NAME
@@ -54,6 +56,10 @@ const OPTIONS = {
   output: { type: 'string' },
   key: { type: 'string' },
   request: { type: 'string' },
+  since: { type: 'string' },
+  actor: { type: 'string' },
+  target: { type: 'string' },
+  action: { type: 'string' },
   port: { type: 'string' },
   'cache-ttl': { type: 'string' },
 } as const;
@@ -125,6 +131,17 @@ export async function main(argv: string[]): Promise<number> {
           modelsCommand(stores, sub, rest, { json: values.json, input: values.input, output: values.output }),
         );
         return 0;
+      case 'audit':
+        if (sub === undefined) throw new UsageError('audit needs a subcommand: list, verify');
+        return await withLocalStores(() =>
+          auditCommand(sub, {
+            json: values.json,
+            since: values.since,
+            actor: values.actor,
+            target: values.target,
+            action: values.action,
+          }),
+        );
       case 'usage':
         await withLocalStores((stores) =>
           usageCommand(stores, {

@@ -42,6 +42,7 @@ const TABLE_ENV = {
   providers: 'providersTable',
   usage: 'usageTable',
   requestLog: 'requestLogTable',
+  audit: 'auditTable',
 } as const satisfies Record<TableName, keyof typeof ENV>;
 
 /**
@@ -78,6 +79,53 @@ export function bindTable(props: {
   );
 }
 
+/**
+ * One Tollgate Lambda: Node.js 24 on arm64, the shared bundling, JSON logs to its own log group, and its
+ * own role whose only built-in permission is writing that log group (no broad managed policy).
+ */
+export function tollgateFunction(
+  scope: Construct,
+  id: string,
+  props: {
+    name: LambdaName;
+    memorySize: number;
+    timeout: Duration;
+    logRetention: RetentionDays;
+    environment: Record<string, string>;
+  },
+): { fn: NodejsFunction; role: Role } {
+  const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention });
+  const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  role.addToPolicy(
+    new PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }),
+  );
+  const fn = new NodejsFunction(scope, id, {
+    entry: LAMBDA_ENTRIES[props.name],
+    runtime: Runtime.NODEJS_24_X,
+    architecture: Architecture.ARM_64,
+    memorySize: props.memorySize,
+    timeout: props.timeout,
+    role,
+    logGroup,
+    loggingFormat: LoggingFormat.JSON,
+    environment: { POWERTOOLS_SERVICE_NAME: 'tollgate', ...props.environment },
+    bundling: {
+      format: OutputFormat.ESM,
+      target: BUNDLE_TARGET,
+      minify: true,
+      sourceMap: false,
+      mainFields: BUNDLE_MAIN_FIELDS,
+      // Bundle the SDK instead of relying on the runtime's copy: pinned versions, tree-shaken.
+      externalModules: [],
+      banner: BUNDLE_BANNER,
+    },
+  });
+  return { fn, role };
+}
+
 /** Props of {@link TollgateFunctions}. */
 export interface TollgateFunctionsProps {
   readonly key: IKey;
@@ -112,46 +160,15 @@ export class TollgateFunctions extends Construct {
       [ENV.firstByteTimeoutMs]: String(props.firstByteTimeoutMs),
       [ENV.idleTimeoutMs]: String(props.idleTimeoutMs),
       [ENV.heartbeatMs]: String(props.heartbeatMs),
-      POWERTOOLS_SERVICE_NAME: 'tollgate',
     };
-    const make = (
-      id: 'Authorizer' | 'Proxy',
-      name: LambdaName,
-      memorySize: number,
-      timeout: Duration,
-    ): { fn: NodejsFunction; role: Role } => {
-      const logGroup = new LogGroup(this, `${id}Logs`, { retention: props.logRetention });
-      // An own role with logging scoped to its own log group, instead of the broad managed policy.
-      const role = new Role(this, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
-      role.addToPolicy(
-        new PolicyStatement({
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [logGroup.logGroupArn],
-        }),
-      );
-      const fn = new NodejsFunction(this, id, {
-        entry: LAMBDA_ENTRIES[name],
-        runtime: Runtime.NODEJS_24_X,
-        architecture: Architecture.ARM_64,
+    const make = (id: 'Authorizer' | 'Proxy', name: LambdaName, memorySize: number, timeout: Duration) =>
+      tollgateFunction(this, id, {
+        name,
         memorySize,
         timeout,
-        role,
-        logGroup,
-        loggingFormat: LoggingFormat.JSON,
+        logRetention: props.logRetention,
         environment: common,
-        bundling: {
-          format: OutputFormat.ESM,
-          target: BUNDLE_TARGET,
-          minify: true,
-          sourceMap: false,
-          mainFields: BUNDLE_MAIN_FIELDS,
-          // Bundle the SDK instead of relying on the runtime's copy: pinned versions, tree-shaken.
-          externalModules: [],
-          banner: BUNDLE_BANNER,
-        },
       });
-      return { fn, role };
-    };
     const authorizer = make('Authorizer', 'authorizer', 256, Duration.seconds(10));
     const proxy = make('Proxy', 'proxy', 512, Duration.minutes(15));
     this.authorizer = authorizer.fn;

@@ -42,6 +42,7 @@ export class TollgateTables extends Construct {
       providers: build('providers', 'Providers'),
       usage: build('usage', 'Usage'),
       requestLog: build('requestLog', 'RequestLog'),
+      audit: build('audit', 'Audit'),
     };
   }
 }

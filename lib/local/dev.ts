@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
 import { storesFromEnv } from '#shared/wiring.ts';
+import { auditPoller } from './audit-runtime.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { startGateway } from './gateway.ts';
 import {
@@ -16,6 +17,7 @@ import {
   readRuntime,
   writeRuntime,
 } from './state.ts';
+import type { StreamPoller } from './stream-poller.ts';
 import { ensureTables } from './tables.ts';
 
 /** Options of the dev command. */
@@ -72,6 +74,7 @@ export async function runDev(options: DevOptions): Promise<void> {
     throw new DevError(`a local gateway already runs (pid ${running.pid}) at ${running.gatewayUrl}`);
   const dynamo = await startDynamoDbLocal({ dbPath: state.dbPath });
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+  let poller: StreamPoller | undefined;
   try {
     applyLocalEnv(state, dynamo.endpoint);
     const client = new DynamoDBClient({});
@@ -88,6 +91,8 @@ export async function runDev(options: DevOptions): Promise<void> {
       }
       throw err;
     }
+    poller = await auditPoller(state);
+    poller.start();
     writeRuntime(state, {
       pid: process.pid,
       gatewayUrl: gateway.url,
@@ -105,6 +110,7 @@ export async function runDev(options: DevOptions): Promise<void> {
     });
     options.print('Stopping…\n');
   } finally {
+    await poller?.stop();
     await gateway?.close();
     await dynamo.stop();
     clearRuntime(state);

@@ -97,6 +97,9 @@ export function applyLocalEnv(
   target[ENV.usageTable] = state.tables.usage;
   target[ENV.requestLogTable] = state.tables.requestLog;
   target[ENV.keyring] = `local:${state.masterKeyPath}`;
+  target[ENV.auditTable] = state.tables.audit;
+  target[ENV.auditSigner] = `local:${join(state.home, 'audit')}`;
+  target[ENV.auditFailureSink] = `file:${join(state.home, 'audit-failures.jsonl')}`;
   target.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint;
   // DynamoDB Local accepts any credentials; these keep the SDK from searching for real ones.
   target.AWS_REGION ??= 'us-east-1';

@@ -18,6 +18,7 @@ export function localTableNames(prefix: string): Record<TableName, string> {
     providers: `${prefix}-providers`,
     usage: `${prefix}-usage`,
     requestLog: `${prefix}-request-log`,
+    audit: `${prefix}-audit`,
   };
 }
 

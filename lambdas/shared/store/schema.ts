@@ -6,7 +6,7 @@
 /** One DynamoDB table's shape. Attribute types are all strings in Tollgate's keys. */
 export interface TableSpec {
   /** Logical name; also the suffix of the local table name. */
-  readonly name: 'keys' | 'teams' | 'providers' | 'usage' | 'requestLog';
+  readonly name: 'keys' | 'teams' | 'providers' | 'usage' | 'requestLog' | 'audit';
   readonly partitionKey: string;
   readonly sortKey?: string;
   /** Configuration tables stream NEW_AND_OLD_IMAGES to the audit pipeline. */
@@ -22,6 +22,8 @@ export const TABLES = {
   // Per-minute rate items expire on their own.
   usage: { name: 'usage', partitionKey: 'pk', sortKey: 'sk', stream: false, ttlAttribute: 'expiresAt' },
   requestLog: { name: 'requestLog', partitionKey: 'requestId', stream: false, ttlAttribute: 'expiresAt' },
+  // Append-only, never expiring: only the audit function may write it.
+  audit: { name: 'audit', partitionKey: 'pk', sortKey: 'sk', stream: false },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof TABLES;

@@ -1,0 +1,74 @@
+/** `tollgate audit list|verify`: the audit log, filtered, and the check of its chain and signed digests. */
+import { AuditLog, type AuditRecord } from '#shared/audit/chain.ts';
+import { signerFromSpec } from '#shared/audit/signer.ts';
+import { readEnv, requireEnv } from '#shared/env.ts';
+import { documentClient } from '#shared/store/db.ts';
+import { printJson, printTable, UsageError } from './output.ts';
+
+/** Filters of `audit list`. */
+export interface AuditListOptions {
+  json: boolean;
+  since?: string | undefined;
+  actor?: string | undefined;
+  target?: string | undefined;
+  action?: string | undefined;
+}
+
+function auditLog(): AuditLog {
+  return new AuditLog(documentClient(), requireEnv(readEnv(), 'auditTable'));
+}
+
+/** Records matching every given filter (`--action` matches a prefix: `key.` or `key.create`). */
+export function filterRecords(
+  records: AuditRecord[],
+  options: Omit<AuditListOptions, 'json'>,
+): AuditRecord[] {
+  let since: string | undefined;
+  if (options.since !== undefined) {
+    const at = new Date(options.since);
+    if (Number.isNaN(at.getTime())) throw new UsageError(`--since '${options.since}' is not a date`);
+    since = at.toISOString();
+  }
+  return records.filter(
+    (r) =>
+      (since === undefined || r.time >= since) &&
+      (options.actor === undefined || r.actor === options.actor) &&
+      (options.target === undefined || r.target.id === options.target) &&
+      (options.action === undefined || r.action.startsWith(options.action)),
+  );
+}
+
+/** Runs one `audit` subcommand; returns the exit code (`verify`: 0 intact, 1 broken). */
+export async function auditCommand(sub: string, options: AuditListOptions): Promise<number> {
+  const log = auditLog();
+  if (sub === 'list') {
+    const records = filterRecords(await log.records(), options);
+    if (options.json) printJson(records);
+    else {
+      printTable(
+        ['SEQ', 'TIME', 'ACTOR', 'ACTION', 'TARGET', 'CHANGED'],
+        records.map((r) => [
+          String(r.seq),
+          r.time,
+          r.actor,
+          r.action,
+          `${r.target.table}:${r.target.id}`,
+          Object.keys(r.diff).join(',') || '-',
+        ]),
+      );
+    }
+    return 0;
+  }
+  if (sub === 'verify') {
+    const publicKey = await signerFromSpec(requireEnv(readEnv(), 'auditSigner')).publicKeyPem();
+    const result = await log.verify(publicKey);
+    if (options.json) printJson(result);
+    else if (result.ok)
+      process.stdout.write(
+        `Audit log intact: ${result.records} record(s), ${result.digests} signed digest(s).\n`,
+      );
+    else process.stdout.write(`Audit log BROKEN at record ${result.record}: ${result.reason}\n`);
+    return result.ok ? 0 : 1;
+  }
+  throw new UsageError(`unknown command 'audit ${sub}'`);
+}
