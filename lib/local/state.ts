@@ -53,7 +53,7 @@ export function openLocalState(home: string = stateHome()): LocalState {
     dbPath,
     masterKeyPath,
     runtimePath: join(home, 'runtime.json'),
-    tables: localTableNames('tollgate'),
+    tables: localTableNames(process.env.TOLLGATE_TABLE_PREFIX ?? 'tollgate'),
   };
 }
 
