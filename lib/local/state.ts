@@ -101,6 +101,7 @@ export function applyLocalEnv(
   target[ENV.auditSigner] = `local:${join(state.home, 'audit')}`;
   target[ENV.auditFailureSink] = `file:${join(state.home, 'audit-failures.jsonl')}`;
   target.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint;
+  target.AWS_ENDPOINT_URL_DYNAMODB_STREAMS = dynamoEndpoint;
   // DynamoDB Local accepts any credentials; these keep the SDK from searching for real ones.
   target.AWS_REGION ??= 'us-east-1';
   target.AWS_ACCESS_KEY_ID ??= 'local';

@@ -46,14 +46,39 @@ export interface StreamPollerOptions {
   intervalMs?: number;
 }
 
-/** The Lambda event-record shape: epoch-seconds creation time, the stream ARN attached. */
+/**
+ * The SDK's streams client decodes an empty map `{"M":{}}` to a value with no defined member, which
+ * Lambda — handed the service's JSON as it is — never sees. Restores it, so the handler gets the wire shape.
+ */
+function restoreEmptyMaps(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const attribute = value as Record<string, unknown>;
+  // The decoded union may carry members set to undefined: only defined ones count.
+  const names = Object.keys(attribute).filter((name) => attribute[name] !== undefined);
+  if (names.length === 0) return { M: {} };
+  if (attribute.M !== undefined) return { M: restoreImage(attribute.M as Record<string, unknown>) };
+  if (Array.isArray(attribute.L)) return { L: attribute.L.map(restoreEmptyMaps) };
+  return attribute;
+}
+
+function restoreImage(image: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (image === undefined) return undefined;
+  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, restoreEmptyMaps(value)]));
+}
+
+/** The Lambda event-record shape: epoch-seconds creation time, the stream ARN attached, wire-shaped images. */
 function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
   const created = record.dynamodb?.ApproximateCreationDateTime;
+  const images = record.dynamodb as
+    | { NewImage?: Record<string, unknown>; OldImage?: Record<string, unknown> }
+    | undefined;
   return {
     ...record,
     eventSourceARN: streamArn,
     dynamodb: {
       ...record.dynamodb,
+      ...(images?.NewImage === undefined ? {} : { NewImage: restoreImage(images.NewImage) }),
+      ...(images?.OldImage === undefined ? {} : { OldImage: restoreImage(images.OldImage) }),
       ApproximateCreationDateTime:
         created instanceof Date ? Math.floor(created.getTime() / 1000) : (created as number | undefined),
     },

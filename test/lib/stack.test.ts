@@ -146,7 +146,7 @@ describe('encryption and tables', () => {
 
   it('keeps every table on demand, PITR, deletion-protected, KMS-encrypted and retained', () => {
     const tables = Object.values(resources).filter((r) => r.Type === 'AWS::DynamoDB::Table');
-    expect(tables).toHaveLength(5);
+    expect(tables).toHaveLength(6);
     for (const table of tables) {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.Properties).toMatchObject({
@@ -169,11 +169,11 @@ describe('encryption and tables', () => {
 });
 
 describe('functions and IAM boundaries', () => {
-  it('runs both functions on nodejs24.x arm64 with bounded log retention', () => {
+  it('runs every function on nodejs24.x arm64 with bounded log retention', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
       String(f.Properties.Handler).startsWith('index.'),
     );
-    expect(functions).toHaveLength(2);
+    expect(functions).toHaveLength(3);
     for (const fn of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -261,6 +261,84 @@ describe('functions and IAM boundaries', () => {
         'KeyArn',
       ]),
     );
+  });
+});
+
+describe('audit pipeline', () => {
+  it('maps the keys, teams and providers streams with partial batch responses, bisection, bounded retries and age', () => {
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(3);
+    const queue = logicalIdOf('AWS::SQS::Queue', 'AuditFailures');
+    for (const mapping of mappings) {
+      expect(mapping.Properties).toMatchObject({
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 5,
+        MaximumRecordAgeInSeconds: 6 * 3600,
+        StartingPosition: 'TRIM_HORIZON',
+      });
+      expect(mapping.Properties.MaximumRecordAgeInSeconds).toBeLessThan(24 * 3600);
+      expect(JSON.stringify(mapping.Properties.DestinationConfig.OnFailure.Destination)).toContain(queue);
+    }
+    const sources = JSON.stringify(mappings.map((m) => m.Properties.EventSourceArn));
+    for (const table of ['TablesKeys', 'TablesTeams', 'TablesProviders'])
+      expect(sources).toContain(logicalIdOf('AWS::DynamoDB::Table', table));
+  });
+
+  it('alarms as soon as anything reaches the failure queue', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalIdOf('AWS::SQS::Queue', 'AuditFailures'), 'QueueName'] },
+        },
+      ],
+    });
+  });
+
+  it('lets only the audit function write the audit table, which keeps PITR, deletion protection and no TTL', () => {
+    const auditTable = logicalIdOf('AWS::DynamoDB::Table', 'TablesAudit');
+    const writers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).some(
+        (s) =>
+          JSON.stringify(s.Resource).includes(auditTable) &&
+          actionsOf(s).some((a) => /Put|Update|Delete|Write/.test(a)),
+      ),
+    );
+    expect(writers).toHaveLength(1);
+    expect(JSON.stringify(writers[0]?.[1].Properties.Roles)).toContain(
+      logicalIdOf('AWS::IAM::Role', 'AuditFunctionRole'),
+    );
+    const table = template.toJSON().Resources[auditTable];
+    expect(table.Properties.TimeToLiveSpecification).toBeUndefined();
+    expect(table.Properties).toMatchObject({
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    expect(table.DeletionPolicy).toBe('Retain');
+  });
+
+  it('signs digests with an ECC_NIST_P256 SIGN_VERIFY key only the audit function may use', () => {
+    const keys = Object.values(template.findResources('AWS::KMS::Key')).filter(
+      (k) => k.Properties.KeySpec === 'ECC_NIST_P256',
+    );
+    expect(keys).toHaveLength(1);
+    expect(keys[0]?.Properties.KeyUsage).toBe('SIGN_VERIFY');
+    const deny = (
+      (keys[0]?.Properties.KeyPolicy.Statement ?? []) as Array<Statement & { Sid?: string }>
+    ).find((s) => s.Sid === 'OnlyTheAuditFunctionSigns');
+    expect(deny?.Effect).toBe('Deny');
+    expect(JSON.stringify(deny?.Condition?.ArnNotEquals)).toContain(
+      logicalIdOf('AWS::IAM::Role', 'AuditFunctionRole'),
+    );
+    const signers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes('kms:Sign')),
+    );
+    expect(signers).toHaveLength(1);
   });
 });
 

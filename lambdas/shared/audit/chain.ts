@@ -121,7 +121,7 @@ export class AuditLog {
               {
                 Put: {
                   TableName: this.table,
-                  Item: { pk: CHAIN, sk: seqKey('rec', seq), ...record },
+                  Item: { pk: CHAIN, sk: seqKey('rec', seq), ...record, diff: JSON.stringify(record.diff) },
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
@@ -195,7 +195,9 @@ export class AuditLog {
 
   /** Every record in chain order. */
   async records(): Promise<AuditRecord[]> {
-    return (await this.query('rec#')) as unknown as AuditRecord[];
+    return (await this.query('rec#')).map(
+      (item) => ({ ...item, diff: JSON.parse(String(item.diff)) }) as unknown as AuditRecord,
+    );
   }
 
   /** Every digest in chain order. */
