@@ -1,11 +1,13 @@
 /** The `tollgate` command line: parses arguments, dispatches, turns every failure into one line and an exit code. */
 import { parseArgs } from 'node:util';
 import { runDev } from '../local/dev.ts';
+import { openLocalState, readRuntime } from '../local/state.ts';
 import { auditCommand } from './audit.ts';
 import { withLocalStores } from './context.ts';
 import { keysCommand } from './keys.ts';
 import { UsageError } from './output.ts';
 import { aliasesCommand, providersCommand } from './providers.ts';
+import { modelsForKey, setupCommand, TOOLS, type Tool } from './setup.ts';
 import { statusCommand } from './status.ts';
 import { modelsCommand, teamsCommand, usageCommand } from './teams.ts';
 
@@ -21,6 +23,8 @@ Commands:
   models price PROVIDER/MODEL --input USD_PER_MTOK --output USD_PER_MTOK
   usage [--key ID] [--team ID] [--request ID]
   audit list [--since DATE] [--actor A] [--target ID] [--action X] | verify   verify: exit 0 intact, 1 broken
+  setup claude-code|codex|opencode --key KEY [--os macos|linux|windows] [--url URL]
+        [--model SLUG | --haiku SLUG --sonnet SLUG --opus SLUG]   prints a command that configures the tool
   providers add NAME --type TYPE --base-url URL [--models m1,m2] (--key-stdin | --key-env VAR | --secret-arn ARN)
             [--priority N] [--expires DATE]      TYPE: openai | openai-compatible | anthropic | gemini
   providers list | remove NAME
@@ -57,6 +61,12 @@ const OPTIONS = {
   key: { type: 'string' },
   request: { type: 'string' },
   since: { type: 'string' },
+  os: { type: 'string' },
+  url: { type: 'string' },
+  model: { type: 'string' },
+  haiku: { type: 'string' },
+  sonnet: { type: 'string' },
+  opus: { type: 'string' },
   actor: { type: 'string' },
   target: { type: 'string' },
   action: { type: 'string' },
@@ -142,6 +152,27 @@ export async function main(argv: string[]): Promise<number> {
             action: values.action,
           }),
         );
+      case 'setup': {
+        if (sub === undefined || !(TOOLS as readonly string[]).includes(sub))
+          throw new UsageError(`setup needs a tool: ${TOOLS.join(', ')}`);
+        if (values.key === undefined)
+          throw new UsageError('setup needs --key KEY (the Tollgate key the tool will use)');
+        const os =
+          values.os ??
+          (process.platform === 'darwin' ? 'macos' : process.platform === 'win32' ? 'windows' : 'linux');
+        if (os !== 'macos' && os !== 'linux' && os !== 'windows')
+          throw new UsageError('--os must be macos, linux or windows');
+        const gatewayUrl = (
+          values.url ??
+          readRuntime(openLocalState())?.gatewayUrl ??
+          'http://127.0.0.1:8787'
+        ).replace(/\/+$/, '');
+        const available = await modelsForKey(gatewayUrl, values.key);
+        process.stdout.write(
+          `${setupCommand({ tool: sub as Tool, os, gatewayUrl, key: values.key, available, model: values.model, haiku: values.haiku, sonnet: values.sonnet, opus: values.opus })}\n`,
+        );
+        return 0;
+      }
       case 'usage':
         await withLocalStores((stores) =>
           usageCommand(stores, {
