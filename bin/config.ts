@@ -17,6 +17,8 @@ export interface TollgateConfig {
   readonly credentialCacheSeconds: number;
   /** Prefix of issued keys. */
   readonly keyPrefix: string;
+  /** Where alarm notifications go (an SNS topic with this e-mail subscribed); none when absent. */
+  readonly alarmEmail?: string | undefined;
   /** A signed digest of the audit chain every this many records. */
   readonly auditDigestEvery: number;
   /** Days a request-log entry is kept (DynamoDB TTL). */
@@ -114,7 +116,15 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
   ) {
     throw new ConfigError('secretArns', 'must be a list of Secrets Manager secret ARNs');
   }
+  const alarmEmail = get('alarmEmail');
+  if (
+    alarmEmail !== undefined &&
+    (typeof alarmEmail !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail))
+  ) {
+    throw new ConfigError('alarmEmail', 'must be an e-mail address');
+  }
   return {
+    ...(alarmEmail === undefined ? {} : { alarmEmail }),
     stageName,
     secretArns,
     keyPrefix,

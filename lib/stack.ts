@@ -8,6 +8,7 @@ import type { TollgateConfig } from '../bin/config.ts';
 import { TollgateApi } from './constructs/api.ts';
 import { TollgateAudit } from './constructs/audit.ts';
 import { TollgateFunctions } from './constructs/functions.ts';
+import { TollgateObservability } from './constructs/observability.ts';
 import { TollgateTables } from './constructs/tables.ts';
 
 /** Props of {@link TollgateStack}. */
@@ -71,6 +72,16 @@ export class TollgateStack extends Stack {
       logRetention,
     });
 
+    const observability = new TollgateObservability(this, 'Observability', {
+      api,
+      stageName: config.stageName,
+      authorizer: functions.authorizer,
+      proxy: functions.proxy,
+      audit: audit.fn,
+      auditFailuresAlarm: audit.alarm,
+      alarmEmail: config.alarmEmail,
+    });
+    new CfnOutput(this, 'DashboardName', { value: observability.dashboard.dashboardName });
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the gateway' });
     new CfnOutput(this, 'KeysTableName', { value: tables.keys.tableName });
     new CfnOutput(this, 'TeamsTableName', { value: tables.teams.tableName });

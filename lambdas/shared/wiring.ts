@@ -12,6 +12,7 @@ import { TtlCache } from './cache.ts';
 import { keyringFromSpec } from './crypto/keyrings.ts';
 import { requireEnv, type TollgateEnv } from './env.ts';
 import { type GatewayRequest, normaliseHeaders } from './http.ts';
+import { emfMetrics } from './metrics.ts';
 import { createProxy, type GatewayProxy, type ProviderSource } from './proxy/core.ts';
 import type { Actor } from './store/attribution.ts';
 import { documentClient } from './store/db.ts';
@@ -161,6 +162,7 @@ export function proxyFromEnv(env: TollgateEnv): GatewayProxy {
     meter: stores.meter,
     requestLog: stores.requestLog,
     importedKeys: importedKeysCache(stores.keys),
+    metrics: emfMetrics,
     keyPrefix: env.keyPrefix,
     maxBodyBytes: env.maxBodyBytes,
     firstByteTimeoutMs: env.firstByteTimeoutMs,

@@ -508,6 +508,10 @@ describe('secrets at rest and in logs', () => {
     const tables = await env.dumpTables();
     const logs = logLines.join('');
     expect(logs).toContain('"message":"request"');
+    // CloudWatch metrics ride the same stdout as embedded-metric-format lines.
+    expect(logs).toMatch(/"_aws":\{"Timestamp":\d+,"CloudWatchMetrics":\[\{"Namespace":"Tollgate"/);
+    expect(logs).toContain('"CostMicroUSD"');
+    expect(logs).toContain('"ErrorsByCode"');
     for (const key of issued) {
       expect(tables).not.toContain(key);
       expect(logs).not.toContain(key);

@@ -342,6 +342,57 @@ describe('audit pipeline', () => {
   });
 });
 
+describe('observability', () => {
+  it('has a dashboard of the API, the functions and Tollgate’s own metrics', () => {
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+    for (const metric of [
+      '5XXError',
+      'Latency',
+      'TimeToFirstByte',
+      'InputTokens',
+      'CostMicroUSD',
+      'Throttles',
+      'Tollgate',
+    ])
+      expect(body).toContain(metric);
+  });
+
+  it('alarms on the 5xx rate, authorizer errors, throttles, function errors and the audit failure queue', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const text = alarms.map((a) => JSON.stringify(a.Properties));
+    expect(alarms).toHaveLength(6);
+    expect(text.some((t) => t.includes('100 * errors / MAX([requests, 1])') && t.includes('5XXError'))).toBe(
+      true,
+    );
+    expect(text.some((t) => t.includes('authorizer + proxy + audit') && t.includes('Throttles'))).toBe(true);
+    expect(text.filter((t) => t.includes('"MetricName":"Errors"'))).toHaveLength(3);
+    expect(text.some((t) => t.includes('ApproximateNumberOfMessagesVisible'))).toBe(true);
+    expect(template.findResources('AWS::SNS::Topic')).toEqual({});
+  });
+
+  it('sends every alarm to an SNS topic when an alarm e-mail is configured', () => {
+    const app = new App();
+    const stack = new TollgateStack(app, 'WithTopic', {
+      config: { ...DEFAULT_CONFIG, alarmEmail: 'ops@example.com' },
+      env: { account: '111122223333', region: 'eu-west-1' },
+    });
+    const withTopic = Template.fromStack(stack);
+    withTopic.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    const topic = Object.keys(withTopic.findResources('AWS::SNS::Topic'))[0] ?? '';
+    for (const alarm of Object.values(withTopic.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain(topic);
+    }
+    expect(() => loadConfig(new App({ context: { 'tollgate:alarmEmail': 'not-an-address' } }))).toThrow(
+      /tollgate:alarmEmail/,
+    );
+  });
+});
+
 describe('Secrets Manager references', () => {
   it('grants the proxy GetSecretValue on exactly the configured secrets, and nothing without any', () => {
     // Prepare

@@ -19,6 +19,7 @@ import {
 import { type GatewayRequest, type GatewayResponse, jsonResponse } from '../http.ts';
 import { keyFromRequest } from '../keys.ts';
 import { logger } from '../log.ts';
+import type { MetricsSink } from '../metrics.ts';
 import { adapterFor, apiOf } from '../providers/index.ts';
 import type { Usage } from '../providers/types.ts';
 import { matchRoute, type RouteSpec, routeForResource } from '../routes.ts';
@@ -70,6 +71,8 @@ export interface ProxyDeps extends ProxyTimings {
   usage: Pick<UsageStore, 'record' | 'recordFailure' | 'health' | 'forKey'>;
   meter: Pick<Meter, 'admit' | 'settle' | 'monthSpend' | 'minuteUsage'>;
   requestLog: Pick<RequestLogStore, 'put' | 'get'>;
+  /** Where request and upstream metrics go (EMF in Lambda). */
+  metrics?: MetricsSink;
   /** Imported keys' hashes to key ids (cached by the caller). */
   importedKeys: () => Promise<Record<string, string>>;
   keyPrefix: string;
@@ -222,6 +225,16 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
           disconnected: end.disconnected === true,
           at: new Date(started).toISOString(),
         });
+        if (end.slug !== undefined && usage !== undefined) {
+          deps.metrics?.upstream({
+            provider: end.slug.provider,
+            model: end.slug.model,
+            inputTokens: usage.inputTokens,
+            outputTokens: usage.outputTokens,
+            costMicros: micros,
+            ttfbMs: end.firstByteAt === undefined ? undefined : end.firstByteAt - started,
+          });
+        }
       } catch (err) {
         logger.error('settlement failed', {
           requestId: req.requestId,
@@ -611,6 +624,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
           : { route: byResource, params: req.params };
       const shape: ApiShape = 'route' in match ? match.route.shape : 'openai';
       let response: GatewayResponse;
+      let errorCode: string | undefined;
       try {
         if (!('route' in match)) throw new NotFoundError(req.method, req.path);
         const { route, params } = match;
@@ -629,17 +643,23 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
           });
         }
         response = errorResponse(gatewayError, shape, req.requestId);
+        errorCode = gatewayError.code;
       }
+      // Unknown paths are one dimension value, not one per path a scanner tries.
+      const routeName = `${req.method} ${'route' in match ? match.route.path : '(unknown)'}`;
       logger.info('request', {
         requestId: req.requestId,
         keyId: req.auth?.keyId,
-        route: `${req.method} ${'route' in match ? match.route.path : req.path}`,
+        route: routeName,
         provider: outcome.provider,
         model: outcome.model,
         status: response.status,
         upstreamMs: outcome.upstreamMs,
         durationMs: now() - started,
       });
+      // An upstream's own 4xx passed through has no Tollgate code: it is counted by its status.
+      const code = response.status >= 400 ? (errorCode ?? `upstream_${response.status}`) : undefined;
+      deps.metrics?.request({ route: routeName, status: response.status, code });
       return response;
     },
   };

@@ -1,0 +1,64 @@
+/**
+ * CloudWatch metrics in embedded metric format (Powertools Metrics): one EMF line per request, written to
+ * stdout, so metrics cost no API call on the request path. Namespace `Tollgate`.
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export const METRICS_NAMESPACE = 'Tollgate';
+
+/** What is measured about one request. */
+export interface RequestMetrics {
+  route: string;
+  status: number;
+  /** The Tollgate error code, for errors. */
+  code?: string | undefined;
+}
+
+/** What is measured about one upstream answer. */
+export interface UpstreamMetrics {
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+  ttfbMs?: number | undefined;
+  upstreamMs?: number | undefined;
+}
+
+/** Where the proxy reports metrics; the Lambda uses EMF, tests may use anything. */
+export interface MetricsSink {
+  request(m: RequestMetrics): void;
+  upstream(m: UpstreamMetrics): void;
+}
+
+// A fresh instance per publication: concurrent streams must not share dimensions.
+const emf = (dimensions: Record<string, string>): Metrics => {
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'tollgate' });
+  metrics.addDimensions(dimensions);
+  return metrics;
+};
+
+/** The EMF sink. */
+export const emfMetrics: MetricsSink = {
+  request(m) {
+    const metrics = emf({ route: m.route });
+    metrics.addMetric('Requests', MetricUnit.Count, 1);
+    if (m.status >= 400) metrics.addMetric('Errors', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+    if (m.code !== undefined) {
+      const byCode = emf({ code: m.code });
+      byCode.addMetric('ErrorsByCode', MetricUnit.Count, 1);
+      byCode.publishStoredMetrics();
+    }
+  },
+  upstream(m) {
+    const metrics = emf({ provider: m.provider, model: `${m.provider}/${m.model}` });
+    metrics.addMetric('InputTokens', MetricUnit.Count, m.inputTokens);
+    metrics.addMetric('OutputTokens', MetricUnit.Count, m.outputTokens);
+    metrics.addMetric('CostMicroUSD', MetricUnit.Count, m.costMicros);
+    if (m.ttfbMs !== undefined) metrics.addMetric('TimeToFirstByte', MetricUnit.Milliseconds, m.ttfbMs);
+    if (m.upstreamMs !== undefined)
+      metrics.addMetric('UpstreamLatency', MetricUnit.Milliseconds, m.upstreamMs);
+    metrics.publishStoredMetrics();
+  },
+};
