@@ -17,6 +17,12 @@ export interface TollgateConfig {
   readonly credentialCacheSeconds: number;
   /** Prefix of issued keys. */
   readonly keyPrefix: string;
+  /** Serve the API on this domain with this regional ACM certificate. */
+  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string } | undefined;
+  /** A regional WAFv2 web ACL to associate with the API stage. */
+  readonly wafWebAclArn?: string | undefined;
+  /** Browser origins allowed to call the API (CORS); none when empty. */
+  readonly corsOrigins: readonly string[];
   /** Where alarm notifications go (an SNS topic with this e-mail subscribed); none when absent. */
   readonly alarmEmail?: string | undefined;
   /** A signed digest of the audit chain every this many records. */
@@ -43,6 +49,7 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   credentialCacheSeconds: 300,
   keyPrefix: 'sk-tg-',
   secretArns: [],
+  corsOrigins: [],
   requestLogRetentionDays: 90,
   auditDigestEvery: 100,
   firstByteTimeoutMs: 120_000,
@@ -116,6 +123,48 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
   ) {
     throw new ConfigError('secretArns', 'must be a list of Secrets Manager secret ARNs');
   }
+  const customDomain = get('customDomain');
+  if (customDomain !== undefined) {
+    const d = customDomain as { domainName?: unknown; certificateArn?: unknown };
+    if (
+      typeof d !== 'object' ||
+      d === null ||
+      typeof d.domainName !== 'string' ||
+      !/^([a-z0-9-]+\.)+[a-z]{2,}$/i.test(d.domainName)
+    ) {
+      throw new ConfigError(
+        'customDomain',
+        'must be { "domainName": "llm.example.com", "certificateArn": "arn:aws:acm:…" }',
+      );
+    }
+    if (
+      typeof d.certificateArn !== 'string' ||
+      !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/.test(d.certificateArn)
+    ) {
+      throw new ConfigError(
+        'customDomain',
+        'needs "certificateArn", an ACM certificate ARN in the stack\'s region',
+      );
+    }
+  }
+  const wafWebAclArn = get('wafWebAclArn');
+  if (
+    wafWebAclArn !== undefined &&
+    (typeof wafWebAclArn !== 'string' ||
+      !/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/.+/.test(wafWebAclArn))
+  ) {
+    throw new ConfigError('wafWebAclArn', 'must be a regional WAFv2 web ACL ARN');
+  }
+  const corsOrigins = get('corsOrigins') ?? DEFAULT_CONFIG.corsOrigins;
+  if (
+    !Array.isArray(corsOrigins) ||
+    !corsOrigins.every((o) => typeof o === 'string' && /^https?:\/\/[^/\s]+$/.test(o))
+  ) {
+    throw new ConfigError(
+      'corsOrigins',
+      'must be a list of origins like "https://app.example.com" (scheme and host, no path)',
+    );
+  }
   const alarmEmail = get('alarmEmail');
   if (
     alarmEmail !== undefined &&
@@ -125,6 +174,9 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
   }
   return {
     ...(alarmEmail === undefined ? {} : { alarmEmail }),
+    ...(customDomain === undefined ? {} : { customDomain: customDomain as TollgateConfig['customDomain'] }),
+    ...(wafWebAclArn === undefined ? {} : { wafWebAclArn: wafWebAclArn as string }),
+    corsOrigins,
     stageName,
     secretArns,
     keyPrefix,

@@ -38,6 +38,7 @@ export class TollgateStack extends Stack {
       credentialCacheSeconds: config.credentialCacheSeconds,
       secretArns: config.secretArns,
       requestLogRetentionDays: config.requestLogRetentionDays,
+      corsOrigins: config.corsOrigins,
       firstByteTimeoutMs: config.firstByteTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
       heartbeatMs: config.heartbeatMs,
@@ -70,6 +71,9 @@ export class TollgateStack extends Stack {
       throttleRateLimit: config.throttleRateLimit,
       throttleBurstLimit: config.throttleBurstLimit,
       logRetention,
+      corsOrigins: config.corsOrigins,
+      customDomain: config.customDomain,
+      wafWebAclArn: config.wafWebAclArn,
     });
 
     const observability = new TollgateObservability(this, 'Observability', {
@@ -81,6 +85,12 @@ export class TollgateStack extends Stack {
       auditFailuresAlarm: audit.alarm,
       alarmEmail: config.alarmEmail,
     });
+    if (api.domainName !== undefined) {
+      new CfnOutput(this, 'CustomDomainTarget', {
+        value: api.domainName.domainNameAliasDomainName,
+        description: 'point a CNAME or alias of the custom domain here',
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: observability.dashboard.dashboardName });
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the gateway' });
     new CfnOutput(this, 'KeysTableName', { value: tables.keys.tableName });

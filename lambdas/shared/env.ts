@@ -30,6 +30,8 @@ export const ENV = {
   heartbeatMs: 'TOLLGATE_HEARTBEAT_MS',
   /** How long a rate-limited credential is skipped when the upstream sends no Retry-After. */
   rateLimitCooldownMs: 'TOLLGATE_RATE_LIMIT_COOLDOWN_MS',
+  /** Comma-separated browser origins allowed to call the API (CORS). */
+  corsOrigins: 'TOLLGATE_CORS_ORIGINS',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;
 
@@ -61,6 +63,7 @@ export interface TollgateEnv {
   auditSigner: string | undefined;
   auditFailureSink: string | undefined;
   keyring: string | undefined;
+  corsOrigins: string[];
   keyPrefix: string;
   maxBodyBytes: number;
   credentialCacheSeconds: number;
@@ -140,6 +143,10 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): TollgateEnv {
     auditSigner: readOptional(source, 'auditSigner'),
     auditFailureSink: readOptional(source, 'auditFailureSink'),
     keyring: readOptional(source, 'keyring'),
+    corsOrigins: (readOptional(source, 'corsOrigins') ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== ''),
     keyPrefix: read(source, 'keyPrefix'),
     maxBodyBytes: readPositiveInt(source, 'maxBodyBytes'),
     credentialCacheSeconds: readPositiveInt(source, 'credentialCacheSeconds'),

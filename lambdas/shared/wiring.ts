@@ -163,6 +163,7 @@ export function proxyFromEnv(env: TollgateEnv): GatewayProxy {
     requestLog: stores.requestLog,
     importedKeys: importedKeysCache(stores.keys),
     metrics: emfMetrics,
+    corsOrigins: env.corsOrigins,
     keyPrefix: env.keyPrefix,
     maxBodyBytes: env.maxBodyBytes,
     firstByteTimeoutMs: env.firstByteTimeoutMs,

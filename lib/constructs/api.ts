@@ -16,11 +16,15 @@ import {
   ResponseTransferMode,
   ResponseType,
   RestApi,
+  SecurityPolicy,
 } from 'aws-cdk-lib/aws-apigateway';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { gatewayErrorBody } from '#shared/errors.ts';
+import { CORS_ALLOW_HEADERS } from '#shared/proxy/core.ts';
 import { GATEWAY_RESPONSES, ROUTES } from '#shared/routes.ts';
 
 /** Props of {@link TollgateApi}. */
@@ -32,6 +36,9 @@ export interface TollgateApiProps {
   readonly throttleRateLimit: number;
   readonly throttleBurstLimit: number;
   readonly logRetention: RetentionDays;
+  readonly corsOrigins: readonly string[];
+  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string } | undefined;
+  readonly wafWebAclArn?: string | undefined;
 }
 
 /**
@@ -67,6 +74,31 @@ export class TollgateApi extends Construct {
       restApiName: 'tollgate',
       description: 'Tollgate LLM API gateway',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      ...(props.customDomain === undefined
+        ? {}
+        : {
+            domainName: {
+              domainName: props.customDomain.domainName,
+              certificate: Certificate.fromCertificateArn(
+                this,
+                'Certificate',
+                props.customDomain.certificateArn,
+              ),
+              endpointType: EndpointType.REGIONAL,
+              securityPolicy: SecurityPolicy.TLS_1_2,
+            },
+          }),
+      ...(props.corsOrigins.length === 0
+        ? {}
+        : {
+            // Preflight is answered by API Gateway; the proxy adds the headers to actual responses.
+            defaultCorsPreflightOptions: {
+              allowOrigins: [...props.corsOrigins],
+              allowMethods: ['GET', 'POST', 'OPTIONS'],
+              allowHeaders: CORS_ALLOW_HEADERS,
+              maxAge: Duration.days(1),
+            },
+          }),
       cloudWatchRole: true,
       deployOptions: {
         stageName: props.stageName,
@@ -137,6 +169,23 @@ export class TollgateApi extends Construct {
           reason: `${route.method} ${route.path} is public by design (a key, when sent, is checked by the proxy) and returns no secret.`,
         });
       }
+    }
+
+    for (const method of this.api.methods.filter((m) => m.httpMethod === 'OPTIONS')) {
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: 'CORS preflight carries no credentials by design.',
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason: 'CORS preflight carries no credentials by design.',
+      });
+    }
+    if (props.wafWebAclArn !== undefined) {
+      new CfnWebACLAssociation(this, 'WebAcl', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        webAclArn: props.wafWebAclArn,
+      });
     }
 
     for (const response of GATEWAY_RESPONSES) {

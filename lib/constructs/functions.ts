@@ -135,6 +135,7 @@ export interface TollgateFunctionsProps {
   readonly maxBodyBytes: number;
   readonly credentialCacheSeconds: number;
   readonly requestLogRetentionDays: number;
+  readonly corsOrigins: readonly string[];
   readonly firstByteTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly heartbeatMs: number;
@@ -156,6 +157,7 @@ export class TollgateFunctions extends Construct {
       [ENV.maxBodyBytes]: String(props.maxBodyBytes),
       [ENV.credentialCacheSeconds]: String(props.credentialCacheSeconds),
       [ENV.requestLogRetentionDays]: String(props.requestLogRetentionDays),
+      [ENV.corsOrigins]: props.corsOrigins.join(','),
       [ENV.keyring]: `kms:${props.key.keyArn}`,
       [ENV.firstByteTimeoutMs]: String(props.firstByteTimeoutMs),
       [ENV.idleTimeoutMs]: String(props.idleTimeoutMs),

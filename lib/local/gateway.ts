@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import { readEnv } from '#shared/env.ts';
 import { gatewayErrorBody } from '#shared/errors.ts';
+import { CORS_ALLOW_HEADERS } from '#shared/proxy/core.ts';
 import { type GatewayResponseSpec, gatewayResponse, matchRoute } from '#shared/routes.ts';
 import { AuthorizerEmulator } from './authorizer-emulation.ts';
 import { authorizerEvent, type IncomingParts, proxyEvent } from './events.ts';
@@ -107,6 +109,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   if (!isStreamingHandler(proxyHandler)) throw new Error('the proxy handler is not a streaming handler');
   const streamingProxy = proxyHandler;
   const stage = options.stage ?? 'local';
+  const corsOrigins = readEnv().corsOrigins;
   // The same two authorizers the stack deploys: see Carriers in the route table.
   const authorizer = new AuthorizerEmulator(handlers.authorizer, {
     identityHeaders: ['authorization'],
@@ -123,6 +126,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const method = (req.method ?? 'GET').toUpperCase();
     const body = await readBody(req, API_GATEWAY_MAX_PAYLOAD);
     if (body === undefined) return sendGatewayResponse(res, gatewayResponse('REQUEST_TOO_LARGE'), requestId);
+    const routeExists =
+      !('error' in matchRoute('GET', url.pathname)) || !('error' in matchRoute('POST', url.pathname));
+    if (method === 'OPTIONS' && corsOrigins.length > 0 && routeExists) {
+      // API Gateway answers preflight itself (a mock integration), echoing an allowed origin.
+      const origin = req.headers.origin;
+      res.writeHead(204, {
+        'access-control-allow-origin':
+          origin !== undefined && corsOrigins.includes(origin) ? origin : (corsOrigins[0] ?? ''),
+        'access-control-allow-methods': 'GET,POST,OPTIONS',
+        'access-control-allow-headers': CORS_ALLOW_HEADERS.join(','),
+        'access-control-max-age': '86400',
+        vary: 'origin',
+        'x-request-id': requestId,
+      });
+      res.end();
+      return;
+    }
     const match = matchRoute(method, url.pathname);
     if (!('route' in match))
       return sendGatewayResponse(res, gatewayResponse('MISSING_AUTHENTICATION_TOKEN'), requestId);

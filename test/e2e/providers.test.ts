@@ -86,6 +86,7 @@ beforeAll(async () => {
   process.env[ENV.idleTimeoutMs] = '1000';
   process.env[ENV.heartbeatMs] = '200';
   process.env[ENV.credentialCacheSeconds] = '0';
+  process.env[ENV.corsOrigins] = 'https://app.example.com';
   env = await setupLocalEnv();
   fakes.anthropic = await startFakeAnthropic(ANTHROPIC_KEY);
   fakes.gemini = await startFakeGemini(GEMINI_KEY);
@@ -513,6 +514,26 @@ describe('stream robustness', () => {
     expect(response.text).toContain(': keep-alive\n\n');
     const last = response.text.trim().split('\n\n').at(-1) ?? '';
     expect(JSON.parse(last.replace(/^data: /, ''))).toMatchObject({ error: { code: 'upstream_timeout' } });
+  });
+});
+
+describe('CORS', () => {
+  it('answers preflight and lets only the configured origin read responses', async () => {
+    // Act
+    const preflight = await fetch(`${gateway.url}/v1/messages`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+    });
+    const allowed = await fetch(`${gateway.url}/v1/models`, { headers: { origin: 'https://app.example.com' } });
+    const other = await fetch(`${gateway.url}/v1/models`, { headers: { origin: 'https://evil.example.net' } });
+
+    // Assess
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('x-api-key');
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(allowed.headers.get('access-control-expose-headers')).toContain('x-request-id');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
 

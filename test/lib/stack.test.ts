@@ -427,3 +427,72 @@ describe('deploy configuration', () => {
     expect(() => loadConfig(secrets)).toThrow(/tollgate:secretArns/);
   });
 });
+
+describe('deploy options', () => {
+  const synth = (config: Partial<typeof DEFAULT_CONFIG>) => {
+    const app = new App();
+    return Template.fromStack(
+      new TollgateStack(app, 'Options', {
+        config: { ...DEFAULT_CONFIG, ...config },
+        env: { account: '111122223333', region: 'eu-west-1' },
+      }),
+    );
+  };
+
+  it('serves a custom domain with its ACM certificate and outputs the DNS target', () => {
+    const certificateArn =
+      'arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+    const t = synth({ customDomain: { domainName: 'llm.example.com', certificateArn } });
+    t.hasResourceProperties('AWS::ApiGateway::DomainName', {
+      DomainName: 'llm.example.com',
+      RegionalCertificateArn: certificateArn,
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+      SecurityPolicy: 'TLS_1_2',
+    });
+    expect(Object.keys(t.toJSON().Outputs)).toContain('CustomDomainTarget');
+  });
+
+  it('associates a WAF web ACL with the stage', () => {
+    const webAclArn = 'arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/tollgate/0a1b2c3d';
+    synth({ wafWebAclArn: webAclArn }).hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: webAclArn,
+    });
+  });
+
+  it('answers CORS preflight for the configured origins and tells the proxy about them', () => {
+    const t = synth({ corsOrigins: ['https://app.example.com'] });
+    const options = Object.values(t.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.HttpMethod === 'OPTIONS',
+    );
+    expect(options.length).toBeGreaterThanOrEqual(ROUTES.length);
+    expect(JSON.stringify(options[0]?.Properties.Integration)).toContain('https://app.example.com');
+    expect(JSON.stringify(t.findResources('AWS::Lambda::Function'))).toContain(
+      '"TOLLGATE_CORS_ORIGINS":"https://app.example.com"',
+    );
+    expect(() => {
+      const app = new App();
+      new TollgateStack(app, 'Cors', {
+        config: { ...DEFAULT_CONFIG, corsOrigins: ['https://app.example.com'] },
+      });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      app.synth();
+    }).not.toThrow();
+  });
+
+  it.each([
+    ['customDomain', { domainName: 'llm.example.com' }],
+    [
+      'customDomain',
+      { domainName: 'not a domain', certificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/0a1b' },
+    ],
+    ['wafWebAclArn', 'arn:aws:wafv2:eu-west-1:111122223333:global/webacl/x/1'],
+    ['corsOrigins', ['https://app.example.com/path']],
+    ['stageName', 'has spaces'],
+    ['throttleRateLimit', 0],
+    ['keyPrefix', 'Bad Prefix'],
+  ])('fails synth with a message naming tollgate:%s for a bad value', (option, value) => {
+    expect(() => loadConfig(new App({ context: { [`tollgate:${option}`]: value } }))).toThrow(
+      new RegExp(`tollgate:${option}`),
+    );
+  });
+});

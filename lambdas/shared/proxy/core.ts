@@ -71,6 +71,8 @@ export interface ProxyDeps extends ProxyTimings {
   usage: Pick<UsageStore, 'record' | 'recordFailure' | 'health' | 'forKey'>;
   meter: Pick<Meter, 'admit' | 'settle' | 'monthSpend' | 'minuteUsage'>;
   requestLog: Pick<RequestLogStore, 'put' | 'get'>;
+  /** Browser origins allowed to read responses (CORS); preflight is answered in front of the proxy. */
+  corsOrigins?: readonly string[];
   /** Where request and upstream metrics go (EMF in Lambda). */
   metrics?: MetricsSink;
   /** Imported keys' hashes to key ids (cached by the caller). */
@@ -80,6 +82,26 @@ export interface ProxyDeps extends ProxyTimings {
   fetch?: typeof fetch;
   now?: () => number;
 }
+
+/** CORS headers for an allowed origin; shared with the preflight answers in front of the proxy. */
+export function corsHeaders(origin: string): Record<string, string> {
+  return {
+    'access-control-allow-origin': origin,
+    vary: 'origin',
+    'access-control-expose-headers':
+      'x-request-id, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset',
+  };
+}
+
+/** The request headers browsers may send, for preflight answers. */
+export const CORS_ALLOW_HEADERS = [
+  'authorization',
+  'content-type',
+  'x-api-key',
+  'x-goog-api-key',
+  'anthropic-version',
+  'anthropic-beta',
+];
 
 /** A model slug split into the operator's provider name and the upstream model id. */
 export interface ModelSlug {
@@ -657,6 +679,9 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
         upstreamMs: outcome.upstreamMs,
         durationMs: now() - started,
       });
+      const origin = req.headers.origin;
+      if (origin !== undefined && (deps.corsOrigins ?? []).includes(origin))
+        Object.assign(response.headers, corsHeaders(origin));
       // An upstream's own 4xx passed through has no Tollgate code: it is counted by its status.
       const code = response.status >= 400 ? (errorCode ?? `upstream_${response.status}`) : undefined;
       deps.metrics?.request({ route: routeName, status: response.status, code });
