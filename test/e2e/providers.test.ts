@@ -524,8 +524,12 @@ describe('CORS', () => {
       method: 'OPTIONS',
       headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
     });
-    const allowed = await fetch(`${gateway.url}/v1/models`, { headers: { origin: 'https://app.example.com' } });
-    const other = await fetch(`${gateway.url}/v1/models`, { headers: { origin: 'https://evil.example.net' } });
+    const allowed = await fetch(`${gateway.url}/v1/models`, {
+      headers: { origin: 'https://app.example.com' },
+    });
+    const other = await fetch(`${gateway.url}/v1/models`, {
+      headers: { origin: 'https://evil.example.net' },
+    });
 
     // Assess
     expect(preflight.status).toBe(204);
