@@ -2,8 +2,10 @@
 import { parseArgs } from 'node:util';
 import { runDev } from '../local/dev.ts';
 import { openLocalState, readRuntime } from '../local/state.ts';
+import { red } from '../terminal.ts';
 import { auditCommand } from './audit.ts';
 import { withLocalStores } from './context.ts';
+import { COMMAND_HELP } from './help.ts';
 import { keysCommand } from './keys.ts';
 import { UsageError } from './output.ts';
 import { aliasesCommand, providersCommand } from './providers.ts';
@@ -33,7 +35,8 @@ Commands:
   aliases set NAME --targets provider/model[,provider/model…] | list | remove NAME
   status [--check]                            credential health: exit 0 ok, 1 no working credential, 2 expiring
 
-Every command takes --json for machine-readable output.
+Every command takes --json for machine-readable output; 'tollgate COMMAND --help' shows examples.
+Colour only on a terminal, never with NO_COLOR set.
 Exit codes: 0 ok, 1 failure, 2 usage error (status: see above).`;
 
 const OPTIONS = {
@@ -93,8 +96,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     const { values, positionals } = parsed;
     const [command, sub, ...rest] = positionals;
+    const helpFor = command === 'help' ? sub : command;
     if (values.help || command === undefined || command === 'help') {
-      process.stdout.write(`${USAGE}\n`);
+      process.stdout.write(`${(helpFor !== undefined ? COMMAND_HELP[helpFor] : undefined) ?? USAGE}\n`);
       return command === undefined && !values.help ? 2 : 0;
     }
     switch (command) {
@@ -215,7 +219,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     // Only the message: expected failures carry a sentence for the operator, and a stack trace helps no one here.
-    process.stderr.write(`tollgate: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`${red('tollgate:')} ${err instanceof Error ? err.message : String(err)}\n`);
     if (err instanceof UsageError) {
       process.stderr.write("Run 'tollgate --help' for usage.\n");
       return 2;

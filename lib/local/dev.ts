@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
 import { storesFromEnv } from '#shared/wiring.ts';
+import { withSpinner } from '../terminal.ts';
 import { auditPoller } from './audit-runtime.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { startGateway } from './gateway.ts';
@@ -72,7 +73,9 @@ export async function runDev(options: DevOptions): Promise<void> {
   const running = readRuntime(state);
   if (running !== undefined)
     throw new DevError(`a local gateway already runs (pid ${running.pid}) at ${running.gatewayUrl}`);
-  const dynamo = await startDynamoDbLocal({ dbPath: state.dbPath });
+  const dynamo = await withSpinner('Starting DynamoDB Local', () =>
+    startDynamoDbLocal({ dbPath: state.dbPath }),
+  );
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   let poller: StreamPoller | undefined;
   try {

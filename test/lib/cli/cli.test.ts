@@ -7,8 +7,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { COMMAND_HELP } from '../../../lib/cli/help.ts';
 import { main } from '../../../lib/cli/main.ts';
 import { openLocalState, writeRuntime } from '../../../lib/local/state.ts';
+import { colourOn, withSpinner } from '../../../lib/terminal.ts';
 import { startFakeOpenAI } from '../../fakes/openai-upstream.ts';
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -508,5 +510,33 @@ describe('tollgate teams, key limits, import, prices and usage', () => {
     expect(JSON.parse(usage.stdout)).toMatchObject({ keys: [{ keyId: id, spentUsd: 0, days: [] }] });
     expect(missing.code).toBe(2);
     expect(missing.stderr.split('\n')[0]).toBe("tollgate: no request 'no-such-request' in the request log");
+  });
+});
+
+describe('CLI manners', () => {
+  it.each(Object.keys(COMMAND_HELP))('shows help with examples for %s', async (command) => {
+    const viaFlag = await run(command, '--help');
+    const viaHelp = await run('help', command);
+    expect(viaFlag.code).toBe(0);
+    expect(viaFlag.stdout).toMatch(/Examples?:/);
+    expect(viaHelp.stdout).toBe(viaFlag.stdout);
+  });
+
+  it('uses colour only on a terminal and never with NO_COLOR', () => {
+    const tty = { isTTY: true } as NodeJS.WriteStream;
+    const pipe = { isTTY: false } as NodeJS.WriteStream;
+    expect(colourOn(tty, {})).toBe(true);
+    expect(colourOn(tty, { NO_COLOR: '1' })).toBe(false);
+    expect(colourOn(pipe, {})).toBe(false);
+  });
+
+  it('shows a spinner only on a terminal', async () => {
+    let written = '';
+    const pipe = {
+      isTTY: false,
+      write: (s: string) => ((written += s), true),
+    } as unknown as NodeJS.WriteStream;
+    expect(await withSpinner('Working', async () => 42, pipe)).toBe(42);
+    expect(written).toBe('Working…\n');
   });
 });
