@@ -17,7 +17,9 @@ export type RouteOperation =
   | 'models'
   | 'keyInfo'
   | 'usage'
-  | 'health';
+  | 'health'
+  | 'openapi'
+  | 'docs';
 
 /** `key`: the Lambda authorizer runs first; `optional`: no authorizer, a key is checked if sent; `none`: public. */
 export type RouteAuth = 'key' | 'optional' | 'none';
@@ -101,6 +103,15 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/key', auth: 'key', carriers: 'any', operation: 'keyInfo', shape: 'openai' },
   { method: 'GET', path: '/v1/usage', auth: 'key', carriers: 'any', operation: 'usage', shape: 'openai' },
   { method: 'GET', path: '/health', auth: 'none', carriers: 'any', operation: 'health', shape: 'openai' },
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    auth: 'none',
+    carriers: 'any',
+    operation: 'openapi',
+    shape: 'openai',
+  },
+  { method: 'GET', path: '/docs', auth: 'none', carriers: 'any', operation: 'docs', shape: 'openai' },
 ];
 
 /** The route for a method and path with its path parameters, or why there is none. */

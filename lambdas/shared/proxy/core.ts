@@ -5,6 +5,7 @@
  */
 
 import { identifyKey } from '../auth.ts';
+import { DOCS_PAGE } from '../docs-page.ts';
 import {
   type ApiShape,
   type GatewayError,
@@ -20,6 +21,7 @@ import { type GatewayRequest, type GatewayResponse, jsonResponse } from '../http
 import { keyFromRequest } from '../keys.ts';
 import { logger } from '../log.ts';
 import type { MetricsSink } from '../metrics.ts';
+import { openApiDocument } from '../openapi.ts';
 import { adapterFor, apiOf } from '../providers/index.ts';
 import type { Usage } from '../providers/types.ts';
 import { matchRoute, type RouteSpec, routeForResource } from '../routes.ts';
@@ -82,6 +84,9 @@ export interface ProxyDeps extends ProxyTimings {
   fetch?: typeof fetch;
   now?: () => number;
 }
+
+/** The API's version in the OpenAPI document. */
+export const API_VERSION = '0.1.0';
 
 /** CORS headers for an allowed origin; shared with the preflight answers in front of the proxy. */
 export function corsHeaders(origin: string): Record<string, string> {
@@ -654,7 +659,21 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
         else if (route.operation === 'models') response = await models(req);
         else if (route.operation === 'keyInfo') response = await keyInfo(req);
         else if (route.operation === 'usage') response = await usageReport(req);
-        else response = await proxied(req, route, params, outcome);
+        else if (route.operation === 'openapi')
+          response = jsonResponse(200, openApiDocument(API_VERSION), { 'x-request-id': req.requestId });
+        else if (route.operation === 'docs') {
+          response = {
+            status: 200,
+            // Everything the page needs is inline; nothing may load from elsewhere.
+            headers: {
+              'content-type': 'text/html; charset=utf-8',
+              'content-security-policy':
+                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+              'x-request-id': req.requestId,
+            },
+            body: DOCS_PAGE,
+          };
+        } else response = await proxied(req, route, params, outcome);
       } catch (err) {
         const gatewayError = toGatewayError(err);
         if (gatewayError.code === 'internal_error') {

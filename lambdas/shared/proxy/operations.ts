@@ -6,6 +6,7 @@
 import { type ApiShape, type GatewayError, InvalidRequestError } from '../errors.ts';
 import type { UpstreamOperation } from '../providers/types.ts';
 import type { RouteOperation } from '../routes.ts';
+import { REQUEST_SCHEMAS, validationError } from '../schemas.ts';
 import { frameSse } from './sse.ts';
 
 /** A validated request, ready for model resolution. */
@@ -32,25 +33,11 @@ interface OperationSpec {
   payload(body: Record<string, unknown>, upstreamModel: string, stream: boolean): UpstreamPayload;
 }
 
-function requireModel(body: Record<string, unknown>): string {
-  const { model } = body;
-  if (typeof model !== 'string' || model.trim() === '')
-    throw new InvalidRequestError("'model' is required and must be a string.");
-  return model;
-}
-
-function requireNonEmptyArray(body: Record<string, unknown>, field: string): void {
-  const value = body[field];
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new InvalidRequestError(`'${field}' is required and must be a non-empty array.`);
-  }
-}
-
-function readStream(body: Record<string, unknown>): boolean {
-  const { stream } = body;
-  if (stream !== undefined && stream !== null && typeof stream !== 'boolean')
-    throw new InvalidRequestError("'stream' must be a boolean.");
-  return stream === true;
+/** Validates a body against its operation's schema (the one the OpenAPI document shows). */
+function check(operation: RouteOperation, body: Record<string, unknown>): void {
+  const schema = REQUEST_SCHEMAS[operation];
+  const problem = schema === undefined ? undefined : validationError(schema, body);
+  if (problem !== undefined) throw new InvalidRequestError(problem);
 }
 
 const withModel = (body: Record<string, unknown>, model: string): UpstreamPayload => ({
@@ -67,9 +54,8 @@ const GEMINI_ACTIONS = {
 export const OPERATIONS: Partial<Record<RouteOperation, OperationSpec>> = {
   chatCompletions: {
     read(body) {
-      const model = requireModel(body);
-      requireNonEmptyArray(body, 'messages');
-      return { model, stream: readStream(body), upstream: 'chatCompletions' };
+      check('chatCompletions', body);
+      return { model: String(body.model), stream: body.stream === true, upstream: 'chatCompletions' };
     },
     payload(body, model, stream) {
       const options = (body.stream_options ?? {}) as Record<string, unknown>;
@@ -83,35 +69,29 @@ export const OPERATIONS: Partial<Record<RouteOperation, OperationSpec>> = {
   },
   responses: {
     read(body) {
-      const model = requireModel(body);
-      if (body.input === undefined || body.input === null)
-        throw new InvalidRequestError("'input' is required.");
-      return { model, stream: readStream(body), upstream: 'responses' };
+      check('responses', body);
+      return { model: String(body.model), stream: body.stream === true, upstream: 'responses' };
     },
     payload: withModel,
   },
   embeddings: {
     read(body) {
-      const model = requireModel(body);
-      if (body.input === undefined || body.input === null)
-        throw new InvalidRequestError("'input' is required.");
-      return { model, stream: false, upstream: 'embeddings' };
+      check('embeddings', body);
+      return { model: String(body.model), stream: false, upstream: 'embeddings' };
     },
     payload: withModel,
   },
   messages: {
     read(body) {
-      const model = requireModel(body);
-      requireNonEmptyArray(body, 'messages');
-      return { model, stream: readStream(body), upstream: 'messages' };
+      check('messages', body);
+      return { model: String(body.model), stream: body.stream === true, upstream: 'messages' };
     },
     payload: withModel,
   },
   countTokens: {
     read(body) {
-      const model = requireModel(body);
-      requireNonEmptyArray(body, 'messages');
-      return { model, stream: false, upstream: 'countTokens' };
+      check('countTokens', body);
+      return { model: String(body.model), stream: false, upstream: 'countTokens' };
     },
     payload: withModel,
   },
@@ -126,7 +106,7 @@ export const OPERATIONS: Partial<Record<RouteOperation, OperationSpec>> = {
           'The path must be /v1beta/models/{model}:generateContent or :streamGenerateContent.',
         );
       }
-      requireNonEmptyArray(body, 'contents');
+      check('geminiModel', body);
       const stream = action === 'streamGenerateContent';
       if (stream && query.alt !== 'sse')
         throw new InvalidRequestError('Streaming needs ?alt=sse (server-sent events).');

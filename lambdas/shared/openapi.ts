@@ -1,0 +1,205 @@
+/**
+ * The OpenAPI 3.1 document, generated from the route table, the request schemas the gateway validates
+ * with, and the error catalogue — so the document cannot drift from what is served.
+ */
+import { type ApiShape, ERROR_CATALOGUE, errorBody, gatewayErrorBody } from './errors.ts';
+import { ROUTES, type RouteSpec } from './routes.ts';
+import { REQUEST_SCHEMAS } from './schemas.ts';
+
+const SUMMARIES: Record<RouteSpec['operation'], string> = {
+  chatCompletions: 'OpenAI chat completions (streaming or not)',
+  responses: 'OpenAI Responses API, passed through',
+  embeddings: 'OpenAI embeddings, passed through',
+  messages: 'Anthropic Messages API (streaming or not)',
+  countTokens: 'Anthropic token counting',
+  geminiModel: 'Gemini generateContent / streamGenerateContent (?alt=sse); {model} is "<model>:<action>"',
+  models: 'The model catalogue: public without a key, what the key may use with one',
+  keyInfo: "This key's name, team, scope, limits, spend this month and rate-limit state",
+  usage: "This key's usage by day and model, or one request by ?request_id=",
+  health: 'Gateway and per-provider health, without secrets',
+  openapi: 'This OpenAPI document',
+  docs: 'A page rendering this document',
+};
+
+const ERROR_SCHEMA_BY_SHAPE: Record<ApiShape, string> = {
+  openai: 'OpenAIError',
+  anthropic: 'AnthropicError',
+  gemini: 'GeminiError',
+};
+
+/** `/v1beta/models/{model+}` (API Gateway's greedy parameter) as OpenAPI's `/v1beta/models/{model}`. */
+export function openApiPath(path: string): string {
+  return path.replace(/\{(\w+)\+\}/g, '{$1}');
+}
+
+function security(route: RouteSpec): Array<Record<string, string[]>> {
+  if (route.auth === 'none') return [];
+  const names =
+    route.carriers === 'bearer'
+      ? ['bearer']
+      : route.shape === 'gemini'
+        ? ['bearer', 'googApiKey', 'googQueryKey']
+        : ['bearer', 'anthropicApiKey'];
+  const carriers: Array<Record<string, string[]>> = names.map((name) => ({ [name]: [] }));
+  // An empty requirement makes the key optional.
+  return route.auth === 'optional' ? [{}, ...carriers] : carriers;
+}
+
+function example(shape: ApiShape) {
+  return {
+    invalid_api_key: errorBody(shape, 'invalid_api_key', 'Invalid API key. Check the Tollgate key you sent.'),
+  };
+}
+
+/** The whole document. */
+export function openApiDocument(version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const path = openApiPath(route.path);
+    const schema = REQUEST_SCHEMAS[route.operation];
+    const errorRef = { $ref: `#/components/schemas/${ERROR_SCHEMA_BY_SHAPE[route.shape]}` };
+    const errors = Object.fromEntries(
+      [...new Set(Object.values(ERROR_CATALOGUE).map((e) => e.status))]
+        .filter((status) => route.auth !== 'none' || status >= 404)
+        .map((status) => [
+          String(status),
+          {
+            description: Object.entries(ERROR_CATALOGUE)
+              .filter(([, e]) => e.status === status)
+              .map(([code]) => code)
+              .join(', '),
+            content: { 'application/json': { schema: errorRef } },
+          },
+        ]),
+    );
+    (paths[path] ??= {})[route.method.toLowerCase()] = {
+      operationId: route.operation,
+      summary: SUMMARIES[route.operation],
+      tags: [
+        route.shape === 'openai'
+          ? route.operation === 'health' || route.operation === 'openapi' || route.operation === 'docs'
+            ? 'gateway'
+            : 'openai'
+          : route.shape,
+      ],
+      security: security(route),
+      ...(route.path.includes('{')
+        ? {
+            parameters: [
+              {
+                name: 'model',
+                in: 'path',
+                required: true,
+                schema: { type: 'string' },
+                description: 'model id and action, e.g. gemini-2.5-flash:generateContent',
+              },
+            ],
+          }
+        : {}),
+      ...(schema === undefined
+        ? {}
+        : { requestBody: { required: true, content: { 'application/json': { schema } } } }),
+      responses: {
+        '200': {
+          description: 'Success; streamed as server-sent events when the request asks for a stream',
+          headers: {
+            'x-request-id': {
+              schema: { type: 'string' },
+              description: 'The request id, also in the request log',
+            },
+          },
+          content: {
+            [route.operation === 'docs' ? 'text/html' : 'application/json']: {
+              schema: { type: route.operation === 'docs' ? 'string' : 'object' },
+            },
+            ...(schema?.properties?.stream !== undefined || route.operation === 'geminiModel'
+              ? { 'text/event-stream': { schema: { type: 'string' } } }
+              : {}),
+          },
+        },
+        ...errors,
+      },
+      ...(route.auth === 'key' ? { 'x-error-examples': example(route.shape) } : {}),
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Tollgate LLM API gateway',
+      version,
+      description:
+        'OpenAI, Anthropic and Gemini APIs behind Tollgate keys. Errors come in the calling API’s own shape; errors answered by API Gateway itself use the GatewayError shape, which carries every family’s fields.',
+    },
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A Tollgate key: Authorization: Bearer sk-tg-…',
+        },
+        anthropicApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        googApiKey: { type: 'apiKey', in: 'header', name: 'x-goog-api-key' },
+        googQueryKey: { type: 'apiKey', in: 'query', name: 'key' },
+      },
+      schemas: {
+        OpenAIError: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              properties: {
+                message: { type: 'string' },
+                type: { type: 'string' },
+                param: {},
+                code: { type: 'string' },
+              },
+            },
+          },
+          example: errorBody('openai', 'invalid_request', 'The request body is not valid JSON.'),
+        },
+        AnthropicError: {
+          type: 'object',
+          required: ['type', 'error'],
+          properties: {
+            type: { const: 'error' },
+            error: { type: 'object', properties: { type: { type: 'string' }, message: { type: 'string' } } },
+          },
+          example: errorBody('anthropic', 'invalid_request', 'The request body is not valid JSON.'),
+        },
+        GeminiError: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              properties: {
+                code: { type: 'integer' },
+                message: { type: 'string' },
+                status: { type: 'string' },
+              },
+            },
+          },
+          example: errorBody('gemini', 'invalid_request', 'The request body is not valid JSON.'),
+        },
+        GatewayError: {
+          type: 'object',
+          properties: {
+            type: { const: 'error' },
+            error: {
+              type: 'object',
+              properties: {
+                type: { type: 'string' },
+                code: { type: 'string' },
+                message: { type: 'string' },
+                status: { type: 'string' },
+              },
+            },
+          },
+          example: gatewayErrorBody('invalid_api_key', 'Invalid API key. Check the Tollgate key you sent.'),
+        },
+      },
+    },
+  };
+}
