@@ -72,7 +72,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         ]),
     );
-    (paths[path] ??= {})[route.method.toLowerCase()] = {
+    paths[path] ??= {};
+    paths[path][route.method.toLowerCase()] = {
       operationId: route.operation,
       summary: SUMMARIES[route.operation],
       tags: [

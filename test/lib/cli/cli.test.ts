@@ -534,7 +534,10 @@ describe('CLI manners', () => {
     let written = '';
     const pipe = {
       isTTY: false,
-      write: (s: string) => ((written += s), true),
+      write: (s: string) => {
+        written += s;
+        return true;
+      },
     } as unknown as NodeJS.WriteStream;
     expect(await withSpinner('Working', async () => 42, pipe)).toBe(42);
     expect(written).toBe('Working…\n');
