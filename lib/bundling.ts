@@ -10,6 +10,7 @@ export const LAMBDA_ENTRIES = {
   authorizer: fileURLToPath(new URL('../lambdas/authorizer/handler.ts', import.meta.url)),
   proxy: fileURLToPath(new URL('../lambdas/proxy/handler.ts', import.meta.url)),
   audit: fileURLToPath(new URL('../lambdas/audit/handler.ts', import.meta.url)),
+  admin: fileURLToPath(new URL('../lambdas/admin/handler.ts', import.meta.url)),
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

@@ -5,6 +5,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { TollgateConfig } from '../bin/config.ts';
+import { TollgateAdmin } from './constructs/admin.ts';
 import { TollgateApi } from './constructs/api.ts';
 import { TollgateAudit } from './constructs/audit.ts';
 import { TollgateFunctions } from './constructs/functions.ts';
@@ -76,6 +77,14 @@ export class TollgateStack extends Stack {
       wafWebAclArn: config.wafWebAclArn,
     });
 
+    new TollgateAdmin(this, 'Admin', {
+      api,
+      tables,
+      key,
+      signingKey: audit.signingKey,
+      logRetention,
+      keyPrefix: config.keyPrefix,
+    });
     const observability = new TollgateObservability(this, 'Observability', {
       api,
       stageName: config.stageName,

@@ -3,7 +3,8 @@
  * once per Lambda instance at cold start (and once by the local gateway), never per request.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type AdminDeps, type AdminRequest, handleAdmin } from './admin/core.ts';
 import { type AuditorDeps, failureSinkFromSpec } from './audit/auditor.ts';
 import { AuditLog } from './audit/chain.ts';
 import { signerFromSpec } from './audit/signer.ts';
@@ -12,6 +13,7 @@ import { TtlCache } from './cache.ts';
 import { keyringFromSpec } from './crypto/keyrings.ts';
 import { requireEnv, type TollgateEnv } from './env.ts';
 import { type GatewayRequest, normaliseHeaders } from './http.ts';
+import { logger } from './log.ts';
 import { emfMetrics } from './metrics.ts';
 import { createProxy, type GatewayProxy, type ProviderSource } from './proxy/core.ts';
 import type { Actor } from './store/attribution.ts';
@@ -149,6 +151,70 @@ export function auditorFromEnv(env: TollgateEnv): AuditorDeps {
     },
     digestEvery: env.auditDigestEvery,
   };
+}
+
+/** The management API's dependencies: configuration stores attributed to each caller, the audit log. */
+export function adminFromEnv(env: TollgateEnv): AdminDeps {
+  const db = documentClient();
+  const keyring = requireEnv(env, 'keyring');
+  return {
+    stores: (actor) => ({
+      keys: new KeyStore(db, requireEnv(env, 'keysTable'), env.keyPrefix, { actor }),
+      teams: new TeamStore(db, requireEnv(env, 'teamsTable'), { actor }),
+      providers: new ProviderStore(
+        db,
+        requireEnv(env, 'providersTable'),
+        keyringFromSpec(keyring),
+        secretSourceFor(keyring),
+        { actor },
+      ),
+    }),
+    audit: new AuditLog(db, requireEnv(env, 'auditTable')),
+    signer: signerFromSpec(requireEnv(env, 'auditSigner')),
+  };
+}
+
+/**
+ * Decodes a management event. With IAM authorization API Gateway puts the SigV4-verified caller in
+ * `identity.userArn`; that ARN becomes the actor of every change the request makes.
+ */
+export function adminRequestFrom(event: APIGatewayProxyEvent): AdminRequest {
+  const arn = event.requestContext.identity?.userArn;
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {}))
+    if (value !== undefined) query[name] = value;
+  return {
+    requestId: event.requestContext.requestId,
+    method: event.httpMethod.toUpperCase(),
+    path: event.path.replace(/^\/admin/, ''),
+    query,
+    body:
+      event.body === null
+        ? undefined
+        : event.isBase64Encoded
+          ? Buffer.from(event.body, 'base64').toString('utf8')
+          : event.body,
+    actor: arn === null || arn === undefined || arn === '' ? undefined : { id: arn },
+  };
+}
+
+/** Runs one management request; anything unexpected is a 500 without details. */
+export async function serveAdmin(req: AdminRequest, deps: AdminDeps): Promise<APIGatewayProxyResult> {
+  try {
+    const response = await handleAdmin(req, deps);
+    return { statusCode: response.status, headers: response.headers, body: String(response.body) };
+  } catch (err) {
+    logger.error('management API failure', {
+      requestId: req.requestId,
+      error: (err as Error).name,
+      message: (err as Error).message,
+    });
+    return {
+      statusCode: 500,
+      headers: { 'content-type': 'application/json', 'x-request-id': req.requestId },
+      body: JSON.stringify({ error: { code: 'internal_error', message: 'Internal error.' } }),
+    };
+  }
 }
 
 /** The proxy with every dependency built from the environment. */

@@ -1,7 +1,8 @@
 /** `tollgate keys …`: create, list, show, disable, enable, rotate, delete, import. */
 import { readFile } from 'node:fs/promises';
-import { microsToUsd, usdToMicros } from '#shared/proxy/estimate.ts';
-import type { KeyLimits, KeyView } from '#shared/store/keys.ts';
+import { parseDuration, parseLimits } from '#shared/inputs.ts';
+import { microsToUsd } from '#shared/proxy/estimate.ts';
+import type { KeyView } from '#shared/store/keys.ts';
 import type { Stores } from './context.ts';
 import { parseFutureDate, printJson, printTable, splitList, UsageError } from './output.ts';
 
@@ -16,35 +17,6 @@ export interface KeyCommandOptions {
   rpm?: string | undefined;
   tpm?: string | undefined;
   grace?: string | undefined;
-}
-
-/** Parses `30s`, `15m`, `2h`, `7d` into milliseconds. */
-export function parseDuration(value: string, flag: string): number {
-  const match = /^(\d+)(s|m|h|d)$/.exec(value.trim());
-  if (match === null) throw new UsageError(`${flag} '${value}' is not a duration (e.g. 30m, 2h, 7d)`);
-  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
-  return Number(match[1]) * unit;
-}
-
-function positiveNumber(value: string | undefined, flag: string, integer: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isSafeInteger(n))) {
-    throw new UsageError(`${flag} must be a positive ${integer ? 'integer' : 'number'}`);
-  }
-  return n;
-}
-
-/** Limits from the command line: `--monthly-limit` in USD, `--rpm`, `--tpm`. */
-export function parseLimits(options: Pick<KeyCommandOptions, 'monthlyLimit' | 'rpm' | 'tpm'>): KeyLimits {
-  const usd = positiveNumber(options.monthlyLimit, '--monthly-limit', false);
-  const rpm = positiveNumber(options.rpm, '--rpm', true);
-  const tpm = positiveNumber(options.tpm, '--tpm', true);
-  return {
-    ...(usd === undefined ? {} : { monthlyLimitMicros: usdToMicros(usd) }),
-    ...(rpm === undefined ? {} : { rpm }),
-    ...(tpm === undefined ? {} : { tpm }),
-  };
 }
 
 function printKeys(keys: KeyView[]): void {

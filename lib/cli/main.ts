@@ -1,5 +1,6 @@
 /** The `tollgate` command line: parses arguments, dispatches, turns every failure into one line and an exit code. */
 import { parseArgs } from 'node:util';
+import { InputError } from '#shared/inputs.ts';
 import { runDev } from '../local/dev.ts';
 import { openLocalState, readRuntime } from '../local/state.ts';
 import { red } from '../terminal.ts';
@@ -220,7 +221,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // Only the message: expected failures carry a sentence for the operator, and a stack trace helps no one here.
     process.stderr.write(`${red('tollgate:')} ${err instanceof Error ? err.message : String(err)}\n`);
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof InputError) {
       process.stderr.write("Run 'tollgate --help' for usage.\n");
       return 2;
     }

@@ -8,14 +8,7 @@ export class UsageError extends Error {
   }
 }
 
-/** Parses a date option that must lie in the future, as an ISO string. */
-export function parseFutureDate(value: string, flag: string): string {
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime()))
-    throw new UsageError(`${flag} '${value}' is not a date (use ISO 8601, e.g. 2027-01-31)`);
-  if (at.getTime() <= Date.now()) throw new UsageError(`${flag} must be in the future`);
-  return at.toISOString();
-}
+export { parseFutureDate } from '#shared/inputs.ts';
 
 /** Splits a comma-separated option into trimmed, non-empty items. */
 export function splitList(value: string | undefined): string[] {

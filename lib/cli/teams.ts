@@ -1,5 +1,6 @@
 /** `tollgate teams …` and `tollgate models price`, `tollgate usage`. */
-import { microsToUsd, usdToMicros } from '#shared/proxy/estimate.ts';
+import { usdToMicros } from '#shared/inputs.ts';
+import { microsToUsd } from '#shared/proxy/estimate.ts';
 import type { Stores } from './context.ts';
 import { printJson, printTable, UsageError } from './output.ts';
 

@@ -11,6 +11,7 @@ import { auditPoller } from './audit-runtime.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { startGateway } from './gateway.ts';
 import {
+  adminToken,
   applyLocalEnv,
   clearRuntime,
   localActor,
@@ -87,6 +88,7 @@ export async function runDev(options: DevOptions): Promise<void> {
       gateway = await startGateway({
         port: options.port,
         authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds,
+        adminToken: adminToken(state),
       });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {

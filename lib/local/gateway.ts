@@ -4,7 +4,7 @@
  * the very same authorizer and proxy handlers with API Gateway REST events and emulated Lambda response
  * streaming. Handlers read the env contract at import, so the caller sets `process.env` first.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
@@ -20,6 +20,7 @@ import {
   isStreamingHandler,
   localContext,
 } from './lambda-runtime.ts';
+import { localActor } from './state.ts';
 
 /** API Gateway's hard payload limit; the proxy enforces the (smaller) configured limit itself. */
 const API_GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024;
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   /** Authorizer result cache TTL in seconds, as on the deployed API; 0 disables caching. */
   authorizerCacheTtlSeconds: number;
   stage?: string;
+  /** The management API's token (`.tollgate/admin.token`); without one `/admin` is closed. */
+  adminToken?: string;
 }
 
 /** A running local gateway. */
@@ -126,6 +129,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const method = (req.method ?? 'GET').toUpperCase();
     const body = await readBody(req, API_GATEWAY_MAX_PAYLOAD);
     if (body === undefined) return sendGatewayResponse(res, gatewayResponse('REQUEST_TOO_LARGE'), requestId);
+    if (url.pathname === '/admin' || url.pathname.startsWith('/admin/')) {
+      return serveLocalAdmin(req, res, { requestId, method, url, body, headers: headersOf(req), stage });
+    }
     const routeExists =
       !('error' in matchRoute('GET', url.pathname)) || !('error' in matchRoute('POST', url.pathname));
     if (method === 'OPTIONS' && corsOrigins.length > 0 && routeExists) {
@@ -194,6 +200,64 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     res.writeHead(prelude.statusCode ?? 200, headers);
     res.flushHeaders();
     invocation.body.pipe(res);
+  }
+
+  /**
+   * On AWS, `/admin` is IAM-authorized (SigV4) and the caller's ARN is the actor. Locally the stand-in is
+   * a token from the state folder, accepted only from loopback, and the actor is `local:<os user>`.
+   */
+  async function serveLocalAdmin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    parts: {
+      requestId: string;
+      method: string;
+      url: URL;
+      body: Buffer;
+      headers: Record<string, string>;
+      stage: string;
+    },
+  ): Promise<void> {
+    const remote = req.socket.remoteAddress ?? '';
+    const loopback = remote === '127.0.0.1' || remote === '::1' || remote === '::ffff:127.0.0.1';
+    const presented = Buffer.from(parts.headers['x-tollgate-admin-token'] ?? '');
+    const expected = Buffer.from(options.adminToken ?? '');
+    const tokenOk =
+      expected.length > 0 && presented.length === expected.length && timingSafeEqual(presented, expected);
+    if (!loopback || !tokenOk) {
+      res.writeHead(403, { 'content-type': 'application/json', 'x-request-id': parts.requestId });
+      res.end(
+        JSON.stringify({
+          error: { code: 'forbidden', message: 'The management API needs the admin token, from 127.0.0.1.' },
+        }),
+      );
+      return;
+    }
+    const event = proxyEvent(
+      {
+        ...parts,
+        path: parts.url.pathname,
+        resource: '/admin/{proxy+}',
+        params: { proxy: parts.url.pathname.slice('/admin/'.length) },
+        query: parts.url.searchParams,
+        sourceIp: remote,
+      },
+      null,
+    );
+    (event.requestContext.identity as { userArn: string | null }).userArn = localActor().id;
+    const { handler } = (await import('../../lambdas/admin/handler.ts')) as unknown as {
+      handler: (
+        e: typeof event,
+        c: ReturnType<typeof localContext>,
+      ) => Promise<{ statusCode: number; headers?: Record<string, string>; body: string }>;
+    };
+    const result = await handler(event, localContext('tollgate-admin', parts.requestId));
+    res.writeHead(result.statusCode, {
+      'content-type': 'application/json',
+      ...result.headers,
+      'x-request-id': parts.requestId,
+    });
+    res.end(result.body);
   }
 
   const server = createServer((req, res) => {

@@ -28,6 +28,13 @@ export interface RuntimeInfo {
   startedAt: string;
 }
 
+/** The local management API's token (`admin.token`, mode 0600), created on first use. */
+export function adminToken(state: LocalState): string {
+  const path = join(state.home, 'admin.token');
+  if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  return readFileSync(path, 'utf8').trim();
+}
+
 /** Locally, changes are attributed to the operating-system user: `local:<user>`. */
 export function localActor(): Actor {
   return { id: `local:${userInfo().username}` };

@@ -69,7 +69,10 @@ describe('cdk-nag', () => {
 
 describe('API', () => {
   it('proxies every route with STREAM transfer mode through response-streaming invocations', () => {
-    const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+    // The management API (IAM-authorized, not streamed) is checked on its own below.
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.AuthorizationType !== 'AWS_IAM',
+    );
     expect(methods).toHaveLength(ROUTES.length);
     for (const method of methods) {
       expect(method.Properties.Integration.Type).toBe('AWS_PROXY');
@@ -173,7 +176,7 @@ describe('functions and IAM boundaries', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
       String(f.Properties.Handler).startsWith('index.'),
     );
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(4);
     for (const fn of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -339,6 +342,23 @@ describe('audit pipeline', () => {
       (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes('kms:Sign')),
     );
     expect(signers).toHaveLength(1);
+  });
+});
+
+describe('management API', () => {
+  it('authorizes /admin with AWS IAM, served by its own function that cannot decrypt credentials', () => {
+    const adminMethods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.AuthorizationType === 'AWS_IAM',
+    );
+    expect(adminMethods).toHaveLength(2);
+    for (const method of adminMethods) expect(method.Properties.HttpMethod).toBe('ANY');
+    const statements = statementsOfRole('AdminFunctionRole');
+    const direct = statements.filter(
+      (s) =>
+        actionsOf(s).includes('kms:Decrypt') && s.Condition?.StringEquals?.['kms:ViaService'] === undefined,
+    );
+    expect(direct).toEqual([]);
+    expect(statements.flatMap(actionsOf)).toContain('kms:GenerateDataKey');
   });
 });
 

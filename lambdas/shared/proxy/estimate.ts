@@ -37,8 +37,3 @@ export function costMicros(usage: Usage, price: ModelPrice | undefined): number 
 export function microsToUsd(micros: number): number {
   return Math.round(micros) / 1_000_000;
 }
-
-/** USD to micro-USD, for limits typed by operators. */
-export function usdToMicros(usd: number): number {
-  return Math.round(usd * 1_000_000);
-}

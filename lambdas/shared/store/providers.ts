@@ -1,5 +1,5 @@
 /** Persistence of upstream providers, their credentials (envelope-encrypted or Secrets Manager references) and model aliases. */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -60,6 +60,8 @@ interface CredentialItem extends CredentialView {
   provider: string;
   sk: string;
   envelope?: Envelope;
+  /** SHA-256 of the value, to refuse duplicates without decrypting (only the proxy may decrypt). */
+  fingerprint?: string;
 }
 
 /** A decrypted credential, held only in memory. */
@@ -259,13 +261,12 @@ export class ProviderStore {
     } else {
       const secret = input.secret?.trim() ?? '';
       if (secret === '') throw new Error('the credential is empty');
-      for (const other of existing) {
-        if (other.envelope !== undefined && (await this.openItem(other)) === secret) {
-          throw new RecordExistsError('the same credential', provider);
-        }
-      }
+      const fingerprint = createHash('sha256').update(secret).digest('hex');
+      if (existing.some((other) => other.fingerprint === fingerprint))
+        throw new RecordExistsError('the same credential', provider);
       item = {
         ...base,
+        fingerprint,
         source: 'envelope',
         envelope: await seal(this.keyring, secret, { provider, credentialId }),
       };

@@ -1,0 +1,67 @@
+/**
+ * Parsing of operator input shared by the CLI and the management API, so both accept and refuse exactly
+ * the same things. Errors are {@link InputError}s: the CLI shows them as usage errors, the API as 400s.
+ */
+import type { KeyLimits } from './store/keys.ts';
+
+/** A value an operator typed or sent that cannot be used; the message names the option. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** USD to micro-USD, for limits typed by operators. */
+export function usdToMicros(usd: number): number {
+  return Math.round(usd * 1_000_000);
+}
+
+/** Parses `30s`, `15m`, `2h`, `7d` into milliseconds. */
+export function parseDuration(value: string, name: string): number {
+  const match = /^(\d+)(s|m|h|d)$/.exec(value.trim());
+  if (match === null) throw new InputError(`${name} '${value}' is not a duration (e.g. 30m, 2h, 7d)`);
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+/** A date that must lie in the future, as an ISO string. */
+export function parseFutureDate(value: string, name: string): string {
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime()))
+    throw new InputError(`${name} '${value}' is not a date (use ISO 8601, e.g. 2027-01-31)`);
+  if (at.getTime() <= Date.now()) throw new InputError(`${name} must be in the future`);
+  return at.toISOString();
+}
+
+function positiveNumber(
+  value: string | number | undefined,
+  name: string,
+  integer: boolean,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isSafeInteger(n))) {
+    throw new InputError(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
+  }
+  return n;
+}
+
+/** Key limits from a monthly limit in USD, an RPM and a TPM. */
+export function parseLimits(
+  input: {
+    monthlyLimit?: string | number | undefined;
+    rpm?: string | number | undefined;
+    tpm?: string | number | undefined;
+  },
+  names = { monthlyLimit: '--monthly-limit', rpm: '--rpm', tpm: '--tpm' },
+): KeyLimits {
+  const usd = positiveNumber(input.monthlyLimit, names.monthlyLimit, false);
+  const rpm = positiveNumber(input.rpm, names.rpm, true);
+  const tpm = positiveNumber(input.tpm, names.tpm, true);
+  return {
+    ...(usd === undefined ? {} : { monthlyLimitMicros: usdToMicros(usd) }),
+    ...(rpm === undefined ? {} : { rpm }),
+    ...(tpm === undefined ? {} : { tpm }),
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * The management API: `/admin` and `/admin/{proxy+}`, authorized by AWS IAM (SigV4) — there is no master
+ * key anywhere — and served by its own function, the only one besides the CLI's operators that may change
+ * configuration. The proxy keeps no write access to it.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import { AuthorizationType, LambdaIntegration, type RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV } from '#shared/env.ts';
+import type { TableName } from '#shared/store/schema.ts';
+import { bindTable, tollgateFunction } from './functions.ts';
+
+const CONFIG_WRITE = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+];
+
+/** Props of {@link TollgateAdmin}. */
+export interface TollgateAdminProps {
+  readonly api: RestApi;
+  readonly tables: Readonly<Record<TableName, Table>>;
+  readonly key: IKey;
+  readonly signingKey: IKey;
+  readonly logRetention: RetentionDays;
+  readonly keyPrefix: string;
+}
+
+export class TollgateAdmin extends Construct {
+  readonly fn: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: TollgateAdminProps) {
+    super(scope, id);
+    const { fn, role } = tollgateFunction(this, 'Function', {
+      name: 'admin',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      logRetention: props.logRetention,
+      environment: {
+        [ENV.keyPrefix]: props.keyPrefix,
+        [ENV.keyring]: `kms:${props.key.keyArn}`,
+        [ENV.auditSigner]: `kms:${props.signingKey.keyArn}`,
+      },
+    });
+    this.fn = fn;
+    for (const name of ['keys', 'teams', 'providers'] as const) {
+      bindTable({ fn, role, name, table: props.tables[name], actions: CONFIG_WRITE, key: props.key });
+    }
+    bindTable({
+      fn,
+      role,
+      name: 'audit',
+      table: props.tables.audit,
+      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+      key: props.key,
+    });
+    // Sealing a credential needs a fresh data key under its context; opening one stays the proxy's alone.
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kms:GenerateDataKey'],
+        resources: [props.key.keyArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['provider', 'credentialId'] },
+        },
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [props.signingKey.keyArn] }),
+    );
+
+    const integration = new LambdaIntegration(fn, { proxy: true });
+    const admin = props.api.root.addResource('admin');
+    for (const resource of [admin, admin.addResource('{proxy+}')]) {
+      const method = resource.addMethod('ANY', integration, { authorizationType: AuthorizationType.IAM });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason:
+          'The management API is authorized by AWS IAM (SigV4): operators use their own AWS credentials.',
+      });
+    }
+  }
+}
