@@ -5,16 +5,20 @@ import { runDev } from '../local/dev.ts';
 import { openLocalState, readRuntime } from '../local/state.ts';
 import { red } from '../terminal.ts';
 import { auditCommand } from './audit.ts';
-import { withLocalStores } from './context.ts';
+import { type Stores, withLocalStores } from './context.ts';
 import { COMMAND_HELP } from './help.ts';
 import { keysCommand } from './keys.ts';
 import { UsageError } from './output.ts';
 import { aliasesCommand, providersCommand } from './providers.ts';
 import { modelsForKey, setupCommand, TOOLS, type Tool } from './setup.ts';
+import { withStackStores } from './stack-target.ts';
 import { statusCommand } from './status.ts';
 import { modelsCommand, teamsCommand, usageCommand } from './teams.ts';
 
-export const USAGE = `Usage: tollgate <command> [options]
+export const USAGE = `Usage: tollgate [--stack NAME [--region R]] <command> [options]
+
+Without --stack the CLI works on the local installation (npm start); with it, on the deployed stack NAME,
+found by its CloudFormation outputs, acting as your IAM principal.
 
 Commands:
   dev [--port N] [--cache-ttl SECONDS]        run the local gateway (npm start)
@@ -59,6 +63,8 @@ const OPTIONS = {
   rpm: { type: 'string' },
   tpm: { type: 'string' },
   grace: { type: 'string' },
+  stack: { type: 'string' },
+  region: { type: 'string' },
   budget: { type: 'string' },
   input: { type: 'string' },
   output: { type: 'string' },
@@ -86,6 +92,12 @@ function nonNegativeInt(value: string | undefined, fallback: number, flag: strin
   return n;
 }
 
+/** Stores for the target: the deployed stack named by --stack, else the local installation. */
+function targetStores(values: { stack?: string | undefined; region?: string | undefined }) {
+  return <T>(work: (stores: Stores) => Promise<T>): Promise<T> =>
+    values.stack === undefined ? withLocalStores(work) : withStackStores(values.stack, values.region, work);
+}
+
 /** Runs the CLI; returns the exit code. Never throws. */
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -96,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError((err as Error).message);
     }
     const { values, positionals } = parsed;
+    const withStores = targetStores(values);
     const [command, sub, ...rest] = positionals;
     const helpFor = command === 'help' ? sub : command;
     if (values.help || command === undefined || command === 'help') {
@@ -119,7 +132,7 @@ export async function main(argv: string[]): Promise<number> {
           throw new UsageError(
             'keys needs a subcommand: create, list, show, disable, enable, rotate, delete',
           );
-        await withLocalStores((stores) =>
+        await withStores((stores) =>
           keysCommand(stores, sub, rest, {
             json: values.json,
             name: values.name,
@@ -136,19 +149,19 @@ export async function main(argv: string[]): Promise<number> {
       case 'teams':
         if (sub === undefined)
           throw new UsageError('teams needs a subcommand: create, list, show, disable, enable, delete');
-        await withLocalStores((stores) =>
+        await withStores((stores) =>
           teamsCommand(stores, sub, rest, { json: values.json, name: values.name, budget: values.budget }),
         );
         return 0;
       case 'models':
         if (sub === undefined) throw new UsageError('models needs a subcommand: price');
-        await withLocalStores((stores) =>
+        await withStores((stores) =>
           modelsCommand(stores, sub, rest, { json: values.json, input: values.input, output: values.output }),
         );
         return 0;
       case 'audit':
         if (sub === undefined) throw new UsageError('audit needs a subcommand: list, verify');
-        return await withLocalStores(() =>
+        return await withStores(() =>
           auditCommand(sub, {
             json: values.json,
             since: values.since,
@@ -179,7 +192,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'usage':
-        await withLocalStores((stores) =>
+        await withStores((stores) =>
           usageCommand(stores, {
             json: values.json,
             key: values.key,
@@ -191,7 +204,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'providers':
         if (sub === undefined)
           throw new UsageError('providers needs a subcommand: add, list, remove, credentials');
-        await withLocalStores((stores) =>
+        await withStores((stores) =>
           providersCommand(stores, sub, rest, {
             json: values.json,
             type: values.type,
@@ -207,12 +220,12 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'aliases':
         if (sub === undefined) throw new UsageError('aliases needs a subcommand: set, list, remove');
-        await withLocalStores((stores) =>
+        await withStores((stores) =>
           aliasesCommand(stores, sub, rest, { json: values.json, targets: values.targets }),
         );
         return 0;
       case 'status':
-        return await withLocalStores((stores) =>
+        return await withStores((stores) =>
           statusCommand(stores, { json: values.json, check: values.check }),
         );
       default:

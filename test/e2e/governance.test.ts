@@ -512,6 +512,7 @@ describe('secrets at rest and in logs', () => {
     expect(logs).toMatch(/"_aws":\{"Timestamp":\d+,"CloudWatchMetrics":\[\{"Namespace":"Tollgate"/);
     expect(logs).toContain('"CostMicroUSD"');
     expect(logs).toContain('"ErrorsByCode"');
+    expect(logs).toContain('"UpstreamLatency"');
     for (const key of issued) {
       expect(tables).not.toContain(key);
       expect(logs).not.toContain(key);

@@ -143,6 +143,8 @@ interface Ending {
   usage?: Usage | undefined;
   disconnected?: boolean;
   firstByteAt?: number | undefined;
+  /** Time until the upstream's response headers. */
+  upstreamMs?: number | undefined;
 }
 
 /** The proxy: one `handle` per request. */
@@ -260,6 +262,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
             outputTokens: usage.outputTokens,
             costMicros: micros,
             ttfbMs: end.firstByteAt === undefined ? undefined : end.firstByteAt - started,
+            upstreamMs: end.upstreamMs,
           });
         }
       } catch (err) {
@@ -485,6 +488,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
               usage,
               disconnected: end.disconnected,
               firstByteAt: end.firstByteAt,
+              upstreamMs: outcome.upstreamMs,
             });
             logger.info('stream end', {
               requestId: req.requestId,
@@ -509,6 +513,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
       price,
       usage: adapter.usageFromBody(parsed),
       firstByteAt: now(),
+      upstreamMs: outcome.upstreamMs,
     });
     return {
       status: response.status,
