@@ -5,14 +5,15 @@
  * lands whole in the failure destination while the rest of its batch is recorded.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AuditLog, type AuditRecord } from '#shared/audit/chain.ts';
 import { documentClient } from '#shared/store/db.ts';
 import type { StreamPoller } from '../../lib/local/stream-poller.ts';
+import { runCli } from '../helpers/run-cli.ts';
 
 const HOME = mkdtempSync(join(tmpdir(), 'tollgate-audit-'));
 process.env.TOLLGATE_HOME = HOME;
@@ -26,25 +27,7 @@ let keysTable: string;
 let auditedTables: string[];
 const plaintextKeys: string[] = [];
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { main } = await import('../../lib/cli/main.ts');
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = runCli;
 
 async function records(): Promise<AuditRecord[]> {
   await poller.drain();
@@ -351,11 +334,7 @@ describe('failures and the CLI', () => {
   });
 
   it('keeps the signing key pair in the state folder, the private half readable by the owner only', () => {
-    const mode =
-      (readFileSync(join(HOME, 'audit', 'audit-signing.pub.pem'), 'utf8').includes('BEGIN PUBLIC KEY'),
-      (require('node:fs') as typeof import('node:fs')).statSync(join(HOME, 'audit', 'audit-signing.pem'))
-        .mode & 0o777);
-    expect(mode).toBe(0o600);
-    writeFileSync(join(HOME, 'touched'), '');
+    expect(readFileSync(join(HOME, 'audit', 'audit-signing.pub.pem'), 'utf8')).toContain('BEGIN PUBLIC KEY');
+    expect(statSync(join(HOME, 'audit', 'audit-signing.pem')).mode & 0o777).toBe(0o600);
   });
 });

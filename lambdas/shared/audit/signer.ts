@@ -8,6 +8,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
+import { splitSpec } from '../crypto/keyrings.ts';
 
 /** Signs digests and tells its public key. */
 export interface Signer {
@@ -98,12 +99,8 @@ export function verifySignature(publicKeyPem: string, message: Buffer, signature
 
 /** Builds the signer named by the env contract: `kms:<key id or ARN>` or `local:<folder>`. */
 export function signerFromSpec(spec: string): Signer {
-  const colon = spec.indexOf(':');
-  const kind = spec.slice(0, colon);
-  const value = spec.slice(colon + 1);
-  if (colon > 0 && value !== '') {
-    if (kind === 'kms') return new KmsSigner(value);
-    if (kind === 'local') return new LocalSigner(value).ensure();
-  }
+  const [kind, value] = splitSpec(spec);
+  if (kind === 'kms') return new KmsSigner(value);
+  if (kind === 'local') return new LocalSigner(value).ensure();
   throw new Error("audit signer must be 'kms:<key id>' or 'local:<folder>'");
 }

@@ -101,12 +101,14 @@ export class LocalKeyring implements Keyring {
  * Builds the keyring named by the `TOLLGATE_KEYRING` contract: `kms:<key id or ARN>` or `local:<path>`.
  */
 export function keyringFromSpec(spec: string): Keyring {
-  const colon = spec.indexOf(':');
-  const kind = spec.slice(0, colon);
-  const value = spec.slice(colon + 1);
-  if (colon > 0 && value !== '') {
-    if (kind === 'kms') return new KmsKeyring(value);
-    if (kind === 'local') return LocalKeyring.fromFile(value);
-  }
+  const [kind, value] = splitSpec(spec);
+  if (kind === 'kms') return new KmsKeyring(value);
+  if (kind === 'local') return LocalKeyring.fromFile(value);
   throw new Error("keyring must be 'kms:<key id>' or 'local:<master key path>'");
+}
+
+/** Splits an env-contract spec `kind:value` (`kms:arn…`, `local:/path`, `sqs:https://…`); empty strings when malformed. */
+export function splitSpec(spec: string): [string, string] {
+  const colon = spec.indexOf(':');
+  return colon > 0 && colon < spec.length - 1 ? [spec.slice(0, colon), spec.slice(colon + 1)] : ['', ''];
 }

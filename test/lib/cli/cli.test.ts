@@ -6,32 +6,14 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { COMMAND_HELP } from '../../../lib/cli/help.ts';
-import { main } from '../../../lib/cli/main.ts';
 import { openLocalState, writeRuntime } from '../../../lib/local/state.ts';
 import { colourOn, withSpinner } from '../../../lib/terminal.ts';
 import { startFakeOpenAI } from '../../fakes/openai-upstream.ts';
+import { runCli } from '../../helpers/run-cli.ts';
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = runCli;
 
 beforeAll(() => {
   const home = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));

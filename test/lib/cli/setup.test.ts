@@ -7,33 +7,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../../../lib/local/gateway.ts';
 import type { setupLocalEnv } from '../../helpers/local-env.ts';
+import { runCli } from '../../helpers/run-cli.ts';
 
 let gateway: RunningGateway;
 let env: Awaited<ReturnType<typeof setupLocalEnv>>;
 let anthropicKey: string;
 let openaiKey: string;
 
-async function setup(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { main } = await import('../../../lib/cli/main.ts');
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    stdout += String(c);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-    stderr += String(c);
-    return true;
-  });
-  try {
-    return { code: await main(['setup', ...argv, '--url', gateway.url]), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+function setup(...argv: string[]) {
+  return runCli('setup', ...argv, '--url', gateway.url);
 }
 
 function runInHome(command: string): string {

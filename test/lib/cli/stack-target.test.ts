@@ -4,37 +4,20 @@
  * KMS, reached through the SDK's standard per-service endpoint variables.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '#shared/store/db.ts';
 import { startFakeCloudFormation } from '../../fakes/cloudformation.ts';
 import { startFakeKms } from '../../fakes/kms.ts';
 import { startFakeSts } from '../../fakes/sts.ts';
 import type { setupLocalEnv } from '../../helpers/local-env.ts';
+import { runCli } from '../../helpers/run-cli.ts';
 
 const CALLER = 'arn:aws:sts::111122223333:assumed-role/TollgateOperators/bob';
 let env: Awaited<ReturnType<typeof setupLocalEnv>>;
 const closers: Array<() => Promise<void>> = [];
 let kms: Awaited<ReturnType<typeof startFakeKms>>;
 
-async function run(...argv: string[]) {
-  const { main } = await import('../../../lib/cli/main.ts');
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    stdout += String(c);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-    stderr += String(c);
-    return true;
-  });
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = runCli;
 
 beforeAll(async () => {
   const { setupLocalEnv } = await import('../../helpers/local-env.ts');
