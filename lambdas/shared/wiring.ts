@@ -174,26 +174,31 @@ export function adminFromEnv(env: TollgateEnv): AdminDeps {
   };
 }
 
+/** An API Gateway map (query string, path parameters) without its undefined entries. */
+function definedValues(record: Record<string, string | undefined> | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(record ?? {})) if (value !== undefined) out[name] = value;
+  return out;
+}
+
+/** The request body as text, decoded when API Gateway delivered it base64-encoded. */
+function eventBody(event: APIGatewayProxyEvent): string | undefined {
+  if (event.body === null) return undefined;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
 /**
  * Decodes a management event. With IAM authorization API Gateway puts the SigV4-verified caller in
  * `identity.userArn`; that ARN becomes the actor of every change the request makes.
  */
 export function adminRequestFrom(event: APIGatewayProxyEvent): AdminRequest {
   const arn = event.requestContext.identity?.userArn;
-  const query: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.queryStringParameters ?? {}))
-    if (value !== undefined) query[name] = value;
   return {
     requestId: event.requestContext.requestId,
     method: event.httpMethod.toUpperCase(),
     path: event.path.replace(/^\/admin/, ''),
-    query,
-    body:
-      event.body === null
-        ? undefined
-        : event.isBase64Encoded
-          ? Buffer.from(event.body, 'base64').toString('utf8')
-          : event.body,
+    query: definedValues(event.queryStringParameters),
+    body: eventBody(event),
     actor: arn === null || arn === undefined || arn === '' ? undefined : { id: arn },
   };
 }
@@ -241,26 +246,15 @@ export function proxyFromEnv(env: TollgateEnv): GatewayProxy {
 
 /** Decodes an API Gateway REST proxy event into the proxy's request type. */
 export function fromApiGatewayEvent(event: APIGatewayProxyEvent, signal: AbortSignal): GatewayRequest {
-  const body =
-    event.body === null
-      ? undefined
-      : event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
-  const defined = (record: Record<string, string | undefined> | null): Record<string, string> => {
-    const out: Record<string, string> = {};
-    for (const [name, value] of Object.entries(record ?? {})) if (value !== undefined) out[name] = value;
-    return out;
-  };
   return {
     requestId: event.requestContext.requestId,
     method: event.httpMethod,
     resource: event.resource,
     path: event.path,
-    params: defined(event.pathParameters),
+    params: definedValues(event.pathParameters),
     headers: normaliseHeaders(event.headers),
-    query: defined(event.queryStringParameters),
-    body,
+    query: definedValues(event.queryStringParameters),
+    body: eventBody(event),
     auth: authContextFrom(event.requestContext.authorizer),
     signal,
   };

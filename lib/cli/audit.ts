@@ -1,5 +1,5 @@
 /** `tollgate audit list|verify`: the audit log, filtered, and the check of its chain and signed digests. */
-import { AuditLog, type AuditRecord } from '#shared/audit/chain.ts';
+import { AuditLog, filterAuditRecords } from '#shared/audit/chain.ts';
 import { signerFromSpec } from '#shared/audit/signer.ts';
 import { readEnv, requireEnv } from '#shared/env.ts';
 import { documentClient } from '#shared/store/db.ts';
@@ -18,31 +18,11 @@ function auditLog(): AuditLog {
   return new AuditLog(documentClient(), requireEnv(readEnv(), 'auditTable'));
 }
 
-/** Records matching every given filter (`--action` matches a prefix: `key.` or `key.create`). */
-export function filterRecords(
-  records: AuditRecord[],
-  options: Omit<AuditListOptions, 'json'>,
-): AuditRecord[] {
-  let since: string | undefined;
-  if (options.since !== undefined) {
-    const at = new Date(options.since);
-    if (Number.isNaN(at.getTime())) throw new UsageError(`--since '${options.since}' is not a date`);
-    since = at.toISOString();
-  }
-  return records.filter(
-    (r) =>
-      (since === undefined || r.time >= since) &&
-      (options.actor === undefined || r.actor === options.actor) &&
-      (options.target === undefined || r.target.id === options.target) &&
-      (options.action === undefined || r.action.startsWith(options.action)),
-  );
-}
-
 /** Runs one `audit` subcommand; returns the exit code (`verify`: 0 intact, 1 broken). */
 export async function auditCommand(sub: string, options: AuditListOptions): Promise<number> {
   const log = auditLog();
   if (sub === 'list') {
-    const records = filterRecords(await log.records(), options);
+    const records = filterAuditRecords(await log.records(), options, '--since');
     if (options.json) printJson(records);
     else {
       printTable(

@@ -3,7 +3,7 @@
  * attributed to the caller — on AWS the IAM principal API Gateway authenticated with SigV4 — and so
  * audited like any CLI change. Routes live under `/admin`.
  */
-import type { AuditLog } from '../audit/chain.ts';
+import { type AuditLog, filterAuditRecords } from '../audit/chain.ts';
 import type { Signer } from '../audit/signer.ts';
 import { type GatewayResponse, jsonResponse } from '../http.ts';
 import { InputError, parseDuration, parseFutureDate, parseLimits, usdToMicros } from '../inputs.ts';
@@ -193,20 +193,8 @@ export async function handleAdmin(req: AdminRequest, deps: AdminDeps): Promise<G
       case 'DELETE providers/:id/credentials/:sub':
         await stores.providers.removeCredential(id ?? '', sub ?? '');
         return ok(200, { provider: id, credentialId: sub, removed: true });
-      case 'GET audit': {
-        const records = await deps.audit.records();
-        const since = req.query.since === undefined ? undefined : new Date(req.query.since).toISOString();
-        return ok(
-          200,
-          records.filter(
-            (r) =>
-              (since === undefined || r.time >= since) &&
-              (req.query.actor === undefined || r.actor === req.query.actor) &&
-              (req.query.target === undefined || r.target.id === req.query.target) &&
-              (req.query.action === undefined || r.action.startsWith(req.query.action)),
-          ),
-        );
-      }
+      case 'GET audit':
+        return ok(200, filterAuditRecords(await deps.audit.records(), req.query, 'since'));
       case 'GET audit/verify':
         return ok(200, await deps.audit.verify(await deps.signer.publicKeyPem()));
       default:
@@ -218,7 +206,7 @@ export async function handleAdmin(req: AdminRequest, deps: AdminDeps): Promise<G
       return ok(404, { error: { code: 'not_found', message: err.message } });
     if (err instanceof RecordExistsError)
       return ok(409, { error: { code: 'conflict', message: err.message } });
-    if (err instanceof InputError || err instanceof RangeError)
+    if (err instanceof InputError)
       return ok(400, { error: { code: 'invalid_request', message: err.message } });
     // Store validations (names, URLs, prices) speak plain sentences meant for the operator.
     if (err instanceof Error && err.name === 'Error')

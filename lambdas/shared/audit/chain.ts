@@ -17,6 +17,8 @@ import {
   paginateQuery,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { InputError } from '../inputs.ts';
+import { cancellationCodes } from '../store/db.ts';
 import type { AuditEntry } from './entries.ts';
 import { type Signer, verifySignature } from './signer.ts';
 
@@ -70,16 +72,35 @@ function digestMessage(d: Omit<AuditDigest, 'signature' | 'keyId'>): Buffer {
   );
 }
 
-function isConflict(err: unknown): boolean {
-  if (!(err instanceof Error) || err.name !== 'TransactionCanceledException') return false;
-  return ((err as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).some(
-    (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
-  );
+/** Filters of an audit listing; `action` matches a prefix (`key.` or `key.create`). */
+export interface AuditFilters {
+  since?: string | undefined;
+  actor?: string | undefined;
+  target?: string | undefined;
+  action?: string | undefined;
 }
 
-function reasons(err: unknown): Array<string | undefined> {
-  return ((err as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).map(
-    (r) => r.Code,
+/**
+ * Records matching every given filter; shared by `tollgate audit list` and `GET /admin/audit`.
+ * @throws {InputError} when `since` is not a date (`sinceName` names the option in the message).
+ */
+export function filterAuditRecords(
+  records: AuditRecord[],
+  filters: AuditFilters,
+  sinceName: string,
+): AuditRecord[] {
+  let since: string | undefined;
+  if (filters.since !== undefined) {
+    const at = new Date(filters.since);
+    if (Number.isNaN(at.getTime())) throw new InputError(`${sinceName} '${filters.since}' is not a date`);
+    since = at.toISOString();
+  }
+  return records.filter(
+    (r) =>
+      (since === undefined || r.time >= since) &&
+      (filters.actor === undefined || r.actor === filters.actor) &&
+      (filters.target === undefined || r.target.id === filters.target) &&
+      (filters.action === undefined || r.action.startsWith(filters.action)),
   );
 }
 
@@ -145,9 +166,10 @@ export class AuditLog {
           }),
         );
       } catch (err) {
-        if (reasons(err)[0] === 'ConditionalCheckFailed') return undefined;
+        const codes = cancellationCodes(err);
+        if (codes?.[0] === 'ConditionalCheckFailed') return undefined;
         // Another shard moved the head first: build on the new head.
-        if (isConflict(err)) {
+        if (codes?.some((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict') === true) {
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
           continue;
         }

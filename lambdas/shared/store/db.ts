@@ -17,6 +17,17 @@ export function isConditionalCheckFailed(err: unknown): boolean {
   return err instanceof Error && err.name === 'ConditionalCheckFailedException';
 }
 
+/**
+ * The per-item codes (`ConditionalCheckFailed`, `TransactionConflict`, `None`…) of a cancelled
+ * TransactWriteItems, in item order; undefined for any other error.
+ */
+export function cancellationCodes(err: unknown): Array<string | undefined> | undefined {
+  if (!(err instanceof Error) || err.name !== 'TransactionCanceledException') return undefined;
+  return ((err as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).map(
+    (r) => r.Code,
+  );
+}
+
 /** A management operation named a record that does not exist. */
 export class RecordNotFoundError extends Error {
   constructor(kind: string, id: string) {

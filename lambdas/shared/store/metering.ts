@@ -17,7 +17,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { GatewayError, InvalidApiKeyError } from '../errors.ts';
-import { isConditionalCheckFailed } from './db.ts';
+import { cancellationCodes, isConditionalCheckFailed } from './db.ts';
 
 /** Limits as the authorizer resolved them for this key (and its team). */
 export interface EffectiveLimits {
@@ -86,13 +86,8 @@ const monthOf = (at: Date): string => at.toISOString().slice(0, 7);
 const MAX_CONFLICT_RETRIES = 25;
 
 function isTransactionConflict(err: unknown): boolean {
-  if (!(err instanceof Error) || err.name !== 'TransactionCanceledException') return false;
-  const reasons =
-    (err as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
-  return (
-    reasons.some((r) => r.Code === 'TransactionConflict') &&
-    !reasons.some((r) => r.Code === 'ConditionalCheckFailed')
-  );
+  const codes = cancellationCodes(err) ?? [];
+  return codes.includes('TransactionConflict') && !codes.includes('ConditionalCheckFailed');
 }
 const minuteOf = (at: Date): number => Math.floor(at.getTime() / 60_000);
 
@@ -334,13 +329,9 @@ export class Meter {
 
   private refusal(err: unknown, failures: Array<() => GatewayError>): unknown {
     if (isConditionalCheckFailed(err)) return (failures[0] ?? (() => new InvalidApiKeyError()))();
-    if (err instanceof Error && err.name === 'TransactionCanceledException') {
-      const reasons =
-        (err as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
-      const index = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
-      const failure = failures[index];
-      if (failure !== undefined) return failure();
-    }
+    const index = cancellationCodes(err)?.indexOf('ConditionalCheckFailed') ?? -1;
+    const failure = failures[index];
+    if (failure !== undefined) return failure();
     return err;
   }
 }
