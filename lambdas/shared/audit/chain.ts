@@ -15,6 +15,7 @@ import {
   GetCommand,
   PutCommand,
   paginateQuery,
+  QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { InputError } from '../inputs.ts';
@@ -183,7 +184,7 @@ export class AuditLog {
 
   /** Signs a digest of the chain up to `record`, linking the previous digest. */
   async sign(record: AuditRecord, signer: Signer): Promise<AuditDigest> {
-    const previous = (await this.digests()).at(-1);
+    const previous = await this.lastDigest();
     const unsigned = {
       seq: record.seq,
       lastHash: record.hash,
@@ -220,6 +221,21 @@ export class AuditLog {
     return (await this.query('rec#')).map(
       (item) => ({ ...item, diff: JSON.parse(String(item.diff)) }) as unknown as AuditRecord,
     );
+  }
+
+  /** The newest digest, read alone: signing must not grow with the length of the log. */
+  private async lastDigest(): Promise<AuditDigest | undefined> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': CHAIN, ':prefix': 'dig#' },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    return out.Items?.[0] as AuditDigest | undefined;
   }
 
   /** Every digest in chain order. */
