@@ -34,7 +34,7 @@ export class TtlCache<K, V> {
     }
   }
 
-  /** Returns the cached value or loads, caches and returns it. Concurrent misses share one load. */
+  /** Returns the cached value or loads, caches and returns it. Concurrent misses each load; the last one is kept. */
   async getOrLoad(key: K, load: () => Promise<V>): Promise<V> {
     const hit = this.get(key);
     if (hit !== undefined) return hit;

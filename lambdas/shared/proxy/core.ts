@@ -129,7 +129,6 @@ export function modelAllowed(patterns: readonly string[], slug: ModelSlug): bool
 }
 
 interface Outcome {
-  status: number;
   model?: string;
   provider?: string;
   upstreamMs?: number;
@@ -453,7 +452,6 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
     const adapter = adapterFor(resolved.config.type);
     const headers = { 'x-request-id': req.requestId };
     const contentType = response.headers.get('content-type') ?? '';
-    outcome.status = response.status;
     if (stream && contentType.includes('text/event-stream') && response.body !== null) {
       // Past the headers, the idle timer and heartbeats take over from the first-byte timer.
       clearTimer();
@@ -647,7 +645,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
   return {
     async handle(req) {
       const started = now();
-      const outcome: Outcome = { status: 0 };
+      const outcome: Outcome = {};
       // API Gateway names the matched resource; a bare path (tests, other front ends) is matched here.
       const byResource = routeForResource(req.method, req.resource);
       const match =
