@@ -12,16 +12,20 @@ const SECRET_SHAPES = [
   /acme_live_\w+/,
 ];
 const lines: string[] = [];
-const original = process.stdout.write.bind(process.stdout);
-
-process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-  const text = String(chunk);
-  if (text.startsWith('{"level"') || text.startsWith('{"_aws"')) {
-    lines.push(text);
-    return true;
-  }
-  return original(chunk, ...rest);
-}) as typeof process.stdout.write;
+/** Keeps structured log lines written to `stream` (stdout, or stderr where the CLI routes them) for the check. */
+function capture(stream: NodeJS.WriteStream): void {
+  const original = stream.write.bind(stream);
+  stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    const text = String(chunk);
+    if (text.startsWith('{"level"') || text.startsWith('{"_aws"')) {
+      lines.push(text);
+      return true;
+    }
+    return original(chunk, ...rest);
+  }) as typeof stream.write;
+}
+capture(process.stdout);
+capture(process.stderr);
 
 afterAll(() => {
   const leaks = lines.filter((line) => SECRET_SHAPES.some((shape) => shape.test(line)));

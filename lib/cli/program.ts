@@ -1,0 +1,314 @@
+/**
+ * The engine under the command table: turns `COMMANDS` (lib/cli/commands.ts) into a commander program, so
+ * parsing, help, `--version`, unknown-command and unknown-flag errors with suggestions all come from the
+ * one table, and runs the chosen entry. Exit codes: 0 ok, 1 failure, 2 usage error.
+ */
+import { Command, type CommanderError, Option } from 'commander';
+import { InputError } from '#shared/inputs.ts';
+import { red } from '../terminal.ts';
+import type { Stores } from './context.ts';
+import { UsageError } from './output.ts';
+
+/** One option of a command. Its key in `options` is the camelCase of the flag (`monthlyLimit` → `--monthly-limit`). */
+export interface OptionSpec {
+  /** `string` takes a value, `boolean` is a switch, `integer` a non-negative integer checked while parsing. */
+  type: 'string' | 'boolean' | 'integer';
+  /** The value's placeholder in help (`USD`, `ID`); defaults to the upper-cased key. */
+  value?: string;
+  summary: string;
+  /** Missing → usage error `<command> needs --flag VALUE` before anything starts. */
+  required?: boolean;
+  /** An environment variable read when the flag is absent. */
+  env?: string;
+}
+
+/** One positional argument; required unless `optional`. */
+export interface PositionalSpec {
+  name: string;
+  optional?: boolean;
+}
+
+type OptionsSpec = Readonly<Record<string, OptionSpec>>;
+
+type OptionValue<S extends OptionSpec> = S['type'] extends 'boolean'
+  ? boolean
+  : S['type'] extends 'integer'
+    ? number | undefined
+    : S['required'] extends true
+      ? string
+      : string | undefined;
+
+/** Parsed option values, typed from the entry's `options`. */
+export type OptionValues<O extends OptionsSpec> = { [K in keyof O]: OptionValue<O[K]> };
+
+/** Parsed positionals by name, typed from the entry's `positionals`. */
+export type ArgValues<P extends readonly PositionalSpec[]> = {
+  [K in P[number] as K['name']]: K['optional'] extends true ? string | undefined : string;
+};
+
+/** Options every command takes. */
+export interface GlobalOptions {
+  json: boolean;
+  yes: boolean;
+  stack?: string | undefined;
+  region?: string | undefined;
+}
+
+/** What a command's handler receives. */
+export interface CommandInput<O extends OptionsSpec, P extends readonly PositionalSpec[]> {
+  args: ArgValues<P>;
+  options: OptionValues<O>;
+  global: GlobalOptions;
+  /** Opens the target's stores (the deployed stack with --stack, else the local installation); check input first. */
+  withStores: <T>(work: (stores: Stores) => Promise<T>) => Promise<T>;
+}
+
+/** One entry of the command table, as written. */
+export interface CommandSpec<O extends OptionsSpec, P extends readonly PositionalSpec[]> {
+  /** Space-separated path: `keys create`, `providers credentials add`. */
+  name: string;
+  summary: string;
+  positionals?: P;
+  options?: O;
+  /** Shown under `--help` and in the README; at least one per command. */
+  examples: readonly string[];
+  /** Returns the exit code (default 0); throws {@link UsageError}/InputError for 2, anything else for 1. */
+  run: (input: CommandInput<O, P>) => Promise<number | undefined>;
+}
+
+/** An entry with its types erased, as the table holds it. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  positionals: readonly PositionalSpec[];
+  options: OptionsSpec;
+  examples: readonly string[];
+  run: (input: CommandInput<OptionsSpec, readonly PositionalSpec[]>) => Promise<number | undefined>;
+}
+
+/** Declares one entry; the generics type the handler's `args` and `options` from the declaration. */
+export function command<
+  const O extends OptionsSpec = Record<never, never>,
+  const P extends readonly PositionalSpec[] = [],
+>(spec: CommandSpec<O, P>): CommandEntry {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    positionals: spec.positionals ?? [],
+    options: spec.options ?? {},
+    examples: spec.examples,
+    run: spec.run as CommandEntry['run'],
+  };
+}
+
+/** The flag of an option key: `monthlyLimit` → `monthly-limit`. */
+export function flagOf(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The one-line synopsis of an entry: `keys show ID [--json]`-style, from the table. */
+export function synopsis(entry: CommandEntry): string {
+  const args = entry.positionals.map((p) => (p.optional === true ? `[${p.name}]` : p.name));
+  const opts = Object.entries(entry.options).map(([key, spec]) => {
+    const flag = `--${flagOf(key)}${spec.type === 'boolean' ? '' : ` ${spec.value ?? key.toUpperCase()}`}`;
+    return spec.required === true ? flag : `[${flag}]`;
+  });
+  return [entry.name, ...args, ...opts].join(' ');
+}
+
+/** How the program writes; the CLI passes stdout and stderr. */
+export interface ProgramIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+/** What {@link runProgram} needs besides argv. */
+export interface ProgramContext {
+  table: readonly CommandEntry[];
+  /** One-line summaries of the command groups (`keys`, `providers credentials`). */
+  groups: Readonly<Record<string, string>>;
+  version: string;
+  io: ProgramIo;
+  /** Opens the stores for the global options (--stack/--region). */
+  stores: (global: GlobalOptions) => CommandInput<OptionsSpec, []>['withStores'];
+}
+
+/** Help or the version was printed: exit 0 when asked for, 2 when a command was missing. */
+class HelpShown extends Error {
+  readonly code: number;
+  constructor(code: number) {
+    super('help shown');
+    this.code = code;
+  }
+}
+
+/** Commander's exits that only printed something. */
+const PRINTED: Readonly<Record<string, number>> = {
+  'commander.helpDisplayed': 0,
+  'commander.version': 0,
+  'commander.help': 2,
+};
+
+/** A usage error raised by commander, with the command path it happened in. */
+class ParseError extends UsageError {
+  readonly path: string;
+  constructor(message: string, path: string) {
+    super(message);
+    this.path = path;
+  }
+}
+
+/** Commander's wording, said our way: no `error:` prefix, the full command path, `did you mean …?`. */
+function reword(err: CommanderError, path: string): string {
+  const [first = '', ...rest] = err.message.replace(/^error: /, '').split('\n');
+  const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join('\n'))?.[1];
+  const where = path === '' ? '' : ` for '${path}'`;
+  if (err.code === 'commander.unknownCommand') {
+    const word = /'([^']*)'/.exec(first)?.[1] ?? '';
+    const full = [path, word].filter((p) => p !== '').join(' ');
+    const hint =
+      suggestion === undefined
+        ? ''
+        : `; did you mean '${[path, suggestion].filter((p) => p !== '').join(' ')}'?`;
+    return `unknown command '${full}'${hint}`;
+  }
+  if (err.code === 'commander.unknownOption')
+    return `${first}${where}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`}`;
+  if (err.code === 'commander.excessArguments') return `too many arguments${where}`;
+  if (err.code === 'commander.missingArgument') return `${path} needs ${/'([^']*)'/.exec(first)?.[1] ?? ''}`;
+  return first;
+}
+
+function checkedInteger(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0 || n > 6_553_500)
+      throw new UsageError(`--${flag} must be a non-negative integer`);
+    return n;
+  };
+}
+
+function addOptions(cmd: Command, options: OptionsSpec): void {
+  for (const [key, spec] of Object.entries(options)) {
+    const flag = flagOf(key);
+    const option = new Option(
+      spec.type === 'boolean' ? `--${flag}` : `--${flag} <${spec.value ?? key.toUpperCase()}>`,
+      spec.summary,
+    );
+    if (spec.env !== undefined) option.env(spec.env);
+    if (spec.type === 'integer') option.argParser(checkedInteger(flag));
+    cmd.addOption(option);
+  }
+}
+
+function examplesText(examples: readonly string[]): string {
+  return `\n${examples.length === 1 ? 'Example' : 'Examples'}:\n${examples.map((e) => `  ${e}`).join('\n')}\n`;
+}
+
+/** Checks what commander leaves to us (required options and positionals) and runs the entry. */
+async function invoke(entry: CommandEntry, cmd: Command, ctx: ProgramContext): Promise<number> {
+  const raw = cmd.optsWithGlobals<Record<string, unknown>>();
+  const global: GlobalOptions = {
+    json: raw.json === true,
+    yes: raw.yes === true,
+    stack: raw.stack as string | undefined,
+    region: raw.region as string | undefined,
+  };
+  const options: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(entry.options)) {
+    const value = raw[key];
+    if (spec.required === true && (value === undefined || String(value).trim() === ''))
+      throw new UsageError(`${entry.name} needs --${flagOf(key)} ${spec.value ?? key.toUpperCase()}`);
+    options[key] = spec.type === 'boolean' ? value === true : value;
+  }
+  const args: Record<string, string | undefined> = {};
+  entry.positionals.forEach((p, i) => {
+    args[p.name] = cmd.processedArgs[i] as string | undefined;
+  });
+  const code = await entry.run({ args, options, global, withStores: ctx.stores(global) } as Parameters<
+    CommandEntry['run']
+  >[0]);
+  return code ?? 0;
+}
+
+/** Builds the commander program from the table; `result` receives the exit code of the command that ran. */
+function buildProgram(ctx: ProgramContext, result: { code: number; path: string }): Command {
+  const program = new Command('tollgate');
+  const nodes = new Map<string, Command>([['', program]]);
+  const configure = (cmd: Command, path: string): Command =>
+    cmd
+      .exitOverride((err) => {
+        const printed = PRINTED[err.code];
+        if (printed !== undefined) throw new HelpShown(printed);
+        throw new ParseError(reword(err, path), path);
+      })
+      .configureOutput({ writeOut: ctx.io.out, writeErr: ctx.io.err, outputError: () => {} })
+      .showSuggestionAfterError(true);
+  configure(program, '')
+    .description(
+      'Self-hosted LLM API gateway. Without --stack the CLI works on the local installation (npm start); with it, on the deployed stack NAME, acting as your IAM principal.',
+    )
+    .version(ctx.version, '-v, --version')
+    .option('--json', 'machine-readable output: exactly one JSON document on stdout')
+    .option('--yes', 'confirm destructive commands without asking (needed when not on a terminal)')
+    .option('--stack <NAME>', 'work on the deployed stack NAME instead of the local installation')
+    .option('--region <R>', 'the AWS region of --stack')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 failure, 2 usage error. Colour only on a terminal, never with NO_COLOR.\n',
+    );
+  const node = (path: string): Command => {
+    const existing = nodes.get(path);
+    if (existing !== undefined) return existing;
+    const words = path.split(' ');
+    const parent = node(words.slice(0, -1).join(' '));
+    const created = configure(parent.command(words.at(-1) ?? path), path).description(ctx.groups[path] ?? '');
+    const examples = ctx.table.filter((e) => e.name.startsWith(`${path} `)).flatMap((e) => e.examples);
+    if (examples.length > 0) created.addHelpText('after', examplesText(examples));
+    nodes.set(path, created);
+    return created;
+  };
+  for (const entry of ctx.table) {
+    const words = entry.name.split(' ');
+    const parent = node(words.slice(0, -1).join(' '));
+    const cmd = configure(parent.command(words.at(-1) ?? entry.name), entry.name)
+      .description(entry.summary)
+      .addHelpText('after', examplesText(entry.examples));
+    for (const p of entry.positionals) cmd.argument(p.optional === true ? `[${p.name}]` : `<${p.name}>`);
+    addOptions(cmd, entry.options);
+    cmd.action(async (..._ignored: unknown[]) => {
+      result.path = entry.name;
+      result.code = await invoke(entry, cmd, ctx);
+    });
+    nodes.set(entry.name, cmd);
+  }
+  return program;
+}
+
+/** Runs the CLI over the table; returns the exit code. Never throws. */
+export async function runProgram(argv: readonly string[], ctx: ProgramContext): Promise<number> {
+  const result = { code: 0, path: '' };
+  const json = argv.includes('--json');
+  try {
+    await buildProgram(ctx, result).parseAsync([...argv], { from: 'user' });
+    return result.code;
+  } catch (err) {
+    if (err instanceof HelpShown) return err.code;
+    return failure(err, { json, path: err instanceof ParseError ? err.path : result.path, io: ctx.io });
+  }
+}
+
+/** Prints a failure (one line on stderr; with --json also an error document on stdout); returns 1 or 2. */
+function failure(err: unknown, how: { json: boolean; path: string; io: ProgramIo }): number {
+  const { json, io } = how;
+  const usage = err instanceof UsageError || err instanceof InputError;
+  // Only the message: expected failures carry a sentence for the operator, and a stack trace helps no one here.
+  const message = err instanceof Error ? err.message : String(err);
+  if (json) io.out(`${JSON.stringify({ error: { code: usage ? 'usage' : 'failed', message } })}\n`);
+  io.err(`${red('tollgate:')} ${message}\n`);
+  if (usage) {
+    io.err(`Run 'tollgate${how.path === '' ? '' : ` ${how.path}`} --help' for usage.\n`);
+    return 2;
+  }
+  return 1;
+}
