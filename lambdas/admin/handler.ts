@@ -2,9 +2,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { adminRequestFrom } from '#shared/apigateway.ts';
 import { readEnv } from '#shared/env.ts';
 import { logger } from '#shared/log.ts';
-import { adminFromEnv, adminRequestFrom, serveAdmin } from '#shared/wiring.ts';
+import { serveAdmin } from './boundary.ts';
+import { adminFromEnv } from './deps.ts';
 
 const deps = adminFromEnv(readEnv());
 

@@ -6,7 +6,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { auditRecord } from '#shared/audit/auditor.ts';
 import { readEnv } from '#shared/env.ts';
 import { logger } from '#shared/log.ts';
-import { auditorFromEnv } from '#shared/wiring.ts';
+import { auditorFromEnv } from './deps.ts';
 
 const deps = auditorFromEnv(readEnv());
 const processor = new BatchProcessor(EventType.DynamoDBStreams);

@@ -5,7 +5,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { authorizeRequest } from '#shared/auth.ts';
 import { readEnv } from '#shared/env.ts';
 import { logger } from '#shared/log.ts';
-import { authorizerDepsFromEnv } from '#shared/wiring.ts';
+import { authorizerDepsFromEnv } from './deps.ts';
 
 const deps = authorizerDepsFromEnv(readEnv());
 

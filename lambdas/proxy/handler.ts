@@ -3,9 +3,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { executionModeStreamifyResponse } from '@middy/core/StreamifyResponse';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { fromApiGatewayEvent } from '#shared/apigateway.ts';
 import { readEnv } from '#shared/env.ts';
 import { logger } from '#shared/log.ts';
-import { fromApiGatewayEvent, proxyFromEnv } from '#shared/wiring.ts';
+import { proxyFromEnv } from './deps.ts';
 
 /** middy's streaming contract: status and headers are committed before the body streams. */
 interface LambdaStreamingResponse {

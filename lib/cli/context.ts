@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
 import type { Actor } from '#shared/store/attribution.ts';
-import { storesFromEnv as buildStores, type TollgateStores } from '#shared/wiring.ts';
+import { storesFromEnv as buildStores, type TollgateStores } from '#shared/store/stores.ts';
 import { auditPoller } from '../local/audit-runtime.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { applyLocalEnv, localActor, openLocalState, readRuntime } from '../local/state.ts';

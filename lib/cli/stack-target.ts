@@ -5,7 +5,7 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ENV, readEnv } from '#shared/env.ts';
-import { storesFromEnv as buildStores } from '#shared/wiring.ts';
+import { storesFromEnv as buildStores } from '#shared/store/stores.ts';
 import { awsActor } from './actor.ts';
 import type { Stores } from './context.ts';
 import { UsageError } from './output.ts';

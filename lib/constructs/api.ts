@@ -23,8 +23,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { CORS_ALLOW_HEADERS } from '#shared/cors.ts';
 import { gatewayErrorBody } from '#shared/errors.ts';
-import { CORS_ALLOW_HEADERS } from '#shared/proxy/core.ts';
 import { GATEWAY_RESPONSES, ROUTES } from '#shared/routes.ts';
 
 /** Props of {@link TollgateApi}. */

@@ -5,7 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
-import { storesFromEnv } from '#shared/wiring.ts';
+import { storesFromEnv } from '#shared/store/stores.ts';
 import { withSpinner } from '../terminal.ts';
 import { auditPoller } from './audit-runtime.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';

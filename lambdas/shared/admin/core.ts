@@ -9,7 +9,7 @@ import { type GatewayResponse, jsonResponse } from '../http.ts';
 import { InputError, parseDuration, parseFutureDate, parseLimits, usdToMicros } from '../inputs.ts';
 import type { Actor } from '../store/attribution.ts';
 import { RecordExistsError, RecordNotFoundError } from '../store/db.ts';
-import type { TollgateStores } from '../wiring.ts';
+import type { TollgateStores } from '../store/stores.ts';
 
 /** One management request, decoded from API Gateway. */
 export interface AdminRequest {

@@ -24,7 +24,7 @@ export interface UpstreamPayload {
 }
 
 /** One proxied operation. */
-interface OperationSpec {
+export interface OperationSpec {
   read(
     body: Record<string, unknown>,
     params: Record<string, string>,

@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeyring } from '#shared/crypto/keyrings.ts';
+import { cachedProviders } from '#shared/proxy/provider-cache.ts';
 import { documentClient } from '#shared/store/db.ts';
 import { credentialFromSecretString, ProviderStore } from '#shared/store/providers.ts';
-import { cachedProviders, secretSourceFor } from '#shared/wiring.ts';
+import { secretSourceFor } from '#shared/store/secrets-manager.ts';
 import { startFakeSecretsManager } from '../../../fakes/secrets-manager.ts';
 import { setupLocalEnv } from '../../../helpers/local-env.ts';
 

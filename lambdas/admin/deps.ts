@@ -1,0 +1,17 @@
+/** The management API's dependencies: configuration stores attributed to each caller, the audit log. */
+import type { AdminDeps } from '#shared/admin/core.ts';
+import { AuditLog } from '#shared/audit/chain.ts';
+import { signerFromSpec } from '#shared/audit/signer.ts';
+import { requireEnv, type TollgateEnv } from '#shared/env.ts';
+import { documentClient } from '#shared/store/db.ts';
+import { configStores } from '#shared/store/stores.ts';
+
+/** Built once per instance from the env contract. */
+export function adminFromEnv(env: TollgateEnv): AdminDeps {
+  const db = documentClient();
+  return {
+    stores: (actor) => configStores(env, db, actor),
+    audit: new AuditLog(db, requireEnv(env, 'auditTable')),
+    signer: signerFromSpec(requireEnv(env, 'auditSigner')),
+  };
+}

@@ -1,0 +1,29 @@
+/** The proxy built once per instance from the env contract, its providers behind a bounded-time cache. */
+import type { TollgateEnv } from '#shared/env.ts';
+import { emfMetrics } from '#shared/metrics.ts';
+import { createProxy, type GatewayProxy } from '#shared/proxy/index.ts';
+import { cachedProviders } from '#shared/proxy/provider-cache.ts';
+import { importedKeysCache } from '#shared/store/imported-keys.ts';
+import { storesFromEnv } from '#shared/store/stores.ts';
+
+/** The proxy with every dependency built from the environment. */
+export function proxyFromEnv(env: TollgateEnv): GatewayProxy {
+  const stores = storesFromEnv(env);
+  return createProxy({
+    keys: stores.keys,
+    teams: stores.teams,
+    providers: cachedProviders(stores.providers, env.credentialCacheSeconds),
+    usage: stores.usage,
+    meter: stores.meter,
+    requestLog: stores.requestLog,
+    importedKeys: importedKeysCache(stores.keys),
+    metrics: emfMetrics,
+    corsOrigins: env.corsOrigins,
+    keyPrefix: env.keyPrefix,
+    maxBodyBytes: env.maxBodyBytes,
+    firstByteTimeoutMs: env.firstByteTimeoutMs,
+    idleTimeoutMs: env.idleTimeoutMs,
+    heartbeatMs: env.heartbeatMs,
+    rateLimitCooldownMs: env.rateLimitCooldownMs,
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * Admission: which of the model's targets the key's scope allows, then one round trip that re-checks the
+ * key and its team and reserves the estimated cost and tokens before anything goes upstream.
+ */
+import { ModelNotAllowedError } from '../errors.ts';
+import type { ModelPrice } from '../store/providers.ts';
+import type { PresentedKey } from './caller.ts';
+import type { ProxiedCall, ProxyRuntime } from './context.ts';
+import {
+  costMicros,
+  DEFAULT_OUTPUT_RESERVATION,
+  estimateInputTokens,
+  requestedOutputCap,
+} from './estimate.ts';
+import { type Settle, settler } from './settlement.ts';
+import { type ModelSlug, modelAllowed, targetsFor } from './targets.ts';
+
+/** A proxied call admitted and reserved for: what the upstream attempts work on. */
+export interface AdmittedCall extends ProxiedCall {
+  /** The targets to try, in order, all within the key's scope. */
+  targets: ModelSlug[];
+  priceOf(slug: ModelSlug): ModelPrice | undefined;
+  /** Settles the reservation; called exactly once however the call ends. */
+  finish: Settle;
+  /** Estimated input tokens, billed when a streaming client leaves before the usage report. */
+  inputEstimate: number;
+}
+
+/** The targets of the call's model that the key may use; throws when there are none. */
+export async function allowedTargets(
+  rt: ProxyRuntime,
+  call: ProxiedCall,
+  presented: PresentedKey,
+): Promise<ModelSlug[]> {
+  try {
+    const targets = await targetsFor(rt.deps.providers, call.request.model, call.route.shape);
+    const allowed = targets.filter((t) => modelAllowed(call.auth.models, t));
+    if (allowed.length === 0) throw new ModelNotAllowedError(call.request.model);
+    return allowed;
+  } catch (err) {
+    // Revocation wins over every other answer: a revoked key learns nothing about models.
+    await rt.deps.keys.authenticate(presented.keyId, presented.hash);
+    throw err;
+  }
+}
+
+/** What admission needs beyond the call: the key and the targets it may use. */
+export interface AdmissionInput {
+  presented: PresentedKey;
+  targets: ModelSlug[];
+}
+
+/** Reserves the call's worst-case cost over its targets; throws the limit's error when it does not fit. */
+export async function admit(
+  rt: ProxyRuntime,
+  call: ProxiedCall,
+  input: AdmissionInput,
+): Promise<AdmittedCall> {
+  const { deps } = rt;
+  const views = await deps.providers.list();
+  const priceOf = (slug: ModelSlug): ModelPrice | undefined =>
+    views.find((p) => p.provider === slug.provider)?.prices[slug.model];
+  const inputEstimate = estimateInputTokens(call.req.body);
+  const outputEstimate =
+    requestedOutputCap(call.body) ??
+    (call.request.upstream === 'embeddings' || call.request.upstream === 'countTokens'
+      ? 0
+      : DEFAULT_OUTPUT_RESERVATION);
+  const estimate = { inputTokens: inputEstimate, outputTokens: outputEstimate };
+  const started = rt.now();
+  const admission = await deps.meter.admit({
+    keyId: input.presented.keyId,
+    hash: input.presented.hash,
+    teamId: call.auth.teamId,
+    limits: call.auth.limits,
+    estimateMicros: Math.max(0, ...input.targets.map((t) => costMicros(estimate, priceOf(t)))),
+    estimateTokens: inputEstimate + outputEstimate,
+    at: new Date(started),
+  });
+  return {
+    ...call,
+    targets: input.targets,
+    priceOf,
+    finish: settler(rt, call, admission, started),
+    inputEstimate,
+  };
+}

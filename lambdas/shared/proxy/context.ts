@@ -1,0 +1,98 @@
+/**
+ * The proxy's dependencies and the two objects its parts pass around: the runtime (built once per
+ * instance) and the call (one per proxied request), so no function needs a long list of parameters.
+ */
+import type { AuthContext, GatewayRequest } from '../http.ts';
+import { logger } from '../log.ts';
+import type { MetricsSink } from '../metrics.ts';
+import type { RouteSpec } from '../routes.ts';
+import type { KeyStore } from '../store/keys.ts';
+import type { Meter } from '../store/metering.ts';
+import type { Alias, ProviderView, ResolvedProvider } from '../store/providers.ts';
+import type { RequestLogStore } from '../store/request-log.ts';
+import type { TeamStore } from '../store/teams.ts';
+import type { UsageStore } from '../store/usage.ts';
+import type { OperationRequest, OperationSpec } from './operations.ts';
+import { CredentialCooldowns } from './upstream.ts';
+
+/** Where the proxy finds providers and aliases; the Lambda wraps the store in a bounded-time cache. */
+export interface ProviderSource {
+  resolve(name: string): Promise<ResolvedProvider | undefined>;
+  list(): Promise<ProviderView[]>;
+  listAliases(): Promise<Alias[]>;
+}
+
+/** Timeouts and intervals, all in milliseconds. */
+export interface ProxyTimings {
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  heartbeatMs: number;
+  /** How long a rate-limited credential is skipped when the upstream gives no Retry-After. */
+  rateLimitCooldownMs: number;
+}
+
+/** Everything the proxy needs from the outside world. */
+export interface ProxyDeps extends ProxyTimings {
+  keys: KeyStore;
+  teams: Pick<TeamStore, 'get'>;
+  providers: ProviderSource;
+  usage: Pick<UsageStore, 'record' | 'recordFailure' | 'health' | 'forKey'>;
+  meter: Pick<Meter, 'admit' | 'settle' | 'monthSpend' | 'minuteUsage'>;
+  requestLog: Pick<RequestLogStore, 'put' | 'get'>;
+  /** Browser origins allowed to read responses (CORS); preflight is answered in front of the proxy. */
+  corsOrigins?: readonly string[];
+  /** Where request and upstream metrics go (EMF in Lambda). */
+  metrics?: MetricsSink;
+  /** Imported keys' hashes to key ids (cached by the caller). */
+  importedKeys: () => Promise<Record<string, string>>;
+  keyPrefix: string;
+  maxBodyBytes: number;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/** The proxy's dependencies with defaults filled in, and the per-instance state shared by every request. */
+export interface ProxyRuntime {
+  deps: ProxyDeps;
+  now: () => number;
+  fetch: typeof fetch;
+  cooldowns: CredentialCooldowns;
+  /** Records a provider failure for `/health`; never fails the request. */
+  recordFailure(provider: string, errorClass: string, status?: number): void;
+}
+
+/** Fills in the defaults and builds the per-instance state. */
+export function proxyRuntime(deps: ProxyDeps): ProxyRuntime {
+  const now = deps.now ?? Date.now;
+  return {
+    deps,
+    now,
+    fetch: deps.fetch ?? fetch,
+    cooldowns: new CredentialCooldowns(now),
+    recordFailure(provider, errorClass, status) {
+      deps.usage.recordFailure(provider, errorClass, status, new Date(now())).catch((err: unknown) => {
+        logger.warn('could not record provider health', { error: (err as Error).name });
+      });
+    },
+  };
+}
+
+/** What the request log line reports about a request, filled in as the request proceeds. */
+export interface Outcome {
+  model?: string;
+  provider?: string;
+  upstreamMs?: number;
+}
+
+/** One proxied request, validated: what every step after validation works on. */
+export interface ProxiedCall {
+  req: GatewayRequest;
+  /** What the authorizer established; a proxied call without it is refused before it becomes one. */
+  auth: AuthContext;
+  route: RouteSpec;
+  operation: OperationSpec;
+  /** The client's JSON body. */
+  body: Record<string, unknown>;
+  request: OperationRequest;
+  outcome: Outcome;
+}

@@ -1,0 +1,163 @@
+/**
+ * The gateway's own routes, answered without an upstream: `/v1/models`, `/v1/key`, `/v1/usage`,
+ * `/health`, the OpenAPI document and the docs page.
+ */
+import { DOCS_PAGE } from '../docs-page.ts';
+import { NotFoundError } from '../errors.ts';
+import { type GatewayRequest, type GatewayResponse, jsonResponse } from '../http.ts';
+import { openApiDocument } from '../openapi.ts';
+import type { ProviderHealth } from '../store/usage.ts';
+import { presentedKey, requireKey } from './caller.ts';
+import type { ProxyRuntime } from './context.ts';
+import { microsToUsd } from './estimate.ts';
+import { modelAllowed, parseSlug } from './targets.ts';
+
+/** The API's version in the OpenAPI document. */
+export const API_VERSION = '0.1.0';
+
+/** `GET /v1/models`: every model and alias, narrowed to the key's scope when a key is presented. */
+export async function models(rt: ProxyRuntime, req: GatewayRequest): Promise<GatewayResponse> {
+  const { deps } = rt;
+  const presented = await presentedKey(deps, req);
+  const scope =
+    presented === undefined
+      ? undefined
+      : (await deps.keys.authenticate(presented.keyId, presented.hash)).models;
+  const [providers, aliases] = await Promise.all([deps.providers.list(), deps.providers.listAliases()]);
+  const created = Math.floor(rt.now() / 1000);
+  const entries = providers.flatMap((p) =>
+    p.models
+      .filter((m) => scope === undefined || modelAllowed(scope, { provider: p.provider, model: m }))
+      .map((m) => ({ id: `${p.provider}/${m}`, object: 'model', created, owned_by: p.provider })),
+  );
+  for (const alias of aliases) {
+    const reachable = alias.targets
+      .flatMap((t) => parseSlug(t) ?? [])
+      .some((t) => scope === undefined || modelAllowed(scope, t));
+    if (reachable) entries.push({ id: alias.name, object: 'model', created, owned_by: 'tollgate-alias' });
+  }
+  return jsonResponse(200, { object: 'list', data: entries }, { 'x-request-id': req.requestId });
+}
+
+/** `GET /v1/key`: this key's own name, team, scope, limits, spend this month and rate-limit state. */
+export async function keyInfo(rt: ProxyRuntime, req: GatewayRequest): Promise<GatewayResponse> {
+  const { deps } = rt;
+  const presented = await requireKey(deps, req);
+  const key = await deps.keys.authenticate(presented.keyId, presented.hash);
+  const at = new Date(rt.now());
+  const [team, spend, minute] = await Promise.all([
+    key.teamId === undefined ? undefined : deps.teams.get(key.teamId),
+    deps.meter.monthSpend(`key#${key.keyId}`, at),
+    deps.meter.minuteUsage(key.keyId, at),
+  ]);
+  const teamSpend = team === undefined ? undefined : await deps.meter.monthSpend(`team#${team.teamId}`, at);
+  const usd = (micros: number | undefined): number | null =>
+    micros === undefined ? null : microsToUsd(micros);
+  return jsonResponse(
+    200,
+    {
+      id: key.keyId,
+      name: key.name,
+      status: key.status,
+      expires_at: key.expiresAt ?? null,
+      models: key.models,
+      team:
+        team === undefined
+          ? null
+          : {
+              id: team.teamId,
+              name: team.name,
+              status: team.status,
+              budget_usd: usd(team.budgetMicros),
+              spent_usd: usd(teamSpend?.spentMicros),
+            },
+      limits: { monthly_usd: usd(key.monthlyLimitMicros), rpm: key.rpm ?? null, tpm: key.tpm ?? null },
+      spend: {
+        month: spend.month,
+        spent_usd: usd(spend.spentMicros),
+        reserved_usd: usd(spend.reservedMicros),
+      },
+      rate_limit: {
+        requests_this_minute: minute.requests,
+        tokens_this_minute: minute.tokens,
+        remaining_requests: key.rpm === undefined ? null : Math.max(0, key.rpm - minute.requests),
+        remaining_tokens: key.tpm === undefined ? null : Math.max(0, key.tpm - minute.tokens),
+        reset_seconds: minute.resetSeconds,
+      },
+    },
+    { 'x-request-id': req.requestId, 'cache-control': 'no-store' },
+  );
+}
+
+/** `GET /v1/usage`: this key's usage by day and model, or one of its requests by `?request_id=`. */
+export async function usageReport(rt: ProxyRuntime, req: GatewayRequest): Promise<GatewayResponse> {
+  const { deps } = rt;
+  const presented = await requireKey(deps, req);
+  const key = await deps.keys.authenticate(presented.keyId, presented.hash);
+  const requestId = req.query.request_id;
+  if (requestId !== undefined) {
+    const entry = await deps.requestLog.get(requestId);
+    // Another key's request is as absent as a request that never was.
+    if (entry === undefined || entry.keyId !== key.keyId)
+      throw new NotFoundError('GET', `/v1/usage?request_id=${encodeURIComponent(requestId)}`);
+    return jsonResponse(
+      200,
+      { ...entry, cost_usd: microsToUsd(entry.costMicros) },
+      { 'x-request-id': req.requestId },
+    );
+  }
+  const rows = await deps.usage.forKey(key.keyId);
+  return jsonResponse(
+    200,
+    { object: 'list', key_id: key.keyId, data: rows },
+    { 'x-request-id': req.requestId, 'cache-control': 'no-store' },
+  );
+}
+
+/** `GET /health`: each provider's credentials count and last recorded error. */
+export async function health(rt: ProxyRuntime, req: GatewayRequest): Promise<GatewayResponse> {
+  const { deps } = rt;
+  const providers = await deps.providers.list();
+  const healths: Array<ProviderHealth | undefined> = await Promise.all(
+    providers.map((p) => deps.usage.health(p.provider)),
+  );
+  return jsonResponse(
+    200,
+    {
+      status: 'ok',
+      providers: providers.map((p, i) => ({
+        name: p.provider,
+        type: p.type,
+        credentials: p.credentials,
+        lastError:
+          healths[i] === undefined
+            ? null
+            : {
+                class: healths[i]?.lastErrorClass,
+                status: healths[i]?.lastErrorStatus ?? null,
+                at: healths[i]?.lastErrorAt,
+              },
+      })),
+    },
+    { 'x-request-id': req.requestId, 'cache-control': 'no-store' },
+  );
+}
+
+/** `GET /openapi.json`. */
+export async function openapi(_rt: ProxyRuntime, req: GatewayRequest): Promise<GatewayResponse> {
+  return jsonResponse(200, openApiDocument(API_VERSION), { 'x-request-id': req.requestId });
+}
+
+/** `GET /docs`: the API reference page. */
+export async function docs(_rt: ProxyRuntime, req: GatewayRequest): Promise<GatewayResponse> {
+  return {
+    status: 200,
+    // Everything the page needs is inline; nothing may load from elsewhere.
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+      'x-request-id': req.requestId,
+    },
+    body: DOCS_PAGE,
+  };
+}

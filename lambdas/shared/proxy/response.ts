@@ -1,0 +1,122 @@
+/**
+ * Response building: an upstream success becomes the client's whole or streamed response (and settles
+ * the call when its usage is known), an upstream failure is passed through or becomes a 502, and a
+ * gateway error is answered in the calling API's own error shape.
+ */
+import { type ApiShape, type GatewayError, UpstreamError } from '../errors.ts';
+import { type GatewayResponse, jsonResponse } from '../http.ts';
+import { logger } from '../log.ts';
+import { adapterFor } from '../providers/index.ts';
+import type { ResolvedProvider } from '../store/providers.ts';
+import type { AdmittedCall } from './admission.ts';
+import type { ProxyRuntime } from './context.ts';
+import { streamBody } from './stream.ts';
+import type { ModelSlug } from './targets.ts';
+import { readWhole, type UpstreamFailure, type UpstreamSuccess } from './upstream.ts';
+
+/** A gateway error in the route's API shape. */
+export function errorResponse(err: GatewayError, shape: ApiShape, requestId: string): GatewayResponse {
+  return jsonResponse(err.status, err.toWire(shape), { ...err.headers, 'x-request-id': requestId });
+}
+
+/** An upstream's non-success answer: its own 4xx as they are, a 5xx as the gateway's 502. */
+export function failureResponse(failure: UpstreamFailure, requestId: string): GatewayResponse {
+  if (failure.status >= 500)
+    throw new UpstreamError(`The upstream provider failed with status ${failure.status}.`);
+  // The upstream's own 4xx (bad parameters, its rate limits) reach the client as they are.
+  return {
+    status: failure.status,
+    headers: { 'content-type': failure.contentType, 'x-request-id': requestId },
+    body: failure.text,
+  };
+}
+
+/** The target that answered, and how. */
+export interface Answer {
+  slug: ModelSlug;
+  resolved: ResolvedProvider;
+  attempt: UpstreamSuccess;
+  /** The gateway asked for a usage chunk the client did not: it is filtered out of the stream. */
+  hideUsageChunk: boolean;
+}
+
+/** The client's response to an upstream success: streamed when the client asked and the upstream streams. */
+export async function successResponse(
+  rt: ProxyRuntime,
+  call: AdmittedCall,
+  answer: Answer,
+): Promise<GatewayResponse> {
+  const { req, outcome, finish } = call;
+  const { slug, attempt } = answer;
+  const { response, abort, clearTimer } = attempt;
+  const price = call.priceOf(slug);
+  const adapter = adapterFor(answer.resolved.config.type);
+  const headers = { 'x-request-id': req.requestId };
+  const contentType = response.headers.get('content-type') ?? '';
+  if (call.request.stream && contentType.includes('text/event-stream') && response.body !== null) {
+    // Past the headers, the idle timer and heartbeats take over from the first-byte timer.
+    clearTimer();
+    return {
+      status: response.status,
+      headers: {
+        ...headers,
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+      },
+      body: streamBody({
+        upstream: response.body,
+        adapter,
+        abort,
+        shape: call.route.shape,
+        hideUsageChunk: answer.hideUsageChunk,
+        timings: { heartbeatMs: rt.deps.heartbeatMs, idleTimeoutMs: rt.deps.idleTimeoutMs },
+        onEnd: async (end) => {
+          if (end.error !== undefined) rt.recordFailure(slug.provider, end.error.code);
+          // A client that leaves before the usage report is billed for the content it was sent.
+          const usage =
+            end.disconnected || end.usage === undefined
+              ? {
+                  inputTokens: end.usage?.inputTokens ?? call.inputEstimate,
+                  outputTokens: Math.max(end.usage?.outputTokens ?? 0, end.contentEvents),
+                }
+              : end.usage;
+          await finish({
+            status: response.status,
+            slug,
+            price,
+            usage,
+            disconnected: end.disconnected,
+            firstByteAt: end.firstByteAt,
+            upstreamMs: outcome.upstreamMs,
+          });
+          logger.info('stream end', {
+            requestId: req.requestId,
+            keyId: req.auth?.keyId,
+            disconnected: end.disconnected,
+            error: end.error?.code,
+          });
+        },
+      }),
+    };
+  }
+  const text = await readWhole(attempt);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  await finish({
+    status: response.status,
+    slug,
+    price,
+    usage: adapter.usageFromBody(parsed),
+    firstByteAt: rt.now(),
+    upstreamMs: outcome.upstreamMs,
+  });
+  return {
+    status: response.status,
+    headers: { ...headers, 'content-type': contentType || 'application/json' },
+    body: text,
+  };
+}
