@@ -1,15 +1,16 @@
 /**
  * The OpenAPI document and the docs page, from a running local gateway: the document is valid OpenAPI
  * 3.1 (checked by a validator from npm), covers exactly the routes the gateway serves, and `/docs`
- * renders them in headless Chromium (Debian's package, driven by playwright-core) with no network.
+ * renders them in headless Chromium (from npm, see `test/helpers/chromium.ts`, driven by playwright-core)
+ * with no network.
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiPath } from '#shared/openapi.ts';
 import { ROUTES } from '#shared/routes.ts';
 import { REQUEST_SCHEMAS } from '#shared/schemas.ts';
 import type { RunningGateway } from '../../lib/local/gateway.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { setupLocalEnv } from '../helpers/local-env.ts';
 
 let gateway: RunningGateway;
@@ -65,19 +66,7 @@ describe('OpenAPI document', () => {
 describe('docs page', () => {
   it('renders every route in headless Chromium, with nothing loaded from elsewhere', async () => {
     // Prepare
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     const external: string[] = [];
     try {
       const page = await browser.newPage();
