@@ -3,18 +3,12 @@
  * error shape of the API the client called, so SDKs raise their native error classes.
  */
 
-/** The client-facing API whose wire format a response must follow. */
-export type ApiShape = 'openai' | 'anthropic' | 'gemini';
+import { API_SHAPES, type ApiShape, DEFAULT_API_SHAPE } from './apis.ts';
 
-interface ErrorSpec {
-  status: number;
-  /** OpenAI's `error.type`. */
-  openai: string;
-  /** Anthropic's `error.type`. */
-  anthropic: string;
-  /** Gemini's (google.rpc) `error.status`. */
-  gemini: string;
-}
+export type { ApiShape } from './apis.ts';
+
+/** An error's status, and its name in each API's vocabulary (OpenAI's `error.type`, Anthropic's `error.type`, Gemini's google.rpc `error.status`). */
+type ErrorSpec = { status: number } & Record<ApiShape, string>;
 
 /** The error codes of DESIGN.md, with their status and their name in each API's vocabulary. */
 export const ERROR_CATALOGUE = {
@@ -94,14 +88,7 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 /** Renders an error body in one API's shape; shared by errors thrown in code and gateway responses. */
 export function errorBody(shape: ApiShape, code: ErrorCode, message: string): Record<string, unknown> {
   const spec: ErrorSpec = ERROR_CATALOGUE[code];
-  switch (shape) {
-    case 'openai':
-      return { error: { message, type: spec.openai, param: null, code } };
-    case 'anthropic':
-      return { type: 'error', error: { type: spec.anthropic, message } };
-    case 'gemini':
-      return { error: { code: spec.status, message, status: spec.gemini } };
-  }
+  return API_SHAPES[shape].errorBody({ status: spec.status, code, type: spec[shape], message });
 }
 
 /**
@@ -139,7 +126,7 @@ export class GatewayError extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return errorBody('openai', this.code, this.message);
+    return errorBody(DEFAULT_API_SHAPE, this.code, this.message);
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { KEY_CARRIERS, type KeyCarrier } from './apis.ts';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export const KEY_ID_LENGTH = 12;
@@ -113,15 +114,18 @@ export function keyPattern(prefix: string): RegExp {
 }
 
 /**
- * Finds the key a request carries, in the places each SDK family puts it: `Authorization: Bearer`
- * (OpenAI, and Anthropic/Gemini clients using tokens), `x-api-key` (Anthropic), `x-goog-api-key` and
- * `?key=` (Gemini). The first present carrier wins, in that order. Header names must be lower-case.
+ * Finds the key a request carries, in the places each SDK family puts it (see `KEY_CARRIERS`):
+ * `Authorization: Bearer` (OpenAI, and Anthropic/Gemini clients using tokens), `x-api-key` (Anthropic),
+ * `x-goog-api-key` and `?key=` (Gemini). The first present carrier wins. Header names must be lower-case.
  */
 export function keyFromRequest(
   headers: Readonly<Record<string, string | undefined>>,
   query: Readonly<Record<string, string | undefined>> = {},
 ): string | undefined {
-  const auth = headers.authorization;
-  if (auth !== undefined) return /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
-  return headers['x-api-key'] ?? headers['x-goog-api-key'] ?? query.key;
+  for (const carrier of Object.values<KeyCarrier>(KEY_CARRIERS)) {
+    const value = carrier.in === 'header' ? headers[carrier.name] : query[carrier.name];
+    if (value === undefined) continue;
+    return carrier.bearer === true ? /^Bearer\s+(\S+)\s*$/i.exec(value)?.[1] : value;
+  }
+  return undefined;
 }

@@ -2,7 +2,8 @@
  * The OpenAPI 3.1 document, generated from the route table, the request schemas the gateway validates
  * with, and the error catalogue — so the document cannot drift from what is served.
  */
-import { type ApiShape, ERROR_CATALOGUE, errorBody, gatewayErrorBody } from './errors.ts';
+import { API_SHAPES, type ApiShape, KEY_CARRIERS, type KeyCarrier } from './apis.ts';
+import { ERROR_CATALOGUE, errorBody, gatewayErrorBody } from './errors.ts';
 import { ROUTES, type RouteSpec } from './routes.ts';
 import { REQUEST_SCHEMAS } from './schemas.ts';
 
@@ -21,11 +22,8 @@ const SUMMARIES: Record<RouteSpec['operation'], string> = {
   docs: 'A page rendering this document',
 };
 
-const ERROR_SCHEMA_BY_SHAPE: Record<ApiShape, string> = {
-  openai: 'OpenAIError',
-  anthropic: 'AnthropicError',
-  gemini: 'GeminiError',
-};
+/** Operations about the gateway itself rather than any client API, tagged apart in the document. */
+const GATEWAY_OPERATIONS: ReadonlySet<RouteSpec['operation']> = new Set(['health', 'openapi', 'docs']);
 
 /** `/v1beta/models/{model+}` (API Gateway's greedy parameter) as OpenAPI's `/v1beta/models/{model}`. */
 export function openApiPath(path: string): string {
@@ -34,15 +32,18 @@ export function openApiPath(path: string): string {
 
 function security(route: RouteSpec): Array<Record<string, string[]>> {
   if (route.auth === 'none') return [];
-  const names =
-    route.carriers === 'bearer'
-      ? ['bearer']
-      : route.shape === 'gemini'
-        ? ['bearer', 'googApiKey', 'googQueryKey']
-        : ['bearer', 'anthropicApiKey'];
+  const names = route.carriers === 'bearer' ? ['bearer'] : API_SHAPES[route.shape].carriers;
   const carriers: Array<Record<string, string[]>> = names.map((name) => ({ [name]: [] }));
   // An empty requirement makes the key optional.
   return route.auth === 'optional' ? [{}, ...carriers] : carriers;
+}
+
+/** A key carrier as an OpenAPI security scheme. */
+function securityScheme(carrier: KeyCarrier): Record<string, unknown> {
+  const description = carrier.description === undefined ? {} : { description: carrier.description };
+  return carrier.bearer === true
+    ? { type: 'http', scheme: 'bearer', ...description }
+    : { type: 'apiKey', in: carrier.in, name: carrier.name, ...description };
 }
 
 function example(shape: ApiShape) {
@@ -57,7 +58,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   for (const route of ROUTES) {
     const path = openApiPath(route.path);
     const schema = REQUEST_SCHEMAS[route.operation];
-    const errorRef = { $ref: `#/components/schemas/${ERROR_SCHEMA_BY_SHAPE[route.shape]}` };
+    const errorRef = { $ref: `#/components/schemas/${API_SHAPES[route.shape].errorSchema.name}` };
     const errors = Object.fromEntries(
       [...new Set(Object.values(ERROR_CATALOGUE).map((e) => e.status))]
         .filter((status) => route.auth !== 'none' || status >= 404)
@@ -76,13 +77,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths[path][route.method.toLowerCase()] = {
       operationId: route.operation,
       summary: SUMMARIES[route.operation],
-      tags: [
-        route.shape === 'openai'
-          ? route.operation === 'health' || route.operation === 'openapi' || route.operation === 'docs'
-            ? 'gateway'
-            : 'openai'
-          : route.shape,
-      ],
+      tags: [GATEWAY_OPERATIONS.has(route.operation) ? 'gateway' : route.shape],
       security: security(route),
       ...(route.path.includes('{')
         ? {
@@ -133,57 +128,24 @@ export function openApiDocument(version: string): Record<string, unknown> {
     },
     paths,
     components: {
-      securitySchemes: {
-        bearer: {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'A Tollgate key: Authorization: Bearer sk-tg-…',
-        },
-        anthropicApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
-        googApiKey: { type: 'apiKey', in: 'header', name: 'x-goog-api-key' },
-        googQueryKey: { type: 'apiKey', in: 'query', name: 'key' },
-      },
+      securitySchemes: Object.fromEntries(
+        Object.entries<KeyCarrier>(KEY_CARRIERS).map(([name, carrier]) => [name, securityScheme(carrier)]),
+      ),
       schemas: {
-        OpenAIError: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              properties: {
-                message: { type: 'string' },
-                type: { type: 'string' },
-                param: {},
-                code: { type: 'string' },
+        ...Object.fromEntries(
+          (Object.keys(API_SHAPES) as ApiShape[]).map((shape) => {
+            const { name, required, properties } = API_SHAPES[shape].errorSchema;
+            return [
+              name,
+              {
+                type: 'object',
+                required,
+                properties,
+                example: errorBody(shape, 'invalid_request', 'The request body is not valid JSON.'),
               },
-            },
-          },
-          example: errorBody('openai', 'invalid_request', 'The request body is not valid JSON.'),
-        },
-        AnthropicError: {
-          type: 'object',
-          required: ['type', 'error'],
-          properties: {
-            type: { const: 'error' },
-            error: { type: 'object', properties: { type: { type: 'string' }, message: { type: 'string' } } },
-          },
-          example: errorBody('anthropic', 'invalid_request', 'The request body is not valid JSON.'),
-        },
-        GeminiError: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              properties: {
-                code: { type: 'integer' },
-                message: { type: 'string' },
-                status: { type: 'string' },
-              },
-            },
-          },
-          example: errorBody('gemini', 'invalid_request', 'The request body is not valid JSON.'),
-        },
+            ];
+          }),
+        ),
         GatewayError: {
           type: 'object',
           properties: {

@@ -3,8 +3,10 @@
  * and answer. It never throws: every failure becomes a response in the calling API's error shape. Each
  * request is logged once and counted in the metrics; allowed browser origins get CORS headers.
  */
+
+import { type ApiShape, DEFAULT_API_SHAPE } from '../apis.ts';
 import { corsHeaders } from '../cors.ts';
-import { type ApiShape, NotFoundError, toGatewayError } from '../errors.ts';
+import { NotFoundError, toGatewayError } from '../errors.ts';
 import type { GatewayRequest, GatewayResponse } from '../http.ts';
 import { logger } from '../log.ts';
 import { matchRoute, routeForResource } from '../routes.ts';
@@ -32,7 +34,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
         byResource === undefined
           ? matchRoute(req.method, req.path)
           : { route: byResource, params: req.params };
-      const shape: ApiShape = 'route' in match ? match.route.shape : 'openai';
+      const shape: ApiShape = 'route' in match ? match.route.shape : DEFAULT_API_SHAPE;
       let response: GatewayResponse;
       let errorCode: string | undefined;
       try {

@@ -3,7 +3,8 @@
  * upstream operation, and the body to send upstream. The gateway validates only what it relies on;
  * everything else is the upstream's to judge, so its own 4xx reach the client unchanged.
  */
-import { type ApiShape, type GatewayError, InvalidRequestError } from '../errors.ts';
+import { API_SHAPES, type ApiShape } from '../apis.ts';
+import { type GatewayError, InvalidRequestError } from '../errors.ts';
 import type { UpstreamOperation } from '../providers/types.ts';
 import type { RouteOperation } from '../routes.ts';
 import { REQUEST_SCHEMAS, validationError } from '../schemas.ts';
@@ -120,7 +121,7 @@ export const OPERATIONS: Partial<Record<RouteOperation, OperationSpec>> = {
 /** An error after the first byte, framed as the API's own stream error event. */
 export function streamErrorEvent(shape: ApiShape, err: GatewayError): string {
   return frameSse({
-    event: shape === 'anthropic' ? 'error' : undefined,
+    event: API_SHAPES[shape].streamErrorEvent,
     data: JSON.stringify(err.toWire(shape)),
   });
 }

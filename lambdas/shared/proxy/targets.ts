@@ -3,7 +3,8 @@
  * of APIs whose SDKs send bare ids) a model of the first provider speaking that API; and which of those
  * a key's scope allows.
  */
-import { type ApiShape, ModelNotFoundError } from '../errors.ts';
+import { API_SHAPES, type ApiShape } from '../apis.ts';
+import { ModelNotFoundError } from '../errors.ts';
 import { apiOf } from '../providers/index.ts';
 import type { ProviderSource } from './context.ts';
 
@@ -37,8 +38,8 @@ export async function targetsFor(
   if (slug !== undefined) return [slug];
   const alias = (await providers.listAliases()).find((a) => a.name === model);
   if (alias !== undefined) return alias.targets.flatMap((t) => parseSlug(t) ?? []);
-  if (shape !== 'openai') {
-    // Anthropic and Gemini clients send bare ids: the first provider speaking their API serves them.
+  if (API_SHAPES[shape].bareModels) {
+    // Clients of APIs whose SDKs send bare ids: the first provider speaking their API serves them.
     const provider = (await providers.list()).find((p) => apiOf(p.type) === shape);
     if (provider !== undefined) return [{ provider: provider.provider, model }];
   }
