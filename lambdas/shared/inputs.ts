@@ -2,12 +2,13 @@
  * Parsing of operator input shared by the CLI and the management API, so both accept and refuse exactly
  * the same things. Errors are {@link InputError}s: the CLI shows them as usage errors, the API as 400s.
  */
+import { InvalidError } from './operations/errors.ts';
 import type { KeyLimits } from './store/keys.ts';
 
-/** A value an operator typed or sent that cannot be used; the message names the option. */
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
+/** A value an operator typed or sent that cannot be used; the message starts with the field's name. */
+export class InputError extends InvalidError {
+  constructor(message: string, field?: string) {
+    super(message, field === undefined ? {} : { field });
     this.name = 'InputError';
   }
 }
@@ -20,7 +21,7 @@ export function usdToMicros(usd: number): number {
 /** Parses `30s`, `15m`, `2h`, `7d` into milliseconds. */
 export function parseDuration(value: string, name: string): number {
   const match = /^(\d+)(s|m|h|d)$/.exec(value.trim());
-  if (match === null) throw new InputError(`${name} '${value}' is not a duration (e.g. 30m, 2h, 7d)`);
+  if (match === null) throw new InputError(`${name} '${value}' is not a duration (e.g. 30m, 2h, 7d)`, name);
   const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
   return Number(match[1]) * unit;
 }
@@ -29,12 +30,13 @@ export function parseDuration(value: string, name: string): number {
 export function parseFutureDate(value: string, name: string): string {
   const at = new Date(value);
   if (Number.isNaN(at.getTime()))
-    throw new InputError(`${name} '${value}' is not a date (use ISO 8601, e.g. 2027-01-31)`);
-  if (at.getTime() <= Date.now()) throw new InputError(`${name} must be in the future`);
+    throw new InputError(`${name} '${value}' is not a date (use ISO 8601, e.g. 2027-01-31)`, name);
+  if (at.getTime() <= Date.now()) throw new InputError(`${name} must be in the future`, name);
   return at.toISOString();
 }
 
-function positiveNumber(
+/** A positive number (or integer) from what an operator typed or sent; undefined stays undefined. */
+export function positiveNumber(
   value: string | number | undefined,
   name: string,
   integer: boolean,
@@ -42,7 +44,7 @@ function positiveNumber(
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isSafeInteger(n))) {
-    throw new InputError(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
+    throw new InputError(`${name} must be a positive ${integer ? 'integer' : 'number'}`, name);
   }
   return n;
 }

@@ -3,7 +3,9 @@
  * unknown-flag errors with suggestions and the README's CLI table are all made (lib/cli/program.ts).
  *
  * Adding a command is adding one entry:
- *   1. Put the command's logic in its own module under lib/cli/ (or an operation under lambdas/shared/).
+ *   1. Put the command's logic in its own module under lib/cli/ — or, for a management change that `/admin`
+ *      offers too, an operation in lambdas/shared/operations/ and `operationCommand({ …, operation, print })`
+ *      (lib/cli/operation-command.ts), whose options fill the operation's input fields.
  *   2. Append `command({ name, summary, positionals, options, examples, run })` to the table below. Option
  *      keys are camelCase and become kebab-case flags (`monthlyLimit` → `--monthly-limit`); `args` and
  *      `options` in `run` are typed from the declaration. `--json`, `--yes`, `--stack`, `--region` are
@@ -16,14 +18,14 @@
 import { runDev } from '../local/dev.ts';
 import { openLocalState, readRuntime } from '../local/state.ts';
 import { auditCommand } from './audit.ts';
-import { keysCommand } from './keys.ts';
+import { KEY_COMMANDS } from './keys.ts';
 import { routeLogs } from './logging.ts';
 import { UsageError } from './output.ts';
 import { type CommandEntry, command } from './program.ts';
-import { aliasesCommand, providersCommand } from './providers.ts';
+import { PROVIDER_COMMANDS } from './providers.ts';
 import { modelsForKey, setupCommand, TOOLS, type Tool } from './setup.ts';
 import { statusCommand } from './status.ts';
-import { modelsCommand, teamsCommand, usageCommand } from './teams.ts';
+import { modelsCommand, TEAM_COMMANDS, usageCommand } from './teams.ts';
 
 /** Summaries of the command groups. */
 export const GROUPS: Readonly<Record<string, string>> = {
@@ -35,52 +37,6 @@ export const GROUPS: Readonly<Record<string, string>> = {
   'providers credentials': 'the credentials of one provider',
   aliases: 'model aliases resolving to targets tried in order',
 };
-
-const keyLimits = {
-  models: {
-    type: 'string',
-    value: 'a/b,c/*',
-    summary: 'allowed provider/model slugs; empty means every model',
-  },
-  team: { type: 'string', value: 'ID', summary: 'the team the key belongs to' },
-  monthlyLimit: { type: 'string', value: 'USD', summary: 'monthly spend limit in USD' },
-  rpm: { type: 'string', value: 'N', summary: 'requests per minute' },
-  tpm: { type: 'string', value: 'N', summary: 'tokens per minute' },
-} as const;
-
-const credentialSource = {
-  keyStdin: { type: 'boolean', summary: 'read the credential from stdin' },
-  keyEnv: { type: 'string', value: 'VAR', summary: 'read the credential from environment variable VAR' },
-  secretArn: { type: 'string', value: 'ARN', summary: 'a Secrets Manager reference (deployed stacks only)' },
-  priority: { type: 'string', value: 'N', summary: 'lower is tried first' },
-  expires: { type: 'string', value: 'DATE', summary: 'when the credential expires (ISO 8601)' },
-} as const;
-
-const idArg = [{ name: 'ID' }] as const;
-
-/** A `keys` subcommand that takes an ID and nothing else. */
-function keyById(sub: string, summary: string, example: string): CommandEntry {
-  return command({
-    name: `keys ${sub}`,
-    summary,
-    positionals: idArg,
-    examples: [example],
-    run: ({ args, global, withStores }) =>
-      withStores((s) => keysCommand(s, sub, [args.ID], { json: global.json })).then(() => 0),
-  });
-}
-
-/** A `teams` subcommand that takes an ID and nothing else. */
-function teamById(sub: string, summary: string, example: string): CommandEntry {
-  return command({
-    name: `teams ${sub}`,
-    summary,
-    positionals: idArg,
-    examples: [example],
-    run: ({ args, global, withStores }) =>
-      withStores((s) => teamsCommand(s, sub, [args.ID], { json: global.json })).then(() => 0),
-  });
-}
 
 /** Every command, in the order help and the README list them. */
 export const COMMANDS: readonly CommandEntry[] = [
@@ -118,82 +74,8 @@ export const COMMANDS: readonly CommandEntry[] = [
       return 0;
     },
   }),
-  command({
-    name: 'keys create',
-    summary: 'issue a key; the plaintext is printed once (--json: id, key, …)',
-    options: {
-      name: { type: 'string', value: 'NAME', summary: 'a name for people', required: true },
-      ...keyLimits,
-      expires: { type: 'string', value: 'DATE', summary: 'when the key stops working (ISO 8601)' },
-    },
-    examples: ["tollgate keys create --name ci --models 'openai/*' --monthly-limit 50 --rpm 60"],
-    run: ({ options, global, withStores }) =>
-      withStores((s) => keysCommand(s, 'create', [], { ...options, json: global.json })).then(() => 0),
-  }),
-  command({
-    name: 'keys list',
-    summary: 'list keys (never their hashes)',
-    options: { team: keyLimits.team },
-    examples: ['tollgate keys list --team team_AbC123xyZ789'],
-    run: ({ options, global, withStores }) =>
-      withStores((s) => keysCommand(s, 'list', [], { ...options, json: global.json })).then(() => 0),
-  }),
-  keyById('show', 'one key', 'tollgate keys show AbC123xyZ789'),
-  keyById('disable', 'refuse the key until enabled again', 'tollgate keys disable AbC123xyZ789'),
-  keyById('enable', 'accept a disabled key again', 'tollgate keys enable AbC123xyZ789'),
-  command({
-    name: 'keys rotate',
-    summary: 'new secret, same id and history; the old secret is refused at once, or after --grace',
-    positionals: idArg,
-    options: {
-      grace: { type: 'string', value: 'DURATION', summary: 'keep the old secret valid (30m, 2h, 7d)' },
-    },
-    examples: ['tollgate keys rotate AbC123xyZ789 --grace 1h'],
-    run: ({ args, options, global, withStores }) =>
-      withStores((s) => keysCommand(s, 'rotate', [args.ID], { ...options, json: global.json })).then(() => 0),
-  }),
-  keyById(
-    'delete',
-    'remove the key; its request log stays searchable by request id',
-    'tollgate keys delete AbC123xyZ789',
-  ),
-  command({
-    name: 'keys import',
-    summary: 'import keys issued elsewhere, one label:sha256hex per line (# comments allowed)',
-    positionals: [{ name: 'FILE' }],
-    options: keyLimits,
-    examples: ['tollgate keys import legacy.txt --team team_AbC123xyZ789'],
-    run: ({ args, options, global, withStores }) =>
-      withStores((s) => keysCommand(s, 'import', [args.FILE], { ...options, json: global.json })).then(
-        () => 0,
-      ),
-  }),
-  command({
-    name: 'teams create',
-    summary: 'a team (workspace) with an optional monthly budget',
-    options: {
-      name: { type: 'string', value: 'NAME', summary: 'a unique name', required: true },
-      budget: { type: 'string', value: 'USD', summary: 'monthly budget in USD' },
-    },
-    examples: ['tollgate teams create --name platform --budget 500'],
-    run: ({ options, global, withStores }) =>
-      withStores((s) => teamsCommand(s, 'create', [], { ...options, json: global.json })).then(() => 0),
-  }),
-  command({
-    name: 'teams list',
-    summary: 'every team',
-    examples: ['tollgate teams list --json'],
-    run: ({ global, withStores }) =>
-      withStores((s) => teamsCommand(s, 'list', [], { json: global.json })).then(() => 0),
-  }),
-  teamById('show', "one team with its keys and this month's spend", 'tollgate teams show team_AbC123xyZ789'),
-  teamById(
-    'disable',
-    "refuse the team's keys until enabled again",
-    'tollgate teams disable team_AbC123xyZ789',
-  ),
-  teamById('enable', 'accept a disabled team again', 'tollgate teams enable team_AbC123xyZ789'),
-  teamById('delete', 'remove a team without keys', 'tollgate teams delete team_AbC123xyZ789'),
+  ...KEY_COMMANDS,
+  ...TEAM_COMMANDS,
   command({
     name: 'models price',
     summary: 'set the price spend is computed from, in USD per million tokens',
@@ -277,110 +159,7 @@ export const COMMANDS: readonly CommandEntry[] = [
       return 0;
     },
   }),
-  command({
-    name: 'providers add',
-    summary:
-      'register an upstream with its first credential; TYPE is openai, openai-compatible, anthropic or gemini',
-    positionals: [{ name: 'NAME' }],
-    options: {
-      type: { type: 'string', value: 'TYPE', summary: 'openai | openai-compatible | anthropic | gemini' },
-      baseUrl: {
-        type: 'string',
-        value: 'URL',
-        summary: "the upstream's base URL, as its official SDK takes it",
-      },
-      models: { type: 'string', value: 'm1,m2', summary: 'the model catalogue' },
-      ...credentialSource,
-    },
-    examples: [
-      'tollgate providers add openai --type openai --base-url https://api.openai.com/v1 --models gpt-4o --key-env OPENAI_API_KEY',
-    ],
-    run: ({ args, options, global, withStores }) =>
-      withStores((s) => providersCommand(s, 'add', [args.NAME], { ...options, json: global.json })).then(
-        () => 0,
-      ),
-  }),
-  command({
-    name: 'providers list',
-    summary: 'providers with their credential counts',
-    examples: ['tollgate providers list'],
-    run: ({ global, withStores }) =>
-      withStores((s) => providersCommand(s, 'list', [], { json: global.json, keyStdin: false })).then(
-        () => 0,
-      ),
-  }),
-  command({
-    name: 'providers remove',
-    summary: 'remove a provider with all its credentials',
-    positionals: [{ name: 'NAME' }],
-    examples: ['tollgate providers remove openai'],
-    run: ({ args, global, withStores }) =>
-      withStores((s) =>
-        providersCommand(s, 'remove', [args.NAME], { json: global.json, keyStdin: false }),
-      ).then(() => 0),
-  }),
-  command({
-    name: 'providers credentials add',
-    summary: 'one more credential; lower priority is tried first; a duplicate value or ARN is refused',
-    positionals: [{ name: 'NAME' }],
-    options: credentialSource,
-    examples: ['pbpaste | tollgate providers credentials add openai --key-stdin --priority 1'],
-    run: ({ args, options, global, withStores }) =>
-      withStores((s) =>
-        providersCommand(s, 'credentials', ['add', args.NAME], { ...options, json: global.json }),
-      ).then(() => 0),
-  }),
-  command({
-    name: 'providers credentials list',
-    summary: "a provider's credentials, never their values",
-    positionals: [{ name: 'NAME' }],
-    examples: ['tollgate providers credentials list openai'],
-    run: ({ args, global, withStores }) =>
-      withStores((s) =>
-        providersCommand(s, 'credentials', ['list', args.NAME], { json: global.json, keyStdin: false }),
-      ).then(() => 0),
-  }),
-  command({
-    name: 'providers credentials remove',
-    summary: 'remove one credential',
-    positionals: [{ name: 'NAME' }, { name: 'CREDENTIAL_ID' }],
-    examples: ['tollgate providers credentials remove openai cred_AbC123'],
-    run: ({ args, global, withStores }) =>
-      withStores((s) =>
-        providersCommand(s, 'credentials', ['remove', args.NAME, args.CREDENTIAL_ID], {
-          json: global.json,
-          keyStdin: false,
-        }),
-      ).then(() => 0),
-  }),
-  command({
-    name: 'aliases set',
-    summary: 'a model name (e.g. fast) resolving to targets tried in order',
-    positionals: [{ name: 'NAME' }],
-    options: {
-      targets: { type: 'string', value: 'p/m[,p/m…]', summary: 'targets in fallback order', required: true },
-    },
-    examples: ['tollgate aliases set fast --targets groq/llama-3.3-70b,openai/gpt-4o-mini'],
-    run: ({ args, options, global, withStores }) =>
-      withStores((s) => aliasesCommand(s, 'set', [args.NAME], { ...options, json: global.json })).then(
-        () => 0,
-      ),
-  }),
-  command({
-    name: 'aliases list',
-    summary: 'every alias with its targets',
-    examples: ['tollgate aliases list'],
-    run: ({ global, withStores }) =>
-      withStores((s) => aliasesCommand(s, 'list', [], { json: global.json })).then(() => 0),
-  }),
-  command({
-    name: 'aliases remove',
-    summary: 'remove an alias',
-    positionals: [{ name: 'NAME' }],
-    examples: ['tollgate aliases remove fast'],
-    run: ({ args, global, withStores }) =>
-      withStores((s) => aliasesCommand(s, 'remove', [args.NAME], { json: global.json })).then(() => 0),
-  }),
+  ...PROVIDER_COMMANDS,
   command({
     name: 'status',
     summary:

@@ -1,25 +1,46 @@
-/** `tollgate keys …`: create, list, show, disable, enable, rotate, delete, import. */
+/** `tollgate keys …`: the key commands, each a thin call of a key operation, and their human output. */
 import { readFile } from 'node:fs/promises';
-import { parseDuration, parseLimits } from '#shared/inputs.ts';
+import { InvalidError } from '#shared/operations/errors.ts';
+import {
+  createKey,
+  deleteKey,
+  disableKey,
+  enableKey,
+  importKeys,
+  listKeys,
+  rotateKey,
+  showKey,
+} from '#shared/operations/keys.ts';
+import { RingFormatError } from '#shared/operations/ring.ts';
 import { microsToUsd } from '#shared/proxy/estimate.ts';
 import type { KeyView } from '#shared/store/keys.ts';
-import type { Stores } from './context.ts';
-import { parseFutureDate, printJson, printTable, splitList, UsageError } from './output.ts';
+import { operationCommand } from './operation-command.ts';
+import { printTable, UsageError } from './output.ts';
+import type { CommandEntry } from './program.ts';
 
-/** Parsed options shared by the key commands. */
-export interface KeyCommandOptions {
-  json: boolean;
-  name?: string | undefined;
-  models?: string | undefined;
-  expires?: string | undefined;
-  team?: string | undefined;
-  monthlyLimit?: string | undefined;
-  rpm?: string | undefined;
-  tpm?: string | undefined;
-  grace?: string | undefined;
-}
+/** The scope and limits options of `keys create` and `keys import`. */
+export const KEY_SCOPE_OPTIONS = {
+  models: {
+    type: 'string',
+    value: 'a/b,c/*',
+    summary: 'allowed provider/model slugs; empty means every model',
+  },
+  team: { type: 'string', value: 'ID|NAME', summary: 'the team the key belongs to' },
+  monthlyLimit: {
+    type: 'string',
+    value: 'USD',
+    summary: 'monthly spend limit in USD',
+    field: 'monthlyLimitUsd',
+  },
+  rpm: { type: 'string', value: 'N', summary: 'requests per minute' },
+  tpm: { type: 'string', value: 'N', summary: 'tokens per minute' },
+} as const;
 
-function printKeys(keys: KeyView[]): void {
+/** The ID positional of every command on one key. */
+export const KEY_REF = [{ name: 'ID', field: 'id' }] as const;
+
+/** Prints keys as a table. */
+export function printKeys(keys: readonly KeyView[]): void {
   printTable(
     ['ID', 'NAME', 'STATUS', 'TEAM', 'MODELS', 'LIMIT USD/MO', 'RPM', 'TPM', 'EXPIRES'],
     keys.map((k) => [
@@ -42,121 +63,112 @@ function printSecret(action: string, key: KeyView, plaintext: string): void {
   );
 }
 
-async function requireTeam(stores: Stores, teamId: string | undefined): Promise<void> {
-  if (teamId === undefined) return;
-  const team = await stores.teams.get(teamId);
-  if (team === undefined) throw new UsageError(`no team '${teamId}' (see 'tollgate teams list')`);
-}
+const statusLine = (key: KeyView) => process.stdout.write(`Key ${key.keyId} is now ${key.status}.\n`);
 
-/** `keys import FILE`: one `label:sha256hex` per line; blank lines and `#` comments are skipped. */
-async function importKeys(stores: Stores, file: string, options: KeyCommandOptions): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read ${file}`);
-  }
-  const lines = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-  const parsed = lines.map((line, i) => {
-    const colon = line.lastIndexOf(':');
-    const label = line.slice(0, colon).trim();
-    const hash = line
-      .slice(colon + 1)
-      .trim()
-      .toLowerCase();
-    if (colon <= 0 || label === '' || !/^[0-9a-f]{64}$/.test(hash))
-      throw new UsageError(`${file}:${i + 1}: expected label:sha256hex`);
-    return { label, hash };
-  });
-  await requireTeam(stores, options.team);
-  const imported: KeyView[] = [];
-  for (const { label, hash } of parsed) {
-    imported.push(
-      await stores.keys.importHash(label, hash, {
-        models: splitList(options.models),
-        ...parseLimits(options),
-        ...(options.team === undefined ? {} : { teamId: options.team }),
-      }),
-    );
-  }
-  if (options.json) printJson(imported);
-  else
-    process.stdout.write(
-      `Imported ${imported.length} key hash(es): ${imported.map((k) => `${k.keyId} (${k.name})`).join(', ')}.\n`,
-    );
-}
-
-/** Runs one `keys` subcommand. */
-export async function keysCommand(
-  stores: Stores,
-  sub: string,
-  args: string[],
-  options: KeyCommandOptions,
-): Promise<void> {
-  if (sub === 'create') {
-    if (options.name === undefined || options.name.trim() === '')
-      throw new UsageError('keys create needs --name NAME');
-    await requireTeam(stores, options.team);
-    const created = await stores.keys.create({
-      name: options.name.trim(),
-      models: splitList(options.models),
-      ...parseLimits(options),
-      ...(options.team === undefined ? {} : { teamId: options.team }),
-      ...(options.expires === undefined ? {} : { expiresAt: parseFutureDate(options.expires, '--expires') }),
-    });
-    if (options.json) printJson({ id: created.key.keyId, key: created.plaintext, ...created.key });
-    else printSecret('Created', created.key, created.plaintext);
-    return;
-  }
-  if (sub === 'list') {
-    const keys = await stores.keys.list(options.team === undefined ? {} : { teamId: options.team });
-    if (options.json) printJson(keys);
-    else printKeys(keys);
-    return;
-  }
-  const id = args[0];
-  if (id === undefined)
-    throw new UsageError(sub === 'import' ? 'keys import needs a FILE' : `keys ${sub} needs a key ID`);
-  switch (sub) {
-    case 'import':
-      return importKeys(stores, id, options);
-    case 'show': {
-      const key = await stores.keys.require(id);
-      if (options.json) printJson(key);
-      else printKeys([key]);
-      return;
-    }
-    case 'disable':
-    case 'enable': {
-      const key = await stores.keys.setStatus(id, sub === 'disable' ? 'disabled' : 'active');
-      if (options.json) printJson(key);
-      else process.stdout.write(`Key ${key.keyId} is now ${key.status}.\n`);
-      return;
-    }
-    case 'rotate': {
-      const graceMs = options.grace === undefined ? 0 : parseDuration(options.grace, '--grace');
-      const rotated = await stores.keys.rotate(id, graceMs);
-      if (options.json) printJson({ id: rotated.key.keyId, key: rotated.plaintext, ...rotated.key });
-      else {
-        printSecret('Rotated', rotated.key, rotated.plaintext);
-        process.stdout.write(
-          rotated.key.previousValidUntil === undefined
-            ? 'The previous secret no longer works.\n'
-            : `The previous secret keeps working until ${rotated.key.previousValidUntil}.\n`,
-        );
+/** The `keys` commands. */
+export const KEY_COMMANDS: readonly CommandEntry[] = [
+  operationCommand({
+    name: 'keys create',
+    summary: 'issue a key; the plaintext is printed once (--json: id, key, …)',
+    options: {
+      name: { type: 'string', value: 'NAME', summary: 'a name for people', required: true },
+      ...KEY_SCOPE_OPTIONS,
+      expires: { type: 'string', value: 'DATE', summary: 'when the key stops working (ISO 8601)' },
+    },
+    examples: ["tollgate keys create --name ci --models 'openai/*' --monthly-limit 50 --rpm 60"],
+    operation: createKey,
+    print: (created) => printSecret('Created', created, created.key),
+  }),
+  operationCommand({
+    name: 'keys list',
+    summary: 'list keys (never their hashes)',
+    options: { team: KEY_SCOPE_OPTIONS.team },
+    examples: ['tollgate keys list --team platform'],
+    operation: listKeys,
+    print: printKeys,
+  }),
+  operationCommand({
+    name: 'keys show',
+    summary: 'one key, by id or name',
+    positionals: KEY_REF,
+    examples: ['tollgate keys show ci'],
+    operation: showKey,
+    print: (key) => printKeys([key]),
+  }),
+  operationCommand({
+    name: 'keys disable',
+    summary: 'refuse the key until enabled again',
+    positionals: KEY_REF,
+    examples: ['tollgate keys disable AbC123xyZ789'],
+    operation: disableKey,
+    print: statusLine,
+  }),
+  operationCommand({
+    name: 'keys enable',
+    summary: 'accept a disabled key again',
+    positionals: KEY_REF,
+    examples: ['tollgate keys enable AbC123xyZ789'],
+    operation: enableKey,
+    print: statusLine,
+  }),
+  operationCommand({
+    name: 'keys rotate',
+    summary: 'new secret, same id and history; the old secret is refused at once, or after --grace',
+    positionals: KEY_REF,
+    options: {
+      grace: { type: 'string', value: 'DURATION', summary: 'keep the old secret valid (30m, 2h, 7d)' },
+    },
+    examples: ['tollgate keys rotate AbC123xyZ789 --grace 1h'],
+    operation: rotateKey,
+    print: (rotated) => {
+      printSecret('Rotated', rotated, rotated.key);
+      process.stdout.write(
+        rotated.previousValidUntil === undefined
+          ? 'The previous secret no longer works.\n'
+          : `The previous secret keeps working until ${rotated.previousValidUntil}.\n`,
+      );
+    },
+  }),
+  operationCommand({
+    name: 'keys import',
+    summary:
+      'import keys issued elsewhere: entries separated by newlines or commas, each sha256hex or label:sha256hex (# comment lines); again is a no-op; --sync also removes imported keys not in FILE',
+    positionals: [{ name: 'FILE' }],
+    options: {
+      ...KEY_SCOPE_OPTIONS,
+      sync: { type: 'boolean', summary: 'make the imported keys exactly those in FILE' },
+    },
+    examples: ['tollgate keys import ring.txt --team platform', 'tollgate keys import ring.txt --sync --yes'],
+    operation: importKeys,
+    complete: async (raw, { args }) => {
+      try {
+        return { ...raw, ring: await readFile(args.FILE, 'utf8') };
+      } catch (err) {
+        throw new UsageError(`cannot read ${args.FILE}`, { cause: err });
       }
-      return;
-    }
-    case 'delete': {
-      await stores.keys.delete(id);
-      if (options.json) printJson({ id, deleted: true });
-      else process.stdout.write(`Key ${id} deleted; its request log stays searchable by request id.\n`);
-      return;
-    }
-    default:
-      throw new UsageError(`unknown command 'keys ${sub}'`);
-  }
-}
+    },
+    explain: (err, { args }) =>
+      err instanceof RingFormatError
+        ? new InvalidError(
+            err.problems.map((p) => `${args.FILE}:${p.line}:${p.column}: ${p.message}`).join('\n'),
+            { cause: err },
+          )
+        : undefined,
+    print: (result) => {
+      for (const k of result.added) process.stdout.write(`+ ${k.keyId} (${k.name})\n`);
+      for (const k of result.removed) process.stdout.write(`- ${k.id} (${k.name})\n`);
+      process.stdout.write(
+        `Imported ${result.added.length} key hash(es), ${result.kept.length} already there, ${result.removed.length} removed.\n`,
+      );
+    },
+  }),
+  operationCommand({
+    name: 'keys delete',
+    summary: 'remove the key; its request log stays searchable by request id',
+    positionals: KEY_REF,
+    examples: ['tollgate keys delete AbC123xyZ789'],
+    operation: deleteKey,
+    print: (deleted) =>
+      process.stdout.write(`Key ${deleted.id} deleted; its request log stays searchable by request id.\n`),
+  }),
+];

@@ -4,7 +4,7 @@
  * one table, and runs the chosen entry. Exit codes: 0 ok, 1 failure, 2 usage error.
  */
 import { Command, type CommanderError, Option } from 'commander';
-import { InputError } from '#shared/inputs.ts';
+import { InvalidError, OperationError } from '#shared/operations/errors.ts';
 import { red } from '../terminal.ts';
 import type { Stores } from './context.ts';
 import { UsageError } from './output.ts';
@@ -20,12 +20,19 @@ export interface OptionSpec {
   required?: boolean;
   /** An environment variable read when the flag is absent. */
   env?: string;
+  /**
+   * The operation input field the option fills (dotted for nested: `credential.priority`); defaults to the
+   * key; `false` for options only the CLI reads. Errors about the field then name the flag.
+   */
+  field?: string | false;
 }
 
 /** One positional argument; required unless `optional`. */
 export interface PositionalSpec {
   name: string;
   optional?: boolean;
+  /** The operation input field it fills (`id`); errors about the field then name the positional. */
+  field?: string;
 }
 
 type OptionsSpec = Readonly<Record<string, OptionSpec>>;
@@ -72,7 +79,7 @@ export interface CommandSpec<O extends OptionsSpec, P extends readonly Positiona
   options?: O;
   /** Shown under `--help` and in the README; at least one per command. */
   examples: readonly string[];
-  /** Returns the exit code (default 0); throws {@link UsageError}/InputError for 2, anything else for 1. */
+  /** Returns the exit code (default 0); throws {@link UsageError} for 2, an OperationError for its exit code, anything else for 1. */
   run: (input: CommandInput<O, P>) => Promise<number | undefined>;
 }
 
@@ -294,16 +301,42 @@ export async function runProgram(argv: readonly string[], ctx: ProgramContext): 
     return result.code;
   } catch (err) {
     if (err instanceof HelpShown) return err.code;
-    return failure(err, { json, path: err instanceof ParseError ? err.path : result.path, io: ctx.io });
+    return failure(err, { json, path: err instanceof ParseError ? err.path : result.path, ctx });
   }
 }
 
+/** How the command line names an input field: `--monthly-limit` for `monthlyLimitUsd`, `ID` for `id`. */
+export function spelling(entry: CommandEntry | undefined, field: string): string | undefined {
+  const option = Object.entries(entry?.options ?? {}).find(([key, spec]) => (spec.field ?? key) === field);
+  if (option !== undefined) return `--${flagOf(option[0])}`;
+  return entry?.positionals.find((p) => p.field === field)?.name;
+}
+
+/** The error's message in the command line's words (flags, not input fields). */
+function messageOf(err: unknown, entry: CommandEntry | undefined): string {
+  if (!(err instanceof Error)) return String(err);
+  const field = err instanceof InvalidError ? err.field : undefined;
+  const said = field === undefined ? undefined : spelling(entry, field);
+  return field !== undefined && said !== undefined && err.message.startsWith(field)
+    ? `${said}${err.message.slice(field.length)}`
+    : err.message;
+}
+
 /** Prints a failure (one line on stderr; with --json also an error document on stdout); returns 1 or 2. */
-function failure(err: unknown, how: { json: boolean; path: string; io: ProgramIo }): number {
-  const { json, io } = how;
-  const usage = err instanceof UsageError || err instanceof InputError;
+function failure(err: unknown, how: { json: boolean; path: string; ctx: ProgramContext }): number {
+  const { json } = how;
+  const io = how.ctx.io;
   // Only the message: expected failures carry a sentence for the operator, and a stack trace helps no one here.
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(
+    err,
+    how.ctx.table.find((e) => e.name === how.path),
+  );
+  if (err instanceof OperationError) {
+    if (json) io.out(`${JSON.stringify({ error: { code: err.code, message } })}\n`);
+    io.err(`${red('tollgate:')} ${message}\n`);
+    return err.exitCode;
+  }
+  const usage = err instanceof UsageError;
   if (json) io.out(`${JSON.stringify({ error: { code: usage ? 'usage' : 'failed', message } })}\n`);
   io.err(`${red('tollgate:')} ${message}\n`);
   if (usage) {

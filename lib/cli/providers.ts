@@ -1,21 +1,18 @@
-/** `tollgate providers …`: add, list, remove, and `providers credentials add|list|remove`. */
-import { PROVIDERS } from '#shared/providers/index.ts';
-import type { CredentialInput } from '#shared/store/providers.ts';
-import type { Stores } from './context.ts';
-import { parseFutureDate, printJson, printTable, splitList, UsageError } from './output.ts';
-
-/** Parsed options of the provider commands. */
-export interface ProviderCommandOptions {
-  json: boolean;
-  type?: string | undefined;
-  baseUrl?: string | undefined;
-  models?: string | undefined;
-  keyStdin: boolean;
-  keyEnv?: string | undefined;
-  secretArn?: string | undefined;
-  priority?: string | undefined;
-  expires?: string | undefined;
-}
+/** `tollgate providers …` and `tollgate aliases …`: thin calls of the provider operations. */
+import {
+  addCredential,
+  addProvider,
+  listAliases,
+  listCredentials,
+  listProviders,
+  removeAlias,
+  removeCredential,
+  removeProvider,
+  setAlias,
+} from '#shared/operations/providers.ts';
+import { operationCommand } from './operation-command.ts';
+import { printTable, UsageError } from './output.ts';
+import type { CommandEntry, CommandInput } from './program.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -23,31 +20,52 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').trim();
 }
 
+/** Where a credential comes from on the command line, and its place in the failover order. */
+const CREDENTIAL_OPTIONS = {
+  keyStdin: { type: 'boolean', summary: 'read the credential from stdin', field: false },
+  keyEnv: {
+    type: 'string',
+    value: 'VAR',
+    summary: 'read the credential from environment variable VAR',
+    field: false,
+  },
+  secretArn: {
+    type: 'string',
+    value: 'ARN',
+    summary: 'a Secrets Manager reference (deployed stacks only)',
+    field: 'credential.secretArn',
+  },
+  priority: { type: 'string', value: 'N', summary: 'lower is tried first', field: 'credential.priority' },
+  expires: {
+    type: 'string',
+    value: 'DATE',
+    summary: 'when the credential expires (ISO 8601)',
+    field: 'credential.expires',
+  },
+} as const;
+
+type CredentialFlags = CommandInput<typeof CREDENTIAL_OPTIONS, readonly []>['options'];
+
 /**
- * The credential from stdin, a named variable or a Secrets Manager ARN; never from an argument value,
- * which would land in shell history.
+ * Adds the credential's value from stdin or a named variable; never from an argument value, which would
+ * land in shell history.
  */
-async function readCredential(stores: Stores, options: ProviderCommandOptions): Promise<CredentialInput> {
+async function withCredential(
+  raw: Record<string, unknown>,
+  options: CredentialFlags,
+  local: boolean,
+): Promise<Record<string, unknown>> {
   const sources = [options.keyStdin, options.keyEnv !== undefined, options.secretArn !== undefined].filter(
     Boolean,
   ).length;
   if (sources !== 1)
     throw new UsageError('give exactly one of --key-stdin, --key-env VAR or --secret-arn ARN');
-  const extra: Pick<CredentialInput, 'priority' | 'expiresAt'> = {};
-  if (options.priority !== undefined) {
-    const priority = Number(options.priority);
-    if (!Number.isSafeInteger(priority) || priority < 0)
-      throw new UsageError('--priority must be a non-negative integer');
-    extra.priority = priority;
-  }
-  if (options.expires !== undefined) extra.expiresAt = parseFutureDate(options.expires, '--expires');
   if (options.secretArn !== undefined) {
-    if (stores.local) {
+    if (local)
       throw new UsageError(
         'Secrets Manager references work only on a deployed stack; locally use --key-stdin or --key-env',
       );
-    }
-    return { secretArn: options.secretArn, ...extra };
+    return raw;
   }
   const value = options.keyStdin ? await readStdin() : (process.env[options.keyEnv ?? ''] ?? '');
   if (value === '')
@@ -56,65 +74,52 @@ async function readCredential(stores: Stores, options: ProviderCommandOptions): 
         ? 'no credential on stdin'
         : `environment variable ${options.keyEnv} is empty or unset`,
     );
-  return { secret: value, ...extra };
+  const credential = (raw.credential ?? {}) as Record<string, unknown>;
+  return { ...raw, credential: { ...credential, secret: value } };
 }
 
-async function credentialsCommand(
-  stores: Stores,
-  args: string[],
-  options: ProviderCommandOptions,
-): Promise<void> {
-  const [sub, name, credentialId] = args;
-  if (sub === undefined || name === undefined)
-    throw new UsageError('usage: providers credentials add|list|remove NAME');
-  if (sub === 'add') {
-    const view = await stores.providers.addCredential(name, await readCredential(stores, options));
-    if (options.json) printJson(view);
-    else
+const NAME = [{ name: 'NAME', field: 'name' }] as const;
+const PROVIDER = [{ name: 'NAME', field: 'provider' }] as const;
+
+/** The `providers` and `aliases` commands. */
+export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
+  operationCommand({
+    name: 'providers add',
+    summary:
+      'register an upstream with its first credential; TYPE is openai, openai-compatible, anthropic or gemini',
+    positionals: NAME,
+    options: {
+      type: {
+        type: 'string',
+        value: 'TYPE',
+        summary: 'openai | openai-compatible | anthropic | gemini',
+        required: true,
+      },
+      baseUrl: {
+        type: 'string',
+        value: 'URL',
+        summary: "the upstream's base URL, as its official SDK takes it",
+        required: true,
+      },
+      models: { type: 'string', value: 'm1,m2', summary: 'the model catalogue' },
+      ...CREDENTIAL_OPTIONS,
+    },
+    examples: [
+      'tollgate providers add openai --type openai --base-url https://api.openai.com/v1 --models gpt-4o --key-env OPENAI_API_KEY',
+    ],
+    operation: addProvider,
+    complete: (raw, given) => withCredential(raw, given.options, given.global.stack === undefined),
+    print: (provider) =>
       process.stdout.write(
-        `Credential ${view.credentialId} added to ${name} with priority ${view.priority}.\n`,
-      );
-    return;
-  }
-  if (sub === 'list') {
-    const credentials = await stores.providers.listCredentials(name);
-    if (options.json) printJson(credentials);
-    else {
-      printTable(
-        ['ID', 'PRIORITY', 'SOURCE', 'EXPIRES', 'ADDED'],
-        credentials.map((c) => [
-          c.credentialId,
-          String(c.priority),
-          c.secretArn ?? c.source,
-          c.expiresAt ?? '-',
-          c.createdAt,
-        ]),
-      );
-    }
-    return;
-  }
-  if (sub === 'remove') {
-    if (credentialId === undefined)
-      throw new UsageError('providers credentials remove needs NAME and CREDENTIAL_ID');
-    await stores.providers.removeCredential(name, credentialId);
-    if (options.json) printJson({ provider: name, credentialId, removed: true });
-    else process.stdout.write(`Credential ${credentialId} removed from ${name}.\n`);
-    return;
-  }
-  throw new UsageError(`unknown command 'providers credentials ${sub}'`);
-}
-
-/** Runs one `providers` subcommand. */
-export async function providersCommand(
-  stores: Stores,
-  sub: string,
-  args: string[],
-  options: ProviderCommandOptions,
-): Promise<void> {
-  if (sub === 'list') {
-    const providers = await stores.providers.list();
-    if (options.json) printJson(providers);
-    else {
+        `Provider ${provider.provider} (${provider.type}, ${provider.baseUrl}) added with 1 credential.\n`,
+      ),
+  }),
+  operationCommand({
+    name: 'providers list',
+    summary: 'providers with their credential counts',
+    examples: ['tollgate providers list'],
+    operation: listProviders,
+    print: (providers) =>
       printTable(
         ['NAME', 'TYPE', 'BASE URL', 'MODELS', 'CREDENTIALS'],
         providers.map((p) => [
@@ -124,71 +129,84 @@ export async function providersCommand(
           p.models.join(',') || '-',
           String(p.credentials),
         ]),
-      );
-    }
-    return;
-  }
-  if (sub === 'credentials') return credentialsCommand(stores, args, options);
-  const name = args[0];
-  if (name === undefined) throw new UsageError(`providers ${sub} needs a provider NAME`);
-  if (sub === 'add') {
-    if (options.type === undefined)
-      throw new UsageError(`providers add needs --type (${Object.keys(PROVIDERS).join(' | ')})`);
-    if (options.baseUrl === undefined) throw new UsageError('providers add needs --base-url URL');
-    const credential = await readCredential(stores, options);
-    const provider = await stores.providers.add(
-      { name, type: options.type, baseUrl: options.baseUrl, models: splitList(options.models) },
-      credential,
-    );
-    if (options.json) printJson(provider);
-    else
+      ),
+  }),
+  operationCommand({
+    name: 'providers remove',
+    summary: 'remove a provider with all its credentials',
+    positionals: NAME,
+    examples: ['tollgate providers remove openai'],
+    operation: removeProvider,
+    print: (removed) => process.stdout.write(`Provider ${removed.provider} removed.\n`),
+  }),
+  operationCommand({
+    name: 'providers credentials add',
+    summary: 'one more credential; lower priority is tried first; a duplicate value or ARN is refused',
+    positionals: PROVIDER,
+    options: CREDENTIAL_OPTIONS,
+    examples: ['pbpaste | tollgate providers credentials add openai --key-stdin --priority 1'],
+    operation: addCredential,
+    complete: (raw, given) => withCredential(raw, given.options, given.global.stack === undefined),
+    print: (view, { args }) =>
       process.stdout.write(
-        `Provider ${provider.provider} (${provider.type}, ${provider.baseUrl}) added with 1 credential.\n`,
-      );
-    return;
-  }
-  if (sub === 'remove') {
-    await stores.providers.remove(name);
-    if (options.json) printJson({ provider: name, removed: true });
-    else process.stdout.write(`Provider ${name} removed.\n`);
-    return;
-  }
-  throw new UsageError(`unknown command 'providers ${sub}'`);
-}
-
-/** Runs one `aliases` subcommand. */
-export async function aliasesCommand(
-  stores: Stores,
-  sub: string,
-  args: string[],
-  options: { json: boolean; targets?: string | undefined },
-): Promise<void> {
-  if (sub === 'list') {
-    const aliases = await stores.providers.listAliases();
-    if (options.json) printJson(aliases);
-    else
+        `Credential ${view.credentialId} added to ${args.NAME} with priority ${view.priority}.\n`,
+      ),
+  }),
+  operationCommand({
+    name: 'providers credentials list',
+    summary: "a provider's credentials, never their values",
+    positionals: PROVIDER,
+    examples: ['tollgate providers credentials list openai'],
+    operation: listCredentials,
+    print: (credentials) =>
+      printTable(
+        ['ID', 'PRIORITY', 'SOURCE', 'EXPIRES', 'ADDED'],
+        credentials.map((c) => [
+          c.credentialId,
+          String(c.priority),
+          c.secretArn ?? c.source,
+          c.expiresAt ?? '-',
+          c.createdAt,
+        ]),
+      ),
+  }),
+  operationCommand({
+    name: 'providers credentials remove',
+    summary: 'remove one credential',
+    positionals: [...PROVIDER, { name: 'CREDENTIAL_ID', field: 'credentialId' }],
+    examples: ['tollgate providers credentials remove openai cred_AbC123'],
+    operation: removeCredential,
+    print: (removed) =>
+      process.stdout.write(`Credential ${removed.credentialId} removed from ${removed.provider}.\n`),
+  }),
+  operationCommand({
+    name: 'aliases set',
+    summary: 'a model name (e.g. fast) resolving to targets tried in order',
+    positionals: NAME,
+    options: {
+      targets: { type: 'string', value: 'p/m[,p/m…]', summary: 'targets in fallback order', required: true },
+    },
+    examples: ['tollgate aliases set fast --targets groq/llama-3.3-70b,openai/gpt-4o-mini'],
+    operation: setAlias,
+    print: (alias) => process.stdout.write(`Alias ${alias.name} -> ${alias.targets.join(' -> ')}.\n`),
+  }),
+  operationCommand({
+    name: 'aliases list',
+    summary: 'every alias with its targets',
+    examples: ['tollgate aliases list'],
+    operation: listAliases,
+    print: (aliases) =>
       printTable(
         ['ALIAS', 'TARGETS (in fallback order)'],
         aliases.map((a) => [a.name, a.targets.join(' -> ')]),
-      );
-    return;
-  }
-  const name = args[0];
-  if (name === undefined) throw new UsageError(`aliases ${sub} needs an alias NAME`);
-  if (sub === 'set') {
-    const targets = splitList(options.targets);
-    if (targets.length === 0)
-      throw new UsageError('aliases set needs --targets provider/model[,provider/model…]');
-    const alias = await stores.providers.setAlias(name, targets);
-    if (options.json) printJson(alias);
-    else process.stdout.write(`Alias ${alias.name} -> ${alias.targets.join(' -> ')}.\n`);
-    return;
-  }
-  if (sub === 'remove') {
-    await stores.providers.removeAlias(name);
-    if (options.json) printJson({ alias: name, removed: true });
-    else process.stdout.write(`Alias ${name} removed.\n`);
-    return;
-  }
-  throw new UsageError(`unknown command 'aliases ${sub}'`);
-}
+      ),
+  }),
+  operationCommand({
+    name: 'aliases remove',
+    summary: 'remove an alias',
+    positionals: NAME,
+    examples: ['tollgate aliases remove fast'],
+    operation: removeAlias,
+    print: (removed) => process.stdout.write(`Alias ${removed.alias} removed.\n`),
+  }),
+];

@@ -1,90 +1,92 @@
-/** `tollgate teams …` and `tollgate models price`, `tollgate usage`. */
-import { usdToMicros } from '#shared/inputs.ts';
+/** `tollgate teams …` (thin calls of the team operations) and `tollgate models price`, `tollgate usage`. */
+import {
+  createTeam,
+  deleteTeam,
+  disableTeam,
+  enableTeam,
+  listTeams,
+  showTeam,
+} from '#shared/operations/teams.ts';
 import { microsToUsd } from '#shared/proxy/estimate.ts';
+import type { Team } from '#shared/store/teams.ts';
 import type { Stores } from './context.ts';
+import { operationCommand } from './operation-command.ts';
 import { printJson, printTable, UsageError } from './output.ts';
+import type { CommandEntry } from './program.ts';
 
-/** Runs one `teams` subcommand. */
-export async function teamsCommand(
-  stores: Stores,
-  sub: string,
-  args: string[],
-  options: { json: boolean; name?: string | undefined; budget?: string | undefined },
-): Promise<void> {
-  if (sub === 'create') {
-    if (options.name === undefined || options.name.trim() === '')
-      throw new UsageError('teams create needs --name NAME');
-    let budget: number | undefined;
-    if (options.budget !== undefined) {
-      const usd = Number(options.budget);
-      if (!Number.isFinite(usd) || usd <= 0)
-        throw new UsageError('--budget must be a positive number of USD');
-      budget = usdToMicros(usd);
-    }
-    const team = await stores.teams.create(options.name, budget);
-    if (options.json) printJson(team);
-    else process.stdout.write(`Created team ${team.teamId} (${team.name}).\n`);
-    return;
-  }
-  if (sub === 'list') {
-    const teams = await stores.teams.list();
-    if (options.json) printJson(teams);
-    else {
-      printTable(
-        ['ID', 'NAME', 'STATUS', 'BUDGET USD/MO'],
-        teams.map((t) => [
-          t.teamId,
-          t.name,
-          t.status,
-          t.budgetMicros === undefined ? '-' : String(microsToUsd(t.budgetMicros)),
-        ]),
-      );
-    }
-    return;
-  }
-  const id = args[0];
-  if (id === undefined) throw new UsageError(`teams ${sub} needs a team ID`);
-  switch (sub) {
-    case 'show': {
-      const team = await stores.teams.require(id);
-      const keys = await stores.keys.list({ teamId: id });
-      const spend = await stores.meter.monthSpend(`team#${id}`);
-      const view = {
-        ...team,
-        keys: keys.map((k) => k.keyId),
-        spend: {
-          month: spend.month,
-          spentUsd: microsToUsd(spend.spentMicros),
-          reservedUsd: microsToUsd(spend.reservedMicros),
-        },
-      };
-      if (options.json) printJson(view);
-      else
-        process.stdout.write(
-          `${team.teamId} ${team.name} (${team.status}) — ${keys.length} key(s), ${view.spend.spentUsd} USD spent in ${spend.month}\n`,
-        );
-      return;
-    }
-    case 'disable':
-    case 'enable': {
-      const team = await stores.teams.setStatus(id, sub === 'disable' ? 'disabled' : 'active');
-      if (options.json) printJson(team);
-      else process.stdout.write(`Team ${team.teamId} is now ${team.status}.\n`);
-      return;
-    }
-    case 'delete': {
-      const keys = await stores.keys.list({ teamId: id });
-      if (keys.length > 0)
-        throw new UsageError(`team ${id} still has ${keys.length} key(s); delete them first`);
-      await stores.teams.delete(id);
-      if (options.json) printJson({ teamId: id, deleted: true });
-      else process.stdout.write(`Team ${id} deleted.\n`);
-      return;
-    }
-    default:
-      throw new UsageError(`unknown command 'teams ${sub}'`);
-  }
+/** The ID positional of every command on one team. */
+const TEAM_REF = [{ name: 'ID', field: 'id' }] as const;
+
+function printTeams(teams: readonly Team[]): void {
+  printTable(
+    ['ID', 'NAME', 'STATUS', 'BUDGET USD/MO'],
+    teams.map((t) => [
+      t.teamId,
+      t.name,
+      t.status,
+      t.budgetMicros === undefined ? '-' : String(microsToUsd(t.budgetMicros)),
+    ]),
+  );
 }
+
+const statusLine = (team: Team) => process.stdout.write(`Team ${team.teamId} is now ${team.status}.\n`);
+
+/** The `teams` commands. */
+export const TEAM_COMMANDS: readonly CommandEntry[] = [
+  operationCommand({
+    name: 'teams create',
+    summary: 'a team (workspace) with an optional monthly budget',
+    options: {
+      name: { type: 'string', value: 'NAME', summary: 'a unique name', required: true },
+      budget: { type: 'string', value: 'USD', summary: 'monthly budget in USD', field: 'budgetUsd' },
+    },
+    examples: ['tollgate teams create --name platform --budget 500'],
+    operation: createTeam,
+    print: (team) => process.stdout.write(`Created team ${team.teamId} (${team.name}).\n`),
+  }),
+  operationCommand({
+    name: 'teams list',
+    summary: 'every team',
+    examples: ['tollgate teams list --json'],
+    operation: listTeams,
+    print: printTeams,
+  }),
+  operationCommand({
+    name: 'teams show',
+    summary: "one team, by id or name, with its keys and this month's spend",
+    positionals: TEAM_REF,
+    examples: ['tollgate teams show platform'],
+    operation: showTeam,
+    print: (team) =>
+      process.stdout.write(
+        `${team.teamId} ${team.name} (${team.status}) — ${team.keys.length} key(s), ${team.spend?.spentUsd ?? 0} USD spent in ${team.spend?.month ?? 'this month'}\n`,
+      ),
+  }),
+  operationCommand({
+    name: 'teams disable',
+    summary: "refuse the team's keys until enabled again",
+    positionals: TEAM_REF,
+    examples: ['tollgate teams disable platform'],
+    operation: disableTeam,
+    print: statusLine,
+  }),
+  operationCommand({
+    name: 'teams enable',
+    summary: 'accept a disabled team again',
+    positionals: TEAM_REF,
+    examples: ['tollgate teams enable platform'],
+    operation: enableTeam,
+    print: statusLine,
+  }),
+  operationCommand({
+    name: 'teams delete',
+    summary: 'remove a team without keys',
+    positionals: TEAM_REF,
+    examples: ['tollgate teams delete team_AbC123xyZ789'],
+    operation: deleteTeam,
+    print: (deleted) => process.stdout.write(`Team ${deleted.teamId} deleted.\n`),
+  }),
+];
 
 /** `models price PROVIDER/MODEL --input USD_PER_MTOK --output USD_PER_MTOK`. */
 export async function modelsCommand(

@@ -2,6 +2,7 @@
  * The management API through the local gateway: the CLI's operations over HTTP on the same stores, closed
  * without the admin token, every change attributed to the caller and audited.
  */
+import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '#shared/audit/chain.ts';
@@ -129,5 +130,70 @@ describe('management API', () => {
     expect(records.map((r) => r.action)).toEqual(['key.create', 'key.disable', 'key.rotate', 'key.delete']);
     expect(new Set(records.map((r) => r.actor))).toEqual(new Set([`local:${userInfo().username}`]));
     expect(verify.body).toMatchObject({ ok: true });
+  });
+
+  it('answers refusals of the operations with their status: 404, 409 with candidates, 400 naming the field', async () => {
+    // Prepare
+    const team = await admin('POST', '/teams', { name: 'refusals' });
+    const teamId = String(team.body.teamId);
+    const keyA = await admin('POST', '/keys', { name: 'twin', team: 'refusals' });
+    const keyB = await admin('POST', '/keys', { name: 'twin' });
+
+    // Act
+    const missing = await admin('GET', '/keys/NoSuchKey123');
+    const inUse = await admin('DELETE', `/teams/${teamId}`);
+    const typo = await admin('POST', '/keys', { name: 'x', monthlyLimit: 5 });
+    const ambiguous = await admin('GET', '/keys/twin');
+    const byTeamName = await admin('GET', '/teams/refusals');
+    const noTeam = await admin('POST', '/keys', { name: 'y', team: 'nobody' });
+
+    // Assess
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toEqual({ code: 'not_found', message: "key 'NoSuchKey123' not found" });
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.error?.message).toBe(`team ${teamId} still has 1 key(s); delete them first`);
+    expect(typo.body.error).toEqual({ code: 'invalid_request', message: "unknown field 'monthlyLimit'" });
+    expect(ambiguous.status).toBe(409);
+    expect(ambiguous.body.error?.message).toContain(String(keyA.body.id));
+    expect(ambiguous.body.error?.message).toContain(String(keyB.body.id));
+    expect(keyA.body.teamId).toBe(teamId);
+    expect(byTeamName.body).toMatchObject({ teamId, keys: [keyA.body.id] });
+    expect(noTeam.status).toBe(400);
+    await admin('DELETE', `/keys/${String(keyA.body.id)}`);
+    await admin('DELETE', `/keys/${String(keyB.body.id)}`);
+    expect((await admin('DELETE', '/teams/refusals')).status).toBe(200);
+  });
+
+  it('imports a ring all or nothing, idempotently, and syncs it', async () => {
+    // Prepare
+    const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+    const ring = `api-a:${hash('a')},${hash('b')}\n${hash('c')}`;
+
+    // Act
+    const refused = await admin('POST', '/keys/import', { ring: `${ring}\nnot-hex` });
+    const listedAfterRefusal = await admin('GET', '/keys');
+    const imported = await admin('POST', '/keys/import', { ring, rpm: 5 });
+    const again = await admin('POST', '/keys/import', { ring });
+    const synced = await admin('POST', '/keys/import', { ring: `api-a:${hash('a')}`, sync: true });
+
+    // Assess
+    expect(refused.status).toBe(400);
+    expect(refused.body.error?.message).toBe(
+      "line 3, column 1: 'not-hex' is not a SHA-256 hex or label:sha256hex",
+    );
+    expect(JSON.stringify(listedAfterRefusal.body)).not.toContain('api-a');
+    expect((imported.body.added as Array<{ name: string }>).map((k) => k.name)).toEqual([
+      'api-a',
+      'key-2',
+      'key-3',
+    ]);
+    expect(again.body).toMatchObject({ added: [], removed: [] });
+    expect((synced.body.removed as Array<{ name: string }>).map((k) => k.name).sort()).toEqual([
+      'key-2',
+      'key-3',
+    ]);
+    const left = await admin('POST', '/keys/import', { ring: `api-a:${hash('a')}`, sync: true });
+    expect(left.body).toMatchObject({ added: [], removed: [] });
+    await admin('DELETE', '/keys/api-a');
   });
 });

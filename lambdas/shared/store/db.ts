@@ -1,6 +1,7 @@
 /** DynamoDB client construction, shared by the Lambdas, the local gateway and the CLI. */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../operations/errors.ts';
 
 /**
  * A document client that drops `undefined` attributes. The endpoint comes from the SDK's own
@@ -29,7 +30,7 @@ export function cancellationCodes(err: unknown): Array<string | undefined> | und
 }
 
 /** A management operation named a record that does not exist. */
-export class RecordNotFoundError extends Error {
+export class RecordNotFoundError extends NotFoundError {
   constructor(kind: string, id: string) {
     super(`${kind} '${id}' not found`);
     this.name = 'RecordNotFoundError';
@@ -37,7 +38,7 @@ export class RecordNotFoundError extends Error {
 }
 
 /** A management operation would create a record that already exists. */
-export class RecordExistsError extends Error {
+export class RecordExistsError extends ConflictError {
   constructor(kind: string, id: string) {
     super(`${kind} '${id}' already exists`);
     this.name = 'RecordExistsError';

@@ -1,4 +1,5 @@
 /** Persistence of Tollgate API keys. Only hashes are stored; plaintext leaves through return values once. */
+
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -9,6 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidApiKeyError } from '../errors.ts';
 import { hashesEqual, issueKey, KEY_ID_LENGTH, randomBase62 } from '../keys.ts';
+import { ConflictError, InvalidError } from '../operations/errors.ts';
 import { type Actor, type AuditAction, type Change, newChange } from './attribution.ts';
 import { isConditionalCheckFailed, RecordNotFoundError } from './db.ts';
 
@@ -118,10 +120,10 @@ export class KeyStore {
   ): Promise<KeyView> {
     const lastChange = this.change('key.import');
     if (!/^[0-9a-f]{64}$/.test(sha256hex))
-      throw new Error(`'${sha256hex.slice(0, 16)}…' is not a lowercase hex SHA-256`);
+      throw new InvalidError(`'${sha256hex.slice(0, 16)}…' is not a lowercase hex SHA-256`);
     const index = await this.importedIndex(true);
     if (Object.hasOwn(index, sha256hex))
-      throw new Error(`a key with hash ${sha256hex.slice(0, 12)}… is already imported`);
+      throw new ConflictError(`a key with hash ${sha256hex.slice(0, 12)}… is already imported`);
     const keyId = randomBase62(KEY_ID_LENGTH);
     const item: KeyItem = {
       ...this.newItem(keyId, { ...input, name: label }, sha256hex, lastChange),
@@ -224,7 +226,8 @@ export class KeyStore {
     const lastChange = this.change('key.rotate');
     const current = await this.item(keyId);
     if (current === undefined) throw new RecordNotFoundError('key', keyId);
-    if (current.imported === true) throw new Error('an imported key cannot be rotated: import a new hash');
+    if (current.imported === true)
+      throw new InvalidError('an imported key cannot be rotated: import a new hash');
     const issued = issueKey(this.prefix, keyId);
     const at = this.now();
     const expression =

@@ -1,4 +1,5 @@
 /** Persistence of upstream providers, their credentials (envelope-encrypted or Secrets Manager references) and model aliases. */
+
 import { createHash, randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
@@ -10,6 +11,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type Envelope, type Keyring, open, seal } from '../crypto/envelope.ts';
+import { InvalidError } from '../operations/errors.ts';
 import { isProviderType, type ProviderType } from '../providers/index.ts';
 import { type AuditAction, type Change, newChange } from './attribution.ts';
 import { isConditionalCheckFailed, RecordExistsError, RecordNotFoundError } from './db.ts';
@@ -110,19 +112,23 @@ export interface CredentialInput {
 /** Rejects names and URLs that could not be routed or that point somewhere unsafe. */
 export function validateProviderInput(input: AddProviderInput): ProviderConfig {
   if (!NAME_PATTERN.test(input.name)) {
-    throw new Error(`provider name '${input.name}' must be 1-63 characters of a-z, 0-9, '.', '_' and '-'`);
+    throw new InvalidError(
+      `provider name '${input.name}' must be 1-63 characters of a-z, 0-9, '.', '_' and '-'`,
+    );
   }
-  if (!isProviderType(input.type)) throw new Error(`unknown provider type '${input.type}'`);
+  if (!isProviderType(input.type)) throw new InvalidError(`unknown provider type '${input.type}'`);
   let url: URL;
   try {
     url = new URL(input.baseUrl);
   } catch {
-    throw new Error(`base URL '${input.baseUrl}' is not a URL`);
+    throw new InvalidError(`base URL '${input.baseUrl}' is not a URL`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw new Error('base URL must be http or https');
-  if (url.username !== '' || url.password !== '') throw new Error('base URL must not contain credentials');
-  if (url.search !== '' || url.hash !== '') throw new Error('base URL must not have a query or fragment');
+    throw new InvalidError('base URL must be http or https');
+  if (url.username !== '' || url.password !== '')
+    throw new InvalidError('base URL must not contain credentials');
+  if (url.search !== '' || url.hash !== '')
+    throw new InvalidError('base URL must not have a query or fragment');
   const models = (input.models ?? []).map((m) => m.trim()).filter((m) => m !== '');
   return {
     provider: input.name,
@@ -136,7 +142,7 @@ export function validateProviderInput(input: AddProviderInput): ProviderConfig {
 
 /** A Secrets Manager ARN check, so typos fail at registration rather than at the first request. */
 export function validateSecretArn(arn: string): string {
-  if (!SECRET_ARN_PATTERN.test(arn)) throw new Error(`'${arn}' is not a Secrets Manager secret ARN`);
+  if (!SECRET_ARN_PATTERN.test(arn)) throw new InvalidError(`'${arn}' is not a Secrets Manager secret ARN`);
   return arn;
 }
 
@@ -260,7 +266,7 @@ export class ProviderStore {
       item = { ...base, source: 'secretsmanager', secretArn };
     } else {
       const secret = input.secret?.trim() ?? '';
-      if (secret === '') throw new Error('the credential is empty');
+      if (secret === '') throw new InvalidError('the credential is empty');
       const fingerprint = createHash('sha256').update(secret).digest('hex');
       if (existing.some((other) => other.fingerprint === fingerprint))
         throw new RecordExistsError('the same credential', provider);
@@ -372,7 +378,7 @@ export class ProviderStore {
   async setPrice(provider: string, model: string, price: ModelPrice): Promise<ProviderConfig> {
     for (const value of [price.inputPerMTok, price.outputPerMTok]) {
       if (!Number.isFinite(value) || value < 0 || value > 10_000)
-        throw new Error('prices must be USD per million tokens, from 0 to 10000');
+        throw new InvalidError('prices must be USD per million tokens, from 0 to 10000');
     }
     try {
       const out = await this.db.send(
@@ -397,12 +403,12 @@ export class ProviderStore {
   async setAlias(name: string, targets: string[]): Promise<Alias> {
     const lastChange = this.change('alias.set');
     if (!NAME_PATTERN.test(name))
-      throw new Error(`alias name '${name}' must be 1-63 characters of a-z, 0-9, '.', '_' and '-'`);
+      throw new InvalidError(`alias name '${name}' must be 1-63 characters of a-z, 0-9, '.', '_' and '-'`);
     const cleaned = targets.map((t) => t.trim()).filter((t) => t !== '');
-    if (cleaned.length === 0) throw new Error('an alias needs at least one target');
+    if (cleaned.length === 0) throw new InvalidError('an alias needs at least one target');
     for (const target of cleaned) {
       if (!/^[a-z0-9][a-z0-9._-]*\/.+$/.test(target))
-        throw new Error(`alias target '${target}' is not a provider/model slug`);
+        throw new InvalidError(`alias target '${target}' is not a provider/model slug`);
     }
     await this.db.send(
       new PutCommand({

@@ -1,4 +1,5 @@
 /** Persistence of teams (workspaces): a team groups keys, has its own monthly budget and can be disabled. */
+
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -8,6 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { KEY_ID_LENGTH, randomBase62 } from '../keys.ts';
+import { InvalidError } from '../operations/errors.ts';
 import { type AuditAction, newChange } from './attribution.ts';
 import { isConditionalCheckFailed, RecordNotFoundError } from './db.ts';
 import type { StoreOptions } from './keys.ts';
@@ -41,7 +43,7 @@ export class TeamStore {
   /** Creates a team with an optional monthly budget. */
   async create(name: string, budgetMicros?: number): Promise<Team> {
     const lastChange = this.change('team.create');
-    if (name.trim() === '') throw new Error('a team needs a name');
+    if (name.trim() === '') throw new InvalidError('a team needs a name');
     const at = new Date().toISOString();
     const team: Team = {
       teamId: `team_${randomBase62(KEY_ID_LENGTH)}`,

@@ -427,33 +427,72 @@ describe('tollgate teams, key limits, import, prices and usage', () => {
     );
   });
 
-  it('imports pre-hashed keys from a file and rejects malformed lines with their line number', async () => {
-    // Prepare
+  it('imports a mixed ring all or nothing, idempotently, and --sync makes the imported set equal to the file', async () => {
+    // Prepare: commas and newlines, labelled and raw hex, a comment, and one malformed entry.
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-import-'));
-    const good = join(dir, 'keys.txt');
-    const bad = join(dir, 'bad.txt');
     const hash = (s: string) => createHash('sha256').update(s).digest('hex');
-    writeFileSync(
-      good,
-      `# issued by the old gateway\nci-runner:${hash('legacy-key-1')}\n\nbatch:${hash('legacy-key-2')}\n`,
+    const [h1, h2, h3, h4, h5] = ['k1', 'k2', 'k3', 'k4', 'k5'].map(hash) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const bad = file(
+      'bad.txt',
+      `# issued by the old gateway\nci-runner:${h1},${h2}\n${h3.toUpperCase()}\n batch:${h4} , nothinghex\n`,
     );
-    writeFileSync(bad, `ok:${hash('x')}\nnot-a-line\n`);
+    const good = file(
+      'good.txt',
+      `# issued by the old gateway\nci-runner:${h1},${h2}\n${h3.toUpperCase()}\n batch:${h4}\n`,
+    );
+    const smaller = file('smaller.txt', `ci-runner:${h1}\nbatch:${h4}\nnew:${h5}\n`);
+    const importedNames = async () =>
+      (
+        JSON.parse((await run('keys', 'list', '--json')).stdout) as Array<{
+          name: string;
+          imported?: boolean;
+        }>
+      )
+        .filter((k) => k.imported === true)
+        .map((k) => k.name)
+        .sort();
 
     // Act
+    const refused = await run('keys', 'import', bad, '--rpm', '10');
+    const afterRefusal = await importedNames();
     const imported = await run('keys', 'import', good, '--rpm', '10', '--json');
-    const again = await run('keys', 'import', good);
-    const malformed = await run('keys', 'import', bad);
+    const again = await run('keys', 'import', good, '--json');
+    const synced = await run('keys', 'import', smaller, '--sync', '--yes');
 
     // Assess
-    const keys = JSON.parse(imported.stdout) as Array<{ name: string; imported: boolean; rpm: number }>;
-    expect(keys.map((k) => [k.name, k.imported, k.rpm])).toEqual([
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.split('\n')[0]).toBe(
+      `tollgate: ${bad}:4:${` batch:${h4} , `.length + 1}: 'nothinghex' is not a SHA-256 hex or label:sha256hex`,
+    );
+    expect(afterRefusal).toEqual([]);
+    const added = (
+      JSON.parse(imported.stdout) as { added: Array<{ name: string; imported: boolean; rpm: number }> }
+    ).added;
+    expect(added.map((k) => [k.name, k.imported, k.rpm])).toEqual([
       ['ci-runner', true, 10],
+      ['key-2', true, 10],
+      ['key-3', true, 10],
       ['batch', true, 10],
     ]);
-    expect(again.code).toBe(1);
-    expect(again.stderr).toContain('already imported');
-    expect(malformed.stderr.split('\n')[0]).toBe(`tollgate: ${bad}:2: expected label:sha256hex`);
-    expect((await run('keys', 'list', '--json')).stdout).not.toContain(hash('legacy-key-1'));
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ added: [], removed: [] });
+    expect((JSON.parse(again.stdout) as { kept: string[] }).kept).toHaveLength(4);
+    expect(synced.code).toBe(0);
+    expect(synced.stdout).toMatch(/^\+ \w{12} \(new\)$/m);
+    expect(synced.stdout).toMatch(/^- \w{12} \(key-2\)$/m);
+    expect(synced.stdout).toMatch(/^- \w{12} \(key-3\)$/m);
+    expect(await importedNames()).toEqual(['batch', 'ci-runner', 'new']);
+    expect((await run('keys', 'list', '--json')).stdout).not.toContain(h1);
   });
 
   it('sets model prices and reports usage by key, team and request', async () => {

@@ -146,7 +146,7 @@ describe('output', () => {
     // Assess
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout)).toEqual({
-      error: { code: 'failed', message: "key 'NoSuchKey123' not found" },
+      error: { code: 'not_found', message: "key 'NoSuchKey123' not found" },
     });
     expect(result.stderr).toBe("tollgate: key 'NoSuchKey123' not found\n");
   });

@@ -1,0 +1,139 @@
+/** Key operations: the rules of managing keys, once, under both the CLI and `/admin`. */
+import { usdToMicros } from '../inputs.ts';
+import type { KeyLimits, KeyView } from '../store/keys.ts';
+import { resolveKey, teamIdFor } from './resolve.ts';
+import { parseRing, type RingEntry } from './ring.ts';
+import {
+  type Check,
+  duration,
+  flag,
+  futureDate,
+  list,
+  operation,
+  optional,
+  positive,
+  positiveInteger,
+  text,
+} from './schema.ts';
+
+/** The scope and limits a new key (or an imported one) may be given. */
+export const keyScope = {
+  models: optional(list),
+  team: optional(text),
+  monthlyLimitUsd: optional(positive),
+  rpm: optional(positiveInteger),
+  tpm: optional(positiveInteger),
+};
+
+/** The limits in the store's units. */
+export function limitsOf(input: {
+  monthlyLimitUsd?: number | undefined;
+  rpm?: number | undefined;
+  tpm?: number | undefined;
+}): KeyLimits {
+  return {
+    ...(input.monthlyLimitUsd === undefined
+      ? {}
+      : { monthlyLimitMicros: usdToMicros(input.monthlyLimitUsd) }),
+    ...(input.rpm === undefined ? {} : { rpm: input.rpm }),
+    ...(input.tpm === undefined ? {} : { tpm: input.tpm }),
+  };
+}
+
+const byRef = { id: text };
+
+/** A new key; the plaintext is in this result only. */
+export const createKey = operation(
+  'createKey',
+  { name: text, ...keyScope, expires: optional(futureDate) },
+  async (stores, input) => {
+    const teamId = await teamIdFor(stores, input.team);
+    const created = await stores.keys.create({
+      name: input.name,
+      models: input.models ?? [],
+      ...limitsOf(input),
+      ...(teamId === undefined ? {} : { teamId }),
+      ...(input.expires === undefined ? {} : { expiresAt: input.expires }),
+    });
+    return { id: created.key.keyId, key: created.plaintext, ...created.key };
+  },
+);
+
+/** Every key, or a team's. */
+export const listKeys = operation('listKeys', { team: optional(text) }, async (stores, input) => {
+  const teamId = await teamIdFor(stores, input.team);
+  return stores.keys.list(teamId === undefined ? {} : { teamId });
+});
+
+/** One key, by id or name. */
+export const showKey = operation('showKey', byRef, (stores, input) => resolveKey(stores, input.id));
+
+function statusChange(name: string, status: KeyView['status']) {
+  return operation(name, byRef, async (stores, input) =>
+    stores.keys.setStatus((await resolveKey(stores, input.id)).keyId, status),
+  );
+}
+
+/** Refuses the key until enabled again. */
+export const disableKey = statusChange('disableKey', 'disabled');
+/** Accepts a disabled key again. */
+export const enableKey = statusChange('enableKey', 'active');
+
+/** A new secret for the same key; the old one works for `grace` more, or not at all. */
+export const rotateKey = operation(
+  'rotateKey',
+  { ...byRef, grace: optional(duration) },
+  async (stores, input) => {
+    const rotated = await stores.keys.rotate((await resolveKey(stores, input.id)).keyId, input.grace ?? 0);
+    return { id: rotated.key.keyId, key: rotated.plaintext, ...rotated.key };
+  },
+);
+
+/** Removes the key; its request log stays. */
+export const deleteKey = operation('deleteKey', byRef, async (stores, input) => {
+  const key = await resolveKey(stores, input.id);
+  await stores.keys.delete(key.keyId);
+  return { id: key.keyId, deleted: true };
+});
+
+const ring: Check<RingEntry[]> = (value, field) => parseRing(text(value, field));
+
+/**
+ * Imports a ring of key hashes issued elsewhere. Hashes already imported are kept as they are, so
+ * importing the same ring again changes nothing; `sync` also deletes imported keys the ring no longer has.
+ */
+export const importKeys = operation(
+  'importKeys',
+  { ring, ...keyScope, sync: flag },
+  async (stores, input) => {
+    const teamId = await teamIdFor(stores, input.team);
+    const index = await stores.keys.importedIndex(true);
+    const added: KeyView[] = [];
+    const kept: string[] = [];
+    for (const entry of input.ring) {
+      const existing = index[entry.hash];
+      if (existing !== undefined) {
+        kept.push(existing);
+        continue;
+      }
+      added.push(
+        await stores.keys.importHash(entry.label, entry.hash, {
+          models: input.models ?? [],
+          ...limitsOf(input),
+          ...(teamId === undefined ? {} : { teamId }),
+        }),
+      );
+    }
+    const removed: Array<{ id: string; name: string }> = [];
+    if (input.sync) {
+      const wanted = new Set(input.ring.map((e) => e.hash));
+      for (const [hash, keyId] of Object.entries(index)) {
+        if (wanted.has(hash)) continue;
+        const key = await stores.keys.get(keyId);
+        await stores.keys.delete(keyId);
+        removed.push({ id: keyId, name: key?.name ?? '' });
+      }
+    }
+    return { added, kept, removed };
+  },
+);

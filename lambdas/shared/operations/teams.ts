@@ -1,0 +1,61 @@
+/** Team operations: the rules of managing teams, once, under both the CLI and `/admin`. */
+import { usdToMicros } from '../inputs.ts';
+import { microsToUsd } from '../proxy/estimate.ts';
+import type { Team } from '../store/teams.ts';
+import { InUseError } from './errors.ts';
+import { resolveTeam } from './resolve.ts';
+import { operation, optional, positive, text } from './schema.ts';
+
+const byRef = { id: text };
+
+/** A new team with an optional monthly budget. */
+export const createTeam = operation(
+  'createTeam',
+  { name: text, budgetUsd: optional(positive) },
+  (stores, input) =>
+    stores.teams.create(input.name, input.budgetUsd === undefined ? undefined : usdToMicros(input.budgetUsd)),
+);
+
+/** Every team, by name. */
+export const listTeams = operation('listTeams', {}, (stores) => stores.teams.list());
+
+/** One team with its keys and this month's spend. */
+export const showTeam = operation('showTeam', byRef, async (stores, input) => {
+  const team = await resolveTeam(stores, input.id);
+  const keys = await stores.keys.list({ teamId: team.teamId });
+  const spend = await stores.meter?.monthSpend(`team#${team.teamId}`);
+  return {
+    ...team,
+    keys: keys.map((k) => k.keyId),
+    ...(spend === undefined
+      ? {}
+      : {
+          spend: {
+            month: spend.month,
+            spentUsd: microsToUsd(spend.spentMicros),
+            reservedUsd: microsToUsd(spend.reservedMicros),
+          },
+        }),
+  };
+});
+
+function statusChange(name: string, status: Team['status']) {
+  return operation(name, byRef, async (stores, input) =>
+    stores.teams.setStatus((await resolveTeam(stores, input.id)).teamId, status),
+  );
+}
+
+/** Refuses the team's keys until enabled again. */
+export const disableTeam = statusChange('disableTeam', 'disabled');
+/** Accepts a disabled team again. */
+export const enableTeam = statusChange('enableTeam', 'active');
+
+/** Removes a team; a team that still has keys cannot be deleted. */
+export const deleteTeam = operation('deleteTeam', byRef, async (stores, input) => {
+  const team = await resolveTeam(stores, input.id);
+  const keys = await stores.keys.list({ teamId: team.teamId });
+  if (keys.length > 0)
+    throw new InUseError(`team ${team.teamId} still has ${keys.length} key(s); delete them first`);
+  await stores.teams.delete(team.teamId);
+  return { teamId: team.teamId, deleted: true };
+});
