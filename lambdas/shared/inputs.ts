@@ -3,7 +3,6 @@
  * the same things. Errors are {@link InputError}s: the CLI shows them as usage errors, the API as 400s.
  */
 import { InvalidError } from './operations/errors.ts';
-import type { KeyLimits } from './store/keys.ts';
 
 /** A value an operator typed or sent that cannot be used; the message starts with the field's name. */
 export class InputError extends InvalidError {
@@ -47,23 +46,4 @@ export function positiveNumber(
     throw new InputError(`${name} must be a positive ${integer ? 'integer' : 'number'}`, name);
   }
   return n;
-}
-
-/** Key limits from a monthly limit in USD, an RPM and a TPM. */
-export function parseLimits(
-  input: {
-    monthlyLimit?: string | number | undefined;
-    rpm?: string | number | undefined;
-    tpm?: string | number | undefined;
-  },
-  names = { monthlyLimit: '--monthly-limit', rpm: '--rpm', tpm: '--tpm' },
-): KeyLimits {
-  const usd = positiveNumber(input.monthlyLimit, names.monthlyLimit, false);
-  const rpm = positiveNumber(input.rpm, names.rpm, true);
-  const tpm = positiveNumber(input.tpm, names.tpm, true);
-  return {
-    ...(usd === undefined ? {} : { monthlyLimitMicros: usdToMicros(usd) }),
-    ...(rpm === undefined ? {} : { rpm }),
-    ...(tpm === undefined ? {} : { tpm }),
-  };
 }

@@ -8,18 +8,6 @@ export class UsageError extends Error {
   }
 }
 
-export { parseFutureDate } from '#shared/inputs.ts';
-
-/** Splits a comma-separated option into trimmed, non-empty items. */
-export function splitList(value: string | undefined): string[] {
-  return value === undefined
-    ? []
-    : value
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-
 /** Prints a value as pretty JSON. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
