@@ -4,13 +4,21 @@ import { AuditLog } from '#shared/audit/chain.ts';
 import { signerFromSpec } from '#shared/audit/signer.ts';
 import { requireEnv, type TollgateEnv } from '#shared/env.ts';
 import { documentClient } from '#shared/store/db.ts';
+import { Meter } from '#shared/store/metering.ts';
 import { configStores } from '#shared/store/stores.ts';
 
 /** Built once per instance from the env contract. */
 export function adminFromEnv(env: TollgateEnv): AdminDeps {
   const db = documentClient();
   return {
-    stores: (actor) => configStores(env, db, actor),
+    stores: (actor) => ({
+      ...configStores(env, db, actor),
+      meter: new Meter(db, {
+        keys: requireEnv(env, 'keysTable'),
+        teams: requireEnv(env, 'teamsTable'),
+        usage: requireEnv(env, 'usageTable'),
+      }),
+    }),
     audit: new AuditLog(db, requireEnv(env, 'auditTable')),
     signer: signerFromSpec(requireEnv(env, 'auditSigner')),
   };

@@ -59,7 +59,7 @@ export const TEAM_COMMANDS: readonly CommandEntry[] = [
     operation: showTeam,
     print: (team) =>
       process.stdout.write(
-        `${team.teamId} ${team.name} (${team.status}) — ${team.keys.length} key(s), ${team.spend?.spentUsd ?? 0} USD spent in ${team.spend?.month ?? 'this month'}\n`,
+        `${team.teamId} ${team.name} (${team.status}) — ${team.keys.length} key(s), ${team.spend.spentUsd} USD spent in ${team.spend.month}\n`,
       ),
   }),
   operationCommand({

@@ -54,6 +54,15 @@ export class TollgateAdmin extends Construct {
     for (const name of ['keys', 'teams', 'providers'] as const) {
       bindTable({ fn, role, name, table: props.tables[name], actions: CONFIG_WRITE, key: props.key });
     }
+    // `teams show` reads the team's month spend.
+    bindTable({
+      fn,
+      role,
+      name: 'usage',
+      table: props.tables.usage,
+      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+      key: props.key,
+    });
     bindTable({
       fn,
       role,

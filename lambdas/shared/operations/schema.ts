@@ -16,7 +16,7 @@ export interface ManagementStores {
   teams: TeamStore;
   providers: ProviderStore;
   /** Spend counters; only `teams show` reads them. */
-  meter?: Meter | undefined;
+  meter: Meter;
 }
 
 /** Checks one field's raw value; `field` is its name for messages. */

@@ -23,19 +23,15 @@ export const listTeams = operation('listTeams', {}, (stores) => stores.teams.lis
 export const showTeam = operation('showTeam', byRef, async (stores, input) => {
   const team = await resolveTeam(stores, input.id);
   const keys = await stores.keys.list({ teamId: team.teamId });
-  const spend = await stores.meter?.monthSpend(`team#${team.teamId}`);
+  const spend = await stores.meter.monthSpend(`team#${team.teamId}`);
   return {
     ...team,
     keys: keys.map((k) => k.keyId),
-    ...(spend === undefined
-      ? {}
-      : {
-          spend: {
-            month: spend.month,
-            spentUsd: microsToUsd(spend.spentMicros),
-            reservedUsd: microsToUsd(spend.reservedMicros),
-          },
-        }),
+    spend: {
+      month: spend.month,
+      spentUsd: microsToUsd(spend.spentMicros),
+      reservedUsd: microsToUsd(spend.reservedMicros),
+    },
   };
 });
 
