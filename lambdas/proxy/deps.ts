@@ -3,6 +3,7 @@ import type { TollgateEnv } from '#shared/env.ts';
 import { emfMetrics } from '#shared/metrics.ts';
 import { createProxy, type GatewayProxy } from '#shared/proxy/index.ts';
 import { cachedProviders } from '#shared/proxy/provider-cache.ts';
+import { cachedSettings } from '#shared/proxy/settings-cache.ts';
 import { importedKeysCache } from '#shared/store/imported-keys.ts';
 import { storesFromEnv } from '#shared/store/stores.ts';
 
@@ -13,6 +14,7 @@ export function proxyFromEnv(env: TollgateEnv): GatewayProxy {
     keys: stores.keys,
     teams: stores.teams,
     providers: cachedProviders(stores.providers, env.credentialCacheSeconds),
+    settings: cachedSettings(stores.settings, env.credentialCacheSeconds),
     usage: stores.usage,
     meter: stores.meter,
     requestLog: stores.requestLog,

@@ -42,6 +42,12 @@ export const ERROR_CATALOGUE = {
     anthropic: 'permission_error',
     gemini: 'PERMISSION_DENIED',
   },
+  model_not_priced: {
+    status: 403,
+    openai: 'invalid_request_error',
+    anthropic: 'permission_error',
+    gemini: 'PERMISSION_DENIED',
+  },
   not_found: {
     status: 404,
     openai: 'invalid_request_error',
@@ -151,6 +157,19 @@ export class InvalidApiKeyError extends GatewayError {
 export class ModelNotAllowedError extends GatewayError {
   constructor(model: string) {
     super('model_not_allowed', `This key may not use the model '${model}'.`);
+  }
+}
+
+/**
+ * 403: the model has no price and the caller has a spend limit, which unpriced use could not be counted
+ * against; the operator sets a price or a default price.
+ */
+export class ModelNotPricedError extends GatewayError {
+  constructor(model: string) {
+    super(
+      'model_not_priced',
+      `The model '${model}' has no price, and this key's spending is limited: ask the operator to set its price (tollgate models price) or a default price (tollgate settings default-price).`,
+    );
   }
 }
 

@@ -23,6 +23,7 @@ import { routeLogs } from './logging.ts';
 import { UsageError } from './output.ts';
 import { type CommandEntry, command } from './program.ts';
 import { PROVIDER_COMMANDS } from './providers.ts';
+import { settingsCommand } from './settings.ts';
 import { modelsForKey, setupCommand, TOOLS, type Tool } from './setup.ts';
 import { statusCommand } from './status.ts';
 import { modelsCommand, TEAM_COMMANDS, usageCommand } from './teams.ts';
@@ -160,6 +161,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     },
   }),
   ...PROVIDER_COMMANDS,
+  command({
+    name: 'settings',
+    summary: 'installation settings: the price of unpriced models; without options, shows them',
+    options: {
+      defaultInput: { type: 'string', value: 'USD_PER_MTOK', summary: 'default input price of unpriced models' },
+      defaultOutput: { type: 'string', value: 'USD_PER_MTOK', summary: 'default output price of unpriced models' },
+      clearDefaultPrice: { type: 'boolean', summary: 'refuse unpriced models to limited keys again' },
+    },
+    examples: ['tollgate settings --default-input 3 --default-output 15', 'tollgate settings --json'],
+    run: ({ options, global, withStores }) =>
+      withStores((s) => settingsCommand(s, { ...options, json: global.json })).then(() => 0),
+  }),
   command({
     name: 'status',
     summary:

@@ -32,6 +32,8 @@ export interface StreamControl {
   delayMs?: number;
   /** Destroy the connection right after the first content chunk. */
   breakAfterFirst?: boolean;
+  /** Destroy the connection right after this many content chunks. */
+  breakAfter?: number;
   /** Go silent for this long after the first content chunk. */
   silenceAfterFirstMs?: number;
   /** Hold the response headers back this long. */
@@ -92,7 +94,7 @@ export async function startFakeUpstream(api: FakeApi, credentials: string[]) {
       if (res.destroyed) return;
       res.write(chunk);
       if (i === content.length - 1) state.lastChunkSentAt = process.hrtime.bigint();
-      if (i === 0 && control.breakAfterFirst === true) {
+      if ((i === 0 && control.breakAfterFirst === true) || i + 1 === control.breakAfter) {
         // Let the first chunk reach the gateway before the connection drops.
         await pause(200);
         res.destroy();

@@ -37,6 +37,10 @@ export const DIFF_ALLOWLIST = {
     'expiresAt',
     'name',
     'targets',
+    'defaultPrice',
+    'budgetMicros',
+    'shards',
+    'shardsFrom',
   ],
 } as const;
 

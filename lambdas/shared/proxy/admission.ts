@@ -2,7 +2,8 @@
  * Admission: which of the model's targets the key's scope allows, then one round trip that re-checks the
  * key and its team and reserves the estimated cost and tokens before anything goes upstream.
  */
-import { ModelNotAllowedError } from '../errors.ts';
+import { ModelNotAllowedError, ModelNotPricedError } from '../errors.ts';
+import type { EffectiveLimits } from '../store/metering.ts';
 import type { ModelPrice } from '../store/providers.ts';
 import type { PresentedKey } from './caller.ts';
 import type { ProxiedCall, ProxyRuntime } from './context.ts';
@@ -44,6 +45,27 @@ export async function allowedTargets(
   }
 }
 
+/** True when some spend limit applies to the caller. */
+function isLimited(limits: EffectiveLimits): boolean {
+  return limits.monthlyLimitMicros !== undefined || limits.teamBudgetMicros !== undefined;
+}
+
+/**
+ * The targets a caller may be billed for: all of them for an unlimited caller; for a limited one only
+ * priced targets, since unpriced use would pass every limit at $0.
+ * @throws {ModelNotPricedError} when a limited caller is left with none.
+ */
+export function pricedTargets(
+  targets: ModelSlug[],
+  priceOf: (slug: ModelSlug) => ModelPrice | undefined,
+  caller: { limited: boolean; model: string },
+): ModelSlug[] {
+  if (!caller.limited) return targets;
+  const priced = targets.filter((t) => priceOf(t) !== undefined);
+  if (priced.length === 0) throw new ModelNotPricedError(caller.model);
+  return priced;
+}
+
 /** What admission needs beyond the call: the key and the targets it may use. */
 export interface AdmissionInput {
   presented: PresentedKey;
@@ -57,9 +79,20 @@ export async function admit(
   input: AdmissionInput,
 ): Promise<AdmittedCall> {
   const { deps } = rt;
-  const views = await deps.providers.list();
+  const [views, settings] = await Promise.all([deps.providers.list(), deps.settings.get()]);
   const priceOf = (slug: ModelSlug): ModelPrice | undefined =>
-    views.find((p) => p.provider === slug.provider)?.prices[slug.model];
+    views.find((p) => p.provider === slug.provider)?.prices[slug.model] ?? settings.defaultPrice;
+  let targets: ModelSlug[];
+  try {
+    targets = pricedTargets(input.targets, priceOf, {
+      limited: isLimited(call.auth.limits) || settings.budgetMicros !== undefined,
+      model: call.request.model,
+    });
+  } catch (err) {
+    // As with scope: a revoked key learns nothing about models.
+    await deps.keys.authenticate(input.presented.keyId, input.presented.hash);
+    throw err;
+  }
   const inputEstimate = estimateInputTokens(call.req.body);
   const outputEstimate =
     requestedOutputCap(call.body) ??
@@ -73,13 +106,13 @@ export async function admit(
     hash: input.presented.hash,
     teamId: call.auth.teamId,
     limits: call.auth.limits,
-    estimateMicros: Math.max(0, ...input.targets.map((t) => costMicros(estimate, priceOf(t)))),
+    estimateMicros: Math.max(0, ...targets.map((t) => costMicros(estimate, priceOf(t)))),
     estimateTokens: inputEstimate + outputEstimate,
     at: new Date(started),
   });
   return {
     ...call,
-    targets: input.targets,
+    targets,
     priceOf,
     finish: settler(rt, call, admission, started),
     inputEstimate,

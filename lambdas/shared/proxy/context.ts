@@ -13,6 +13,7 @@ import type { RequestLogStore } from '../store/request-log.ts';
 import type { TeamStore } from '../store/teams.ts';
 import type { UsageStore } from '../store/usage.ts';
 import type { OperationRequest, OperationSpec } from './operations.ts';
+import type { SettingsSource } from './settings-cache.ts';
 import { CredentialCooldowns } from './upstream.ts';
 
 /** Where the proxy finds providers and aliases; the Lambda wraps the store in a bounded-time cache. */
@@ -36,6 +37,8 @@ export interface ProxyDeps extends ProxyTimings {
   keys: KeyStore;
   teams: Pick<TeamStore, 'get'>;
   providers: ProviderSource;
+  /** The installation's settings (default price, budget), cached like the providers. */
+  settings: SettingsSource;
   usage: Pick<UsageStore, 'record' | 'recordFailure' | 'health' | 'forKey'>;
   meter: Pick<Meter, 'admit' | 'settle' | 'monthSpend' | 'minuteUsage'>;
   requestLog: Pick<RequestLogStore, 'put' | 'get'>;

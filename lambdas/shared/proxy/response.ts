@@ -72,14 +72,15 @@ export async function successResponse(
         timings: { heartbeatMs: rt.deps.heartbeatMs, idleTimeoutMs: rt.deps.idleTimeoutMs },
         onEnd: async (end) => {
           if (end.error !== undefined) rt.recordFailure(slug.provider, end.error.code);
-          // A client that leaves before the usage report is billed for the content it was sent.
-          const usage =
-            end.disconnected || end.usage === undefined
-              ? {
-                  inputTokens: end.usage?.inputTokens ?? call.inputEstimate,
-                  outputTokens: Math.max(end.usage?.outputTokens ?? 0, end.contentEvents),
-                }
-              : end.usage;
+          // A stream that did not run to its end (the client left, the upstream broke off) is billed for
+          // the content delivered: an upstream's running count (Anthropic's message_start says 1) lags it.
+          const complete = !end.disconnected && end.error === undefined && end.usage !== undefined;
+          const usage = complete
+            ? end.usage
+            : {
+                inputTokens: end.usage?.inputTokens ?? call.inputEstimate,
+                outputTokens: Math.max(end.usage?.outputTokens ?? 0, end.contentEvents),
+              };
           await finish({
             status: response.status,
             slug,

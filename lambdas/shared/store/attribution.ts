@@ -26,6 +26,7 @@ export const AUDIT_ACTIONS = [
   'price.set',
   'alias.set',
   'alias.delete',
+  'settings.set',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

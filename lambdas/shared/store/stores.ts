@@ -12,6 +12,7 @@ import { Meter } from './metering.ts';
 import { ProviderStore } from './providers.ts';
 import { RequestLogStore } from './request-log.ts';
 import { secretSourceFor } from './secrets-manager.ts';
+import { SettingsStore } from './settings.ts';
 import { TeamStore } from './teams.ts';
 import { UsageStore } from './usage.ts';
 
@@ -20,13 +21,14 @@ export interface TollgateStores {
   keys: KeyStore;
   teams: TeamStore;
   providers: ProviderStore;
+  settings: SettingsStore;
   usage: UsageStore;
   meter: Meter;
   requestLog: RequestLogStore;
 }
 
 /** The stores that hold configuration, the ones a change is attributed and audited on. */
-export type ConfigStores = Pick<TollgateStores, 'keys' | 'teams' | 'providers'>;
+export type ConfigStores = Pick<TollgateStores, 'keys' | 'teams' | 'providers' | 'settings'>;
 
 /** The configuration stores; only stores given an `actor` may change configuration. */
 export function configStores(env: TollgateEnv, db: DynamoDBDocumentClient, actor?: Actor): ConfigStores {
@@ -42,6 +44,7 @@ export function configStores(env: TollgateEnv, db: DynamoDBDocumentClient, actor
       secretSourceFor(keyring),
       options,
     ),
+    settings: new SettingsStore(db, requireEnv(env, 'providersTable'), options),
   };
 }
 

@@ -1,0 +1,132 @@
+/**
+ * Installation-wide settings: what a model without a price costs a limited caller (refused, or billed at
+ * an operator-set default price), and the optional monthly budget over every key with the number of
+ * counter shards it is admitted against. One item in the providers table (`provider = #installation`),
+ * so its changes are attributed and audited like every other configuration write.
+ */
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { newChange } from './attribution.ts';
+import type { StoreOptions } from './keys.ts';
+import { nextMonthOf, type ShardSpec, validShardCount } from './shards.ts';
+
+/** A model's price in USD per million tokens (the providers store's shape). */
+export interface Price {
+  inputPerMTok: number;
+  outputPerMTok: number;
+}
+
+/** The installation's settings as stored and shown. Money is in micro-USD. */
+export interface InstallationSettings {
+  /**
+   * Charged for a model without a price. Without it, a key or team with a spend limit (or any key while an
+   * installation budget is set) is refused such a model: unpriced use cannot be counted against a limit.
+   */
+  defaultPrice?: Price;
+  /** Monthly budget over every key; 402 `billing_shortfall` once reached. */
+  budgetMicros?: number;
+  /** How many counters the installation's month is split over (see `shards.ts`). */
+  budgetShards?: ShardSpec;
+}
+
+/** The settings item's key in the providers table. */
+export const SETTINGS_KEY = { provider: '#installation', sk: 'settings' } as const;
+
+/** A change to the settings; `null` clears a field. */
+export interface SettingsPatch {
+  defaultPrice?: Price | null;
+  budgetMicros?: number | null;
+  /** Takes effect from the next month, so no month is admitted against two different splits. */
+  budgetShards?: number;
+}
+
+/** Reads and changes the installation's settings. */
+export class SettingsStore {
+  private readonly db: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly options: StoreOptions;
+
+  constructor(db: DynamoDBDocumentClient, table: string, options: StoreOptions = {}) {
+    this.db = db;
+    this.table = table;
+    this.options = options;
+  }
+
+  /** The current settings (empty when never set). */
+  async get(): Promise<InstallationSettings> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: SETTINGS_KEY, ConsistentRead: true }),
+    );
+    return toSettings(out.Item);
+  }
+
+  /** Applies a patch and returns the new settings. */
+  async set(patch: SettingsPatch): Promise<InstallationSettings> {
+    const at = this.options.now?.() ?? new Date();
+    const lastChange = newChange(this.options.actor, 'settings.set', { at });
+    const sets = ['lastChange = :change'];
+    const removes: string[] = [];
+    const values: Record<string, unknown> = { ':change': lastChange };
+    if (patch.defaultPrice === null) removes.push('defaultPrice');
+    else if (patch.defaultPrice !== undefined) {
+      for (const value of [patch.defaultPrice.inputPerMTok, patch.defaultPrice.outputPerMTok]) {
+        if (!Number.isFinite(value) || value < 0 || value > 10_000)
+          throw new Error('prices must be USD per million tokens, from 0 to 10000');
+      }
+      sets.push('defaultPrice = :price');
+      values[':price'] = {
+        inputPerMTok: patch.defaultPrice.inputPerMTok,
+        outputPerMTok: patch.defaultPrice.outputPerMTok,
+      };
+    }
+    if (patch.budgetMicros === null) removes.push('budgetMicros');
+    else if (patch.budgetMicros !== undefined) {
+      if (!Number.isSafeInteger(patch.budgetMicros) || patch.budgetMicros < 0)
+        throw new Error('the budget must be a non-negative amount of USD');
+      sets.push('budgetMicros = :budget');
+      values[':budget'] = patch.budgetMicros;
+    }
+    if (patch.budgetShards !== undefined) {
+      validShardCount(patch.budgetShards);
+      // The current month keeps the split it started with; the new count applies from the next one.
+      sets.push('previousShards = if_not_exists(shards, :one)', 'shards = :shards', 'shardsFrom = :from');
+      values[':one'] = 1;
+      values[':shards'] = patch.budgetShards;
+      values[':from'] = nextMonthOf(at);
+    }
+    const out = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: SETTINGS_KEY,
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toSettings(out.Attributes);
+  }
+}
+
+function toSettings(item: Record<string, unknown> | undefined): InstallationSettings {
+  if (item === undefined) return {};
+  const price = item.defaultPrice as Price | undefined;
+  return {
+    ...(price === undefined
+      ? {}
+      : {
+          defaultPrice: {
+            inputPerMTok: Number(price.inputPerMTok),
+            outputPerMTok: Number(price.outputPerMTok),
+          },
+        }),
+    ...(item.budgetMicros === undefined ? {} : { budgetMicros: Number(item.budgetMicros) }),
+    ...(item.shards === undefined
+      ? {}
+      : {
+          budgetShards: {
+            count: Number(item.shards),
+            previous: Number(item.previousShards ?? 1),
+            from: String(item.shardsFrom ?? ''),
+          },
+        }),
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Sharded month counters. DynamoDB serialises the writes to one item (and one partition serves about 1,000
+ * write units a second), so a budget shared by many callers — a busy team, the whole installation — is
+ * split into `count` counters with partition keys of their own, each admitting within `budget / count`.
+ * A request tries one shard picked at random and, only when that one is full, the others.
+ *
+ * The split of a month never changes while the month runs: a new count applies from `from` (the next
+ * month), so no month is ever admitted against two different splits (which could overshoot).
+ */
+
+/** Shards of a budget. */
+export const MAX_SHARDS = 64;
+
+/** A shard count with the month it takes effect from; before that month, `previous` applies. */
+export interface ShardSpec {
+  count: number;
+  previous: number;
+  /** `YYYY-MM`. */
+  from: string;
+}
+
+/** The number of shards a month is admitted against. */
+export function shardsFor(spec: ShardSpec | undefined, month: string): number {
+  if (spec === undefined) return 1;
+  return month >= spec.from ? spec.count : spec.previous;
+}
+
+/** Throws unless `count` is a whole number of shards within the bound. */
+export function validShardCount(count: number): number {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS)
+    throw new Error(`the shard count must be a whole number from 1 to ${MAX_SHARDS}`);
+  return count;
+}
+
+/** `YYYY-MM` of a time (UTC). */
+export const monthOf = (at: Date): string => at.toISOString().slice(0, 7);
+
+/** `YYYY-MM` of the month after the one `at` is in. */
+export function nextMonthOf(at: Date): string {
+  return monthOf(new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1)));
+}
+
+/**
+ * The slice of `budget` shard `index` of `count` admits within: an even split, the remainder going to the
+ * first shards, so the slices add up to the budget exactly.
+ */
+export function sliceOf(budget: number, index: number, count: number): number {
+  const base = Math.floor(budget / count);
+  return base + (index < budget - base * count ? 1 : 0);
+}
+
+/** The partition key of shard `index` of a subject; shard 0 keeps the unsharded key. */
+export function shardKey(subject: string, index: number): string {
+  return index === 0 ? subject : `${subject}#${index}`;
+}
+
+/** Shard indexes starting at a random one, then the rest in order: spreads load, finds room when it exists. */
+export function shardOrder(count: number, random: () => number = Math.random): number[] {
+  const start = Math.floor(random() * count);
+  return Array.from({ length: count }, (_, i) => (start + i) % count);
+}
