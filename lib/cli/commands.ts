@@ -165,8 +165,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'settings',
     summary: 'installation settings: the price of unpriced models; without options, shows them',
     options: {
-      defaultInput: { type: 'string', value: 'USD_PER_MTOK', summary: 'default input price of unpriced models' },
-      defaultOutput: { type: 'string', value: 'USD_PER_MTOK', summary: 'default output price of unpriced models' },
+      defaultInput: {
+        type: 'string',
+        value: 'USD_PER_MTOK',
+        summary: 'default input price of unpriced models',
+      },
+      defaultOutput: {
+        type: 'string',
+        value: 'USD_PER_MTOK',
+        summary: 'default output price of unpriced models',
+      },
       clearDefaultPrice: { type: 'boolean', summary: 'refuse unpriced models to limited keys again' },
     },
     examples: ['tollgate settings --default-input 3 --default-output 15', 'tollgate settings --json'],
