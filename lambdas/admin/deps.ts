@@ -1,6 +1,7 @@
 /** The management API's dependencies: configuration stores attributed to each caller, the audit log. */
 import type { AdminDeps } from '#shared/admin/core.ts';
 import { AuditLog } from '#shared/audit/chain.ts';
+import { digestStoreFromSpec } from '#shared/audit/digests.ts';
 import { signerFromSpec } from '#shared/audit/signer.ts';
 import { requireEnv, type TollgateEnv } from '#shared/env.ts';
 import { documentClient } from '#shared/store/db.ts';
@@ -19,7 +20,11 @@ export function adminFromEnv(env: TollgateEnv): AdminDeps {
         usage: requireEnv(env, 'usageTable'),
       }),
     }),
-    audit: new AuditLog(db, requireEnv(env, 'auditTable')),
+    audit: new AuditLog(
+      db,
+      requireEnv(env, 'auditTable'),
+      digestStoreFromSpec(requireEnv(env, 'auditDigestStore')),
+    ),
     signer: signerFromSpec(requireEnv(env, 'auditSigner')),
   };
 }

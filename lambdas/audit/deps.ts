@@ -1,14 +1,20 @@
 /** The audit processor's dependencies, built once per instance from the env contract. */
 import { type AuditorDeps, failureSinkFromSpec } from '#shared/audit/auditor.ts';
 import { AuditLog } from '#shared/audit/chain.ts';
+import { digestStoreFromSpec } from '#shared/audit/digests.ts';
 import { signerFromSpec } from '#shared/audit/signer.ts';
-import { requireEnv, type TollgateEnv } from '#shared/env.ts';
+import { ENV, EnvError, requireEnv, type TollgateEnv } from '#shared/env.ts';
 import { documentClient } from '#shared/store/db.ts';
 
-/** The audit log, its signer and failure sink, and the tables whose changes it records. */
-export function auditorFromEnv(env: TollgateEnv): AuditorDeps {
+/** The audit log with its digest store, its signer and failure sink, and the tables it records. */
+export function auditorFromEnv(env: TollgateEnv, clock: () => number = Date.now): AuditorDeps {
+  if (env.auditDigestMinutes < 1) throw new EnvError(ENV.auditDigestMinutes, 'must be at least 1');
   return {
-    log: new AuditLog(documentClient(), requireEnv(env, 'auditTable')),
+    log: new AuditLog(
+      documentClient(),
+      requireEnv(env, 'auditTable'),
+      digestStoreFromSpec(requireEnv(env, 'auditDigestStore')),
+    ),
     signer: signerFromSpec(requireEnv(env, 'auditSigner')),
     sink: failureSinkFromSpec(requireEnv(env, 'auditFailureSink')),
     tables: {
@@ -17,5 +23,7 @@ export function auditorFromEnv(env: TollgateEnv): AuditorDeps {
       providers: requireEnv(env, 'providersTable'),
     },
     digestEvery: env.auditDigestEvery,
+    digestIntervalMs: env.auditDigestMinutes * 60_000,
+    clock,
   };
 }

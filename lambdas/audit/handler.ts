@@ -1,22 +1,43 @@
-/** Audit Lambda: DynamoDB stream batches in, partial batch failures out (Powertools BatchProcessor). */
+/**
+ * Audit Lambda: DynamoDB stream batches in, partial batch failures out (Powertools BatchProcessor); and the
+ * EventBridge schedule, on which it seals the chain with a signed digest even when nothing changed.
+ */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { auditRecord } from '#shared/audit/auditor.ts';
+import type {
+  DynamoDBBatchResponse,
+  DynamoDBRecord,
+  DynamoDBStreamEvent,
+  EventBridgeEvent,
+} from 'aws-lambda';
+import { type AuditorDeps, auditRecord, sealOnSchedule } from '#shared/audit/auditor.ts';
 import { readEnv } from '#shared/env.ts';
 import { logger } from '#shared/log.ts';
 import { auditorFromEnv } from './deps.ts';
 
-const deps = auditorFromEnv(readEnv());
-const processor = new BatchProcessor(EventType.DynamoDBStreams);
+/** A scheduled event; the local runtime adds `detail.reason: 'stop'` when it shuts down. */
+type ScheduledEvent = EventBridgeEvent<'Scheduled Event', { reason?: 'stop' }>;
 
-export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
-  .use(injectLambdaContext(logger))
-  .handler((event, context) =>
-    // In order, one record at a time: the chain is appended in stream order within a shard.
-    processPartialResponse(event, (record: DynamoDBRecord) => auditRecord(record, deps), processor, {
-      context,
-      processInParallel: false,
-    }),
-  );
+const isScheduled = (event: DynamoDBStreamEvent | ScheduledEvent): event is ScheduledEvent =>
+  (event as ScheduledEvent)['detail-type'] === 'Scheduled Event';
+
+/** The handler over the given dependencies (the local runtime passes its own clock). */
+export function auditHandler(deps: AuditorDeps) {
+  const processor = new BatchProcessor(EventType.DynamoDBStreams);
+  return middy<DynamoDBStreamEvent | ScheduledEvent, DynamoDBBatchResponse | undefined>()
+    .use(injectLambdaContext(logger))
+    .handler(async (event, context) => {
+      if (isScheduled(event)) {
+        await sealOnSchedule(deps, event.detail?.reason === 'stop' ? 'stop' : 'schedule');
+        return undefined;
+      }
+      // In order, one record at a time: the chain is appended in stream order within a shard.
+      return processPartialResponse(event, (record: DynamoDBRecord) => auditRecord(record, deps), processor, {
+        context,
+        processInParallel: false,
+      });
+    });
+}
+
+export const handler = auditHandler(auditorFromEnv(readEnv()));

@@ -16,6 +16,10 @@ export const ENV = {
   auditFailureSink: 'TOLLGATE_AUDIT_FAILURE_SINK',
   /** A signed digest every this many audit records. */
   auditDigestEvery: 'TOLLGATE_AUDIT_DIGEST_EVERY',
+  /** A signed digest at least every this many minutes, also when idle. */
+  auditDigestMinutes: 'TOLLGATE_AUDIT_DIGEST_MINUTES',
+  /** `s3:<Object Lock bucket>` in AWS; `file:<append-only JSON lines>` locally. */
+  auditDigestStore: 'TOLLGATE_AUDIT_DIGEST_STORE',
   /** `kms:<key id or ARN>` in AWS; `local:<path of the 256-bit master key file>` in the local gateway. */
   keyring: 'TOLLGATE_KEYRING',
   keyPrefix: 'TOLLGATE_KEY_PREFIX',
@@ -44,6 +48,7 @@ export const ENV_DEFAULTS: Partial<Record<keyof typeof ENV, string>> = {
   credentialCacheSeconds: '300',
   requestLogRetentionDays: '90',
   auditDigestEvery: '100',
+  auditDigestMinutes: '15',
   firstByteTimeoutMs: '120000',
   idleTimeoutMs: '300000',
   heartbeatMs: '15000',
@@ -62,6 +67,7 @@ export interface TollgateEnv {
   auditTable: string | undefined;
   auditSigner: string | undefined;
   auditFailureSink: string | undefined;
+  auditDigestStore: string | undefined;
   keyring: string | undefined;
   corsOrigins: string[];
   keyPrefix: string;
@@ -69,6 +75,7 @@ export interface TollgateEnv {
   credentialCacheSeconds: number;
   requestLogRetentionDays: number;
   auditDigestEvery: number;
+  auditDigestMinutes: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
   heartbeatMs: number;
@@ -113,7 +120,8 @@ export function requireEnv(
     | 'keyring'
     | 'auditTable'
     | 'auditSigner'
-    | 'auditFailureSink',
+    | 'auditFailureSink'
+    | 'auditDigestStore',
 ): string {
   const value = env[key];
   if (value === undefined) throw new EnvError(ENV[key], 'is required but not set');
@@ -142,6 +150,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): TollgateEnv {
     auditTable: readOptional(source, 'auditTable'),
     auditSigner: readOptional(source, 'auditSigner'),
     auditFailureSink: readOptional(source, 'auditFailureSink'),
+    auditDigestStore: readOptional(source, 'auditDigestStore'),
     keyring: readOptional(source, 'keyring'),
     corsOrigins: (readOptional(source, 'corsOrigins') ?? '')
       .split(',')
@@ -152,6 +161,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): TollgateEnv {
     credentialCacheSeconds: readPositiveInt(source, 'credentialCacheSeconds'),
     requestLogRetentionDays: readPositiveInt(source, 'requestLogRetentionDays'),
     auditDigestEvery: readPositiveInt(source, 'auditDigestEvery'),
+    auditDigestMinutes: readPositiveInt(source, 'auditDigestMinutes'),
     firstByteTimeoutMs: readPositiveInt(source, 'firstByteTimeoutMs'),
     idleTimeoutMs: readPositiveInt(source, 'idleTimeoutMs'),
     heartbeatMs: readPositiveInt(source, 'heartbeatMs'),

@@ -1,5 +1,9 @@
-/** `tollgate audit list|verify`: the audit log, filtered, and the check of its chain and signed digests. */
+/**
+ * `tollgate audit list|verify`: the audit log, filtered, and its verification against the digest store
+ * (continuous signed coverage from the first record up to now; the first broken or missing item named).
+ */
 import { AuditLog, filterAuditRecords } from '#shared/audit/chain.ts';
+import { digestStoreFromSpec } from '#shared/audit/digests.ts';
 import { signerFromSpec } from '#shared/audit/signer.ts';
 import { readEnv, requireEnv } from '#shared/env.ts';
 import { documentClient } from '#shared/store/db.ts';
@@ -15,7 +19,12 @@ export interface AuditListOptions {
 }
 
 function auditLog(): AuditLog {
-  return new AuditLog(documentClient(), requireEnv(readEnv(), 'auditTable'));
+  const env = readEnv();
+  return new AuditLog(
+    documentClient(),
+    requireEnv(env, 'auditTable'),
+    digestStoreFromSpec(requireEnv(env, 'auditDigestStore')),
+  );
 }
 
 /** Runs one `audit` subcommand; returns the exit code (`verify`: 0 intact, 1 broken). */
@@ -45,9 +54,10 @@ export async function auditCommand(sub: string, options: AuditListOptions): Prom
     if (options.json) printJson(result);
     else if (result.ok)
       process.stdout.write(
-        `Audit log intact: ${result.records} record(s), ${result.digests} signed digest(s).\n`,
+        `Audit log intact: ${result.records} record(s), ${result.digests} signed digest(s), ` +
+          `the newest at ${result.sealedAt}; ${result.unsealed} record(s) await the next digest.\n`,
       );
-    else process.stdout.write(`Audit log BROKEN at record ${result.record}: ${result.reason}\n`);
+    else process.stdout.write(`Audit log BROKEN at ${result.item}: ${result.reason}\n`);
     return result.ok ? 0 : 1;
   }
   throw new UsageError(`unknown command 'audit ${sub}'`);

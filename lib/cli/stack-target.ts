@@ -20,6 +20,7 @@ const OUTPUTS: Readonly<Record<string, (value: string) => [string, string]>> = {
   AuditTableName: (v) => [ENV.auditTable, v],
   KeyArn: (v) => [ENV.keyring, `kms:${v}`],
   AuditSigningKeyArn: (v) => [ENV.auditSigner, `kms:${v}`],
+  AuditDigestBucketName: (v) => [ENV.auditDigestStore, `s3:${v}`],
 };
 
 /** Reads the stack's outputs and sets the env contract from them. */

@@ -107,6 +107,7 @@ export function applyLocalEnv(
   target[ENV.auditTable] = state.tables.audit;
   target[ENV.auditSigner] = `local:${join(state.home, 'audit')}`;
   target[ENV.auditFailureSink] = `file:${join(state.home, 'audit-failures.jsonl')}`;
+  target[ENV.auditDigestStore] = `file:${join(state.home, 'audit-digests.jsonl')}`;
   target.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint;
   target.AWS_ENDPOINT_URL_DYNAMODB_STREAMS = dynamoEndpoint;
   // DynamoDB Local accepts any credentials; these keep the SDK from searching for real ones.

@@ -3,7 +3,9 @@
  * shard, in order, in batches of the Lambda DynamoDB-stream event shape; with `ReportBatchItemFailures`
  * semantics (a batch is retried from its first failed record, records before it count as done); with
  * bounded retries, after which the failed record's coordinates go to the on-failure destination and the
- * shard moves on. Progress is checkpointed per shard, so a restart resumes rather than replays.
+ * shard moves on. Progress is checkpointed per shard, so a restart resumes rather than replays. With a
+ * `schedule`, each pass first fires it when due by its clock (as an EventBridge rule would), the first pass
+ * at once; `stop()` fires it one last time with `stop`.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -32,6 +34,13 @@ export interface FailedBatchInfo {
   attempts: number;
 }
 
+/** A timer driven by an injectable clock, fired at the start of a pass when due. */
+export interface PollerSchedule {
+  clock: () => number;
+  everyMs: number;
+  fire: (reason: 'schedule' | 'stop') => Promise<void>;
+}
+
 /** Options of the poller. */
 export interface StreamPollerOptions {
   /** Physical names of the tables whose streams to read. */
@@ -44,6 +53,7 @@ export interface StreamPollerOptions {
   /** Retries of a failing record before it is given up on (the mapping's `retryAttempts`). */
   retryAttempts?: number;
   intervalMs?: number;
+  schedule?: PollerSchedule;
 }
 
 /**
@@ -87,9 +97,11 @@ function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord
 
 /** Polls streams until stopped. */
 export class StreamPoller {
-  private readonly options: Required<Omit<StreamPollerOptions, 'checkpointPath'>> & {
+  private readonly options: Required<Omit<StreamPollerOptions, 'checkpointPath' | 'schedule'>> & {
     checkpointPath?: string;
+    schedule?: PollerSchedule;
   };
+  private nextFire: number | undefined;
   private readonly streams = new DynamoDBStreamsClient({});
   private readonly dynamo = new DynamoDBClient({});
   private readonly checkpoints: Record<string, string>;
@@ -122,6 +134,7 @@ export class StreamPoller {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
+    if (this.nextFire !== undefined) await this.options.schedule?.fire('stop');
     this.streams.destroy();
     this.dynamo.destroy();
   }
@@ -136,6 +149,11 @@ export class StreamPoller {
 
   /** One pass over every shard of every stream; returns how many records were handed to the handler. */
   async pollOnce(): Promise<number> {
+    const schedule = this.options.schedule;
+    if (schedule !== undefined && (this.nextFire === undefined || schedule.clock() >= this.nextFire)) {
+      await schedule.fire('schedule');
+      this.nextFire = schedule.clock() + schedule.everyMs;
+    }
     let delivered = 0;
     for (const table of this.options.tables) {
       const described = await this.dynamo.send(new DescribeTableCommand({ TableName: table }));

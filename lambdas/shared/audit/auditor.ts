@@ -1,14 +1,17 @@
 /**
- * Processes DynamoDB stream records of the configuration tables into the audit chain. A record that can
- * never become an entry (unattributed, malformed) goes whole to the failure sink — the full stream record,
- * not just its coordinates — and the batch moves on; any other failure is thrown so the batch processor
- * reports it and the event source mapping retries it.
+ * Processes DynamoDB stream records of the configuration tables into the audit chain, and seals the chain
+ * with signed digests: after an append when `digestEvery` records are unsealed, and on the schedule
+ * (every `digestIntervalMs`, also when idle). A record that can never become an entry (unattributed,
+ * malformed) goes whole to the failure sink — the full stream record, not just its coordinates — and the
+ * batch moves on; any other failure is thrown so the batch processor reports it and the event source
+ * mapping retries it.
  */
 import { appendFile } from 'node:fs/promises';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { logger } from '../log.ts';
 import type { AuditLog } from './chain.ts';
+import type { DigestReason } from './digests.ts';
 import { type AuditedTable, entryFor, PoisonRecordError, tableOf } from './entries.ts';
 import type { Signer } from './signer.ts';
 
@@ -49,6 +52,24 @@ export interface AuditorDeps {
   sink: FailureSink;
   tables: Readonly<Record<AuditedTable, string>>;
   digestEvery: number;
+  /** At least one digest this often (ms), whether or not anything changed. */
+  digestIntervalMs: number;
+  /** Milliseconds since the epoch: the time digests carry. */
+  clock: () => number;
+}
+
+/** Seals the chain now (the schedule; `stop` when the local runtime shuts down). */
+export async function sealOnSchedule(
+  deps: AuditorDeps,
+  reason: Exclude<DigestReason, 'count'>,
+): Promise<void> {
+  const digest = await deps.log.seal({
+    signer: deps.signer,
+    now: deps.clock(),
+    intervalMs: deps.digestIntervalMs,
+    reason,
+  });
+  logger.info('audit digest', { digest: digest?.seq, toSeq: digest?.toSeq, reason });
 }
 
 /** Handles one stream record. Throws only for failures worth retrying. */
@@ -61,7 +82,14 @@ export async function auditRecord(record: DynamoDBRecord, deps: AuditorDeps): Pr
       );
     const entry = entryFor(record, table);
     if (entry === undefined) return;
-    const appended = await deps.log.append(entry, deps.signer, deps.digestEvery);
+    const appended = await deps.log.append(entry);
+    // Replays too: a digest that was due when a crash interrupted the first delivery is signed now.
+    await deps.log.sealIfDue({
+      signer: deps.signer,
+      now: deps.clock(),
+      intervalMs: deps.digestIntervalMs,
+      digestEvery: deps.digestEvery,
+    });
     logger.info('audit record', {
       eventId: entry.eventId,
       action: entry.action,

@@ -1,32 +1,44 @@
 /**
- * The append-only, hash-chained audit log.
+ * The append-only, hash-chained audit log and its sealing.
  *
  * One chain for all tables and shards: each record carries `prevHash`, the hash of the record before it,
  * and its own `hash` over its content. An append is one transaction that writes the record, moves the
  * chain head from `seq` to `seq + 1` on condition that it is still at `seq`, and claims the stream event
  * id; so two shards appending at once cannot both extend the same head (one retries on the new head), and
- * a replayed stream event adds nothing. Every `digestEvery` records a digest of the head is signed
- * (ECDSA P-256), chaining the previous digest's signature, so a verifier with only the public key can
- * check the log — editing, deleting, reordering a record, or forging a digest, all break verification.
+ * a replayed stream event adds nothing.
+ *
+ * Sealing signs a digest (see `digests.ts`) of the records since the previous digest: when `digestEvery`
+ * records are unsealed, on a schedule every `intervalMs` whether or not anything happened, and when the
+ * local runtime stops. The digest goes to the audit table in one transaction with the head's note of it
+ * (so it names exactly the head it covers), then to the digest store; a digest the store missed (a crash
+ * between the two) is published by the next sealing. `verify.ts` checks the whole against the store.
  */
-import { createHash } from 'node:crypto';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   paginateQuery,
-  QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { InputError } from '../inputs.ts';
 import { cancellationCodes } from '../store/db.ts';
+import { GENESIS, recordHash } from './canonical.ts';
+import { type AuditDigest, type DigestReason, type DigestStore, digestMessage } from './digests.ts';
 import type { AuditEntry } from './entries.ts';
 import { type Signer, verifySignature } from './signer.ts';
+import { type Verification, verifyAudit } from './verify.ts';
+
+export { canonical, recordHash } from './canonical.ts';
+export type { AuditDigest } from './digests.ts';
+export type { Verification } from './verify.ts';
 
 const CHAIN = 'chain';
 const HEAD = 'head';
-const GENESIS = '0'.repeat(64);
-const seqKey = (prefix: 'rec' | 'dig', seq: number): string => `${prefix}#${String(seq).padStart(12, '0')}`;
+const pad = (n: number): string => String(n).padStart(12, '0');
+const recordKey = (seq: number): string => `rec#${pad(seq)}`;
+const digestKey = (seq: number): string => `digest#${pad(seq)}`;
+
+/** Time allowed past a digest's interval before the missing next digest counts as a gap. */
+export const DIGEST_SLACK_MS = 5 * 60_000;
 
 /** A chained audit record. */
 export interface AuditRecord extends AuditEntry {
@@ -35,42 +47,25 @@ export interface AuditRecord extends AuditEntry {
   hash: string;
 }
 
-/** A signed digest of the chain up to `seq`. */
-export interface AuditDigest {
+/** The chain head: the newest record, and the newest digest as the last sealing noted it. */
+export interface ChainHead {
   seq: number;
-  lastHash: string;
-  at: string;
-  previousSignature: string | null;
-  signature: string;
-  keyId: string;
+  hash: string;
+  /** Number of the newest digest (0: none yet). */
+  digest: number;
+  /** The newest record that digest covers. */
+  sealed: number;
+  /** When that digest was signed (ms since the epoch; 0: never). */
+  sealedAt: number;
 }
 
-/** The outcome of `verify`. */
-export type Verification =
-  | { ok: true; records: number; digests: number }
-  | { ok: false; record: number; reason: string };
-
-/** Stable JSON: object keys sorted at every depth. */
-export function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** The hash a record must carry: SHA-256 over everything in it but the hash itself. */
-export function recordHash(record: Omit<AuditRecord, 'hash'>): string {
-  return createHash('sha256').update(canonical(record)).digest('hex');
-}
-
-function digestMessage(d: Omit<AuditDigest, 'signature' | 'keyId'>): Buffer {
-  return Buffer.from(
-    canonical({ seq: d.seq, lastHash: d.lastHash, at: d.at, previousSignature: d.previousSignature }),
-  );
+/** How to seal: the key, the clock and the schedule. */
+export interface SealOptions {
+  signer: Signer;
+  now: number;
+  /** At least one digest this often (ms). */
+  intervalMs: number;
+  reason: DigestReason;
 }
 
 /** Filters of an audit listing; `action` matches a prefix (`key.` or `key.create`). */
@@ -109,21 +104,20 @@ export function filterAuditRecords(
 export class AuditLog {
   private readonly db: DynamoDBDocumentClient;
   private readonly table: string;
+  private readonly store: DigestStore;
+  private publicKey: Promise<string> | undefined;
 
-  constructor(db: DynamoDBDocumentClient, table: string) {
+  constructor(db: DynamoDBDocumentClient, table: string, store: DigestStore) {
     this.db = db;
     this.table = table;
+    this.store = store;
   }
 
   /**
    * Appends one entry to the chain, exactly once per stream event id.
    * @returns the new record, or `undefined` when the event was already recorded.
    */
-  async append(
-    entry: AuditEntry,
-    signer: Signer | undefined,
-    digestEvery: number,
-  ): Promise<AuditRecord | undefined> {
+  async append(entry: AuditEntry): Promise<AuditRecord | undefined> {
     for (let attempt = 1; attempt <= 50; attempt++) {
       const head = await this.head();
       const seq = head.seq + 1;
@@ -143,26 +137,21 @@ export class AuditLog {
               {
                 Put: {
                   TableName: this.table,
-                  Item: { pk: CHAIN, sk: seqKey('rec', seq), ...record, diff: JSON.stringify(record.diff) },
+                  Item: { pk: CHAIN, sk: recordKey(seq), ...record, diff: JSON.stringify(record.diff) },
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
-              head.seq === 0
-                ? {
-                    Put: {
-                      TableName: this.table,
-                      Item: { pk: CHAIN, sk: HEAD, seq, hash: record.hash },
-                      ConditionExpression: 'attribute_not_exists(pk)',
-                    },
-                  }
-                : {
-                    Put: {
-                      TableName: this.table,
-                      Item: { pk: CHAIN, sk: HEAD, seq, hash: record.hash },
-                      ConditionExpression: 'seq = :seq',
-                      ExpressionAttributeValues: { ':seq': head.seq },
-                    },
-                  },
+              {
+                // An update, not a put: the head's note of the newest digest belongs to sealing.
+                Update: {
+                  TableName: this.table,
+                  Key: { pk: CHAIN, sk: HEAD },
+                  UpdateExpression: 'SET #seq = :next, #hash = :hash',
+                  ConditionExpression: 'attribute_not_exists(#seq) OR #seq = :seq',
+                  ExpressionAttributeNames: { '#seq': 'seq', '#hash': 'hash' },
+                  ExpressionAttributeValues: { ':next': seq, ':hash': record.hash, ':seq': head.seq },
+                },
+              },
             ],
           }),
         );
@@ -176,156 +165,218 @@ export class AuditLog {
         }
         throw err;
       }
-      if (signer !== undefined && digestEvery > 0 && seq % digestEvery === 0) await this.sign(record, signer);
       return record;
     }
     throw new Error('could not append to the audit chain: too much contention');
   }
 
-  /** Signs a digest of the chain up to `record`, linking the previous digest. */
-  async sign(record: AuditRecord, signer: Signer): Promise<AuditDigest> {
-    const previous = await this.lastDigest();
-    const unsigned = {
-      seq: record.seq,
-      lastHash: record.hash,
-      at: new Date().toISOString(),
-      previousSignature: previous?.signature ?? null,
-    };
-    const digest: AuditDigest = {
-      ...unsigned,
-      signature: (await signer.sign(digestMessage(unsigned))).toString('base64'),
-      keyId: signer.keyId,
-    };
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { pk: CHAIN, sk: seqKey('dig', record.seq), ...digest },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
+  /**
+   * Seals when a digest is due: none yet, `digestEvery` records unsealed, or `intervalMs` since the last.
+   * Called after every append, replays included, so a digest a crash interrupted is signed on the replay.
+   */
+  async sealIfDue(
+    options: Omit<SealOptions, 'reason'> & { digestEvery: number },
+  ): Promise<AuditDigest | undefined> {
+    const byCount = (head: ChainHead): boolean =>
+      options.digestEvery > 0 && head.seq - head.sealed >= options.digestEvery;
+    const byTime = (head: ChainHead): boolean =>
+      head.digest === 0 || options.now - head.sealedAt >= options.intervalMs;
+    const head = await this.head();
+    if (!byCount(head) && !byTime(head)) return undefined;
+    // Re-judged on every attempt: a racing sealer may have done the work already.
+    return this.seal(
+      { ...options, reason: byCount(head) ? 'count' : 'schedule' },
+      (h) => byCount(h) || byTime(h),
     );
+  }
+
+  /**
+   * Signs a digest of everything since the previous one, into the table and then the digest store.
+   * @param due when given, judged on the head each attempt reads: no digest (`undefined`) once it says no.
+   */
+  async seal(options: SealOptions, due?: (head: ChainHead) => boolean): Promise<AuditDigest | undefined> {
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      const head = await this.head();
+      if (due !== undefined && !due(head)) return undefined;
+      const previous = head.digest === 0 ? undefined : await this.publishPending(head.digest, options.signer);
+      const fromSeq = (previous?.toSeq ?? 0) + 1;
+      const covered = head.seq >= fromSeq ? await this.recordsBetween(fromSeq, head.seq) : [];
+      if (covered.length !== head.seq - fromSeq + 1 || (covered.at(-1)?.hash ?? head.hash) !== head.hash)
+        throw new Error(
+          `the audit chain between records ${fromSeq} and ${head.seq} is broken: not sealing it`,
+        );
+      // Never before the previous digest, whatever the clock says: time in the chain only moves forward.
+      const end = Math.max(options.now, previous === undefined ? 0 : Date.parse(previous.endTime));
+      const endTime = new Date(end).toISOString();
+      const unsigned: Omit<AuditDigest, 'signature'> = {
+        seq: head.digest + 1,
+        fromSeq,
+        toSeq: head.seq,
+        hashes: covered.map((r) => r.hash),
+        headHash: head.seq === 0 ? GENESIS : head.hash,
+        startTime: previous?.endTime ?? endTime,
+        endTime,
+        nextBy: new Date(end + options.intervalMs + DIGEST_SLACK_MS).toISOString(),
+        reason: options.reason,
+        previousSignature: previous?.signature ?? null,
+        keyId: options.signer.keyId,
+      };
+      const digest: AuditDigest = {
+        ...unsigned,
+        signature: (await options.signer.sign(digestMessage(unsigned))).toString('base64'),
+      };
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: { pk: CHAIN, sk: digestKey(digest.seq), ...digest },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              {
+                // The digest names exactly this head: an append in between makes us sign again.
+                Update: {
+                  TableName: this.table,
+                  Key: { pk: CHAIN, sk: HEAD },
+                  UpdateExpression:
+                    'SET #seq = if_not_exists(#seq, :zero), #hash = if_not_exists(#hash, :genesis), #digest = :digest, #sealed = :sealed, #sealedAt = :sealedAt',
+                  ConditionExpression: `(attribute_not_exists(#seq) OR #seq = :sealed) AND ${
+                    head.digest === 0 ? 'attribute_not_exists(#digest)' : '#digest = :previous'
+                  }`,
+                  ExpressionAttributeNames: {
+                    '#seq': 'seq',
+                    '#hash': 'hash',
+                    '#digest': 'digest',
+                    '#sealed': 'sealed',
+                    '#sealedAt': 'sealedAt',
+                  },
+                  ExpressionAttributeValues: {
+                    ':zero': 0,
+                    ':genesis': GENESIS,
+                    ':digest': digest.seq,
+                    ':sealed': head.seq,
+                    ':sealedAt': end,
+                    ...(head.digest === 0 ? {} : { ':previous': head.digest }),
+                  },
+                },
+              },
+            ],
+          }),
+        );
+      } catch (err) {
+        if (
+          cancellationCodes(err)?.some((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict')
+        ) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+          continue;
+        }
+        throw err;
+      }
+      await this.store.put(digest);
+      return digest;
+    }
+    throw new Error('could not seal the audit chain: too much contention');
+  }
+
+  /** The table's newest digest, published to the store if a crash kept it from there; never a forgery. */
+  private async publishPending(seq: number, signer: Signer): Promise<AuditDigest> {
+    const digest = await this.tableDigest(seq);
+    if (digest === undefined)
+      throw new Error(`digest ${seq}, the newest the chain head names, is missing from the audit table`);
+    this.publicKey ??= signer.publicKeyPem();
+    if (
+      digest.seq !== seq ||
+      !verifySignature(await this.publicKey, digestMessage(digest), Buffer.from(digest.signature, 'base64'))
+    )
+      throw new Error(`digest ${seq} in the audit table is not the one that was signed: not publishing it`);
+    await this.store.put(digest);
     return digest;
   }
 
-  /** The chain head: the last sequence number and hash. */
-  async head(): Promise<{ seq: number; hash: string }> {
+  /** The chain head. */
+  async head(): Promise<ChainHead> {
     const out = await this.db.send(
       new GetCommand({ TableName: this.table, Key: { pk: CHAIN, sk: HEAD }, ConsistentRead: true }),
     );
-    return out.Item === undefined
-      ? { seq: 0, hash: GENESIS }
-      : { seq: Number(out.Item.seq), hash: String(out.Item.hash) };
+    const item = out.Item ?? {};
+    return {
+      seq: Number(item.seq ?? 0),
+      hash: String(item.hash ?? GENESIS),
+      digest: Number(item.digest ?? 0),
+      sealed: Number(item.sealed ?? 0),
+      sealedAt: Number(item.sealedAt ?? 0),
+    };
   }
 
   /** Every record in chain order. */
   async records(): Promise<AuditRecord[]> {
-    return (await this.query('rec#')).map(
-      (item) => ({ ...item, diff: JSON.parse(String(item.diff)) }) as unknown as AuditRecord,
-    );
+    return (await this.query('rec#')).map(toRecord);
   }
 
-  /** The newest digest, read alone: signing must not grow with the length of the log. */
-  private async lastDigest(): Promise<AuditDigest | undefined> {
+  private async recordsBetween(from: number, to: number): Promise<AuditRecord[]> {
+    return (await this.query(recordKey(from), recordKey(to))).map(toRecord);
+  }
+
+  private async tableDigest(seq: number): Promise<AuditDigest | undefined> {
     const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': CHAIN, ':prefix': 'dig#' },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: true,
-      }),
+      new GetCommand({ TableName: this.table, Key: { pk: CHAIN, sk: digestKey(seq) }, ConsistentRead: true }),
     );
-    return out.Items?.[0] as AuditDigest | undefined;
+    if (out.Item === undefined) return undefined;
+    const { pk: _pk, sk: _sk, ...digest } = out.Item;
+    return digest as AuditDigest;
   }
 
-  /** Every digest in chain order. */
-  async digests(): Promise<AuditDigest[]> {
-    return (await this.query('dig#')) as unknown as AuditDigest[];
+  /** The table's digests, each with the number its key gives it. */
+  async digests(): Promise<Array<{ at: number; digest: AuditDigest }>> {
+    return (await this.query('digest#', undefined, true)).map((item) => {
+      const { sk, ...digest } = item;
+      return { at: Number(String(sk).slice('digest#'.length)), digest: digest as unknown as AuditDigest };
+    });
   }
 
-  /**
-   * Walks the chain and the digests: contiguous sequence numbers, each record's hash over its content,
-   * each `prevHash` linking its predecessor, the head matching the last record, each digest signed by the
-   * public key over the hash of the record it names, digests linked to each other.
-   */
-  async verify(publicKeyPem: string): Promise<Verification> {
-    const records = await this.records();
-    const head = await this.head();
-    let previous = GENESIS;
-    const hashes = new Map<number, string>();
-    for (const [index, record] of records.entries()) {
-      const expected = index + 1;
-      if (record.seq !== expected)
-        return { ok: false, record: expected, reason: `record ${expected} is missing or out of order` };
-      if (record.prevHash !== previous)
-        return {
-          ok: false,
-          record: expected,
-          reason: `record ${expected} does not follow record ${expected - 1}`,
-        };
-      const { hash, ...content } = record;
-      if (recordHash(content) !== hash)
-        return { ok: false, record: expected, reason: `record ${expected} was edited` };
-      previous = hash;
-      hashes.set(record.seq, hash);
-    }
-    if (head.seq !== records.length || head.hash !== previous) {
-      return {
-        ok: false,
-        record: records.length + 1,
-        reason: `the chain head names record ${head.seq}, but the log ends at record ${records.length}`,
-      };
-    }
-    const digests = await this.digests();
-    let previousSignature: string | null = null;
-    for (const digest of digests) {
-      const message = digestMessage({
-        seq: digest.seq,
-        lastHash: digest.lastHash,
-        at: digest.at,
-        previousSignature: digest.previousSignature,
-      });
-      if (!verifySignature(publicKeyPem, message, Buffer.from(digest.signature, 'base64'))) {
-        return {
-          ok: false,
-          record: digest.seq,
-          reason: `the digest at record ${digest.seq} has no valid signature`,
-        };
-      }
-      if (hashes.get(digest.seq) !== digest.lastHash)
-        return {
-          ok: false,
-          record: digest.seq,
-          reason: `record ${digest.seq} does not match its signed digest`,
-        };
-      if (digest.previousSignature !== previousSignature)
-        return {
-          ok: false,
-          record: digest.seq,
-          reason: `the digest at record ${digest.seq} does not follow the previous digest`,
-        };
-      previousSignature = digest.signature;
-    }
-    return { ok: true, records: records.length, digests: digests.length };
+  /** Checks the table against the digest store; `now` bounds the coverage required. */
+  async verify(publicKeyPem: string, now: number = Date.now()): Promise<Verification> {
+    return verifyAudit({
+      records: await this.records(),
+      head: await this.head(),
+      tableDigests: await this.digests(),
+      storeDigests: await this.store.list(),
+      storeName: this.store.name,
+      publicKeyPem,
+      now,
+    });
   }
 
-  private async query(prefix: string): Promise<Array<Record<string, unknown>>> {
+  /** Items of the chain whose sort key begins with `from`, or lies between `from` and `to`. */
+  private async query(from: string, to?: string, keepSk = false): Promise<Array<Record<string, unknown>>> {
     const items: Array<Record<string, unknown>> = [];
     const pages = paginateQuery(
       { client: this.db },
       {
         TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': CHAIN, ':prefix': prefix },
+        KeyConditionExpression:
+          to === undefined ? 'pk = :pk AND begins_with(sk, :from)' : 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': CHAIN,
+          ':from': from,
+          ...(to === undefined ? {} : { ':to': to }),
+        },
         ConsistentRead: true,
       },
     );
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, ...rest } = item;
-        items.push(rest);
+        const { pk: _pk, sk, ...rest } = item;
+        items.push(keepSk ? { ...rest, sk } : rest);
       }
     }
     return items;
   }
+}
+
+function toRecord(item: Record<string, unknown>): AuditRecord {
+  return { ...item, diff: JSON.parse(String(item.diff)) } as unknown as AuditRecord;
 }

@@ -1,4 +1,7 @@
-/** The audit chain under contention, on DynamoDB Local: parallel appenders cannot fork it. */
+/**
+ * The audit chain under contention, on DynamoDB Local: parallel appenders and sealers cannot fork it, and
+ * every digest names exactly the head it covers.
+ */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +9,7 @@ import { join } from 'node:path';
 import { STSClient } from '@aws-sdk/client-sts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '#shared/audit/chain.ts';
+import { FileDigestStore } from '#shared/audit/digests.ts';
 import type { AuditEntry } from '#shared/audit/entries.ts';
 import { LocalSigner } from '#shared/audit/signer.ts';
 import { documentClient } from '#shared/store/db.ts';
@@ -14,7 +18,11 @@ import { startFakeSts } from '../../../fakes/sts.ts';
 import { setupLocalEnv } from '../../../helpers/local-env.ts';
 
 let log: AuditLog;
-const signer = new LocalSigner(mkdtempSync(join(tmpdir(), 'tollgate-signer-'))).ensure();
+const dir = mkdtempSync(join(tmpdir(), 'tollgate-signer-'));
+const signer = new LocalSigner(dir).ensure();
+const store = new FileDigestStore(join(dir, 'digests.jsonl'));
+const NOW = Date.parse('2026-11-23T12:00:00Z');
+const seal = { signer, now: NOW, intervalMs: 15 * 60_000, digestEvery: 10 };
 
 const entry = (n: number): AuditEntry => ({
   eventId: randomUUID(),
@@ -28,27 +36,38 @@ const entry = (n: number): AuditEntry => ({
 
 beforeAll(async () => {
   const env = await setupLocalEnv();
-  log = new AuditLog(documentClient(), env.state.tables.audit);
+  log = new AuditLog(documentClient(), env.state.tables.audit, store);
 });
 
 describe('the audit chain', () => {
-  it('stays one contiguous, verifiable chain when 40 appends race (as parallel shards would)', async () => {
+  it('stays one contiguous, verifiable chain when 40 appends and their sealing race (as parallel shards would)', async () => {
     // Act
     const appended = await Promise.all(
-      Array.from({ length: 40 }, (_, n) => log.append(entry(n), signer, 10)),
+      Array.from({ length: 40 }, async (_, n) => {
+        const record = await log.append(entry(n));
+        await log.sealIfDue(seal);
+        return record;
+      }),
     );
+    await log.seal({ ...seal, reason: 'schedule' });
 
     // Assess
     expect(new Set(appended.map((r) => r?.seq)).size).toBe(40);
     const records = await log.records();
     expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    expect(await log.verify(await signer.publicKeyPem())).toEqual({ ok: true, records: 40, digests: 4 });
+    const verified = await log.verify(await signer.publicKeyPem(), NOW);
+    expect(verified).toMatchObject({ ok: true, records: 40, unsealed: 0 });
+    const digests = await store.list();
+    expect(digests.at(-1)?.toSeq).toBe(40);
+    // Each digest covers what the previous left off, and at most 10 records plus what raced in meanwhile.
+    for (const [i, d] of digests.entries()) expect(d.fromSeq).toBe((digests[i - 1]?.toSeq ?? 0) + 1);
+    expect((await log.digests()).map((d) => d.digest)).toEqual(digests);
   });
 
   it('appends a replayed event id only once', async () => {
     const e = entry(99);
-    const first = await log.append(e, signer, 10);
-    const again = await log.append(e, signer, 10);
+    const first = await log.append(e);
+    const again = await log.append(e);
     expect(first?.seq).toBe(41);
     expect(again).toBeUndefined();
     expect(await log.records()).toHaveLength(41);
