@@ -1,7 +1,8 @@
 /**
  * The audit log through the local stream poller, on DynamoDB Local: every administrative operation made
  * through the CLI yields exactly one attributed record; replays add nothing; no secret reaches the log;
- * `audit verify` catches an edited, a deleted and a swapped record and a forged digest; a poison record
+ * `audit verify` catches an edited, a deleted and a swapped record and a forged digest (more attacks in
+ * `audit-attacks.test.ts`); a poison record
  * lands whole in the failure destination while the rest of its batch is recorded.
  */
 import { createHash } from 'node:crypto';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AuditLog, type AuditRecord } from '#shared/audit/chain.ts';
+import { FileDigestStore } from '#shared/audit/digests.ts';
 import { documentClient } from '#shared/store/db.ts';
 import type { StreamPoller } from '../../lib/local/stream-poller.ts';
 import { runCli } from '../helpers/run-cli.ts';
@@ -52,7 +54,7 @@ beforeAll(async () => {
   auditTable = state.tables.audit;
   keysTable = state.tables.keys;
   auditedTables = [state.tables.keys, state.tables.teams, state.tables.providers];
-  log = new AuditLog(documentClient(), auditTable);
+  log = new AuditLog(documentClient(), auditTable, new FileDigestStore(join(HOME, 'audit-digests.jsonl')));
   poller = await auditPoller(state);
 });
 
@@ -191,7 +193,8 @@ describe('tamper evidence', () => {
   it('verifies an intact log with its signed digests', async () => {
     const result = await run('audit', 'verify', '--json');
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, records: 15, digests: 5 });
+    // One digest when the runtime started, then one every 3 records.
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, records: 15, digests: 6, unsealed: 0 });
   });
 
   it('names the record that was edited', async () => {
@@ -228,7 +231,9 @@ describe('tamper evidence', () => {
           .send(new PutCommand({ TableName: auditTable, Item: original }))
           .then(() => undefined),
     );
-    expect(out).toBe('Audit log BROKEN at record 7: record 7 is missing or out of order\n');
+    expect(out).toBe(
+      'Audit log BROKEN at record 7: record 7 is missing or out of order (digest 4 covers records 7–9)\n',
+    );
   });
 
   it('names the first of two swapped records', async () => {
@@ -246,11 +251,13 @@ describe('tamper evidence', () => {
         await put(b);
       },
     );
-    expect(out).toBe('Audit log BROKEN at record 5: record 5 is missing or out of order\n');
+    expect(out).toBe(
+      'Audit log BROKEN at record 5: record 5 is missing or out of order (digest 3 covers records 4–6)\n',
+    );
   });
 
   it('catches a forged digest', async () => {
-    const digestKey = { pk: 'chain', sk: `dig#${String(6).padStart(12, '0')}` };
+    const digestKey = { pk: 'chain', sk: `digest#${String(3).padStart(12, '0')}` };
     const original = (await db().send(new GetCommand({ TableName: auditTable, Key: digestKey }))).Item;
     const out = await tampered(
       () =>
@@ -259,7 +266,7 @@ describe('tamper evidence', () => {
             new UpdateCommand({
               TableName: auditTable,
               Key: digestKey,
-              UpdateExpression: 'SET lastHash = :h',
+              UpdateExpression: 'SET headHash = :h',
               ExpressionAttributeValues: { ':h': 'f'.repeat(64) },
             }),
           )
@@ -269,7 +276,9 @@ describe('tamper evidence', () => {
           .send(new PutCommand({ TableName: auditTable, Item: original }))
           .then(() => undefined),
     );
-    expect(out).toBe('Audit log BROKEN at record 6: the digest at record 6 has no valid signature\n');
+    expect(out).toBe(
+      `Audit log BROKEN at digest 3: digest 3 in the audit table differs from the one in file:${join(HOME, 'audit-digests.jsonl')}\n`,
+    );
     expect((await verify()).code).toBe(0);
   });
 });
