@@ -27,6 +27,8 @@ export interface TollgateConfig {
   readonly alarmEmail?: string | undefined;
   /** A signed digest of the audit chain every this many records. */
   readonly auditDigestEvery: number;
+  /** A signed digest of the audit chain at least every this many minutes, also when idle. */
+  readonly auditDigestMinutes: number;
   /** Days a request-log entry is kept (DynamoDB TTL). */
   readonly requestLogRetentionDays: number;
   /** Upstream response headers must arrive within this. */
@@ -52,6 +54,7 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   corsOrigins: [],
   requestLogRetentionDays: 90,
   auditDigestEvery: 100,
+  auditDigestMinutes: 15,
   firstByteTimeoutMs: 120_000,
   idleTimeoutMs: 300_000,
   heartbeatMs: 15_000,
@@ -73,6 +76,7 @@ const LOG_RETENTION_DAYS = [
 
 type IntOption =
   | 'auditDigestEvery'
+  | 'auditDigestMinutes'
   | 'requestLogRetentionDays'
   | 'firstByteTimeoutMs'
   | 'idleTimeoutMs'
@@ -188,6 +192,7 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
     credentialCacheSeconds: int('credentialCacheSeconds', 0, 3600),
     requestLogRetentionDays: int('requestLogRetentionDays', 1, 3650),
     auditDigestEvery: int('auditDigestEvery', 1, 100_000),
+    auditDigestMinutes: int('auditDigestMinutes', 1, 1440),
     // The proxy's Lambda timeout (15 min) bounds all three.
     firstByteTimeoutMs: int('firstByteTimeoutMs', 1000, 900_000),
     idleTimeoutMs: int('idleTimeoutMs', 1000, 900_000),

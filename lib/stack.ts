@@ -8,6 +8,7 @@ import type { TollgateConfig } from '../bin/config.ts';
 import { TollgateAdmin } from './constructs/admin.ts';
 import { TollgateApi } from './constructs/api.ts';
 import { TollgateAudit } from './constructs/audit.ts';
+import { TollgateAuditDigests } from './constructs/audit-digests.ts';
 import { TollgateFunctions } from './constructs/functions.ts';
 import { TollgateObservability } from './constructs/observability.ts';
 import { TollgateTables } from './constructs/tables.ts';
@@ -77,7 +78,7 @@ export class TollgateStack extends Stack {
       wafWebAclArn: config.wafWebAclArn,
     });
 
-    new TollgateAdmin(this, 'Admin', {
+    const admin = new TollgateAdmin(this, 'Admin', {
       api,
       tables,
       key,
@@ -85,6 +86,8 @@ export class TollgateStack extends Stack {
       logRetention,
       keyPrefix: config.keyPrefix,
     });
+    const minutes = config.auditDigestMinutes;
+    new TollgateAuditDigests(this, 'AuditDigests', { audit: audit.fn, readers: [admin.fn], minutes });
     const observability = new TollgateObservability(this, 'Observability', {
       api,
       stageName: config.stageName,
