@@ -35,6 +35,7 @@ beforeAll(async () => {
       AuditTableName: t.audit,
       KeyArn: kms.keyArn,
       AuditSigningKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/audit',
+      AuditDigestBucketName: 'tollgate-auditdigestsbucket-1a2b3c',
     },
   });
   closers.push(kms.close, sts.close, cfn.close);
