@@ -118,7 +118,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   }),
   command({
     name: 'audit verify',
-    summary: 'walk the hash chain and the signed digests: exit 0 intact, 1 broken, naming the record',
+    summary:
+      'check the log against the signed digests in the digest store, up to now: exit 0 intact, 1 broken, naming the first bad record, digest or gap',
     examples: ['tollgate audit verify'],
     run: ({ global, withStores }) => withStores(() => auditCommand('verify', { json: global.json })),
   }),
