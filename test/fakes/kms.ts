@@ -3,11 +3,14 @@
  * for the real `@aws-sdk/client-kms` to talk to: GenerateDataKey and Decrypt with encryption contexts,
  * AWS's error shape (`__type` plus `x-amzn-ErrorType`), and a SigV4 `Authorization` header required.
  * Ciphertext blobs are AES-256-GCM under a key only the fake knows, authenticated with the key id and the
- * encryption context, so a changed context or a tampered blob fails exactly as it does in KMS.
+ * encryption context, so a changed context or a tampered blob fails exactly as it does in KMS. An asymmetric
+ * `ECC_NIST_P256` key (`signingKeyArn`) answers Sign (ECDSA_SHA_256; a RAW message of at most 4096 bytes, or
+ * a 32-byte DIGEST) and GetPublicKey (DER SPKI).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { listen, readAll } from '../helpers/http.ts';
+import { signDigest } from './ecdsa-prehash.ts';
 
 function awsError(res: ServerResponse, status: number, type: string, message: string): void {
   res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type });
@@ -24,6 +27,8 @@ export async function startFakeKms() {
   const keyArn = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
   const secret = randomBytes(32);
   const calls: Array<{ target: string; context: Record<string, string> | undefined }> = [];
+  const signingKeyArn = 'arn:aws:kms:us-east-1:111122223333:key/5678efgh-56ef-78gh-90ij-5678901234ef';
+  const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
   const { port, close } = await listen(async (req, res) => {
     const body = await readAll(req);
@@ -41,6 +46,9 @@ export async function startFakeKms() {
       KeySpec?: string;
       EncryptionContext?: Record<string, string>;
       CiphertextBlob?: string;
+      Message?: string;
+      MessageType?: string;
+      SigningAlgorithm?: string;
     };
     calls.push({ target, context: input.EncryptionContext });
     const knownKey = (id: string | undefined): boolean =>
@@ -93,8 +101,50 @@ export async function startFakeKms() {
       }
       return;
     }
+    if (target === 'TrentService.Sign' || target === 'TrentService.GetPublicKey') {
+      if (input.KeyId !== signingKeyArn)
+        return awsError(res, 400, 'NotFoundException', `Key '${input.KeyId}' does not exist`);
+      if (target === 'TrentService.GetPublicKey') {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        const der = signing.publicKey.export({ format: 'der', type: 'spki' });
+        return res.end(JSON.stringify({ KeyId: signingKeyArn, PublicKey: der.toString('base64') }));
+      }
+    }
+    if (target === 'TrentService.Sign') {
+      const message = Buffer.from(input.Message ?? '', 'base64');
+      if (input.SigningAlgorithm !== 'ECDSA_SHA_256')
+        return awsError(res, 400, 'InvalidKeyUsageException', 'ECC_NIST_P256 keys sign with ECDSA_SHA_256');
+      const type = input.MessageType ?? 'RAW';
+      if (type === 'RAW' && message.length > 4096)
+        return awsError(
+          res,
+          400,
+          'ValidationException',
+          "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096",
+        );
+      if (type === 'DIGEST' && message.length !== 32)
+        return awsError(
+          res,
+          400,
+          'ValidationException',
+          'Digest is invalid length for algorithm ECDSA_SHA_256.',
+        );
+      // A DIGEST is signed as is: the signature is the one over the message the digest was made from.
+      const signature =
+        type === 'DIGEST'
+          ? signDigest(message, signing.privateKey)
+          : sign('sha256', message, signing.privateKey);
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      return res.end(
+        JSON.stringify({
+          KeyId: signingKeyArn,
+          Signature: signature.toString('base64'),
+          SigningAlgorithm: 'ECDSA_SHA_256',
+        }),
+      );
+    }
     awsError(res, 400, 'UnknownOperationException', '');
   });
 
-  return { endpoint: `http://127.0.0.1:${port}`, keyArn, calls, close };
+  return { endpoint: `http://127.0.0.1:${port}`, keyArn, signingKeyArn, calls, close };
 }

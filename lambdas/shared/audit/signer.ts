@@ -4,7 +4,14 @@
  * Signatures are DER, verifiable by anyone holding only the public key — the scheme CloudTrail uses for
  * its log file validation.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+} from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
@@ -19,7 +26,10 @@ export interface Signer {
   publicKeyPem(): Promise<string>;
 }
 
-/** Signs with an asymmetric KMS key; KMS hashes the raw message with SHA-256. */
+/**
+ * Signs with an asymmetric KMS key. The SHA-256 of the message goes to KMS (`MessageType: DIGEST`), not the
+ * message: KMS takes at most 4 KB raw, a digest listing 100 record hashes is more; the signature is the same.
+ */
 export class KmsSigner implements Signer {
   readonly keyId: string;
   private readonly client: KMSClient;
@@ -33,8 +43,8 @@ export class KmsSigner implements Signer {
     const out = await this.client.send(
       new SignCommand({
         KeyId: this.keyId,
-        Message: message,
-        MessageType: 'RAW',
+        Message: createHash('sha256').update(message).digest(),
+        MessageType: 'DIGEST',
         SigningAlgorithm: 'ECDSA_SHA_256',
       }),
     );
