@@ -2,11 +2,18 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { TollgateStack } from '../lib/stack.ts';
-import { loadConfig } from './config.ts';
+import { ConfigError, loadConfig } from './config.ts';
 
 const app = new App();
-new TollgateStack(app, app.node.tryGetContext('tollgate:stackName') ?? 'Tollgate', {
-  config: loadConfig(app),
-});
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(app);
+} catch (err) {
+  // One line naming the setting, not a stack trace.
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
+new TollgateStack(app, app.node.tryGetContext('tollgate:stackName') ?? 'Tollgate', { config });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

@@ -1,5 +1,6 @@
 /** The deploy configuration, read from `cdk.json` context and validated with errors that name the option. */
 import type { App } from 'aws-cdk-lib';
+import { AWS_LIMITS, MAX_BODY_BYTES } from '../lib/aws-limits.ts';
 
 /** Everything the stack can be configured with. */
 export interface TollgateConfig {
@@ -39,6 +40,8 @@ export interface TollgateConfig {
   readonly heartbeatMs: number;
   /** Secrets Manager secrets the proxy may read as upstream credentials; nothing else is granted. */
   readonly secretArns: readonly string[];
+  /** The management function's timeout; it must end before its (buffered) integration gives up. */
+  readonly adminTimeoutSeconds: number;
 }
 
 export const DEFAULT_CONFIG: TollgateConfig = {
@@ -58,6 +61,7 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   firstByteTimeoutMs: 120_000,
   idleTimeoutMs: 300_000,
   heartbeatMs: 15_000,
+  adminTimeoutSeconds: 25,
 };
 
 /** A context value that cannot be used; the message names the `tollgate:` option. */
@@ -85,7 +89,33 @@ type IntOption =
   | 'maxBodyBytes'
   | 'throttleRateLimit'
   | 'throttleBurstLimit'
-  | 'credentialCacheSeconds';
+  | 'credentialCacheSeconds'
+  | 'adminTimeoutSeconds';
+
+const IDLE_MINUTES = AWS_LIMITS.regionalStreamIdleMs / 60_000;
+
+/**
+ * Bounds that come from AWS rather than taste (see lib/aws-limits.ts for the documentation): a value past
+ * one deploys fine and then fails in production, so synth refuses it and says which limit it crosses.
+ */
+const AWS_BOUNDS: Readonly<Partial<Record<IntOption, { max: number; why: string }>>> = {
+  firstByteTimeoutMs: {
+    max: AWS_LIMITS.regionalStreamIdleMs - 1,
+    why: `must be below API Gateway's ${IDLE_MINUTES}-minute idle limit of regional streams (nothing reaches the client before the upstream's first byte)`,
+  },
+  heartbeatMs: {
+    max: AWS_LIMITS.regionalStreamIdleMs - 1,
+    why: `must be below API Gateway's ${IDLE_MINUTES}-minute idle limit of regional streams`,
+  },
+  maxBodyBytes: {
+    max: MAX_BODY_BYTES,
+    why: `must leave room for the API Gateway event within Lambda's 6 MB synchronous payload: at most ${MAX_BODY_BYTES}`,
+  },
+  adminTimeoutSeconds: {
+    max: AWS_LIMITS.bufferedIntegrationTimeoutMs / 1000 - 1,
+    why: `must be below the ${AWS_LIMITS.bufferedIntegrationTimeoutMs / 1000} s timeout of the management API's integration`,
+  },
+};
 
 function intIn(option: string, value: unknown, min: number, max: number): number {
   const n = typeof value === 'string' ? Number(value) : value;
@@ -118,8 +148,12 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
       `must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(', ')}`,
     );
   }
-  const int = (option: IntOption, min: number, max: number): number =>
-    intIn(option, get(option) ?? DEFAULT_CONFIG[option], min, max);
+  const int = (option: IntOption, min: number, max: number): number => {
+    const value = intIn(option, get(option) ?? DEFAULT_CONFIG[option], min, max);
+    const bound = AWS_BOUNDS[option];
+    if (bound !== undefined && value > bound.max) throw new ConfigError(option, `${bound.why}, got ${value}`);
+    return value;
+  };
   const secretArns = get('secretArns') ?? DEFAULT_CONFIG.secretArns;
   if (
     !Array.isArray(secretArns) ||
@@ -196,6 +230,7 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
     // The proxy's Lambda timeout (15 min) bounds all three.
     firstByteTimeoutMs: int('firstByteTimeoutMs', 1000, 900_000),
     idleTimeoutMs: int('idleTimeoutMs', 1000, 900_000),
-    heartbeatMs: int('heartbeatMs', 1000, 300_000),
+    heartbeatMs: int('heartbeatMs', 1000, 900_000),
+    adminTimeoutSeconds: int('adminTimeoutSeconds', 1, 900),
   };
 }

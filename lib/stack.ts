@@ -66,6 +66,8 @@ export class TollgateStack extends Stack {
       digestEvery: config.auditDigestEvery,
     });
     const { api } = new TollgateApi(this, 'Api', {
+      // Unique per account and region as the stack name is, so two stacks (and their dashboards) coexist.
+      apiName: this.stackName,
       authorizer: functions.authorizer,
       proxy: functions.proxy,
       stageName: config.stageName,
@@ -85,6 +87,7 @@ export class TollgateStack extends Stack {
       signingKey: audit.signingKey,
       logRetention,
       keyPrefix: config.keyPrefix,
+      timeoutSeconds: config.adminTimeoutSeconds,
     });
     const minutes = config.auditDigestMinutes;
     new TollgateAuditDigests(this, 'AuditDigests', { audit: audit.fn, readers: [admin.fn], minutes });
@@ -94,7 +97,7 @@ export class TollgateStack extends Stack {
       authorizer: functions.authorizer,
       proxy: functions.proxy,
       audit: audit.fn,
-      auditFailuresAlarm: audit.alarm,
+      auditAlarms: audit.alarms,
       alarmEmail: config.alarmEmail,
     });
     if (api.domainName !== undefined) {
@@ -120,5 +123,9 @@ export class TollgateStack extends Stack {
       description: 'verify the audit log with its public key',
     });
     new CfnOutput(this, 'AuditFailureQueueUrl', { value: audit.failures.queueUrl });
+    new CfnOutput(this, 'AuditFailedBatchesBucket', {
+      value: audit.failedBatches.bucketName,
+      description: 'whole invocation records of audit stream batches that exhausted their retries',
+    });
   }
 }

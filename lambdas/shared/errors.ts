@@ -48,6 +48,12 @@ export const ERROR_CATALOGUE = {
     anthropic: 'permission_error',
     gemini: 'PERMISSION_DENIED',
   },
+  forbidden: {
+    status: 403,
+    openai: 'invalid_request_error',
+    anthropic: 'permission_error',
+    gemini: 'PERMISSION_DENIED',
+  },
   not_found: {
     status: 404,
     openai: 'invalid_request_error',

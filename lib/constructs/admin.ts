@@ -13,7 +13,8 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '#shared/env.ts';
 import type { TableName } from '#shared/store/schema.ts';
-import { bindTable, tollgateFunction } from './functions.ts';
+import { AWS_LIMITS } from '../aws-limits.ts';
+import { bindTable, CREDENTIAL_CONTEXT_CONDITIONS, tollgateFunction } from './functions.ts';
 
 const CONFIG_WRITE = [
   'dynamodb:GetItem',
@@ -32,6 +33,8 @@ export interface TollgateAdminProps {
   readonly signingKey: IKey;
   readonly logRetention: RetentionDays;
   readonly keyPrefix: string;
+  /** Below the integration's timeout, so the function never outlives the answer API Gateway gave up on. */
+  readonly timeoutSeconds: number;
 }
 
 export class TollgateAdmin extends Construct {
@@ -42,7 +45,7 @@ export class TollgateAdmin extends Construct {
     const { fn, role } = tollgateFunction(this, 'Function', {
       name: 'admin',
       memorySize: 256,
-      timeout: Duration.seconds(30),
+      timeout: Duration.seconds(props.timeoutSeconds),
       logRetention: props.logRetention,
       environment: {
         [ENV.keyPrefix]: props.keyPrefix,
@@ -76,16 +79,17 @@ export class TollgateAdmin extends Construct {
       new PolicyStatement({
         actions: ['kms:GenerateDataKey'],
         resources: [props.key.keyArn],
-        conditions: {
-          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['provider', 'credentialId'] },
-        },
+        conditions: CREDENTIAL_CONTEXT_CONDITIONS,
       }),
     );
     role.addToPolicy(
       new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [props.signingKey.keyArn] }),
     );
 
-    const integration = new LambdaIntegration(fn, { proxy: true });
+    const integration = new LambdaIntegration(fn, {
+      proxy: true,
+      timeout: Duration.millis(AWS_LIMITS.bufferedIntegrationTimeoutMs),
+    });
     const admin = props.api.root.addResource('admin');
     for (const resource of [admin, admin.addResource('{proxy+}')]) {
       const method = resource.addMethod('ANY', integration, { authorizationType: AuthorizationType.IAM });

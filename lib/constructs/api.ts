@@ -23,12 +23,19 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { CORS_ALLOW_HEADERS } from '#shared/cors.ts';
-import { gatewayErrorBody } from '#shared/errors.ts';
-import { GATEWAY_RESPONSES, ROUTES } from '#shared/routes.ts';
+import { ROUTES } from '#shared/routes.ts';
+import { AWS_LIMITS } from '../aws-limits.ts';
+import {
+  GATEWAY_RESPONSES,
+  gatewayResponseHeaders,
+  gatewayResponseTemplate,
+  PREFLIGHT_ALLOW_HEADERS,
+} from '../gateway-responses.ts';
 
 /** Props of {@link TollgateApi}. */
 export interface TollgateApiProps {
+  /** Unique per account and region: the REST API's name (and, through it, the dashboard's). */
+  readonly apiName: string;
   readonly authorizer: IFunction;
   readonly proxy: IFunction;
   readonly stageName: string;
@@ -71,7 +78,7 @@ export class TollgateApi extends Construct {
     super(scope, id);
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention });
     this.api = new RestApi(this, 'Api', {
-      restApiName: 'tollgate',
+      restApiName: props.apiName,
       description: 'Tollgate LLM API gateway',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       ...(props.customDomain === undefined
@@ -95,7 +102,7 @@ export class TollgateApi extends Construct {
             defaultCorsPreflightOptions: {
               allowOrigins: [...props.corsOrigins],
               allowMethods: ['GET', 'POST', 'OPTIONS'],
-              allowHeaders: CORS_ALLOW_HEADERS,
+              allowHeaders: [...PREFLIGHT_ALLOW_HEADERS],
               maxAge: Duration.days(1),
             },
           }),
@@ -145,9 +152,11 @@ export class TollgateApi extends Construct {
       resultsCacheTtl: Duration.seconds(0),
     });
 
+    // A streamed integration may run 15 minutes; without an explicit timeout it would be cut at 29 s.
     const integration = new LambdaIntegration(props.proxy, {
       proxy: true,
       responseTransferMode: ResponseTransferMode.STREAM,
+      timeout: Duration.millis(AWS_LIMITS.streamedIntegrationTimeoutMs),
     });
     for (const route of ROUTES) {
       const resource = this.api.root.resourceForPath(route.path);
@@ -188,14 +197,13 @@ export class TollgateApi extends Construct {
       });
     }
 
+    const responseHeaders = gatewayResponseHeaders(props.corsOrigins);
     for (const response of GATEWAY_RESPONSES) {
       this.api.addGatewayResponse(response.type, {
         type: ResponseType.of(response.type),
-        statusCode: String(response.status),
-        responseHeaders: { 'x-request-id': 'context.requestId', 'content-type': "'application/json'" },
-        templates: {
-          'application/json': JSON.stringify(gatewayErrorBody(response.code, response.message)),
-        },
+        ...(response.status === undefined ? {} : { statusCode: String(response.status) }),
+        responseHeaders,
+        templates: { 'application/json': gatewayResponseTemplate(response) },
       });
     }
   }

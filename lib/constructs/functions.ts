@@ -4,7 +4,7 @@
  * Table access goes through {@link bindTable}, which sets the env-contract variable and grants the IAM
  * actions together so they cannot drift apart.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -14,6 +14,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '#shared/env.ts';
 import type { TableName } from '#shared/store/schema.ts';
+import { AWS_LIMITS } from '../aws-limits.ts';
 import {
   BUNDLE_BANNER,
   BUNDLE_MAIN_FIELDS,
@@ -21,6 +22,16 @@ import {
   LAMBDA_ENTRIES,
   type LambdaName,
 } from '../bundling.ts';
+
+/**
+ * The encryption context every credential data key is bound to, as IAM conditions: both keys present and no
+ * other. `ForAllValues` alone would also match an empty context, hence the `Null` checks. The proxy's
+ * Decrypt and the admin function's GenerateDataKey use exactly this.
+ */
+export const CREDENTIAL_CONTEXT_CONDITIONS = {
+  'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['provider', 'credentialId'] },
+  Null: { 'kms:EncryptionContext:provider': 'false', 'kms:EncryptionContext:credentialId': 'false' },
+};
 
 /** DynamoDB actions each function may perform on each table; nothing else is granted. */
 export const TABLE_ACCESS = {
@@ -123,6 +134,12 @@ export function tollgateFunction(
       banner: BUNDLE_BANNER,
     },
   });
+  // CDK makes the function depend on its role and policy; the role is already implied by the function's
+  // `Role` GetAtt (cfn-lint W3005), so only the policy dependency is kept.
+  const policy = role.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
+  if (policy instanceof CfnResource) {
+    (fn.node.defaultChild as CfnResource).addOverride('DependsOn', [Stack.of(scope).getLogicalId(policy)]);
+  }
   return { fn, role };
 }
 
@@ -172,7 +189,8 @@ export class TollgateFunctions extends Construct {
         environment: common,
       });
     const authorizer = make('Authorizer', 'authorizer', 256, Duration.seconds(10));
-    const proxy = make('Proxy', 'proxy', 512, Duration.minutes(15));
+    // At least the streamed integration's timeout: the function must outlast every answer it may stream.
+    const proxy = make('Proxy', 'proxy', 512, Duration.millis(AWS_LIMITS.streamedIntegrationTimeoutMs));
     this.authorizer = authorizer.fn;
     this.authorizerRole = authorizer.role;
     this.proxy = proxy.fn;
@@ -205,11 +223,30 @@ export class TollgateFunctions extends Construct {
       new PolicyStatement({
         actions: ['kms:Decrypt'],
         resources: [props.key.keyArn],
-        conditions: {
-          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['provider', 'credentialId'] },
-          Null: { 'kms:EncryptionContext:provider': 'false', 'kms:EncryptionContext:credentialId': 'false' },
-        },
+        conditions: CREDENTIAL_CONTEXT_CONDITIONS,
       }),
     );
+    if (props.secretArns.length > 0) {
+      // A secret under a customer-managed key is decrypted by Secrets Manager on the proxy's behalf; the key
+      // is the operator's (its policy must let this account's IAM grant use), so the grant is bound to the
+      // service and to the configured secrets through the context Secrets Manager always sends.
+      proxy.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: ['*'],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+            StringLike: {
+              'kms:EncryptionContext:SecretARN': props.secretArns.flatMap((arn) => [arn, `${arn}-??????`]),
+            },
+          },
+        }),
+      );
+      Validations.of(proxy.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'The secrets’ KMS keys are the operator’s and unknown here; use is bound to Secrets Manager and the configured secret ARNs.',
+      });
+    }
   }
 }

@@ -21,6 +21,25 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '#shared/metrics.ts';
 
+/**
+ * The dimension set (sorted as Powertools writes it) of every metric `#shared/metrics.ts` emits. The
+ * infrastructure test derives the sets from the metrics code itself and holds this table, every widget and
+ * every alarm to them.
+ */
+export const EMITTED_DIMENSIONS = {
+  Requests: ['service', 'route'],
+  Errors: ['service', 'route'],
+  ErrorsByCode: ['service', 'code'],
+  InputTokens: ['service', 'provider', 'model'],
+  OutputTokens: ['service', 'provider', 'model'],
+  CostMicroUSD: ['service', 'provider', 'model'],
+  TimeToFirstByte: ['service', 'provider', 'model'],
+  UpstreamLatency: ['service', 'provider', 'model'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** A metric Tollgate's code emits. */
+export type EmittedMetric = keyof typeof EMITTED_DIMENSIONS;
+
 /** Props of {@link TollgateObservability}. */
 export interface TollgateObservabilityProps {
   readonly api: RestApi;
@@ -28,7 +47,7 @@ export interface TollgateObservabilityProps {
   readonly authorizer: NodejsFunction;
   readonly proxy: NodejsFunction;
   readonly audit: NodejsFunction;
-  readonly auditFailuresAlarm: Alarm;
+  readonly auditAlarms: readonly Alarm[];
   /** Where alarms are sent, when set. */
   readonly alarmEmail?: string | undefined;
 }
@@ -49,8 +68,18 @@ export class TollgateObservability extends Construct {
         period,
         dimensionsMap: { ApiName: props.api.restApiName, Stage: props.stageName },
       });
-    const tollgate = (metricName: string, statistic = 'Sum') =>
-      new Metric({ namespace: METRICS_NAMESPACE, metricName, statistic, period, dimensionsMap: {} });
+    // Tollgate's EMF metrics always carry dimensions (Powertools adds `service`); a metric without them
+    // is a different metric that has no data. SEARCH on the exact dimension set the code emits finds them.
+    const search = (metricName: EmittedMetric, statistic: string) =>
+      `SEARCH('{${METRICS_NAMESPACE},${EMITTED_DIMENSIONS[metricName].join(',')}} MetricName="${metricName}"', '${statistic}', ${period.toSeconds()})`;
+    const total = (metricName: EmittedMetric) =>
+      new MathExpression({ expression: `SUM(${search(metricName, 'Sum')})`, label: metricName, period });
+    const perSeries = (metricName: EmittedMetric, statistic: string) =>
+      new MathExpression({
+        expression: search(metricName, statistic),
+        label: `${metricName} ${statistic}`,
+        period,
+      });
     const functions = { authorizer: props.authorizer, proxy: props.proxy, audit: props.audit };
 
     const fiveXxRate = new MathExpression({
@@ -101,7 +130,7 @@ export class TollgateObservability extends Construct {
             treatMissingData: TreatMissingData.NOT_BREACHING,
           }),
       ),
-      props.auditFailuresAlarm,
+      ...props.auditAlarms,
     ];
 
     if (props.alarmEmail !== undefined) {
@@ -116,6 +145,7 @@ export class TollgateObservability extends Construct {
     }
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
+      // The API is named after the stack, so the dashboard is unique per account and region too.
       dashboardName: `${props.api.restApiName}-${props.stageName}`,
     });
     this.dashboard.addWidgets(
@@ -131,20 +161,25 @@ export class TollgateObservability extends Construct {
       }),
       new GraphWidget({
         title: 'Gateway requests and errors (Tollgate)',
-        left: [tollgate('Requests'), tollgate('Errors')],
+        left: [total('Requests'), total('Errors')],
         width: 12,
       }),
       new GraphWidget({
         title: 'Time to first byte (Tollgate)',
-        left: [tollgate('TimeToFirstByte', 'p50'), tollgate('TimeToFirstByte', 'p99')],
+        left: [perSeries('TimeToFirstByte', 'p50'), perSeries('TimeToFirstByte', 'p99')],
         width: 12,
       }),
       new GraphWidget({
         title: 'Tokens',
-        left: [tollgate('InputTokens'), tollgate('OutputTokens')],
+        left: [total('InputTokens'), total('OutputTokens')],
         width: 12,
       }),
-      new GraphWidget({ title: 'Cost (micro-USD)', left: [tollgate('CostMicroUSD')], width: 12 }),
+      new GraphWidget({
+        title: 'Cost (micro-USD) by model',
+        left: [perSeries('CostMicroUSD', 'Sum')],
+        width: 12,
+      }),
+      new GraphWidget({ title: 'Errors by code', left: [perSeries('ErrorsByCode', 'Sum')], width: 12 }),
       new GraphWidget({
         title: 'Function errors and throttles',
         left: Object.values(functions).flatMap((fn) => [

@@ -8,10 +8,14 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { CORS_ALLOW_HEADERS } from '#shared/cors.ts';
 import { readEnv } from '#shared/env.ts';
-import { gatewayErrorBody } from '#shared/errors.ts';
-import { type GatewayResponseSpec, gatewayResponse, matchRoute } from '#shared/routes.ts';
+import { matchRoute } from '#shared/routes.ts';
+import {
+  type GatewayResponseType,
+  gatewayResponse,
+  PREFLIGHT_ALLOW_HEADERS,
+  renderGatewayResponse,
+} from '../gateway-responses.ts';
 import { AuthorizerEmulator } from './authorizer-emulation.ts';
 import { authorizerEvent, type IncomingParts, proxyEvent } from './events.ts';
 import {
@@ -48,29 +52,64 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-const DENIALS = {
-  unauthorized: 'UNAUTHORIZED',
-  access_denied: 'ACCESS_DENIED',
-  failure: 'AUTHORIZER_FAILURE',
-} as const satisfies Record<string, GatewayResponseSpec['type']>;
+/**
+ * What API Gateway answers for each type it raises here, before customisation: its status for the type and
+ * its `$context.error.messageString`. A fallback (DEFAULT_*) is named with the status of the uncustomised
+ * type it stands for.
+ */
+const AWS_RESPONSES: Readonly<
+  Record<string, { type: GatewayResponseType; status: number; message: string }>
+> = {
+  unauthorized: { type: 'UNAUTHORIZED', status: 401, message: 'Unauthorized' },
+  access_denied: {
+    type: 'ACCESS_DENIED',
+    status: 403,
+    message: 'User is not authorized to access this resource',
+  },
+  failure: { type: 'AUTHORIZER_FAILURE', status: 500, message: 'Internal server error' },
+  authorizerConfiguration: {
+    type: 'AUTHORIZER_CONFIGURATION_ERROR',
+    status: 500,
+    message: 'Internal server error',
+  },
+  missingToken: {
+    type: 'MISSING_AUTHENTICATION_TOKEN',
+    status: 403,
+    message: 'Missing Authentication Token',
+  },
+  tooLarge: { type: 'REQUEST_TOO_LARGE', status: 413, message: 'Request Too Long' },
+  timeout: { type: 'INTEGRATION_TIMEOUT', status: 504, message: 'Endpoint request timed out' },
+  // A Lambda proxy integration whose function fails answers 502 through the 5XX fallback.
+  lambdaError: { type: 'DEFAULT_5XX', status: 502, message: 'Internal server error' },
+  internal: { type: 'DEFAULT_5XX', status: 500, message: 'Internal server error' },
+};
 
 type AuthorizerHandler = (
   event: APIGatewayRequestAuthorizerEvent,
   context: Context,
 ) => Promise<APIGatewayAuthorizerResult>;
 
+/** Sends one of API Gateway's own responses, as the deployed mappings and template render it. */
 function sendGatewayResponse(
   res: ServerResponse,
-  spec: GatewayResponseSpec,
-  requestId: string,
-  status = spec.status,
+  which: keyof typeof AWS_RESPONSES,
+  request: { requestId: string; headers: Readonly<Record<string, string | undefined>> },
 ): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': requestId });
-  res.end(JSON.stringify(gatewayErrorBody(spec.code, spec.message)));
+  const aws = AWS_RESPONSES[which];
+  if (aws === undefined) throw new Error(`no API Gateway response ${which}`);
+  const rendered = renderGatewayResponse(gatewayResponse(aws.type), {
+    requestId: request.requestId,
+    defaultStatus: aws.status,
+    awsMessage: aws.message,
+    requestHeaders: request.headers,
+    corsOrigins: readEnv().corsOrigins,
+  });
+  res.writeHead(rendered.status, rendered.headers);
+  res.end(rendered.body);
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
@@ -125,10 +164,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    const who = { requestId, headers: headersOf(req) };
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = (req.method ?? 'GET').toUpperCase();
     const body = await readBody(req, API_GATEWAY_MAX_PAYLOAD);
-    if (body === undefined) return sendGatewayResponse(res, gatewayResponse('REQUEST_TOO_LARGE'), requestId);
+    if (body === undefined) return sendGatewayResponse(res, 'tooLarge', who);
     if (url.pathname === '/admin' || url.pathname.startsWith('/admin/')) {
       return serveLocalAdmin(req, res, { requestId, method, url, body, headers: headersOf(req), stage });
     }
@@ -141,7 +181,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         'access-control-allow-origin':
           origin !== undefined && corsOrigins.includes(origin) ? origin : (corsOrigins[0] ?? ''),
         'access-control-allow-methods': 'GET,POST,OPTIONS',
-        'access-control-allow-headers': CORS_ALLOW_HEADERS.join(','),
+        'access-control-allow-headers': PREFLIGHT_ALLOW_HEADERS.join(','),
         'access-control-max-age': '86400',
         vary: 'origin',
         'x-request-id': requestId,
@@ -150,8 +190,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return;
     }
     const match = matchRoute(method, url.pathname);
-    if (!('route' in match))
-      return sendGatewayResponse(res, gatewayResponse('MISSING_AUTHENTICATION_TOKEN'), requestId);
+    if (!('route' in match)) return sendGatewayResponse(res, 'missingToken', who);
     const { route, params } = match;
     const parts: IncomingParts = {
       requestId,
@@ -173,8 +212,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         authorizerEvent(parts),
         localContext('tollgate-authorizer', randomUUID()),
       );
-      if (decision.effect !== 'allow')
-        return sendGatewayResponse(res, gatewayResponse(DENIALS[decision.effect]), requestId);
+      if (decision.effect !== 'allow') return sendGatewayResponse(res, decision.effect, who);
       authorizerContext = { ...decision.context, principalId: decision.principalId };
     }
 
@@ -191,7 +229,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       prelude = await invocation.prelude;
     } catch {
       // A Lambda that fails before its prelude is a 502 from API Gateway.
-      return sendGatewayResponse(res, gatewayResponse('DEFAULT_5XX'), requestId, 502);
+      return sendGatewayResponse(res, 'lambdaError', who);
     }
     const headers: Record<string, string | string[]> = { ...(prelude.headers ?? {}) };
     for (const [name, values] of Object.entries(prelude.multiValueHeaders ?? {})) headers[name] = values;
@@ -261,7 +299,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => sendGatewayResponse(res, gatewayResponse('DEFAULT_5XX'), randomUUID()));
+    handle(req, res).catch(() =>
+      sendGatewayResponse(res, 'internal', { requestId: randomUUID(), headers: {} }),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

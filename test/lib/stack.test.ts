@@ -271,7 +271,7 @@ describe('audit pipeline', () => {
   it('maps the keys, teams and providers streams with partial batch responses, bisection, bounded retries and age', () => {
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
     expect(mappings).toHaveLength(3);
-    const queue = logicalIdOf('AWS::SQS::Queue', 'AuditFailures');
+    const bucket = logicalIdOf('AWS::S3::Bucket', 'AuditFailedBatches');
     for (const mapping of mappings) {
       expect(mapping.Properties).toMatchObject({
         FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -281,7 +281,7 @@ describe('audit pipeline', () => {
         StartingPosition: 'TRIM_HORIZON',
       });
       expect(mapping.Properties.MaximumRecordAgeInSeconds).toBeLessThan(24 * 3600);
-      expect(JSON.stringify(mapping.Properties.DestinationConfig.OnFailure.Destination)).toContain(queue);
+      expect(JSON.stringify(mapping.Properties.DestinationConfig.OnFailure.Destination)).toContain(bucket);
     }
     const sources = JSON.stringify(mappings.map((m) => m.Properties.EventSourceArn));
     for (const table of ['TablesKeys', 'TablesTeams', 'TablesProviders'])
@@ -382,13 +382,14 @@ describe('observability', () => {
   it('alarms on the 5xx rate, authorizer errors, throttles, function errors and the audit failure queue', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const text = alarms.map((a) => JSON.stringify(a.Properties));
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(7);
     expect(text.some((t) => t.includes('100 * errors / MAX([requests, 1])') && t.includes('5XXError'))).toBe(
       true,
     );
     expect(text.some((t) => t.includes('authorizer + proxy + audit') && t.includes('Throttles'))).toBe(true);
     expect(text.filter((t) => t.includes('"MetricName":"Errors"'))).toHaveLength(3);
     expect(text.some((t) => t.includes('ApproximateNumberOfMessagesVisible'))).toBe(true);
+    expect(text.some((t) => t.includes('"MetricName":"PutRequests"'))).toBe(true);
     expect(template.findResources('AWS::SNS::Topic')).toEqual({});
   });
 

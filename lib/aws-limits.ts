@@ -1,0 +1,35 @@
+/**
+ * The AWS limits Tollgate lives within, in one place for the stack (which refuses settings beyond them at
+ * synth) and the local gateway (which enforces them, so nothing passes locally that fails on AWS).
+ * Sources (AWS documentation, checked for this release):
+ * - API Gateway response streaming: integration timeout up to 15 min with `responseTransferMode: STREAM`;
+ *   idle streams closed after 5 min on regional endpoints
+ *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html);
+ * - buffered integrations: 29 s by default
+ *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html);
+ * - Lambda `Invoke`: 6 MB synchronous payload (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
+ */
+
+/** Limits, in milliseconds and bytes. */
+export const AWS_LIMITS = {
+  /** `TimeoutInMillis` ceiling of a `STREAM` integration. */
+  streamedIntegrationTimeoutMs: 900_000,
+  /** Default (and, without a quota increase, maximum) timeout of a buffered integration. */
+  bufferedIntegrationTimeoutMs: 29_000,
+  /** A regional stream with no byte for this long is closed by API Gateway. */
+  regionalStreamIdleMs: 300_000,
+  /** Lambda's synchronous invoke request payload (6 MB as Lambda counts it: 6 × 2^20 bytes). */
+  lambdaSyncPayloadBytes: 6 * 1024 * 1024,
+  /** Lambda's maximum function timeout. */
+  lambdaMaxTimeoutMs: 900_000,
+} as const;
+
+/**
+ * Room kept for the API Gateway event around the body: headers and multiValueHeaders (both), the request
+ * context and authorizer context, and JSON escaping of a text body (every `"` and `\` doubles, control
+ * characters grow sixfold). 1 MiB covers 10 KB of headers twice over and a body whose escapes add 15%.
+ */
+export const EVENT_ENVELOPE_RESERVE_BYTES = 1024 * 1024;
+
+/** The largest `maxBodyBytes` an invocation can carry. */
+export const MAX_BODY_BYTES = AWS_LIMITS.lambdaSyncPayloadBytes - EVENT_ENVELOPE_RESERVE_BYTES;
