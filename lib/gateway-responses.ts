@@ -104,8 +104,8 @@ const MESSAGE_SLOT = '\u0000message\u0000';
 /** The body template API Gateway renders: the client error shape, the request id and, where the spec has no
  * message of its own, API Gateway's (already a quoted JSON string in `$context.error.messageString`). */
 export function gatewayResponseTemplate(spec: GatewayResponseSpec): string {
-  const body = gatewayErrorBody(spec.code, spec.message ?? MESSAGE_SLOT);
-  (body.error as Record<string, unknown>).request_id = '$context.requestId';
+  // Top-level `request_id`, where Anthropic's own error bodies carry it.
+  const body = { ...gatewayErrorBody(spec.code, spec.message ?? MESSAGE_SLOT), request_id: '$context.requestId' };
   return JSON.stringify(body).replace(JSON.stringify(MESSAGE_SLOT), '$context.error.messageString');
 }
 
