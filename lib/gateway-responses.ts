@@ -105,7 +105,10 @@ const MESSAGE_SLOT = '\u0000message\u0000';
  * message of its own, API Gateway's (already a quoted JSON string in `$context.error.messageString`). */
 export function gatewayResponseTemplate(spec: GatewayResponseSpec): string {
   // Top-level `request_id`, where Anthropic's own error bodies carry it.
-  const body = { ...gatewayErrorBody(spec.code, spec.message ?? MESSAGE_SLOT), request_id: '$context.requestId' };
+  const body = {
+    ...gatewayErrorBody(spec.code, spec.message ?? MESSAGE_SLOT),
+    request_id: '$context.requestId',
+  };
   return JSON.stringify(body).replace(JSON.stringify(MESSAGE_SLOT), '$context.error.messageString');
 }
 
