@@ -14,7 +14,9 @@ const SUMMARIES: Record<RouteSpec['operation'], string> = {
   messages: 'Anthropic Messages API (streaming or not)',
   countTokens: 'Anthropic token counting',
   geminiModel: 'Gemini generateContent / streamGenerateContent (?alt=sse); {model} is "<model>:<action>"',
-  models: 'The model catalogue: public without a key, what the key may use with one',
+  models:
+    "The model catalogue: public without a key, what the key may use with one; OpenAI's list shape with each model's `api`, Anthropic's with anthropic-version, Gemini's with a Google key",
+  model: 'One model of the catalogue, in the shape of the API asking (as for the list)',
   keyInfo: "This key's name, team, scope, limits, spend this month and rate-limit state",
   usage: "This key's usage by day and model, or one request by ?request_id=",
   health: 'Gateway and per-provider health, without secrets',
@@ -28,6 +30,14 @@ const GATEWAY_OPERATIONS: ReadonlySet<RouteSpec['operation']> = new Set(['health
 /** `/v1beta/models/{model+}` (API Gateway's greedy parameter) as OpenAPI's `/v1beta/models/{model}`. */
 export function openApiPath(path: string): string {
   return path.replace(/\{(\w+)\+\}/g, '{$1}');
+}
+
+/** Unique per route: an operation served under several paths (Gemini's `v1` and `v1beta`) gets the later path's version. */
+function operationId(route: RouteSpec): string {
+  const first = ROUTES.find((r) => r.operation === route.operation);
+  if (first === route) return route.operation;
+  const version = route.path.split('/')[1] ?? '';
+  return `${route.operation}${version.charAt(0).toUpperCase()}${version.slice(1)}`;
 }
 
 function security(route: RouteSpec): Array<Record<string, string[]>> {
@@ -75,7 +85,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     );
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
-      operationId: route.operation,
+      operationId: operationId(route),
       summary: SUMMARIES[route.operation],
       tags: [GATEWAY_OPERATIONS.has(route.operation) ? 'gateway' : route.shape],
       security: security(route),

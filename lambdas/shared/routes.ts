@@ -14,6 +14,7 @@ export type RouteOperation =
   | 'countTokens'
   | 'geminiModel'
   | 'models'
+  | 'model'
   | 'keyInfo'
   | 'usage'
   | 'health'
@@ -40,6 +41,11 @@ export interface RouteSpec {
   readonly carriers: Carriers;
   readonly operation: RouteOperation;
   readonly shape: ApiShape;
+  /**
+   * Every SDK calls this path (`GET /v1/models` is OpenAI's, Anthropic's and Gemini v1's list), so the
+   * answer and its errors follow the API the request's headers reveal, `shape` being the default.
+   */
+  readonly negotiated?: true;
 }
 
 export const ROUTES: readonly RouteSpec[] = [
@@ -83,14 +89,17 @@ export const ROUTES: readonly RouteSpec[] = [
     operation: 'countTokens',
     shape: 'anthropic',
   },
-  {
-    method: 'POST',
-    path: '/v1beta/models/{model+}',
-    auth: 'key',
-    carriers: 'any',
-    operation: 'geminiModel',
-    shape: 'gemini',
-  },
+  // Gemini SDKs default to `v1` (@google/genai) or `v1beta`; both serve the same models.
+  ...(['v1', 'v1beta'] as const).map(
+    (version): RouteSpec => ({
+      method: 'POST',
+      path: `/${version}/models/{model+}`,
+      auth: 'key',
+      carriers: 'any',
+      operation: 'geminiModel',
+      shape: 'gemini',
+    }),
+  ),
   {
     method: 'GET',
     path: '/v1/models',
@@ -98,6 +107,32 @@ export const ROUTES: readonly RouteSpec[] = [
     carriers: 'any',
     operation: 'models',
     shape: 'openai',
+    negotiated: true,
+  },
+  {
+    method: 'GET',
+    path: '/v1/models/{model+}',
+    auth: 'optional',
+    carriers: 'any',
+    operation: 'model',
+    shape: 'openai',
+    negotiated: true,
+  },
+  {
+    method: 'GET',
+    path: '/v1beta/models',
+    auth: 'key',
+    carriers: 'any',
+    operation: 'models',
+    shape: 'gemini',
+  },
+  {
+    method: 'GET',
+    path: '/v1beta/models/{model+}',
+    auth: 'key',
+    carriers: 'any',
+    operation: 'model',
+    shape: 'gemini',
   },
   { method: 'GET', path: '/v1/key', auth: 'key', carriers: 'any', operation: 'keyInfo', shape: 'openai' },
   { method: 'GET', path: '/v1/usage', auth: 'key', carriers: 'any', operation: 'usage', shape: 'openai' },
@@ -112,6 +147,23 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   { method: 'GET', path: '/docs', auth: 'none', carriers: 'any', operation: 'docs', shape: 'openai' },
 ];
+
+/**
+ * The API shape a request answers in: its route's, or on a negotiated route the one its headers reveal —
+ * Anthropic SDKs always send `anthropic-version`, Google's send a Google key carrier or `x-goog-api-client`.
+ */
+export function requestShape(
+  route: RouteSpec,
+  req: { headers: Record<string, string | undefined>; query: Record<string, string | undefined> },
+): ApiShape {
+  if (route.negotiated !== true) return route.shape;
+  if (req.headers['anthropic-version'] !== undefined) return 'anthropic';
+  const google =
+    req.headers['x-goog-api-key'] !== undefined ||
+    req.headers['x-goog-api-client'] !== undefined ||
+    req.query.key !== undefined;
+  return google ? 'gemini' : route.shape;
+}
 
 /** The route for a method and path with its path parameters, or why there is none. */
 export type RouteMatch =

@@ -1,6 +1,13 @@
 /** Google's Gemini API: `baseUrl` is `https://generativelanguage.googleapis.com`, as in the official SDK. */
 import { frameSse } from '../proxy/sse.ts';
-import { numberAt, type ProviderAdapter, tryParseJson, type Usage } from './types.ts';
+import { numberAt, type ProviderAdapter, tryParseJson, type UpstreamOperation, type Usage } from './types.ts';
+
+/** What follows `models/{model}` upstream for each operation (v1beta serves everything v1 does). */
+const ACTIONS: Partial<Record<UpstreamOperation, string>> = {
+  generateContent: ':generateContent',
+  streamGenerateContent: ':streamGenerateContent?alt=sse',
+  countTokens: ':countTokens',
+};
 
 function usageOf(body: unknown): Usage | undefined {
   const meta = (body as { usageMetadata?: unknown } | undefined)?.usageMetadata;
@@ -17,10 +24,8 @@ export const gemini: ProviderAdapter = {
   type: 'gemini',
   api: 'gemini',
   path(operation, model) {
-    const id = encodeURIComponent(model);
-    if (operation === 'generateContent') return `/v1beta/models/${id}:generateContent`;
-    if (operation === 'streamGenerateContent') return `/v1beta/models/${id}:streamGenerateContent?alt=sse`;
-    return undefined;
+    const suffix = ACTIONS[operation];
+    return suffix === undefined ? undefined : `/v1beta/models/${encodeURIComponent(model)}${suffix}`;
   },
   probePath: '/v1beta/models',
   authHeaders: (credential) => ({ 'x-goog-api-key': credential }),

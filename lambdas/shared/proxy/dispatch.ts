@@ -1,8 +1,9 @@
 /** Which handler serves each route operation: the gateway's own routes, or the proxied call. */
 import type { GatewayRequest, GatewayResponse } from '../http.ts';
 import type { RouteOperation } from '../routes.ts';
+import { model, models } from './catalogue.ts';
 import type { Outcome, ProxyRuntime } from './context.ts';
-import { docs, health, keyInfo, models, openapi, usageReport } from './info.ts';
+import { docs, health, keyInfo, openapi, usageReport } from './info.ts';
 import { type MatchedRoute, proxied } from './proxied.ts';
 
 /** Serves one matched request; fills in `outcome` for the request log as it learns. */
@@ -22,6 +23,7 @@ export const ROUTE_HANDLERS: Readonly<Record<RouteOperation, RouteHandler>> = {
   countTokens: proxied,
   geminiModel: proxied,
   models,
+  model,
   keyInfo,
   usage: usageReport,
   health,

@@ -9,7 +9,7 @@ import { corsHeaders } from '../cors.ts';
 import { NotFoundError, toGatewayError } from '../errors.ts';
 import type { GatewayRequest, GatewayResponse } from '../http.ts';
 import { logger } from '../log.ts';
-import { matchRoute, routeForResource } from '../routes.ts';
+import { matchRoute, requestShape, routeForResource } from '../routes.ts';
 import { type Outcome, type ProxyDeps, proxyRuntime } from './context.ts';
 import { ROUTE_HANDLERS } from './dispatch.ts';
 import { errorResponse } from './response.ts';
@@ -34,7 +34,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
         byResource === undefined
           ? matchRoute(req.method, req.path)
           : { route: byResource, params: req.params };
-      const shape: ApiShape = 'route' in match ? match.route.shape : DEFAULT_API_SHAPE;
+      const shape: ApiShape = 'route' in match ? requestShape(match.route, req) : DEFAULT_API_SHAPE;
       let response: GatewayResponse;
       let errorCode: string | undefined;
       try {

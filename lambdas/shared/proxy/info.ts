@@ -1,43 +1,18 @@
 /**
- * The gateway's own routes, answered without an upstream: `/v1/models`, `/v1/key`, `/v1/usage`,
- * `/health`, the OpenAPI document and the docs page.
+ * The gateway's own routes, answered without an upstream: `/v1/key`, `/v1/usage`, `/health`, the OpenAPI
+ * document and the docs page (the model catalogue is in `catalogue.ts`).
  */
 import { DOCS_PAGE } from '../docs-page.ts';
 import { NotFoundError } from '../errors.ts';
 import { type GatewayRequest, type GatewayResponse, jsonResponse } from '../http.ts';
 import { openApiDocument } from '../openapi.ts';
 import type { ProviderHealth } from '../store/usage.ts';
-import { presentedKey, requireKey } from './caller.ts';
+import { requireKey } from './caller.ts';
 import type { ProxyRuntime } from './context.ts';
 import { microsToUsd } from './estimate.ts';
-import { modelAllowed, parseSlug } from './targets.ts';
 
 /** The API's version in the OpenAPI document. */
 export const API_VERSION = '0.1.0';
-
-/** `GET /v1/models`: every model and alias, narrowed to the key's scope when a key is presented. */
-export async function models(rt: ProxyRuntime, req: GatewayRequest): Promise<GatewayResponse> {
-  const { deps } = rt;
-  const presented = await presentedKey(deps, req);
-  const scope =
-    presented === undefined
-      ? undefined
-      : (await deps.keys.authenticate(presented.keyId, presented.hash)).models;
-  const [providers, aliases] = await Promise.all([deps.providers.list(), deps.providers.listAliases()]);
-  const created = Math.floor(rt.now() / 1000);
-  const entries = providers.flatMap((p) =>
-    p.models
-      .filter((m) => scope === undefined || modelAllowed(scope, { provider: p.provider, model: m }))
-      .map((m) => ({ id: `${p.provider}/${m}`, object: 'model', created, owned_by: p.provider })),
-  );
-  for (const alias of aliases) {
-    const reachable = alias.targets
-      .flatMap((t) => parseSlug(t) ?? [])
-      .some((t) => scope === undefined || modelAllowed(scope, t));
-    if (reachable) entries.push({ id: alias.name, object: 'model', created, owned_by: 'tollgate-alias' });
-  }
-  return jsonResponse(200, { object: 'list', data: entries }, { 'x-request-id': req.requestId });
-}
 
 /** `GET /v1/key`: this key's own name, team, scope, limits, spend this month and rate-limit state. */
 export async function keyInfo(rt: ProxyRuntime, req: GatewayRequest): Promise<GatewayResponse> {

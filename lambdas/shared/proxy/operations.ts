@@ -46,10 +46,12 @@ const withModel = (body: Record<string, unknown>, model: string): UpstreamPayloa
   hideUsageChunk: false,
 });
 
+/** The upstream operation of each Gemini `models/{model}:action`. */
 const GEMINI_ACTIONS = {
   generateContent: 'generateContent',
   streamGenerateContent: 'streamGenerateContent',
-} as const;
+  countTokens: 'countTokens',
+} as const satisfies Record<string, UpstreamOperation>;
 
 /** The proxied operations by route operation. */
 export const OPERATIONS: Partial<Record<RouteOperation, OperationSpec>> = {
@@ -104,14 +106,15 @@ export const OPERATIONS: Partial<Record<RouteOperation, OperationSpec>> = {
       const action = target.slice(colon + 1);
       if (model === '' || !Object.hasOwn(GEMINI_ACTIONS, action)) {
         throw new InvalidRequestError(
-          'The path must be /v1beta/models/{model}:generateContent or :streamGenerateContent.',
+          'The path must be /v1beta/models/{model} (or /v1/…) with :generateContent, :streamGenerateContent or :countTokens.',
         );
       }
       check('geminiModel', body);
-      const stream = action === 'streamGenerateContent';
+      const upstream = GEMINI_ACTIONS[action as keyof typeof GEMINI_ACTIONS];
+      const stream = upstream === 'streamGenerateContent';
       if (stream && query.alt !== 'sse')
         throw new InvalidRequestError('Streaming needs ?alt=sse (server-sent events).');
-      return { model, stream, upstream: stream ? 'streamGenerateContent' : 'generateContent' };
+      return { model, stream, upstream };
     },
     // The model travels in the path; the body is the client's, untouched.
     payload: (body) => ({ body, hideUsageChunk: false }),
