@@ -23,6 +23,26 @@ export interface InjectedFailure {
   headers?: Record<string, string>;
 }
 
+/** The tool call a fake makes: the function's name and the arguments it passes. */
+export interface ScriptedToolCall {
+  name: string;
+  args: Record<string, unknown>;
+}
+
+/** What the model says: the fake's words, or what a tool answered when the conversation ends in its result. */
+export function answerWords(words: string[], toolResult: unknown): string[] {
+  return toolResult === undefined
+    ? words
+    : ['The tool said: ', typeof toolResult === 'string' ? toolResult : JSON.stringify(toolResult)];
+}
+
+/** Answers `GET …/models` pages: `page(items, after)` slices after the id `after` (or the first page). */
+export function pageAfter<T>(items: T[], idOf: (item: T) => string, after: string | undefined, size: number) {
+  const start = after === undefined ? 0 : items.findIndex((item) => idOf(item) === after) + 1;
+  const page = items.slice(start, start + size);
+  return { page, more: start + size < items.length };
+}
+
 /** Controls for streamed answers. */
 export interface StreamControl {
   /** Wait for this before sending the final content chunk (bounded by `gateTimeoutMs`). */
@@ -74,6 +94,11 @@ export async function startFakeUpstream(api: FakeApi, credentials: string[]) {
     lastChunkSentAt: undefined as bigint | undefined,
     /** When a streamed response's connection closed before its end (ms since epoch). */
     abortedAt: undefined as number | undefined,
+    /**
+     * A function the fake calls when a request offers a tool of this name and holds no tool result yet;
+     * otherwise it answers with `words`. Off by default, so agents' own tools are never called.
+     */
+    tool: undefined as ScriptedToolCall | undefined,
   };
 
   const streamer: Streamer = async (res, head, content, tail) => {
@@ -147,6 +172,7 @@ export async function startFakeUpstream(api: FakeApi, credentials: string[]) {
       state.failing.clear();
       state.lastChunkSentAt = undefined;
       state.abortedAt = undefined;
+      state.tool = undefined;
     },
     close,
   };
