@@ -60,6 +60,11 @@ export interface ApiShapeSpec {
    * goes to the first provider speaking this API.
    */
   readonly bareModels: boolean;
+  /**
+   * Request headers and query parameters only this API's SDKs send: on routes every SDK calls
+   * (`GET /v1/models`), their presence says which API's shape to answer in.
+   */
+  readonly announcedBy: { readonly headers: readonly string[]; readonly query: readonly string[] };
 }
 
 export const API_SHAPES = {
@@ -85,6 +90,7 @@ export const API_SHAPES = {
       },
     },
     bareModels: false,
+    announcedBy: { headers: [], query: [] },
   },
   anthropic: {
     errorBody: (e) => ({ type: 'error', error: { type: e.type, message: e.message } }),
@@ -99,6 +105,7 @@ export const API_SHAPES = {
       },
     },
     bareModels: true,
+    announcedBy: { headers: ['anthropic-version'], query: [] },
   },
   gemini: {
     errorBody: (e) => ({ error: { code: e.status, message: e.message, status: e.type } }),
@@ -115,6 +122,7 @@ export const API_SHAPES = {
       },
     },
     bareModels: true,
+    announcedBy: { headers: ['x-goog-api-key', 'x-goog-api-client'], query: ['key'] },
   },
 } as const satisfies Record<string, ApiShapeSpec>;
 

@@ -3,7 +3,7 @@
  * error shape they answer in. The CDK stack builds API Gateway resources from it, the local gateway
  * matches requests with it, and the proxy dispatches on it.
  */
-import type { ApiShape } from './errors.ts';
+import { API_SHAPE_NAMES, API_SHAPES, type ApiShape } from './apis.ts';
 
 /** What the proxy does for a route. */
 export type RouteOperation =
@@ -148,21 +148,17 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/docs', auth: 'none', carriers: 'any', operation: 'docs', shape: 'openai' },
 ];
 
-/**
- * The API shape a request answers in: its route's, or on a negotiated route the one its headers reveal —
- * Anthropic SDKs always send `anthropic-version`, Google's send a Google key carrier or `x-goog-api-client`.
- */
+/** The API shape a request answers in: its route's, or on a negotiated route the one its SDK announces. */
 export function requestShape(
   route: RouteSpec,
-  req: { headers: Record<string, string | undefined>; query: Record<string, string | undefined> },
+  req: { headers: Readonly<Record<string, string>>; query: Readonly<Record<string, string>> },
 ): ApiShape {
   if (route.negotiated !== true) return route.shape;
-  if (req.headers['anthropic-version'] !== undefined) return 'anthropic';
-  const google =
-    req.headers['x-goog-api-key'] !== undefined ||
-    req.headers['x-goog-api-client'] !== undefined ||
-    req.query.key !== undefined;
-  return google ? 'gemini' : route.shape;
+  const announced = API_SHAPE_NAMES.find((name) => {
+    const { headers, query } = API_SHAPES[name].announcedBy;
+    return headers.some((h) => req.headers[h] !== undefined) || query.some((q) => req.query[q] !== undefined);
+  });
+  return announced ?? route.shape;
 }
 
 /** The route for a method and path with its path parameters, or why there is none. */
