@@ -126,7 +126,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   command({
     name: 'setup',
     summary:
-      'print one command that configures a coding tool for the gateway (the key goes only into owner-only files)',
+      "print one command that merges the gateway into a coding tool's configuration with only models its API reaches (keeps your settings, backs up what it changes, idempotent; the key only in owner-only files)",
     positionals: [{ name: 'TOOL' }],
     options: {
       key: { type: 'string', value: 'KEY', summary: 'the Tollgate key the tool will use', required: true },
