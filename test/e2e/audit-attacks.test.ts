@@ -6,6 +6,7 @@
  * pristine copy and must be caught, with the first broken or missing item named.
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteCommand, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -312,6 +313,22 @@ describe('coverage up to now', () => {
     });
   });
 
+  it('keeps recording when the attacker stops sealing by deleting the newest digest, and names it', async () => {
+    // Prepare
+    await remove(digestKey(6));
+
+    // Act: two changes arrive, the second makes a digest due; sealing cannot find the digest to build on.
+    await change('after-the-deletion-1');
+    await change('after-the-deletion-2');
+
+    // Assess: the record is in the chain, not in the failure file; verification names the missing digest.
+    expect((await log.records()).map((r) => r.seq).at(-1)).toBe(15);
+    expect(existsSync(join(env.state.home, 'audit-failures.jsonl'))).toBe(false);
+    const result = await verify();
+    expect(result).toMatchObject({ ok: false, item: 'digest 6' });
+    expect(result.ok === false && result.reason).toMatch(/^digest 6 is missing from the audit table/);
+  });
+
   it('keeps a gap in the digest store itself: a later digest does not cover it up', async () => {
     // Prepare: the runtime misses its schedule for an hour, then signs again.
     clock.now += 60 * MINUTE;
@@ -323,8 +340,9 @@ describe('coverage up to now', () => {
     // Assess
     expect(result).toMatchObject({
       ok: false,
-      item: 'gap 2026-11-23T12:27:00.000Z–2026-11-23T13:28:00.000Z',
+      item: `gap 2026-11-23T12:27:00.000Z–${new Date(clock.now).toISOString()}`,
     });
+    expect(clock.now).toBeGreaterThan(Date.parse('2026-11-23T13:27:00.000Z'));
     pristine = await scanAll();
   });
 });

@@ -12,6 +12,9 @@
  * local runtime stops. The digest goes to the audit table in one transaction with the head's note of it
  * (so it names exactly the head it covers), then to the digest store; a digest the store missed (a crash
  * between the two) is published by the next sealing. `verify.ts` checks the whole against the store.
+ *
+ * Over 300 lines: appending and sealing are one conditional protocol on the head item (appends move
+ * `seq`/`hash`, sealing moves `digest`/`sealed` only while `seq` is what it signed), best read in one place.
  */
 import {
   type DynamoDBDocumentClient,
