@@ -14,11 +14,7 @@ export function adminFromEnv(env: TollgateEnv): AdminDeps {
   return {
     stores: (actor) => ({
       ...configStores(env, db, actor),
-      meter: new Meter(db, {
-        keys: requireEnv(env, 'keysTable'),
-        teams: requireEnv(env, 'teamsTable'),
-        usage: requireEnv(env, 'usageTable'),
-      }),
+      meter: new Meter(db, requireEnv(env, 'usageTable')),
     }),
     audit: new AuditLog(
       db,

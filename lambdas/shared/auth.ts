@@ -5,7 +5,7 @@ import type { AuthContext } from './http.ts';
 import { hashKey, keyFromRequest, parseKey } from './keys.ts';
 import type { KeyStore, KeyView } from './store/keys.ts';
 import type { EffectiveLimits } from './store/metering.ts';
-import type { TeamStore } from './store/teams.ts';
+import type { Team, TeamStore } from './store/teams.ts';
 
 /**
  * API Gateway turns an authorizer error whose message is exactly `Unauthorized` into a 401 (the
@@ -58,12 +58,16 @@ export function stageWildcardArn(methodArn: string): string {
 }
 
 /** The limits that apply to a key: its own, and its team's budget. */
-export function effectiveLimits(key: KeyView, teamBudgetMicros: number | undefined): EffectiveLimits {
+export function effectiveLimits(
+  key: KeyView,
+  team: Pick<Team, 'budgetMicros' | 'budgetShards'> | undefined,
+): EffectiveLimits {
   return {
     ...(key.monthlyLimitMicros === undefined ? {} : { monthlyLimitMicros: key.monthlyLimitMicros }),
     ...(key.rpm === undefined ? {} : { rpm: key.rpm }),
     ...(key.tpm === undefined ? {} : { tpm: key.tpm }),
-    ...(teamBudgetMicros === undefined ? {} : { teamBudgetMicros }),
+    ...(team?.budgetMicros === undefined ? {} : { teamBudgetMicros: team.budgetMicros }),
+    ...(team?.budgetShards === undefined ? {} : { teamShards: team.budgetShards }),
   };
 }
 
@@ -103,7 +107,7 @@ export async function authorizeRequest(
       keyName: key.name,
       models: JSON.stringify(key.models),
       teamId: key.teamId ?? '',
-      limits: JSON.stringify(effectiveLimits(key, team?.budgetMicros)),
+      limits: JSON.stringify(effectiveLimits(key, team)),
     },
   };
 }

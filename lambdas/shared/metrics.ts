@@ -29,6 +29,8 @@ export interface UpstreamMetrics {
 export interface MetricsSink {
   request(m: RequestMetrics): void;
   upstream(m: UpstreamMetrics): void;
+  /** A settlement that failed after its retries (its reservations are reconciled when they expire). */
+  settlementFailed?(): void;
 }
 
 // A fresh instance per publication: concurrent streams must not share dimensions.
@@ -59,6 +61,11 @@ export const emfMetrics: MetricsSink = {
     if (m.ttfbMs !== undefined) metrics.addMetric('TimeToFirstByte', MetricUnit.Milliseconds, m.ttfbMs);
     if (m.upstreamMs !== undefined)
       metrics.addMetric('UpstreamLatency', MetricUnit.Milliseconds, m.upstreamMs);
+    metrics.publishStoredMetrics();
+  },
+  settlementFailed() {
+    const metrics = emf({ service: 'proxy' });
+    metrics.addMetric('SettlementFailures', MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
   },
 };

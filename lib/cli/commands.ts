@@ -23,7 +23,7 @@ import { routeLogs } from './logging.ts';
 import { UsageError } from './output.ts';
 import { type CommandEntry, command } from './program.ts';
 import { PROVIDER_COMMANDS } from './providers.ts';
-import { settingsCommand } from './settings.ts';
+import { settingsCommand, teamShardsCommand } from './settings.ts';
 import { modelsForKey, setupCommand, TOOLS, type Tool } from './setup.ts';
 import { statusCommand } from './status.ts';
 import { modelsCommand, TEAM_COMMANDS, usageCommand } from './teams.ts';
@@ -164,7 +164,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   ...PROVIDER_COMMANDS,
   command({
     name: 'settings',
-    summary: 'installation settings: the price of unpriced models; without options, shows them',
+    summary:
+      'installation settings: the price of unpriced models, the monthly budget; without options, shows them',
     options: {
       defaultInput: {
         type: 'string',
@@ -177,10 +178,36 @@ export const COMMANDS: readonly CommandEntry[] = [
         summary: 'default output price of unpriced models',
       },
       clearDefaultPrice: { type: 'boolean', summary: 'refuse unpriced models to limited keys again' },
+      budget: {
+        type: 'string',
+        value: 'USD',
+        summary: 'monthly budget over every key (402 billing_shortfall)',
+      },
+      clearBudget: { type: 'boolean', summary: 'remove the installation budget' },
+      budgetShards: {
+        type: 'string',
+        value: 'N',
+        summary: 'counters the budget is split over, from next month',
+      },
     },
-    examples: ['tollgate settings --default-input 3 --default-output 15', 'tollgate settings --json'],
+    examples: [
+      'tollgate settings --default-input 3 --default-output 15',
+      'tollgate settings --budget 5000 --budget-shards 16',
+      'tollgate settings --json',
+    ],
     run: ({ options, global, withStores }) =>
       withStores((s) => settingsCommand(s, { ...options, json: global.json })).then(() => 0),
+  }),
+  command({
+    name: 'teams shards',
+    summary: "split a busy team's monthly counters over N shards, from next month (see Admission at scale)",
+    positionals: [{ name: 'ID' }],
+    options: { count: { type: 'string', value: 'N', summary: 'shards, 1 to 64', required: true } },
+    examples: ['tollgate teams shards team_AbC123xyZ789 --count 16'],
+    run: ({ args, options, global, withStores }) =>
+      withStores((s) => teamShardsCommand(s, args.ID, { count: options.count, json: global.json })).then(
+        () => 0,
+      ),
   }),
   command({
     name: 'status',

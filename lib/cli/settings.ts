@@ -5,6 +5,7 @@
 import { usdToMicros } from '#shared/inputs.ts';
 import { microsToUsd } from '#shared/proxy/estimate.ts';
 import type { InstallationSettings, SettingsPatch } from '#shared/store/settings.ts';
+import { shardsToRead, validShardCount } from '#shared/store/shards.ts';
 import type { Stores } from './context.ts';
 import { printJson, UsageError } from './output.ts';
 
@@ -46,9 +47,11 @@ export function settingsPatch(options: SettingsOptions): SettingsPatch {
   else if (options.clearBudget === true) patch.budgetMicros = null;
   if (options.budgetShards !== undefined) {
     const n = Number(options.budgetShards);
-    if (!Number.isInteger(n) || n < 1 || n > 64)
-      throw new UsageError('--budget-shards must be a whole number from 1 to 64');
-    patch.budgetShards = n;
+    try {
+      patch.budgetShards = validShardCount(n);
+    } catch (err) {
+      throw new UsageError(`--budget-shards: ${(err as Error).message}`);
+    }
   }
   return patch;
 }
@@ -71,7 +74,11 @@ export async function settingsCommand(stores: Stores, options: SettingsOptions):
   const patch = settingsPatch(options);
   const settings =
     Object.keys(patch).length === 0 ? await stores.settings.get() : await stores.settings.set(patch);
-  const view = show(settings, undefined);
+  const spend =
+    settings.budgetMicros === undefined
+      ? undefined
+      : await stores.meter.monthSpend('install', new Date(), shardsToRead(settings.budgetShards));
+  const view = show(settings, spend?.spentMicros);
   if (options.json) printJson(view);
   else {
     for (const [name, value] of Object.entries(view))
@@ -79,4 +86,24 @@ export async function settingsCommand(stores: Stores, options: SettingsOptions):
         `${name.padEnd(18)}${typeof value === 'string' ? value : JSON.stringify(value)}\n`,
       );
   }
+}
+
+/** Runs `tollgate teams shards ID --count N`. */
+export async function teamShardsCommand(
+  stores: Stores,
+  teamId: string,
+  options: { count: string; json: boolean },
+): Promise<void> {
+  const count = Number(options.count);
+  try {
+    validShardCount(count);
+  } catch (err) {
+    throw new UsageError(`--count: ${(err as Error).message}`);
+  }
+  const team = await stores.teams.setBudgetShards(teamId, count);
+  if (options.json) printJson(team);
+  else
+    process.stdout.write(
+      `Team ${team.teamId} will be admitted against ${count} shard(s) from ${team.budgetShards?.from ?? 'next month'}.\n`,
+    );
 }

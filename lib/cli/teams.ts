@@ -8,6 +8,7 @@ import {
   showTeam,
 } from '#shared/operations/teams.ts';
 import { microsToUsd } from '#shared/proxy/estimate.ts';
+import { shardsToRead } from '#shared/store/shards.ts';
 import type { Team } from '#shared/store/teams.ts';
 import type { Stores } from './context.ts';
 import { operationCommand } from './operation-command.ts';
@@ -172,7 +173,14 @@ export async function usageCommand(
       days: await stores.usage.forKey(key.keyId),
     });
   }
-  const team = options.team === undefined ? undefined : await stores.meter.monthSpend(`team#${options.team}`);
+  const team =
+    options.team === undefined
+      ? undefined
+      : await stores.meter.monthSpend(
+          `team#${options.team}`,
+          new Date(),
+          shardsToRead((await stores.teams.require(options.team)).budgetShards),
+        );
   if (options.json) {
     printJson({
       keys: report,

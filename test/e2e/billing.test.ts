@@ -225,3 +225,33 @@ describe('a stream that breaks off is billed for what was delivered', () => {
     });
   }
 });
+
+describe('the installation budget', () => {
+  it('refuses every key with 402 billing_shortfall once reached, and unpriced models while set', async () => {
+    // Prepare: room for two requests of 10 output tokens at 1000 USD/MTok (10000 µUSD each).
+    const { key } = await newKey({ name: 'wallet' });
+    const { key: other } = await newKey({ name: 'wallet-2' });
+    await settingsCommand(cli(), { json: true, budget: '0.025' });
+
+    // Act
+    const first = await chat(key, 'openai/priced');
+    const second = await chat(other, 'openai/priced');
+    const third = await chat(key, 'openai/priced');
+    const unpriced = await chat(other, 'openai/free');
+    await settingsCommand(cli(), { json: true, clearBudget: true });
+    const cleared = await chat(key, 'openai/priced');
+
+    // Assess
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(third.status).toBe(402);
+    expect(JSON.parse(third.text).error).toMatchObject({
+      code: 'billing_shortfall',
+      message: "The gateway's monthly budget is reached.",
+    });
+    expect(unpriced.status).toBe(403);
+    expect(cleared.status).toBe(200);
+    const settings = await env.stores.settings.get();
+    expect(settings.budgetMicros).toBeUndefined();
+    expect(settings.budgetShards).toEqual({ count: 1, previous: 1, from: expect.any(String) });
+  });
+});

@@ -23,7 +23,7 @@ export const DIFF_ALLOWLIST = {
     'rotatedAt',
     'previousValidUntil',
   ],
-  teams: ['teamId', 'name', 'status', 'budgetMicros'],
+  teams: ['teamId', 'name', 'status', 'budgetMicros', 'shards', 'shardsFrom'],
   providers: [
     'provider',
     'type',

@@ -1,6 +1,7 @@
 /** Team operations: the rules of managing teams, once, under both the CLI and `/admin`. */
 import { usdToMicros } from '../inputs.ts';
 import { microsToUsd } from '../proxy/estimate.ts';
+import { shardsToRead } from '../store/shards.ts';
 import type { Team } from '../store/teams.ts';
 import { InUseError } from './errors.ts';
 import { resolveTeam } from './resolve.ts';
@@ -23,7 +24,11 @@ export const listTeams = operation('listTeams', {}, (stores) => stores.teams.lis
 export const showTeam = operation('showTeam', byRef, async (stores, input) => {
   const team = await resolveTeam(stores, input.id);
   const keys = await stores.keys.list({ teamId: team.teamId });
-  const spend = await stores.meter.monthSpend(`team#${team.teamId}`);
+  const spend = await stores.meter.monthSpend(
+    `team#${team.teamId}`,
+    new Date(),
+    shardsToRead(team.budgetShards),
+  );
   return {
     ...team,
     keys: keys.map((k) => k.keyId),

@@ -2,7 +2,7 @@
  * Admission: which of the model's targets the key's scope allows, then one round trip that re-checks the
  * key and its team and reserves the estimated cost and tokens before anything goes upstream.
  */
-import { ModelNotAllowedError, ModelNotPricedError } from '../errors.ts';
+import { InvalidApiKeyError, ModelNotAllowedError, ModelNotPricedError } from '../errors.ts';
 import type { EffectiveLimits } from '../store/metering.ts';
 import type { ModelPrice } from '../store/providers.ts';
 import type { PresentedKey } from './caller.ts';
@@ -66,6 +66,19 @@ export function pricedTargets(
   return priced;
 }
 
+/** Re-checks the key (hash, status, expiry) and its team's status with consistent reads. */
+async function verifyCaller(
+  deps: ProxyRuntime['deps'],
+  presented: PresentedKey,
+  teamId: string | undefined,
+): Promise<void> {
+  const [, team] = await Promise.all([
+    deps.keys.authenticate(presented.keyId, presented.hash),
+    teamId === undefined ? undefined : deps.teams.get(teamId),
+  ]);
+  if (teamId !== undefined && team?.status !== 'active') throw new InvalidApiKeyError();
+}
+
 /** What admission needs beyond the call: the key and the targets it may use. */
 export interface AdmissionInput {
   presented: PresentedKey;
@@ -101,15 +114,24 @@ export async function admit(
       : DEFAULT_OUTPUT_RESERVATION);
   const estimate = { inputTokens: inputEstimate, outputTokens: outputEstimate };
   const started = rt.now();
-  const admission = await deps.meter.admit({
-    keyId: input.presented.keyId,
-    hash: input.presented.hash,
-    teamId: call.auth.teamId,
-    limits: call.auth.limits,
-    estimateMicros: Math.max(0, ...targets.map((t) => costMicros(estimate, priceOf(t)))),
-    estimateTokens: inputEstimate + outputEstimate,
-    at: new Date(started),
-  });
+  const admission = await deps.meter.admit(
+    {
+      requestId: call.req.requestId,
+      keyId: input.presented.keyId,
+      teamId: call.auth.teamId,
+      limits: call.auth.limits,
+      installation:
+        settings.budgetMicros === undefined
+          ? undefined
+          : { budgetMicros: settings.budgetMicros, shards: settings.budgetShards },
+      estimateMicros: Math.max(0, ...targets.map((t) => costMicros(estimate, priceOf(t)))),
+      estimateTokens: inputEstimate + outputEstimate,
+      at: new Date(started),
+    },
+    // Read in parallel with the reservations: revocation (disable, delete, rotation, expiry, team
+    // disable) takes effect on the very next request, at no extra round trip.
+    () => verifyCaller(deps, input.presented, call.auth.teamId),
+  );
   return {
     ...call,
     targets,

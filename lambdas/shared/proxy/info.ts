@@ -6,6 +6,7 @@ import { DOCS_PAGE } from '../docs-page.ts';
 import { NotFoundError } from '../errors.ts';
 import { type GatewayRequest, type GatewayResponse, jsonResponse } from '../http.ts';
 import { openApiDocument } from '../openapi.ts';
+import { shardsToRead } from '../store/shards.ts';
 import type { ProviderHealth } from '../store/usage.ts';
 import { requireKey } from './caller.ts';
 import type { ProxyRuntime } from './context.ts';
@@ -25,7 +26,10 @@ export async function keyInfo(rt: ProxyRuntime, req: GatewayRequest): Promise<Ga
     deps.meter.monthSpend(`key#${key.keyId}`, at),
     deps.meter.minuteUsage(key.keyId, at),
   ]);
-  const teamSpend = team === undefined ? undefined : await deps.meter.monthSpend(`team#${team.teamId}`, at);
+  const teamSpend =
+    team === undefined
+      ? undefined
+      : await deps.meter.monthSpend(`team#${team.teamId}`, at, shardsToRead(team.budgetShards));
   const usd = (micros: number | undefined): number | null =>
     micros === undefined ? null : microsToUsd(micros);
   return jsonResponse(

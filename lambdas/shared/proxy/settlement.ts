@@ -86,11 +86,16 @@ export function settler(
         });
       }
     } catch (err) {
+      // Never silent: the amount is in the log, and the reservations are billed at their estimate
+      // once they expire (see metering.ts).
       logger.error('settlement failed', {
         requestId: req.requestId,
         keyId: admission.keyId,
+        costMicros: micros,
         error: (err as Error).name,
+        cause: ((err as Error).cause as Error | undefined)?.name,
       });
+      deps.metrics?.settlementFailed?.();
     }
   };
 }

@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   'key.rotate',
   'key.delete',
   'team.create',
+  'team.update',
   'team.disable',
   'team.enable',
   'team.delete',

@@ -1,23 +1,41 @@
 /**
- * Spend and rate limits, enforced with atomic conditional writes.
+ * Spend and rate limits, enforced with conditional writes that never conflict.
  *
- * Admission is one DynamoDB round trip, a TransactWriteItems that together: re-checks the key (hash or grace
- * hash, status, expiry) without writing it, and counts the request in the usage table;
- * checks that the key's team is active; reserves the estimated cost against the key's monthly limit and
- * the team's budget; and counts the request and reserves its estimated tokens in the key's current minute.
- * DynamoDB conditions allow no arithmetic, so each counter item keeps `spr` = spent + reserved and the
- * condition compares it with `limit - estimate`, computed here. Settlement moves the reservation to actual
- * spend. Money is integer micro-USD (1e-6 USD); a request is billed `ceil(tokens × USD-per-MTok)` micros.
+ * Admission is one round trip of parallel, independent requests: the caller's check (the key's hash,
+ * status and expiry and its team's status, read consistently), and one conditional `UpdateItem` per
+ * counter — the key's month, one shard of its team's month, one shard of the installation's month (with a
+ * budget), the key's rate minute — each reserving the estimate and filing a receipt (see `counters.ts`).
+ * A refusal or failure of any of them releases the others, so nothing stays reserved for a refused request.
+ * There is no transaction: DynamoDB cancels concurrent transactions that touch one item, while plain
+ * updates of one item simply queue, so a busy key or team costs no retries.
+ *
+ * Settlement replaces each reservation with what the request actually cost, retried with backoff. A
+ * reservation whose settlement never came (the instance died, the database was down past the retries)
+ * expires after `reservationTtlMs` and is then billed at its estimate by the next admission that touches
+ * its counter, or by {@link Meter.sweep}. Money is integer micro-USD; a request is billed
+ * `ceil(tokens × USD-per-MTok)` micros.
  */
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
+  paginateQuery,
+  paginateScan,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { GatewayError, InvalidApiKeyError } from '../errors.ts';
-import { cancellationCodes, isConditionalCheckFailed } from './db.ts';
+import { GatewayError } from '../errors.ts';
+import { logger } from '../log.ts';
+import {
+  type Counter,
+  closeUpdate,
+  type Receipt,
+  receiptName,
+  receiptsOf,
+  reserveUpdate,
+} from './counters.ts';
+import { isConditionalCheckFailed } from './db.ts';
+import { monthOf, type ShardSpec, shardKey, shardOrder, shardsFor, sliceOf } from './shards.ts';
 
 /** Limits as the authorizer resolved them for this key (and its team). */
 export interface EffectiveLimits {
@@ -25,14 +43,23 @@ export interface EffectiveLimits {
   rpm?: number;
   tpm?: number;
   teamBudgetMicros?: number;
+  /** How the team's month is split (1 counter when absent). */
+  teamShards?: ShardSpec;
+}
+
+/** The installation's budget, when one is set. */
+export interface InstallationBudget {
+  budgetMicros: number;
+  shards?: ShardSpec | undefined;
 }
 
 /** What admission needs to know about a request. */
 export interface AdmissionRequest {
+  requestId: string;
   keyId: string;
-  hash: string;
   teamId?: string | undefined;
   limits: EffectiveLimits;
+  installation?: InstallationBudget | undefined;
   estimateMicros: number;
   estimateTokens: number;
   at: Date;
@@ -40,20 +67,30 @@ export interface AdmissionRequest {
 
 /** An admitted request's reservations, to settle afterwards. */
 export interface Admission {
+  requestId: string;
   keyId: string;
   teamId: string | undefined;
   month: string;
   minute: number;
-  reservedKeyMicros: number;
-  reservedTeamMicros: number;
-  reservedTokens: number;
+  counters: Counter[];
 }
 
-/** A month's spend of a key or team, in micro-USD. */
+/** A month's spend of a key, team or the installation, in micro-USD. */
 export interface MonthSpend {
   month: string;
   spentMicros: number;
   reservedMicros: number;
+}
+
+/** Tuning of reservations and settlement. */
+export interface MeterOptions {
+  /** How long a reservation may stay unsettled: longer than any request can live (15 min). */
+  reservationTtlMs?: number;
+  /** Attempts of each settlement write before it is left to reconciliation. */
+  settleAttempts?: number;
+  /** First pause between attempts, doubled each time. */
+  retryBaseMs?: number;
+  random?: () => number;
 }
 
 /** 402 for a key's monthly limit. */
@@ -63,10 +100,13 @@ export class KeyQuotaExceededError extends GatewayError {
   }
 }
 
-/** 402 for a team's monthly budget. */
+/** 402 for a team's or the installation's monthly budget. */
 export class BillingShortfallError extends GatewayError {
-  constructor() {
-    super('billing_shortfall', "The team's monthly budget is reached.");
+  constructor(whose: 'team' | 'installation' = 'team') {
+    super(
+      'billing_shortfall',
+      whose === 'team' ? "The team's monthly budget is reached." : "The gateway's monthly budget is reached.",
+    );
   }
 }
 
@@ -82,229 +122,234 @@ export class RateLimitedError extends GatewayError {
   }
 }
 
-const monthOf = (at: Date): string => at.toISOString().slice(0, 7);
-const MAX_CONFLICT_RETRIES = 25;
-
-function isTransactionConflict(err: unknown): boolean {
-  const codes = cancellationCodes(err) ?? [];
-  return codes.includes('TransactionConflict') && !codes.includes('ConditionalCheckFailed');
+/** Settlement writes that still failed after their retries; the reservations are left to reconciliation. */
+export class SettlementError extends Error {
+  constructor(requestId: string, cause: unknown) {
+    super(
+      `settlement of ${requestId} failed; its reservations will be billed at the estimate when they expire`,
+      {
+        cause,
+      },
+    );
+    this.name = 'SettlementError';
+  }
 }
+
 const minuteOf = (at: Date): number => Math.floor(at.getTime() / 60_000);
+/** The longest a request lives (API Gateway's and the proxy Lambda's 15 minutes), plus a margin. */
+export const DEFAULT_RESERVATION_TTL_MS = 16 * 60_000;
 
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+/** A counter placed by an admission, with the item as it stood afterwards. */
+interface Placed {
+  counter: Counter;
+  item: Record<string, unknown> | undefined;
+}
 
-/** Usage-table counters for limits, and the admission transaction. */
+/** Usage-table counters for limits: admission, settlement, reconciliation and spend reads. */
 export class Meter {
   private readonly db: DynamoDBDocumentClient;
-  private readonly keysTable: string;
-  private readonly teamsTable: string;
-  private readonly usageTable: string;
+  private readonly table: string;
+  private readonly ttlMs: number;
+  private readonly attempts: number;
+  private readonly retryBaseMs: number;
+  private readonly random: () => number;
+  /** Shards that recently refused, with the smallest estimate they refused (per instance). */
+  private readonly fullShards = new Map<string, { until: number; micros: number }>();
 
-  constructor(db: DynamoDBDocumentClient, tables: { keys: string; teams: string; usage: string }) {
+  constructor(db: DynamoDBDocumentClient, usageTable: string, options: MeterOptions = {}) {
     this.db = db;
-    this.keysTable = tables.keys;
-    this.teamsTable = tables.teams;
-    this.usageTable = tables.usage;
+    this.table = usageTable;
+    this.ttlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
+    this.attempts = options.settleAttempts ?? 5;
+    this.retryBaseMs = options.retryBaseMs ?? 50;
+    this.random = options.random ?? Math.random;
   }
 
   /**
-   * Admits one request or refuses it: 401 (key or team no longer valid), 402 (key limit or team budget),
-   * 429 (RPM/TPM). Never admits more than the limits allow, however many requests race.
+   * Admits one request or refuses it: the caller's own check's error (e.g. 401), 402 (key limit, team or
+   * installation budget), 429 (RPM/TPM). Never admits more than the limits allow, however many requests race.
+   * @param check runs in parallel with the reservations; when it throws, they are released.
    */
-  async admit(request: AdmissionRequest): Promise<Admission> {
+  async admit(
+    request: AdmissionRequest,
+    check: () => Promise<unknown> = async () => undefined,
+  ): Promise<Admission> {
     const { limits, at } = request;
     const month = monthOf(at);
     const minute = minuteOf(at);
-    const now = at.toISOString();
     const resetSeconds = Math.max(1, (minute + 1) * 60 - Math.floor(at.getTime() / 1000));
-    const rateLimit = limits.rpm ?? limits.tpm ?? 0;
-    const failures: Array<() => GatewayError> = [];
-    const items: TransactItem[] = [];
-
-    // The key is only checked, never written: its table's stream then carries administrative changes alone.
-    items.push({
-      ConditionCheck: {
-        TableName: this.keysTable,
-        Key: { keyId: request.keyId },
-        ConditionExpression:
-          '(keyHash = :hash OR (previousKeyHash = :hash AND previousValidUntil > :now)) AND #status = :active AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':now': now, ':hash': request.hash, ':active': 'active' },
-      },
+    const expiresAt = at.getTime() + this.ttlMs;
+    const est = request.estimateMicros;
+    // An estimate over a whole limit can never fit: refused without a write.
+    if ((limits.monthlyLimitMicros ?? est) < est) throw new KeyQuotaExceededError();
+    if (request.teamId !== undefined && (limits.teamBudgetMicros ?? est) < est)
+      throw new BillingShortfallError('team');
+    if ((request.installation?.budgetMicros ?? est) < est) throw new BillingShortfallError('installation');
+    const base = { table: this.table, requestId: request.requestId, expiresAt };
+    const money = (pk: string, kind: Counter['kind']): Counter => ({
+      pk,
+      sk: `month#${month}`,
+      micros: est,
+      tokens: 0,
+      kind,
     });
-    failures.push(() => new InvalidApiKeyError());
-    items.push({
-      Update: {
-        TableName: this.usageTable,
-        Key: { pk: `key#${request.keyId}`, sk: 'stats' },
-        UpdateExpression: 'ADD requests :one SET lastUsedAt = :now',
-        ExpressionAttributeValues: { ':one': 1, ':now': now },
-      },
-    });
-    failures.push(() => new InvalidApiKeyError());
-
+    const monthSet = { set: ['#month = :month'], values: { ':month': month }, names: { '#month': 'month' } };
+    const attempts: Array<Promise<Placed | Placed[]>> = [
+      this.place(
+        {
+          ...base,
+          counter: money(`key#${request.keyId}`, 'key'),
+          cap: limits.monthlyLimitMicros,
+          set: ['#month = :month', 'lastUsedAt = :now'],
+          values: { ':month': month, ':now': at.toISOString() },
+          names: { '#month': 'month' },
+        },
+        () => new KeyQuotaExceededError(),
+      ),
+    ];
     if (request.teamId !== undefined) {
-      items.push({
-        ConditionCheck: {
-          TableName: this.teamsTable,
-          Key: { teamId: request.teamId },
-          ConditionExpression: '#status = :active',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':active': 'active' },
-        },
-      });
-      failures.push(() => new InvalidApiKeyError());
+      const teamId = request.teamId;
+      attempts.push(
+        this.placeSharded({
+          subject: `team#${teamId}`,
+          budget: limits.teamBudgetMicros,
+          shards: shardsFor(limits.teamShards, month),
+          counter: (pk) => ({ ...base, counter: money(pk, 'team'), ...monthSet }),
+          refusal: () => new BillingShortfallError('team'),
+        }),
+      );
     }
-
-    const reserve = (pk: string, limit: number | undefined, error: () => GatewayError): number => {
-      if (limit === undefined) return 0;
-      const cap = limit - request.estimateMicros;
-      if (cap < 0) throw error();
-      items.push({
-        Update: {
-          TableName: this.usageTable,
-          Key: { pk, sk: `month#${month}` },
-          UpdateExpression: 'ADD spr :est, reservedMicros :est SET #month = :month',
-          ConditionExpression: 'attribute_not_exists(spr) OR spr <= :cap',
-          ExpressionAttributeNames: { '#month': 'month' },
-          ExpressionAttributeValues: { ':est': request.estimateMicros, ':cap': cap, ':month': month },
-        },
-      });
-      failures.push(error);
-      return request.estimateMicros;
-    };
-    const reservedKeyMicros = reserve(
-      `key#${request.keyId}`,
-      limits.monthlyLimitMicros,
-      () => new KeyQuotaExceededError(),
-    );
-    const reservedTeamMicros =
-      request.teamId === undefined
-        ? 0
-        : reserve(`team#${request.teamId}`, limits.teamBudgetMicros, () => new BillingShortfallError());
-
-    let reservedTokens = 0;
+    if (request.installation !== undefined) {
+      attempts.push(
+        this.placeSharded({
+          subject: 'install',
+          budget: request.installation.budgetMicros,
+          shards: shardsFor(request.installation.shards, month),
+          counter: (pk) => ({ ...base, counter: money(pk, 'installation'), ...monthSet }),
+          refusal: () => new BillingShortfallError('installation'),
+        }),
+      );
+    }
     if (limits.rpm !== undefined || limits.tpm !== undefined) {
-      const conditions: string[] = [];
-      const values: Record<string, unknown> = { ':one': 1, ':tok': 0, ':ttl': (minute + 2) * 60 };
-      if (limits.rpm !== undefined) {
-        conditions.push('(attribute_not_exists(n) OR n < :rpm)');
-        values[':rpm'] = limits.rpm;
-      }
-      if (limits.tpm !== undefined) {
-        const cap = limits.tpm - request.estimateTokens;
-        if (cap < 0) throw new RateLimitedError(limits.tpm, resetSeconds);
-        conditions.push('(attribute_not_exists(tok) OR tok <= :tpmCap)');
-        values[':tpmCap'] = cap;
-        values[':tok'] = request.estimateTokens;
-        reservedTokens = request.estimateTokens;
-      }
-      items.push({
-        Update: {
-          TableName: this.usageTable,
-          Key: { pk: `rate#${request.keyId}`, sk: `minute#${minute}` },
-          UpdateExpression: 'ADD n :one, tok :tok SET expiresAt = :ttl',
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeValues: values,
-        },
-      });
-      failures.push(() => new RateLimitedError(rateLimit, resetSeconds));
+      attempts.push(this.placeRate(request, { minute, resetSeconds, expiresAt }));
     }
-
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
-        break;
-      } catch (err) {
-        // Concurrent transactions on one key cancel each other instead of queueing; a cancelled
-        // transaction changed nothing, so it is safe to try again after a jittered pause.
-        if (isTransactionConflict(err) && attempt < MAX_CONFLICT_RETRIES) {
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
-          continue;
-        }
-        throw this.refusal(err, failures);
-      }
+    const [checked, ...placed] = await Promise.allSettled([check(), ...attempts]);
+    const counters = placed.flatMap((p) => (p.status === 'fulfilled' ? [p.value].flat() : []));
+    const failure = [checked, ...placed].find((p) => p.status === 'rejected');
+    if (failure !== undefined) {
+      await this.release(
+        request.requestId,
+        counters.map((c) => c.counter),
+      );
+      throw failure.reason;
     }
+    await this.reconcileStale(counters, request);
     return {
+      requestId: request.requestId,
       keyId: request.keyId,
       teamId: request.teamId,
       month,
       minute,
-      reservedKeyMicros,
-      reservedTeamMicros,
-      reservedTokens,
+      counters: counters.map((c) => c.counter),
     };
   }
 
   /**
    * Replaces the reservations with what the request actually cost (0 when it failed). Spend is recorded
-   * for every key and team, limited or not, so `GET /v1/key` can show it.
+   * for every key and team, limited or not, so `GET /v1/key` can show it. Each write is retried; a
+   * reservation already reconciled is left as it is.
+   * @throws {SettlementError} when a write still fails after its retries.
    */
   async settle(admission: Admission, actualMicros: number, actualTokens: number): Promise<void> {
-    const writes: Array<Promise<unknown>> = [];
-    const month = (pk: string, reserved: number): Promise<unknown> =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.usageTable,
-          Key: { pk, sk: `month#${admission.month}` },
-          UpdateExpression:
-            'ADD spentMicros :actual, reservedMicros :release, spr :delta SET #month = :month',
-          ExpressionAttributeNames: { '#month': 'month' },
-          ExpressionAttributeValues: {
-            ':actual': actualMicros,
-            ':release': -reserved,
-            ':delta': actualMicros - reserved,
-            ':month': admission.month,
-          },
-        }),
-      );
-    writes.push(month(`key#${admission.keyId}`, admission.reservedKeyMicros));
-    if (admission.teamId !== undefined)
-      writes.push(month(`team#${admission.teamId}`, admission.reservedTeamMicros));
-    if (admission.reservedTokens > 0 || actualTokens > 0) {
-      writes.push(
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.usageTable,
-            Key: { pk: `rate#${admission.keyId}`, sk: `minute#${admission.minute}` },
-            UpdateExpression: 'ADD tok :delta SET expiresAt = if_not_exists(expiresAt, :ttl)',
-            ExpressionAttributeValues: {
-              ':delta': actualTokens - admission.reservedTokens,
-              ':ttl': (admission.minute + 2) * 60,
-            },
-          }),
+    const results = await Promise.allSettled(
+      admission.counters.map((counter) =>
+        this.retrying(() =>
+          this.db.send(
+            new UpdateCommand(
+              closeUpdate(this.table, counter, admission.requestId, {
+                micros: counter.kind === 'rate' ? 0 : actualMicros,
+                tokens: counter.kind === 'rate' ? actualTokens : 0,
+                requests: counter.kind === 'rate' ? 0 : 1,
+              }),
+            ),
+          ),
         ),
-      );
-    }
-    await Promise.all(writes);
+      ),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw new SettlementError(admission.requestId, failed.reason);
   }
 
-  /** A key's or team's spend for a month (`subject` is `key#ID` or `team#ID`). */
-  async monthSpend(subject: string, at: Date = new Date()): Promise<MonthSpend> {
-    const month = monthOf(at);
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.usageTable,
-        Key: { pk: subject, sk: `month#${month}` },
+  /**
+   * Bills every expired reservation in the usage table at its estimate: the sweep for counters no
+   * admission touches any more. Returns how many it reconciled.
+   */
+  async sweep(at: Date = new Date()): Promise<number> {
+    let count = 0;
+    for await (const page of paginateScan(
+      { client: this.db },
+      {
+        TableName: this.table,
+        FilterExpression: 'begins_with(sk, :month)',
+        ExpressionAttributeValues: { ':month': 'month#' },
         ConsistentRead: true,
-      }),
-    );
+      },
+    )) {
+      for (const item of page.Items ?? []) {
+        count += await this.reconcile(
+          { pk: String(item.pk), sk: String(item.sk), kind: kindOf(String(item.pk)) },
+          receiptsOf(item).filter((r) => r.expiresAt <= at.getTime()),
+        );
+      }
+    }
+    return count;
+  }
+
+  /** A month's spend of `key#ID`, `team#ID` or `install`, summed over its `shards` counters. */
+  async monthSpend(subject: string, at: Date = new Date(), shards = 1): Promise<MonthSpend> {
+    const month = monthOf(at);
+    const keys = Array.from({ length: shards }, (_, i) => ({
+      pk: shardKey(subject, i),
+      sk: `month#${month}`,
+    }));
+    let items: Array<Record<string, unknown>>;
+    if (keys.length === 1) {
+      const out = await this.db.send(
+        new GetCommand({ TableName: this.table, Key: keys[0], ConsistentRead: true }),
+      );
+      items = out.Item === undefined ? [] : [out.Item];
+    } else {
+      const out = await this.db.send(
+        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      items = out.Responses?.[this.table] ?? [];
+    }
     return {
       month,
-      spentMicros: Number(out.Item?.spentMicros ?? 0),
-      reservedMicros: Number(out.Item?.reservedMicros ?? 0),
+      spentMicros: items.reduce((sum, item) => sum + Number(item.spentMicros ?? 0), 0),
+      reservedMicros: items.reduce((sum, item) => sum + Number(item.reservedMicros ?? 0), 0),
     };
   }
 
-  /** All requests a key made, and when it was last used. */
+  /** All requests a key made (settled or reconciled), and when it was last used. */
   async keyStats(keyId: string): Promise<{ requests: number; lastUsedAt: string | undefined }> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.usageTable, Key: { pk: `key#${keyId}`, sk: 'stats' } }),
-    );
-    return {
-      requests: Number(out.Item?.requests ?? 0),
-      lastUsedAt: out.Item?.lastUsedAt === undefined ? undefined : String(out.Item.lastUsedAt),
-    };
+    let requests = 0;
+    let lastUsedAt: string | undefined;
+    for await (const page of paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :month)',
+        ExpressionAttributeValues: { ':pk': `key#${keyId}`, ':month': 'month#' },
+      },
+    )) {
+      for (const item of page.Items ?? []) {
+        requests += Number(item.requests ?? 0);
+        const used = item.lastUsedAt === undefined ? undefined : String(item.lastUsedAt);
+        if (used !== undefined && (lastUsedAt === undefined || used > lastUsedAt)) lastUsedAt = used;
+      }
+    }
+    return { requests, lastUsedAt };
   }
 
   /** Requests and tokens counted in a key's current minute. */
@@ -315,7 +360,7 @@ export class Meter {
     const minute = minuteOf(at);
     const out = await this.db.send(
       new GetCommand({
-        TableName: this.usageTable,
+        TableName: this.table,
         Key: { pk: `rate#${keyId}`, sk: `minute#${minute}` },
         ConsistentRead: true,
       }),
@@ -327,11 +372,206 @@ export class Meter {
     };
   }
 
-  private refusal(err: unknown, failures: Array<() => GatewayError>): unknown {
-    if (isConditionalCheckFailed(err)) return (failures[0] ?? (() => new InvalidApiKeyError()))();
-    const index = cancellationCodes(err)?.indexOf('ConditionalCheckFailed') ?? -1;
-    const failure = failures[index];
-    if (failure !== undefined) return failure();
-    return err;
+  /** One conditional reservation; a failed condition becomes `refusal`. */
+  private async place(spec: Parameters<typeof reserveUpdate>[0], refusal: () => Error): Promise<Placed> {
+    try {
+      const out = await this.db.send(new UpdateCommand(reserveUpdate(spec)));
+      return { counter: spec.counter, item: out.Attributes };
+    } catch (err) {
+      throw isConditionalCheckFailed(err) ? refusal() : err;
+    }
   }
+
+  /**
+   * Reserves on one shard of a sharded budget: a random one first, then the others while they are full.
+   * Shard `i` admits within its slice of the budget, and the slices add up to the budget.
+   */
+  private async placeSharded(options: {
+    subject: string;
+    budget: number | undefined;
+    shards: number;
+    counter: (pk: string) => Omit<Parameters<typeof reserveUpdate>[0], 'cap'>;
+    refusal: () => Error;
+  }): Promise<Placed> {
+    const full = new Error('shard full');
+    const now = Date.now();
+    for (const index of shardOrder(options.shards, this.random)) {
+      const spec = options.counter(shardKey(options.subject, index));
+      const cap = options.budget === undefined ? undefined : sliceOf(options.budget, index, options.shards);
+      if (cap !== undefined && cap < spec.counter.micros) continue;
+      // A shard that just refused an estimate this large is skipped for a second: near exhaustion, a
+      // refusal then costs no write per shard. (Room freed meanwhile waits out the second: never overshoot.)
+      const cacheKey = `${spec.counter.pk}|${spec.counter.sk}`;
+      const known = this.fullShards.get(cacheKey);
+      if (
+        options.shards > 1 &&
+        known !== undefined &&
+        known.until > now &&
+        spec.counter.micros >= known.micros
+      )
+        continue;
+      try {
+        return await this.place({ ...spec, cap }, () => full);
+      } catch (err) {
+        if (err !== full) throw err;
+        if (options.shards > 1)
+          this.fullShards.set(cacheKey, { until: now + 1000, micros: spec.counter.micros });
+      }
+    }
+    throw options.refusal();
+  }
+
+  /** Counts the request in the key's minute and reserves its tokens, within the RPM and TPM. */
+  private placeRate(
+    request: AdmissionRequest,
+    window: { minute: number; resetSeconds: number; expiresAt: number },
+  ): Promise<Placed> {
+    const { rpm, tpm } = request.limits;
+    const limit = rpm ?? tpm ?? 0;
+    const refusal = () => new RateLimitedError(limit, window.resetSeconds);
+    const tokens = tpm === undefined ? 0 : request.estimateTokens;
+    if (tpm !== undefined && tpm < tokens) return Promise.reject(refusal());
+    const condition: string[] = [];
+    const values: Record<string, unknown> = { ':one': 1, ':ttl': (window.minute + 2) * 60 };
+    if (rpm !== undefined) {
+      condition.push('(attribute_not_exists(n) OR n < :rpm)');
+      values[':rpm'] = rpm;
+    }
+    if (tpm !== undefined) {
+      condition.push('(attribute_not_exists(tok) OR tok <= :tpmCap)');
+      values[':tpmCap'] = tpm - tokens;
+    }
+    return this.place(
+      {
+        table: this.table,
+        requestId: request.requestId,
+        expiresAt: window.expiresAt,
+        counter: {
+          pk: `rate#${request.keyId}`,
+          sk: `minute#${window.minute}`,
+          micros: 0,
+          tokens,
+          kind: 'rate',
+        },
+        cap: undefined,
+        add: ['n :one'],
+        set: ['expiresAt = :ttl'],
+        condition,
+        values,
+      },
+      refusal,
+    );
+  }
+
+  /** Undoes the reservations of a refused request (retried; the receipts make it safe to repeat). */
+  private async release(requestId: string, counters: Counter[]): Promise<void> {
+    const results = await Promise.allSettled(
+      counters.map((counter) =>
+        this.retrying(() =>
+          this.db.send(
+            new UpdateCommand(
+              counter.kind === 'rate'
+                ? releaseRate(this.table, counter, requestId)
+                : closeUpdate(this.table, counter, requestId, { micros: 0, tokens: 0, requests: 0 }),
+            ),
+          ),
+        ),
+      ),
+    );
+    for (const result of results) {
+      if (result.status === 'rejected')
+        logger.error(
+          'could not release a refused request’s reservation; it will be reconciled when it expires',
+          {
+            requestId,
+            error: (result.reason as Error).name,
+          },
+        );
+    }
+  }
+
+  /** Bills the expired receipts an admission saw on its counters (never its own). */
+  private async reconcileStale(placed: Placed[], request: AdmissionRequest): Promise<void> {
+    const now = request.at.getTime();
+    await Promise.all(
+      placed
+        .filter((p) => p.counter.kind !== 'rate')
+        .map((p) =>
+          this.reconcile(
+            p.counter,
+            receiptsOf(p.item).filter((r) => r.expiresAt <= now && r.requestId !== request.requestId),
+          ),
+        ),
+    );
+  }
+
+  /** Bills each expired reservation at its estimate; returns how many this call reconciled. */
+  private async reconcile(
+    counter: Pick<Counter, 'pk' | 'sk' | 'kind'>,
+    receipts: Receipt[],
+  ): Promise<number> {
+    let count = 0;
+    for (const receipt of receipts) {
+      try {
+        await this.db.send(
+          new UpdateCommand(
+            closeUpdate(
+              this.table,
+              { ...counter, micros: receipt.micros, tokens: receipt.tokens },
+              receipt.requestId,
+              { micros: receipt.micros, tokens: receipt.tokens, requests: 1 },
+            ),
+          ),
+        );
+        count += 1;
+        logger.warn('unsettled reservation billed at its estimate', {
+          requestId: receipt.requestId,
+          counter: counter.pk,
+          micros: receipt.micros,
+        });
+      } catch (err) {
+        // Settled or reconciled meanwhile, or the database failed: the next admission or sweep tries again.
+        if (!isConditionalCheckFailed(err))
+          logger.warn('could not reconcile a reservation', {
+            requestId: receipt.requestId,
+            error: (err as Error).name,
+          });
+      }
+    }
+    return count;
+  }
+
+  /** Runs a receipt-guarded write with backoff; a failed condition means it already happened. */
+  private async retrying(write: () => Promise<unknown>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await write();
+        return;
+      } catch (err) {
+        if (isConditionalCheckFailed(err)) return;
+        if (attempt >= this.attempts) throw err;
+        await new Promise((r) =>
+          setTimeout(r, this.retryBaseMs * 2 ** (attempt - 1) * (0.5 + this.random())),
+        );
+      }
+    }
+  }
+}
+
+/** A refused request's count and tokens taken back out of its rate minute. */
+function releaseRate(table: string, counter: Counter, requestId: string): UpdateCommandInput {
+  return {
+    TableName: table,
+    Key: { pk: counter.pk, sk: counter.sk },
+    UpdateExpression: 'ADD n :minus, tok :tok REMOVE #r',
+    ConditionExpression: 'attribute_exists(#r)',
+    ExpressionAttributeNames: { '#r': receiptName(requestId) },
+    ExpressionAttributeValues: { ':minus': -1, ':tok': -counter.tokens },
+  };
+}
+
+function kindOf(pk: string): Counter['kind'] {
+  if (pk.startsWith('key#')) return 'key';
+  if (pk.startsWith('team#')) return 'team';
+  return 'installation';
 }

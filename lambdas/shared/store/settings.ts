@@ -28,6 +28,9 @@ export interface InstallationSettings {
   budgetShards?: ShardSpec;
 }
 
+/** A first budget is split into one shard per this much (10 USD), up to 16. */
+const AUTO_SHARD_MICROS = 10_000_000;
+
 /** The settings item's key in the providers table. */
 export const SETTINGS_KEY = { provider: '#installation', sk: 'settings' } as const;
 
@@ -87,10 +90,20 @@ export class SettingsStore {
     }
     if (patch.budgetShards !== undefined) {
       validShardCount(patch.budgetShards);
-      // The current month keeps the split it started with; the new count applies from the next one.
-      sets.push('previousShards = if_not_exists(shards, :one)', 'shards = :shards', 'shardsFrom = :from');
-      values[':one'] = 1;
+      // The current month keeps the split it started with; the new count applies from the next one. Never
+      // set before, no budget was ever counted, so it applies at once.
+      sets.push('previousShards = if_not_exists(shards, :shards)', 'shards = :shards', 'shardsFrom = :from');
       values[':shards'] = patch.budgetShards;
+      values[':from'] = nextMonthOf(at);
+    } else if (typeof patch.budgetMicros === 'number') {
+      // A first budget gets a split sized to it, so the installation's month is no single hot item.
+      const auto = Math.min(16, Math.max(1, Math.floor(patch.budgetMicros / AUTO_SHARD_MICROS)));
+      sets.push(
+        'shards = if_not_exists(shards, :auto)',
+        'previousShards = if_not_exists(previousShards, :auto)',
+        'shardsFrom = if_not_exists(shardsFrom, :from)',
+      );
+      values[':auto'] = auto;
       values[':from'] = nextMonthOf(at);
     }
     const out = await this.db.send(

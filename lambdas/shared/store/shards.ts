@@ -59,3 +59,8 @@ export function shardOrder(count: number, random: () => number = Math.random): n
   const start = Math.floor(random() * count);
   return Array.from({ length: count }, (_, i) => (start + i) % count);
 }
+
+/** How many shards may hold a month's spend: readers sum that many. */
+export function shardsToRead(spec: ShardSpec | undefined): number {
+  return spec === undefined ? 1 : Math.max(spec.count, spec.previous);
+}

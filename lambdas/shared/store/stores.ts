@@ -62,7 +62,7 @@ export function storesFromEnv(env: TollgateEnv, actor?: Actor): TollgateStores {
   return {
     ...configStores(env, db, actor),
     usage: new UsageStore(db, tables.usage),
-    meter: new Meter(db, tables),
+    meter: new Meter(db, tables.usage),
     requestLog: new RequestLogStore(db, requireEnv(env, 'requestLogTable'), env.requestLogRetentionDays),
   };
 }

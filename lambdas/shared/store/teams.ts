@@ -13,6 +13,7 @@ import { InvalidError } from '../operations/errors.ts';
 import { type AuditAction, newChange } from './attribution.ts';
 import { isConditionalCheckFailed, RecordNotFoundError } from './db.ts';
 import type { StoreOptions } from './keys.ts';
+import { nextMonthOf, type ShardSpec, validShardCount } from './shards.ts';
 
 /** A team as stored and shown. Money is in micro-USD. */
 export interface Team {
@@ -20,6 +21,8 @@ export interface Team {
   name: string;
   status: 'active' | 'disabled';
   budgetMicros?: number;
+  /** How many counters the team's month is split over, for teams too busy for one (see `shards.ts`). */
+  budgetShards?: ShardSpec;
   createdAt: string;
   updatedAt: string;
 }
@@ -95,6 +98,38 @@ export class TeamStore {
     return this.stamp(teamId, this.change(status === 'disabled' ? 'team.disable' : 'team.enable'), status);
   }
 
+  /**
+   * Splits the team's monthly counters over `count` shards from the next month on (a running month keeps
+   * its split, so it is never admitted against two).
+   */
+  async setBudgetShards(teamId: string, count: number): Promise<Team> {
+    validShardCount(count);
+    const lastChange = this.change('team.update');
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { teamId },
+          UpdateExpression:
+            'SET previousShards = if_not_exists(shards, :one), shards = :count, shardsFrom = :from, updatedAt = :at, lastChange = :change',
+          ConditionExpression: 'attribute_exists(teamId)',
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':count': count,
+            ':from': nextMonthOf(new Date(lastChange.at)),
+            ':at': lastChange.at,
+            ':change': lastChange,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return withoutChange(out.Attributes);
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('team', teamId);
+      throw err;
+    }
+  }
+
   /** Deletes a team. The caller checks that no key belongs to it. */
   async delete(teamId: string): Promise<void> {
     // Stamp the deleter first: the stream's REMOVE record carries only the old image.
@@ -135,6 +170,17 @@ export class TeamStore {
 }
 
 function withoutChange(item: Record<string, unknown> | undefined): Team {
-  const { lastChange: _change, ...team } = item ?? {};
-  return team as unknown as Team;
+  const { lastChange: _change, shards, previousShards, shardsFrom, ...team } = item ?? {};
+  return {
+    ...(team as unknown as Team),
+    ...(shards === undefined
+      ? {}
+      : {
+          budgetShards: {
+            count: Number(shards),
+            previous: Number(previousShards ?? 1),
+            from: String(shardsFrom ?? ''),
+          },
+        }),
+  };
 }

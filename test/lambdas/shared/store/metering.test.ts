@@ -1,0 +1,152 @@
+/**
+ * The meter on DynamoDB Local: expired reservations reconciled by the next admission, settlement retried
+ * through an outage and applied once, and sharded team and installation budgets exact under 200-way
+ * concurrency.
+ */
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { ENV } from '#shared/env.ts';
+import { documentClient } from '#shared/store/db.ts';
+import { type AdmissionRequest, DEFAULT_RESERVATION_TTL_MS, Meter } from '#shared/store/metering.ts';
+import { startCuttableProxy } from '../../../helpers/cuttable-proxy.ts';
+import type { setupLocalEnv } from '../../../helpers/local-env.ts';
+
+let env: Awaited<ReturnType<typeof setupLocalEnv>>;
+let counter = 0;
+
+beforeAll(async () => {
+  const { setupLocalEnv } = await import('../../../helpers/local-env.ts');
+  env = await setupLocalEnv();
+});
+
+/** A request of `estimateMicros` for a fresh id on `keyId`. */
+function request(keyId: string, extra: Partial<AdmissionRequest> = {}): AdmissionRequest {
+  counter += 1;
+  return {
+    requestId: `req-${counter}`,
+    keyId,
+    limits: {},
+    estimateMicros: 1000,
+    estimateTokens: 10,
+    at: new Date(),
+    ...extra,
+  };
+}
+
+/** Settles every admitted request at its estimate; counts admissions and refusals by code. */
+async function burst(meter: Meter, requests: AdmissionRequest[]) {
+  const results = await Promise.allSettled(requests.map((r) => meter.admit(r)));
+  const admitted = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const codes = results.flatMap((r) =>
+    r.status === 'rejected' ? [(r.reason as { code?: string }).code] : [],
+  );
+  await Promise.all(admitted.map((a) => meter.settle(a, 1000, 10)));
+  return { admitted: admitted.length, codes };
+}
+
+describe('reservations that outlive their request', () => {
+  it('are billed at their estimate by the next admission of the key once expired', async () => {
+    // Prepare: a request admitted and never settled (its instance died).
+    const meter = env.stores.meter;
+    const start = new Date('2026-11-10T10:00:00Z');
+    await meter.admit(request('k-expire', { at: start, estimateMicros: 700 }));
+    const early = request('k-expire', { at: new Date(start.getTime() + 60_000), estimateMicros: 100 });
+    const late = request('k-expire', {
+      at: new Date(start.getTime() + DEFAULT_RESERVATION_TTL_MS + 1),
+      estimateMicros: 100,
+    });
+
+    // Act: before expiry it stays; after expiry the next admission bills it.
+    await meter.settle(await meter.admit(early), 40, 1);
+    const before = await meter.monthSpend('key#k-expire', start);
+    await meter.settle(await meter.admit(late), 60, 1);
+    const after = await meter.monthSpend('key#k-expire', start);
+
+    // Assess
+    expect(before).toMatchObject({ spentMicros: 40, reservedMicros: 700 });
+    expect(after).toMatchObject({ spentMicros: 40 + 700 + 60, reservedMicros: 0 });
+    expect((await meter.keyStats('k-expire')).requests).toBe(3);
+  });
+
+  it('retries a settlement through a brief outage and applies it exactly once', async () => {
+    // Prepare: a meter whose connection to DynamoDB the test cuts.
+    const link = await startCuttableProxy(inject('dynamoEndpoint'));
+    const db = documentClient({ endpoint: link.endpoint, maxAttempts: 1 });
+    const meter = new Meter(db, String(process.env[ENV.usageTable]), { settleAttempts: 8, retryBaseMs: 50 });
+    const admission = await meter.admit(request('k-retry', { estimateMicros: 500 }));
+
+    // Act: the settlement starts during the outage, which ends while it retries.
+    link.cut();
+    const settling = meter.settle(admission, 321, 5);
+    await new Promise((r) => setTimeout(r, 300));
+    link.restore();
+    await settling;
+    await meter.settle(admission, 321, 5);
+
+    // Assess: applied once, however often it was sent.
+    expect(await env.stores.meter.monthSpend('key#k-retry')).toMatchObject({
+      spentMicros: 321,
+      reservedMicros: 0,
+    });
+    db.destroy();
+    await link.close();
+  });
+
+  it('fails loudly when the outage outlasts the retries, leaving the reservation to reconciliation', async () => {
+    const link = await startCuttableProxy(inject('dynamoEndpoint'));
+    const db = documentClient({ endpoint: link.endpoint, maxAttempts: 1 });
+    const meter = new Meter(db, String(process.env[ENV.usageTable]), { settleAttempts: 2, retryBaseMs: 10 });
+    const admission = await meter.admit(request('k-down', { estimateMicros: 500 }));
+    link.cut();
+    await expect(meter.settle(admission, 100, 1)).rejects.toThrow(/billed at the estimate/);
+    link.restore();
+    expect(await env.stores.meter.monthSpend('key#k-down')).toMatchObject({ reservedMicros: 500 });
+    expect(await env.stores.meter.sweep(new Date(Date.now() + DEFAULT_RESERVATION_TTL_MS + 1))).toBe(1);
+    expect(await env.stores.meter.monthSpend('key#k-down')).toMatchObject({
+      spentMicros: 500,
+      reservedMicros: 0,
+    });
+    db.destroy();
+    await link.close();
+  });
+});
+
+describe('sharded budgets under concurrency', { timeout: 120_000 }, () => {
+  const SHARDS = { count: 8, previous: 8, from: '2000-01' };
+
+  it('admits exactly what a team budget split over 8 shards allows, across 200 concurrent requests', async () => {
+    // Prepare: room for 40 requests of 1000 µUSD, split 5001 ×7 + 5000.
+    const limits = { teamBudgetMicros: 40 * 1000 + 7, teamShards: SHARDS };
+    const requests = Array.from({ length: 200 }, (_, i) =>
+      request(`k-team-${i % 5}`, { teamId: 'sharded', limits }),
+    );
+
+    // Act
+    const { admitted, codes } = await burst(env.stores.meter, requests);
+
+    // Assess: no overshoot, no stranded room big enough for a request.
+    expect(admitted).toBe(40);
+    expect(new Set(codes)).toEqual(new Set(['billing_shortfall']));
+    const spend = await env.stores.meter.monthSpend('team#sharded', new Date(), 8);
+    expect(spend).toEqual(expect.objectContaining({ spentMicros: 40 * 1000, reservedMicros: 0 }));
+  });
+
+  it('bounds an installation budget over 4 shards, refusing with billing_shortfall', async () => {
+    const installation = { budgetMicros: 30 * 1000 + 3, shards: { count: 4, previous: 4, from: '2000-01' } };
+    const requests = Array.from({ length: 200 }, (_, i) => request(`k-install-${i % 7}`, { installation }));
+    const { admitted, codes } = await burst(env.stores.meter, requests);
+    // 7500 + 7501 × 3 per shard: 7 requests each.
+    expect(admitted).toBe(28);
+    expect(new Set(codes)).toEqual(new Set(['billing_shortfall']));
+    const spend = await env.stores.meter.monthSpend('install', new Date(), 4);
+    expect(spend.spentMicros).toBeLessThanOrEqual(installation.budgetMicros);
+    expect(spend.spentMicros).toBeGreaterThan(installation.budgetMicros - 4 * 1000);
+  });
+
+  it('keeps a running month on the split it started with when the shard count changes', async () => {
+    // A change to 8 shards from next month: this month stays on 1 shard, so 3 of 200 fit in 3000 µUSD.
+    const limits = { teamBudgetMicros: 3000, teamShards: { count: 8, previous: 1, from: '2999-01' } };
+    const requests = Array.from({ length: 200 }, () => request('k-pending', { teamId: 'pending', limits }));
+    const { admitted } = await burst(env.stores.meter, requests);
+    expect(admitted).toBe(3);
+  });
+});
