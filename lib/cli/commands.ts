@@ -196,7 +196,7 @@ export const COMMANDS: readonly CommandEntry[] = [
       'tollgate settings --json',
     ],
     run: ({ options, global, withStores }) =>
-      withStores((s) => settingsCommand(s, { ...options, json: global.json })).then(() => 0),
+      withStores(settingsCommand({ ...options, json: global.json })).then(() => 0),
   }),
   command({
     name: 'teams shards',
@@ -205,9 +205,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     options: { count: { type: 'string', value: 'N', summary: 'shards, 1 to 64', required: true } },
     examples: ['tollgate teams shards team_AbC123xyZ789 --count 16'],
     run: ({ args, options, global, withStores }) =>
-      withStores((s) => teamShardsCommand(s, args.ID, { count: options.count, json: global.json })).then(
-        () => 0,
-      ),
+      withStores(teamShardsCommand(args.ID, { count: options.count, json: global.json })).then(() => 0),
   }),
   command({
     name: 'status',

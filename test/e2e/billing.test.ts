@@ -17,6 +17,7 @@ import type { setupLocalEnv } from '../helpers/local-env.ts';
 const UPSTREAM_KEY = 'sk-upstream-billing-7a8b';
 /** Output tokens are what a broken stream is billed by; input is free so the figures stay exact. */
 const PRICE = { inputPerMTok: 0, outputPerMTok: 1000 };
+const ADMIN_TOKEN = 'billing-admin-token-0123456789';
 const WORDS = Array.from({ length: 8 }, (_, i) => ` w${i}`);
 
 let env: Awaited<ReturnType<typeof setupLocalEnv>>;
@@ -87,7 +88,7 @@ beforeAll(async () => {
   await p.setPrice('gemini', 'gemini-pro', PRICE);
   await p.setAlias('mixed', ['openai/free', 'openai/priced']);
   const { startGateway } = await import('../../lib/local/gateway.ts');
-  gateway = await startGateway({ port: 0, authorizerCacheTtlSeconds: 300 });
+  gateway = await startGateway({ port: 0, authorizerCacheTtlSeconds: 300, adminToken: ADMIN_TOKEN });
 });
 
 afterAll(async () => {
@@ -141,11 +142,11 @@ describe('models without a price', () => {
     const { id, key } = await newKey({ name: 'defaulted', monthlyLimitMicros: 1_000_000 });
 
     // Act
-    await settingsCommand(cli(), { json: true, defaultInput: '0', defaultOutput: '2000' });
+    await settingsCommand({ json: true, defaultInput: '0', defaultOutput: '2000' })(cli());
     const set = await env.stores.settings.get();
     const answer = await chat(key, 'openai/free');
     const entry = await logged(answer.id);
-    await settingsCommand(cli(), { json: true, clearDefaultPrice: true });
+    await settingsCommand({ json: true, clearDefaultPrice: true })(cli());
     const again = await chat(key, 'openai/free');
 
     // Assess: the fake answers 6 completion tokens; 6 × 2000 = 12000 µUSD.
@@ -157,9 +158,7 @@ describe('models without a price', () => {
   });
 
   it('refuses contradictory settings with a usage error and changes nothing', async () => {
-    await expect(settingsCommand(cli(), { json: true, defaultInput: '1' })).rejects.toThrow(
-      /--default-output/,
-    );
+    expect(() => settingsCommand({ json: true, defaultInput: '1' })).toThrow(/--default-output/);
     expect((await env.stores.settings.get()).defaultPrice).toBeUndefined();
   });
 });
@@ -231,17 +230,28 @@ describe('the installation budget', () => {
     // Prepare: room for two requests of 10 output tokens at 1000 USD/MTok (10000 µUSD each).
     const { key } = await newKey({ name: 'wallet' });
     const { key: other } = await newKey({ name: 'wallet-2' });
-    await settingsCommand(cli(), { json: true, budget: '0.025' });
+    const set = await fetch(`${gateway.url}/admin/settings`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', 'x-tollgate-admin-token': ADMIN_TOKEN },
+      body: JSON.stringify({ budgetUsd: 0.025 }),
+    });
 
     // Act
     const first = await chat(key, 'openai/priced');
     const second = await chat(other, 'openai/priced');
     const third = await chat(key, 'openai/priced');
     const unpriced = await chat(other, 'openai/free');
-    await settingsCommand(cli(), { json: true, clearBudget: true });
+    await settingsCommand({ json: true, clearBudget: true })(cli());
     const cleared = await chat(key, 'openai/priced');
 
+    const shown = (await (
+      await fetch(`${gateway.url}/admin/settings`, { headers: { 'x-tollgate-admin-token': ADMIN_TOKEN } })
+    ).json()) as { budgetUsd: number | null };
+
     // Assess
+    expect(set.status).toBe(200);
+    expect(await set.json()).toMatchObject({ budgetUsd: 0.025, budgetShards: { count: 1 } });
+    expect(shown.budgetUsd).toBeNull();
     expect([first.status, second.status]).toEqual([200, 200]);
     expect(third.status).toBe(402);
     expect(JSON.parse(third.text).error).toMatchObject({

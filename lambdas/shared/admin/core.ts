@@ -30,6 +30,7 @@ import {
   setAlias,
 } from '../operations/providers.ts';
 import type { ManagementStores, Operation } from '../operations/schema.ts';
+import { showSettings, updateSettings } from '../operations/settings.ts';
 import { createTeam, deleteTeam, disableTeam, enableTeam, listTeams, showTeam } from '../operations/teams.ts';
 import type { Actor } from '../store/attribution.ts';
 
@@ -116,6 +117,8 @@ export const ADMIN_ROUTES: readonly Route[] = [
   route('GET', '/aliases', listAliases),
   route('PUT', '/aliases/:name', setAlias),
   route('DELETE', '/aliases/:name', removeAlias),
+  route('GET', '/settings', showSettings),
+  route('PATCH', '/settings', updateSettings),
   {
     method: 'GET',
     path: '/audit',

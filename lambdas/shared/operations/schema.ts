@@ -7,6 +7,7 @@ import { parseDuration, parseFutureDate, positiveNumber } from '../inputs.ts';
 import type { KeyStore } from '../store/keys.ts';
 import type { Meter } from '../store/metering.ts';
 import type { ProviderStore } from '../store/providers.ts';
+import type { SettingsStore } from '../store/settings.ts';
 import type { TeamStore } from '../store/teams.ts';
 import { InvalidError } from './errors.ts';
 
@@ -15,7 +16,9 @@ export interface ManagementStores {
   keys: KeyStore;
   teams: TeamStore;
   providers: ProviderStore;
-  /** Spend counters; only `teams show` reads them. */
+  /** Installation settings (default price, budget). */
+  settings: SettingsStore;
+  /** Spend counters, read by `teams show` and the settings. */
   meter: Meter;
 }
 
