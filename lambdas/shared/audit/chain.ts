@@ -21,6 +21,7 @@ import {
   GetCommand,
   paginateQuery,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { InputError } from '../inputs.ts';
 import { cancellationCodes } from '../store/db.ts';
@@ -39,6 +40,10 @@ const HEAD = 'head';
 const pad = (n: number): string => String(n).padStart(12, '0');
 const recordKey = (seq: number): string => `rec#${pad(seq)}`;
 const digestKey = (seq: number): string => `digest#${pad(seq)}`;
+
+type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
+const backoff = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
 
 /** Time allowed past a digest's interval before the missing next digest counts as a gap. */
 export const DIGEST_SLACK_MS = 5 * 60_000;
@@ -126,49 +131,37 @@ export class AuditLog {
       const seq = head.seq + 1;
       const unsigned: Omit<AuditRecord, 'hash'> = { ...entry, seq, prevHash: head.hash };
       const record: AuditRecord = { ...unsigned, hash: recordHash(unsigned) };
-      try {
-        await this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.table,
-                  Item: { pk: `event#${entry.eventId}`, sk: 'event', seq },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              {
-                Put: {
-                  TableName: this.table,
-                  Item: { pk: CHAIN, sk: recordKey(seq), ...record, diff: JSON.stringify(record.diff) },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              {
-                // An update, not a put: the head's note of the newest digest belongs to sealing.
-                Update: {
-                  TableName: this.table,
-                  Key: { pk: CHAIN, sk: HEAD },
-                  UpdateExpression: 'SET #seq = :next, #hash = :hash',
-                  ConditionExpression: 'attribute_not_exists(#seq) OR #seq = :seq',
-                  ExpressionAttributeNames: { '#seq': 'seq', '#hash': 'hash' },
-                  ExpressionAttributeValues: { ':next': seq, ':hash': record.hash, ':seq': head.seq },
-                },
-              },
-            ],
-          }),
-        );
-      } catch (err) {
-        const codes = cancellationCodes(err);
-        if (codes?.[0] === 'ConditionalCheckFailed') return undefined;
-        // Another shard moved the head first: build on the new head.
-        if (codes?.some((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict') === true) {
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
-          continue;
-        }
-        throw err;
-      }
-      return record;
+      const lost = await this.transact([
+        {
+          Put: {
+            TableName: this.table,
+            Item: { pk: `event#${entry.eventId}`, sk: 'event', seq },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: this.table,
+            Item: { pk: CHAIN, sk: recordKey(seq), ...record, diff: JSON.stringify(record.diff) },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          // An update, not a put: the head's note of the newest digest belongs to sealing.
+          Update: {
+            TableName: this.table,
+            Key: { pk: CHAIN, sk: HEAD },
+            UpdateExpression: 'SET #seq = :next, #hash = :hash',
+            ConditionExpression: 'attribute_not_exists(#seq) OR #seq = :seq',
+            ExpressionAttributeNames: { '#seq': 'seq', '#hash': 'hash' },
+            ExpressionAttributeValues: { ':next': seq, ':hash': record.hash, ':seq': head.seq },
+          },
+        },
+      ]);
+      if (lost === undefined) return record;
+      if (lost[0] === 'ConditionalCheckFailed') return undefined;
+      // Another shard moved the head first: build on the new head.
+      await backoff(attempt);
     }
     throw new Error('could not append to the audit chain: too much contention');
   }
@@ -228,58 +221,47 @@ export class AuditLog {
         ...unsigned,
         signature: (await options.signer.sign(digestMessage(unsigned))).toString('base64'),
       };
-      try {
-        await this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.table,
-                  Item: { pk: CHAIN, sk: digestKey(digest.seq), ...digest },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              {
-                // The digest names exactly this head: an append in between makes us sign again.
-                Update: {
-                  TableName: this.table,
-                  Key: { pk: CHAIN, sk: HEAD },
-                  UpdateExpression:
-                    'SET #seq = if_not_exists(#seq, :zero), #hash = if_not_exists(#hash, :genesis), #digest = :digest, #sealed = :sealed, #sealedAt = :sealedAt',
-                  ConditionExpression: `(attribute_not_exists(#seq) OR #seq = :sealed) AND ${
-                    head.digest === 0 ? 'attribute_not_exists(#digest)' : '#digest = :previous'
-                  }`,
-                  ExpressionAttributeNames: {
-                    '#seq': 'seq',
-                    '#hash': 'hash',
-                    '#digest': 'digest',
-                    '#sealed': 'sealed',
-                    '#sealedAt': 'sealedAt',
-                  },
-                  ExpressionAttributeValues: {
-                    ':zero': 0,
-                    ':genesis': GENESIS,
-                    ':digest': digest.seq,
-                    ':sealed': head.seq,
-                    ':sealedAt': end,
-                    ...(head.digest === 0 ? {} : { ':previous': head.digest }),
-                  },
-                },
-              },
-            ],
-          }),
-        );
-      } catch (err) {
-        if (
-          cancellationCodes(err)?.some((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict')
-        ) {
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
-          continue;
-        }
-        throw err;
+      const lost = await this.transact([
+        {
+          Put: {
+            TableName: this.table,
+            Item: { pk: CHAIN, sk: digestKey(digest.seq), ...digest },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          // The digest names exactly this head: an append in between makes us sign again.
+          Update: {
+            TableName: this.table,
+            Key: { pk: CHAIN, sk: HEAD },
+            UpdateExpression:
+              'SET #seq = if_not_exists(#seq, :zero), #hash = if_not_exists(#hash, :genesis), #digest = :digest, #sealed = :sealed, #sealedAt = :sealedAt',
+            ConditionExpression: `(attribute_not_exists(#seq) OR #seq = :sealed) AND ${
+              head.digest === 0 ? 'attribute_not_exists(#digest)' : '#digest = :previous'
+            }`,
+            ExpressionAttributeNames: {
+              '#seq': 'seq',
+              '#hash': 'hash',
+              '#digest': 'digest',
+              '#sealed': 'sealed',
+              '#sealedAt': 'sealedAt',
+            },
+            ExpressionAttributeValues: {
+              ':zero': 0,
+              ':genesis': GENESIS,
+              ':digest': digest.seq,
+              ':sealed': head.seq,
+              ':sealedAt': end,
+              ...(head.digest === 0 ? {} : { ':previous': head.digest }),
+            },
+          },
+        },
+      ]);
+      if (lost === undefined) {
+        await this.store.put(digest);
+        return digest;
       }
-      await this.store.put(digest);
-      return digest;
+      await backoff(attempt);
     }
     throw new Error('could not seal the audit chain: too much contention');
   }
@@ -297,6 +279,19 @@ export class AuditLog {
       throw new Error(`digest ${seq} in the audit table is not the one that was signed: not publishing it`);
     await this.store.put(digest);
     return digest;
+  }
+
+  /** Runs a transaction: `undefined` when it went through, the cancellation codes when a race was lost. */
+  private async transact(items: TransactItems): Promise<Array<string | undefined> | undefined> {
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return undefined;
+    } catch (err) {
+      const codes = cancellationCodes(err);
+      if (codes?.some((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict') === true)
+        return codes;
+      throw err;
+    }
   }
 
   /** The chain head. */
