@@ -25,6 +25,15 @@ const idOf = (type: string, part: string): string => {
   if (id === undefined) throw new Error(`no ${type} with ${part} in its id`);
   return id;
 };
+/** The policy of the digest bucket (the stack has other buckets). */
+const digestBucketPolicy = (): Resource => {
+  const bucket = idOf('AWS::S3::Bucket', 'AuditDigests');
+  const policy = Object.values(template.findResources('AWS::S3::BucketPolicy')).find(
+    (p) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: bucket }),
+  );
+  if (policy === undefined) throw new Error('the digest bucket has no policy');
+  return policy as Resource;
+};
 const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
 beforeAll(() => {
@@ -58,7 +67,7 @@ describe('the audit digest bucket', () => {
       },
     });
     expect(bucket.DeletionPolicy).toBe('Retain');
-    const policy = Object.values(template.findResources('AWS::S3::BucketPolicy'))[0] as Resource;
+    const policy = digestBucketPolicy();
     const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
     expect(
       statements.some((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false'),
@@ -66,7 +75,7 @@ describe('the audit digest bucket', () => {
   });
 
   it('denies writes to every principal but the audit function, and deletes to all', () => {
-    const policy = Object.values(template.findResources('AWS::S3::BucketPolicy'))[0] as Resource;
+    const policy = digestBucketPolicy();
     const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
     const onlyAudit = statements.find((s) => s.Sid === 'OnlyTheAuditFunctionWritesDigests');
     expect(onlyAudit).toMatchObject({ Effect: 'Deny', Action: 's3:PutObject' });
