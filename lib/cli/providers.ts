@@ -10,6 +10,7 @@ import {
   removeProvider,
   setAlias,
 } from '#shared/operations/providers.ts';
+import { adapterFor, isProviderType } from '#shared/providers/index.ts';
 import { operationCommand } from './operation-command.ts';
 import { printTable, UsageError } from './output.ts';
 import type { CommandEntry, CommandInput } from './program.ts';
@@ -78,6 +79,10 @@ async function withCredential(
   return { ...raw, credential: { ...credential, secret: value } };
 }
 
+/** True for a provider type the gateway answers itself: no credential to read. */
+const inProcess = (type: string | undefined): boolean =>
+  type !== undefined && isProviderType(type) && adapterFor(type).inProcess !== undefined;
+
 const NAME = [{ name: 'NAME', field: 'name' }] as const;
 const PROVIDER = [{ name: 'NAME', field: 'provider' }] as const;
 
@@ -86,20 +91,19 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
   operationCommand({
     name: 'providers add',
     summary:
-      'register an upstream with its first credential; TYPE is openai, openai-compatible, anthropic or gemini',
+      'register an upstream with its first credential; TYPE is openai, openai-compatible, anthropic, gemini, or echo (answered by the gateway itself: no URL, no credential)',
     positionals: NAME,
     options: {
       type: {
         type: 'string',
         value: 'TYPE',
-        summary: 'openai | openai-compatible | anthropic | gemini',
+        summary: 'openai | openai-compatible | anthropic | gemini | echo',
         required: true,
       },
       baseUrl: {
         type: 'string',
         value: 'URL',
-        summary: "the upstream's base URL, as its official SDK takes it",
-        required: true,
+        summary: "the upstream's base URL, as its official SDK takes it (not for echo)",
       },
       models: { type: 'string', value: 'm1,m2', summary: 'the model catalogue' },
       ...CREDENTIAL_OPTIONS,
@@ -108,10 +112,13 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
       'tollgate providers add openai --type openai --base-url https://api.openai.com/v1 --models gpt-4o --key-env OPENAI_API_KEY',
     ],
     operation: addProvider,
-    complete: (raw, given) => withCredential(raw, given.options, given.global.stack === undefined),
+    complete: (raw, given) =>
+      inProcess(given.options.type)
+        ? Promise.resolve(raw)
+        : withCredential(raw, given.options, given.global.stack === undefined),
     print: (provider) =>
       process.stdout.write(
-        `Provider ${provider.provider} (${provider.type}, ${provider.baseUrl}) added with 1 credential.\n`,
+        `Provider ${provider.provider} (${provider.type}, ${provider.baseUrl}) added with ${provider.credentials} credential(s).\n`,
       ),
   }),
   operationCommand({

@@ -1,4 +1,5 @@
 /** Provider, credential, price and alias operations, once, under both the CLI and `/admin`. */
+import { adapterFor, isProviderType } from '../providers/index.ts';
 import type { CredentialInput } from '../store/providers.ts';
 import { InvalidError } from './errors.ts';
 import { type Check, futureDate, list, nonNegativeInteger, operation, optional, text } from './schema.ts';
@@ -36,15 +37,28 @@ const credential: Check<CredentialInput> = (value, field) => {
   return credentialOf(value as Record<string, unknown>, `${field}.`);
 };
 
-/** A new upstream with its first credential. */
+/**
+ * A new upstream with its first credential; a provider the gateway answers itself (`echo`) takes neither
+ * a base URL nor a credential.
+ */
 export const addProvider = operation(
   'addProvider',
-  { name: text, type: text, baseUrl: text, models: optional(list), credential },
-  (stores, input) =>
-    stores.providers.add(
-      { name: input.name, type: input.type, baseUrl: input.baseUrl, models: input.models ?? [] },
+  {
+    name: text,
+    type: text,
+    baseUrl: optional(text),
+    models: optional(list),
+    credential: optional(credential),
+  },
+  (stores, input) => {
+    const baseUrl =
+      input.baseUrl ?? (isProviderType(input.type) ? adapterFor(input.type).inProcess?.baseUrl : undefined);
+    if (baseUrl === undefined) throw new InvalidError('baseUrl is required', { field: 'baseUrl' });
+    return stores.providers.add(
+      { name: input.name, type: input.type, baseUrl, models: input.models ?? [] },
       input.credential,
-    ),
+    );
+  },
 );
 
 /** Every provider with its credential count. */

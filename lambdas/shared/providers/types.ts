@@ -35,12 +35,25 @@ export interface StreamState {
   hideUsageChunk: boolean;
 }
 
+/** An upstream served by the gateway itself. */
+export interface InProcessUpstream {
+  serve(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  readonly baseUrl: string;
+}
+
 /** An upstream API, described as data plus pure functions. */
 export interface ProviderAdapter {
   /** The `type` an operator registers a provider with. */
   readonly type: string;
   /** The client-facing API this provider speaks natively; clients of other APIs are not routed to it. */
   readonly api: ApiShape;
+  /** Every client-facing API it answers, when more than its native {@link api}. */
+  readonly apis?: readonly ApiShape[];
+  /**
+   * Set for a provider answered inside the gateway: `serve` stands in for the upstream `fetch`, no
+   * credential is needed, and `baseUrl` is the one it is registered with.
+   */
+  readonly inProcess?: InProcessUpstream;
   /** Path and query appended to the operator's `baseUrl`, or undefined if the operation is not served. */
   path(operation: UpstreamOperation, model: string): string | undefined;
   /** An authenticated, free GET used by `tollgate status --check` to test a credential. */

@@ -101,7 +101,13 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamSuccess 
   const path = adapter.path(call.operation, call.model);
   if (path === undefined)
     throw new UpstreamError(`Provider '${resolved.config.provider}' does not serve this operation.`);
-  if (resolved.credentials.length === 0) throw new NoUpstreamCredentialError(resolved.config.provider);
+  // An in-process upstream needs no credential: one stand-in runs the loop once.
+  const credentials =
+    adapter.inProcess !== undefined && resolved.credentials.length === 0
+      ? [{ credentialId: 'in-process', priority: 0, secret: '' }]
+      : resolved.credentials;
+  if (credentials.length === 0) throw new NoUpstreamCredentialError(resolved.config.provider);
+  const send = adapter.inProcess?.serve ?? call.fetch;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
@@ -111,7 +117,7 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamSuccess 
     if (value !== undefined) headers[name] = value;
   }
   let last: UpstreamFailure | undefined;
-  for (const credential of call.cooldowns.usable(resolved.credentials)) {
+  for (const credential of call.cooldowns.usable(credentials)) {
     const abort = new AbortController();
     const onClientGone = (): void => abort.abort(call.signal.reason);
     call.signal.addEventListener('abort', onClientGone, { once: true });
@@ -119,7 +125,7 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamSuccess 
     const clearTimer = (): void => clearTimeout(timer);
     let response: Response;
     try {
-      response = await call.fetch(`${resolved.config.baseUrl}${path}`, {
+      response = await send(`${resolved.config.baseUrl}${path}`, {
         method: 'POST',
         headers: { ...headers, ...adapter.authHeaders(credential.secret) },
         ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),

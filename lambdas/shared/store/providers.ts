@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { type Envelope, type Keyring, open, seal } from '../crypto/envelope.ts';
 import { InvalidError } from '../operations/errors.ts';
-import { isProviderType, type ProviderType } from '../providers/index.ts';
+import { adapterFor, isProviderType, type ProviderType } from '../providers/index.ts';
 import { type AuditAction, type Change, newChange } from './attribution.ts';
 import { isConditionalCheckFailed, RecordExistsError, RecordNotFoundError } from './db.ts';
 import type { StoreOptions } from './keys.ts';
@@ -212,10 +212,22 @@ export class ProviderStore {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: key }));
   }
 
-  /** Registers a provider with its first credential (audited as one change). */
-  async add(input: AddProviderInput, credential: CredentialInput): Promise<ProviderView> {
+  /**
+   * Registers a provider with its first credential (audited as one change); a provider answered in
+   * process (`echo`) takes none.
+   */
+  async add(input: AddProviderInput, credential: CredentialInput | undefined): Promise<ProviderView> {
     const lastChange = this.change('provider.create');
     const config = validateProviderInput(input);
+    const inProcess = adapterFor(config.type).inProcess !== undefined;
+    if (inProcess !== (credential === undefined)) {
+      throw new InvalidError(
+        inProcess
+          ? `provider type '${config.type}' is answered by the gateway itself and takes no credential`
+          : `provider type '${config.type}' needs a credential`,
+        { field: 'credential' },
+      );
+    }
     try {
       await this.db.send(
         new PutCommand({
@@ -228,6 +240,7 @@ export class ProviderStore {
       if (isConditionalCheckFailed(err)) throw new RecordExistsError('provider', input.name);
       throw err;
     }
+    if (credential === undefined) return { ...config, credentials: 0 };
     await this.addCredential(
       config.provider,
       credential,
