@@ -108,6 +108,10 @@ export class TollgateStack extends Stack {
     }
     new CfnOutput(this, 'DashboardName', { value: observability.dashboard.dashboardName });
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the gateway' });
+    new CfnOutput(this, 'AuthorizerCacheTtlSeconds', {
+      value: String(config.authorizerCacheTtlSeconds),
+      description: 'How long a disabled key may still pass the authorizer (tollgate doctor waits it out)',
+    });
     new CfnOutput(this, 'KeysTableName', { value: tables.keys.tableName });
     new CfnOutput(this, 'TeamsTableName', { value: tables.teams.tableName });
     new CfnOutput(this, 'ProvidersTableName', { value: tables.providers.tableName });

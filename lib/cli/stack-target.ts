@@ -23,12 +23,12 @@ const OUTPUTS: Readonly<Record<string, (value: string) => [string, string]>> = {
   AuditDigestBucketName: (v) => [ENV.auditDigestStore, `s3:${v}`],
 };
 
-/** Reads the stack's outputs and sets the env contract from them. */
+/** Reads the stack's outputs, sets the env contract from them and returns them all by key. */
 export async function applyStackEnv(
   stackName: string,
   region: string | undefined,
   target: NodeJS.ProcessEnv = process.env,
-): Promise<void> {
+): Promise<Record<string, string>> {
   if (region !== undefined) target.AWS_REGION = region;
   const client = new CloudFormationClient(region === undefined ? {} : { region });
   let outputs: Array<{ OutputKey?: string; OutputValue?: string }>;
@@ -50,15 +50,18 @@ export async function applyStackEnv(
     const [name, envValue] = apply(value);
     target[name] = envValue;
   }
+  return Object.fromEntries(
+    outputs.flatMap((o) => (o.OutputKey === undefined ? [] : [[o.OutputKey, o.OutputValue ?? '']])),
+  );
 }
 
 /** Runs `work` against a deployed stack's stores, as the caller's IAM principal. */
 export async function withStackStores<T>(
   stackName: string,
   region: string | undefined,
-  work: (stores: Stores) => Promise<T>,
+  work: (stores: Stores, outputs: Record<string, string>) => Promise<T>,
 ): Promise<T> {
-  await applyStackEnv(stackName, region);
+  const outputs = await applyStackEnv(stackName, region);
   const actor = await awsActor();
-  return work({ ...buildStores(readEnv(), actor), local: false });
+  return work({ ...buildStores(readEnv(), actor), local: false }, outputs);
 }

@@ -103,6 +103,7 @@ export async function runDev(options: DevOptions): Promise<void> {
       gatewayUrl: gateway.url,
       dynamoEndpoint: dynamo.endpoint,
       startedAt: new Date().toISOString(),
+      authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds,
     });
     options.print(
       `Tollgate local gateway listening on ${gateway.url} (state: ${state.home}; DynamoDB Local pid ${dynamo.pid})\n`,

@@ -26,6 +26,8 @@ export interface RuntimeInfo {
   gatewayUrl: string;
   dynamoEndpoint: string;
   startedAt: string;
+  /** The gateway's authorizer cache TTL, for `tollgate doctor`. */
+  authorizerCacheTtlSeconds?: number;
 }
 
 /** The local management API's token (`admin.token`, mode 0600), created on first use. */

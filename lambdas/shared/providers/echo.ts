@@ -47,7 +47,7 @@ const wait = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
   });
 
 /** An SSE body that writes each event as its own chunk, pausing between content pieces. */
-function eventStream(groups: () => AsyncGenerator<SseEvent[]>, signal: AbortSignal | undefined) {
+function eventStream(groups: () => AsyncGenerator<SseEvent[]>): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const source = groups();
   return new ReadableStream<Uint8Array>(
@@ -93,7 +93,7 @@ async function serve(input: string | URL | Request, init?: RequestInit): Promise
     }
     yield stream.tail;
   };
-  return new Response(eventStream(groups, signal), {
+  return new Response(eventStream(groups), {
     headers: { 'content-type': 'text/event-stream; charset=utf-8' },
   });
 }
