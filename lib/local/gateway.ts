@@ -38,6 +38,18 @@ export interface GatewayOptions {
   stage?: string;
   /** The management API's token (`.tollgate/admin.token`); without one `/admin` is closed. */
   adminToken?: string;
+  /** Misbehaviour on purpose, for tests that must see a check catch it (`tollgate doctor`'s). */
+  faults?: GatewayFaults;
+}
+
+/** Ways a misdeployed API could break what clients rely on; none is on unless a test asks. */
+export interface GatewayFaults {
+  /** Holds a streamed body back and sends it in one write at its end, as a buffering proxy would. */
+  bufferStreams?: boolean;
+  /** Answers refused keys with this body instead of the documented one. */
+  denialBody?: Record<string, unknown>;
+  /** Drops the key's limits from the authorizer context, so none is enforced. */
+  dropLimits?: boolean;
 }
 
 /** A running local gateway. */
@@ -152,6 +164,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const streamingProxy = proxyHandler;
   const stage = options.stage ?? 'local';
   const corsOrigins = readEnv().corsOrigins;
+  const faults = options.faults ?? {};
   // The same two authorizers the stack deploys: see Carriers in the route table.
   const authorizer = new AuthorizerEmulator(handlers.authorizer, {
     identityHeaders: ['authorization'],
@@ -212,8 +225,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         authorizerEvent(parts),
         localContext('tollgate-authorizer', randomUUID()),
       );
-      if (decision.effect !== 'allow') return sendGatewayResponse(res, decision.effect, who);
+      if (decision.effect !== 'allow') {
+        if (faults.denialBody !== undefined && decision.effect !== 'failure') {
+          res.writeHead(401, { 'content-type': 'application/json', 'x-request-id': requestId });
+          res.end(JSON.stringify(faults.denialBody));
+          return;
+        }
+        return sendGatewayResponse(res, decision.effect, who);
+      }
       authorizerContext = { ...decision.context, principalId: decision.principalId };
+      if (faults.dropLimits === true) authorizerContext.limits = '{}';
     }
 
     const invocation = invokeStreaming(
@@ -237,7 +258,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     headers['x-request-id'] ??= requestId;
     res.writeHead(prelude.statusCode ?? 200, headers);
     res.flushHeaders();
-    invocation.body.pipe(res);
+    if (faults.bufferStreams !== true) {
+      invocation.body.pipe(res);
+      return;
+    }
+    const held: Buffer[] = [];
+    for await (const chunk of invocation.body as AsyncIterable<Buffer>) held.push(chunk);
+    res.end(Buffer.concat(held));
   }
 
   /**
