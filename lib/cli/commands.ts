@@ -18,6 +18,7 @@
 import { runDev } from '../local/dev.ts';
 import { openLocalState, readRuntime } from '../local/state.ts';
 import { auditCommand } from './audit.ts';
+import { doctorCommand } from './doctor.ts';
 import { KEY_COMMANDS } from './keys.ts';
 import { routeLogs } from './logging.ts';
 import { UsageError } from './output.ts';
@@ -215,5 +216,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     examples: ['tollgate status --check || alert-oncall'],
     run: ({ options, global, withStores }) =>
       withStores((s) => statusCommand(s, { json: global.json, check: options.check })),
+  }),
+  command({
+    name: 'doctor',
+    summary:
+      'prove the installation end to end at no provider cost (temporary echo provider and keys); exit 0 all pass, 1 otherwise',
+    options: { long: { type: 'boolean', summary: 'also stream one answer for 31 s, past the 29 s limit' } },
+    examples: ['tollgate doctor', 'tollgate doctor --stack Tollgate --json'],
+    run: ({ options, global }) => doctorCommand({ ...global, long: options.long }),
   }),
 ];

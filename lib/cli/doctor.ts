@@ -165,6 +165,11 @@ export async function doctorCommand(options: DoctorOptions, run: DoctorRun = DEF
           );
         })
       : await withStackStores(options.stack, options.region, async (stores, outputs) => {
+          const apiUrl = outputs.ApiUrl;
+          if (apiUrl === undefined)
+            throw new Error(
+              `stack '${options.stack}' has no output ApiUrl: deploy the current Tollgate stack`,
+            );
           const cloudWatch = new CloudWatchClient(
             options.region === undefined ? {} : { region: options.region },
           );
@@ -173,7 +178,7 @@ export async function doctorCommand(options: DoctorOptions, run: DoctorRun = DEF
             return await runDoctor(
               {
                 label: `stack ${options.stack}`,
-                url: (outputs.ApiUrl ?? '').replace(/\/+$/, ''),
+                url: apiUrl.replace(/\/+$/, ''),
                 stores,
                 authorizerCacheTtlSeconds:
                   Number.isFinite(ttl) && outputs.AuthorizerCacheTtlSeconds !== undefined ? ttl : undefined,

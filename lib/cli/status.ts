@@ -83,7 +83,10 @@ export async function providerStatuses(
       health !== undefined &&
       /^upstream_40[13]$/.test(health.lastErrorClass) &&
       health.lastErrorAt > newestAdded;
-    const noneWorking = live.length === 0 || (check ? !live.some((c) => c.check === 'ok') : authFailing);
+    // A provider answered in process (echo) works without any credential.
+    const needsCredential = adapterFor(provider.type).inProcess === undefined;
+    const noneWorking =
+      needsCredential && (live.length === 0 || (check ? !live.some((c) => c.check === 'ok') : authFailing));
     statuses.push({
       provider: provider.provider,
       state: noneWorking

@@ -3,15 +3,22 @@
  * each class of failure, injected through the local gateway's fault seams (a buffering gateway, a wrong 401
  * body, limits not enforced) or by stopping the audit pipeline, fails exactly the checks that cover it.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type DoctorRun, type DoctorTarget, doctorCommand, runDoctor } from '../../../lib/cli/doctor.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DoctorRun, type DoctorTarget, runDoctor } from '../../../lib/cli/doctor.ts';
 import type { DoctorReport } from '../../../lib/cli/doctor-report.ts';
 import type { GatewayFaults, RunningGateway } from '../../../lib/local/gateway.ts';
 import type { StreamPoller } from '../../../lib/local/stream-poller.ts';
 import type { setupLocalEnv } from '../../helpers/local-env.ts';
+import { runCli } from '../../helpers/run-cli.ts';
 
 let env: Awaited<ReturnType<typeof setupLocalEnv>>;
 let poller: StreamPoller;
+/** Doctor's report among the in-process gateway's JSON log lines, which share this process's stdout. */
+const reportIn = (stdout: string): DoctorReport => {
+  const start = stdout.indexOf('{\n  "target"');
+  return JSON.parse(stdout.slice(start, stdout.indexOf('\n}\n', start) + 2)) as DoctorReport;
+};
+
 const gateways: RunningGateway[] = [];
 const TTL_SECONDS = 300;
 const RUN: DoctorRun = { long: false, auditWaitMs: 20_000, configWaitMs: 0, metricsWaitMs: 0 };
@@ -66,24 +73,14 @@ describe('tollgate doctor on the local gateway', () => {
       startedAt: new Date().toISOString(),
       authorizerCacheTtlSeconds: TTL_SECONDS,
     });
-    let printed = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      printed += String(chunk);
-      return true;
-    });
 
     // Act
-    let code: number;
-    try {
-      code = await doctorCommand({ json: true, long: false }, RUN);
-    } finally {
-      out.mockRestore();
-    }
+    const result = await runCli('doctor', '--json');
 
     // Assess
-    const report = JSON.parse(printed) as DoctorReport;
+    const report = reportIn(result.stdout);
     expect(failing(report)).toEqual([]);
-    expect(code).toBe(0);
+    expect(result.code).toBe(0);
     expect(report.checks.filter((c) => c.status === 'pass').map((c) => c.id)).toEqual([
       'health',
       'openapi',
