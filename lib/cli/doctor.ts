@@ -5,7 +5,7 @@
  * Exit 0 when every check passes, 1 otherwise.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { API_VERSION } from '#shared/proxy/core.ts';
+import { API_VERSION } from '#shared/proxy/info.ts';
 import { openLocalState, readRuntime } from '../local/state.ts';
 import { type Stores, withLocalStores } from './context.ts';
 import { auditCheck } from './doctor-audit.ts';

@@ -11,7 +11,7 @@ import {
   UpstreamTimeoutError,
 } from '../errors.ts';
 import type { GatewayResponse } from '../http.ts';
-import { adapterFor, apiOf } from '../providers/index.ts';
+import { adapterFor, speaks } from '../providers/index.ts';
 import type { ResolvedProvider } from '../store/providers.ts';
 import type { AdmittedCall } from './admission.ts';
 import type { ProxyRuntime } from './context.ts';
@@ -33,7 +33,7 @@ async function attempt(rt: ProxyRuntime, call: AdmittedCall, slug: ModelSlug): P
   const resolved = await rt.deps.providers.resolve(slug.provider);
   if (resolved === undefined)
     throw new ModelNotFoundError(`No provider named '${slug.provider}' is registered.`);
-  if (apiOf(resolved.config.type) !== route.shape) {
+  if (!speaks(resolved.config.type, route.shape)) {
     throw new ModelNotFoundError(
       `Provider '${slug.provider}' does not speak the ${route.shape} API of this route.`,
     );

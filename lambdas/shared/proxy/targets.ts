@@ -39,7 +39,8 @@ export async function targetsFor(
   const alias = (await providers.listAliases()).find((a) => a.name === model);
   if (alias !== undefined) return alias.targets.flatMap((t) => parseSlug(t) ?? []);
   if (API_SHAPES[shape].bareModels) {
-    // Clients of APIs whose SDKs send bare ids: the first provider speaking their API serves them.
+    // Clients of APIs whose SDKs send bare ids: the first provider speaking their API natively serves
+    // them (never one that only answers it, like echo).
     const provider = (await providers.list()).find((p) => apiOf(p.type) === shape);
     if (provider !== undefined) return [{ provider: provider.provider, model }];
   }
