@@ -54,7 +54,9 @@ function eventStream(groups: () => AsyncGenerator<SseEvent[]>): ReadableStream<U
     {
       async pull(controller) {
         try {
-          const next = await source.next();
+          // A pull that enqueues nothing is not called again: skip empty groups (Gemini has no head).
+          let next = await source.next();
+          while (!next.done && next.value.length === 0) next = await source.next();
           if (next.done) return controller.close();
           for (const event of next.value) controller.enqueue(encoder.encode(frameSse(event)));
         } catch (err) {

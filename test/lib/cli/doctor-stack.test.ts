@@ -108,7 +108,7 @@ afterAll(async () => {
   for (const close of closers) await close();
 });
 
-describe('tollgate doctor --stack', () => {
+describe('tollgate doctor --stack', { timeout: 120_000 }, () => {
   it('passes on a healthy stack: outputs, API, audit signed with KMS, alarms quiet, dashboard showing the requests', async () => {
     // Prepare
     cloudWatch.alarms = [

@@ -61,7 +61,7 @@ afterAll(async () => {
   for (const g of gateways) await g.close();
 });
 
-describe('tollgate doctor on the local gateway', () => {
+describe('tollgate doctor on the local gateway', { timeout: 120_000 }, () => {
   it('passes every check on a healthy gateway, prints one JSON document and exits 0', async () => {
     // Prepare
     const healthy = await gateway();
