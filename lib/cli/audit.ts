@@ -18,7 +18,8 @@ export interface AuditListOptions {
   action?: string | undefined;
 }
 
-function auditLog(): AuditLog {
+/** The installation's audit log, with the digest store its env names. */
+export function auditLog(): AuditLog {
   const env = readEnv();
   return new AuditLog(
     documentClient(),

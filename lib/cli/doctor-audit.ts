@@ -1,8 +1,7 @@
 /** Doctor's audit check: the log recorded every change doctor made, up to their removal, and verifies. */
-import { AuditLog } from '#shared/audit/chain.ts';
 import { signerFromSpec } from '#shared/audit/signer.ts';
 import { readEnv, requireEnv } from '#shared/env.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { auditLog } from './audit.ts';
 import { type CheckResult, fail, pass } from './doctor-report.ts';
 
 /** Waits up to `waitMs` for a `…delete` record of every target (`table:id`), then verifies the chain. */
@@ -10,7 +9,7 @@ export async function auditCheck(
   targets: readonly string[],
   options: { waitMs: number; sleep: (ms: number) => Promise<void> },
 ): Promise<CheckResult> {
-  const log = new AuditLog(documentClient(), requireEnv(readEnv(), 'auditTable'));
+  const log = auditLog();
   const started = Date.now();
   let missing: string[] = [...targets];
   for (;;) {
@@ -40,7 +39,7 @@ export async function auditCheck(
       )
     : fail(
         'audit',
-        `broken at record ${verified.record}: ${verified.reason}`,
+        `broken at ${verified.item}: ${verified.reason}`,
         'run tollgate audit verify and investigate the record named',
       );
 }

@@ -4,6 +4,7 @@
  * the local gateway on DynamoDB Local and its audit pipeline signing digests with the (fake) KMS key.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ENV } from '#shared/env.ts';
 import { DEFAULT_RUN, doctorCommand } from '../../../lib/cli/doctor.ts';
 import type { DoctorReport } from '../../../lib/cli/doctor-report.ts';
 import type { RunningGateway } from '../../../lib/local/gateway.ts';
@@ -11,6 +12,7 @@ import type { StreamPoller } from '../../../lib/local/stream-poller.ts';
 import { startFakeCloudFormation } from '../../fakes/cloudformation.ts';
 import { type FakeCloudWatchState, metricKey, startFakeCloudWatch } from '../../fakes/cloudwatch.ts';
 import { startFakeKms } from '../../fakes/kms.ts';
+import { startFakeS3 } from '../../fakes/s3.ts';
 import { startFakeSts } from '../../fakes/sts.ts';
 import type { setupLocalEnv } from '../../helpers/local-env.ts';
 import { runCli } from '../../helpers/run-cli.ts';
@@ -23,6 +25,7 @@ const reportIn = (stdout: string): DoctorReport => {
 
 const CALLER = 'arn:aws:sts::111122223333:assumed-role/TollgateOperators/alice';
 const DASHBOARD = 'Tollgate-prod';
+const DIGEST_BUCKET = 'tollgate-auditdigestsbucket-1a2b3c';
 const API_COUNT = ['AWS/ApiGateway', 'Count', 'ApiName', 'Tollgate', 'Stage', 'prod'] as const;
 const closers: Array<() => Promise<void>> = [];
 let env: Awaited<ReturnType<typeof setupLocalEnv>>;
@@ -53,8 +56,12 @@ beforeAll(async () => {
   process.env.AWS_ENDPOINT_URL_STS = sts.endpoint;
   process.env.AWS_ENDPOINT_URL_KMS = kms.endpoint;
   process.env.AWS_ENDPOINT_URL_CLOUDWATCH = cw.endpoint;
-  // The stack's audit function signs digests with its KMS key; the local poller stands in for it.
+  const s3 = await startFakeS3(DIGEST_BUCKET);
+  process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+  // The stack's audit function signs digests with its KMS key into its S3 bucket; the local poller stands in.
   process.env.TOLLGATE_AUDIT_SIGNER = `kms:${kms.signingKeyArn}`;
+  process.env[ENV.auditDigestStore] = `s3:${DIGEST_BUCKET}`;
+  closers.push(s3.close);
   const { startGateway } = await import('../../../lib/local/gateway.ts');
   gateway = await startGateway({ port: 0, authorizerCacheTtlSeconds: 300 });
   const { auditPoller } = await import('../../../lib/local/audit-runtime.ts');
@@ -71,6 +78,7 @@ beforeAll(async () => {
       AuditTableName: t.audit,
       KeyArn: kms.keyArn,
       AuditSigningKeyArn: kms.signingKeyArn,
+      AuditDigestBucketName: DIGEST_BUCKET,
       ApiUrl: `${gateway.url}/`,
       DashboardName: DASHBOARD,
       AuthorizerCacheTtlSeconds: '300',
@@ -182,6 +190,7 @@ describe('tollgate doctor --stack', { timeout: 120_000 }, () => {
         AuditTableName: t.audit,
         KeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
         AuditSigningKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/5678efgh-56ef-78gh-90ij-567890123456',
+        AuditDigestBucketName: DIGEST_BUCKET,
       },
     });
     const previous = process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
