@@ -37,6 +37,7 @@ export const GROUPS: Readonly<Record<string, string>> = {
   audit: 'the audit log and its verification',
   providers: 'upstream providers and their credentials',
   'providers credentials': 'the credentials of one provider',
+  'providers models': "a provider's model catalogue",
   aliases: 'model aliases resolving to targets tried in order',
 };
 

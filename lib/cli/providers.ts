@@ -5,12 +5,13 @@ import {
   listAliases,
   listCredentials,
   listProviders,
+  refreshModels,
   removeAlias,
   removeCredential,
   removeProvider,
   setAlias,
 } from '#shared/operations/providers.ts';
-import { adapterFor, isProviderType } from '#shared/providers/index.ts';
+import { adapterFor, apiOf, isProviderType } from '#shared/providers/index.ts';
 import { operationCommand } from './operation-command.ts';
 import { printTable, UsageError } from './output.ts';
 import type { CommandEntry, CommandInput } from './program.ts';
@@ -105,7 +106,11 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
         value: 'URL',
         summary: "the upstream's base URL, as its official SDK takes it (not for echo)",
       },
-      models: { type: 'string', value: 'm1,m2', summary: 'the model catalogue' },
+      models: {
+        type: 'string',
+        value: 'm1,m2',
+        summary: "the model catalogue (default: discovered from the upstream's models list)",
+      },
       ...CREDENTIAL_OPTIONS,
     },
     examples: [
@@ -116,10 +121,13 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
       inProcess(given.options.type)
         ? Promise.resolve(raw)
         : withCredential(raw, given.options, given.global.stack === undefined),
-    print: (provider) =>
+    print: (provider) => {
       process.stdout.write(
-        `Provider ${provider.provider} (${provider.type}, ${provider.baseUrl}) added with ${provider.credentials} credential(s).\n`,
-      ),
+        `Provider ${provider.provider} (${provider.type}, ${provider.baseUrl}) added with ${provider.credentials} credential(s) and ${provider.models.length} models.\n`,
+      );
+      if ('discovery' in provider)
+        process.stderr.write(`tollgate: no models discovered: ${provider.discovery}\n`);
+    },
   }),
   operationCommand({
     name: 'providers list',
@@ -128,14 +136,28 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
     operation: listProviders,
     print: (providers) =>
       printTable(
-        ['NAME', 'TYPE', 'BASE URL', 'MODELS', 'CREDENTIALS'],
+        ['NAME', 'TYPE', 'API', 'BASE URL', 'MODELS', 'CREDENTIALS'],
         providers.map((p) => [
           p.provider,
           p.type,
+          apiOf(p.type),
           p.baseUrl,
           p.models.join(',') || '-',
           String(p.credentials),
         ]),
+      ),
+  }),
+  operationCommand({
+    name: 'providers models refresh',
+    summary:
+      "read the provider's catalogue again from its models list endpoint (or set it with --models); the credential must be readable here",
+    positionals: NAME,
+    options: { models: { type: 'string', value: 'm1,m2', summary: 'set this catalogue instead' } },
+    examples: ['tollgate providers models refresh openai'],
+    operation: refreshModels,
+    print: (provider) =>
+      process.stdout.write(
+        `Provider ${provider.provider} offers ${provider.models.length} models: ${provider.models.join(', ') || '(none)'}.\n`,
       ),
   }),
   operationCommand({

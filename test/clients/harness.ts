@@ -4,6 +4,7 @@
  * from this folder's own package.json (installed by the root `postinstall`), never from the main install.
  */
 import { join } from 'node:path';
+import { addProvider } from '../../lambdas/shared/operations/providers.ts';
 import type { RunningGateway } from '../../lib/local/gateway.ts';
 import { startFakeAnthropic } from '../fakes/anthropic-upstream.ts';
 import { startFakeGemini } from '../fakes/gemini-upstream.ts';
@@ -23,14 +24,14 @@ export async function startHarness() {
     anthropic: await startFakeAnthropic(UPSTREAM_KEYS.anthropic),
     gemini: await startFakeGemini(UPSTREAM_KEYS.gemini),
   };
+  // Registered as an operator would, without --models: the catalogues are discovered from the fakes.
   const providers = [
-    { name: 'openai', type: 'openai', baseUrl: fakes.openai.baseUrl, models: fakes.openai.models },
-    { name: 'anthropic', type: 'anthropic', baseUrl: fakes.anthropic.url, models: fakes.anthropic.models },
-    { name: 'gemini', type: 'gemini', baseUrl: fakes.gemini.url, models: fakes.gemini.models.slice(0, 2) },
+    { name: 'openai', type: 'openai', baseUrl: fakes.openai.baseUrl },
+    { name: 'anthropic', type: 'anthropic', baseUrl: fakes.anthropic.url },
+    { name: 'gemini', type: 'gemini', baseUrl: fakes.gemini.url },
   ] as const;
-  for (const p of providers) {
-    await env.stores.providers.add({ ...p, models: [...p.models] }, { secret: UPSTREAM_KEYS[p.name] });
-  }
+  for (const p of providers)
+    await addProvider.prepare({ ...p, credential: { secret: UPSTREAM_KEYS[p.name] } })(env.stores);
   const { startGateway } = await import('../../lib/local/gateway.ts');
   const gateway: RunningGateway = await startGateway({ port: 0, authorizerCacheTtlSeconds: 0 });
   const issue = async (input: { models?: string[]; rpm?: number }) =>

@@ -38,6 +38,8 @@ const error = (type: string, message: string) => ({ type: 'error', error: { type
 /** Starts the fake; it accepts any of `apiKeys`. Its `url` is what an operator registers. */
 export async function startFakeAnthropic(...apiKeys: string[]) {
   const models = ['claude-haiku-4.5', 'claude-sonnet-4.6', 'claude-opus-4.5'];
+  /** The largest page served, as the real API caps it (lower it to exercise pagination). */
+  const paging = { max: 1000 };
   const fake = await startFakeUpstream(
     {
       credentialOf: (req) =>
@@ -70,7 +72,7 @@ export async function startFakeAnthropic(...apiKeys: string[]) {
             models,
             (m) => m,
             url.searchParams.get('after_id') ?? undefined,
-            Number(url.searchParams.get('limit') ?? 20),
+            Math.min(Number(url.searchParams.get('limit') ?? 20), paging.max),
           );
           return json(200, {
             data: page.map(modelObject),
@@ -179,5 +181,5 @@ export async function startFakeAnthropic(...apiKeys: string[]) {
     },
     apiKeys,
   );
-  return { ...fake, models };
+  return { ...fake, models, paging };
 }

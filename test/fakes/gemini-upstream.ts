@@ -35,6 +35,8 @@ function modelResource(id: string) {
 /** Starts the fake; it accepts any of `apiKeys`. Its `url` is what an operator registers. */
 export async function startFakeGemini(...apiKeys: string[]) {
   const models = ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-embedding-001'];
+  /** The largest page served, as the real API caps it (lower it to exercise pagination). */
+  const paging = { max: 1000 };
   const fake = await startFakeUpstream(
     {
       credentialOf: (req) =>
@@ -60,7 +62,7 @@ export async function startFakeGemini(...apiKeys: string[]) {
             models,
             (m) => m,
             token === null ? undefined : Buffer.from(token, 'base64url').toString(),
-            Number(url.searchParams.get('pageSize') ?? 50),
+            Math.min(Number(url.searchParams.get('pageSize') ?? 50), paging.max),
           );
           const last = page.at(-1);
           return json(res, 200, {
@@ -124,5 +126,5 @@ export async function startFakeGemini(...apiKeys: string[]) {
     },
     apiKeys,
   );
-  return { ...fake, models };
+  return { ...fake, models, paging };
 }

@@ -24,6 +24,7 @@ import {
   listAliases,
   listCredentials,
   listProviders,
+  refreshModels,
   removeAlias,
   removeCredential,
   removeProvider,
@@ -108,6 +109,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
   route('GET', '/providers', listProviders),
   route('POST', '/providers', addProvider, { status: 201 }),
   route('DELETE', '/providers/:name', removeProvider),
+  route('POST', '/providers/:name/models/refresh', refreshModels),
   route('GET', '/providers/:provider/credentials', listCredentials),
   route('POST', '/providers/:provider/credentials', addCredential, {
     status: 201,

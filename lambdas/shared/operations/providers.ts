@@ -1,7 +1,8 @@
 /** Provider, credential, price and alias operations, once, under both the CLI and `/admin`. */
+import { DiscoveryError, discoverModels } from '../providers/discovery.ts';
 import { adapterFor, isProviderType } from '../providers/index.ts';
-import type { CredentialInput } from '../store/providers.ts';
-import { InvalidError } from './errors.ts';
+import { type CredentialInput, validateProviderInput } from '../store/providers.ts';
+import { InvalidError, NotFoundError } from './errors.ts';
 import { type Check, futureDate, list, nonNegativeInteger, operation, optional, text } from './schema.ts';
 
 /** A credential's value or reference, and its place in the failover order. */
@@ -37,9 +38,26 @@ const credential: Check<CredentialInput> = (value, field) => {
   return credentialOf(value as Record<string, unknown>, `${field}.`);
 };
 
+/** The upstream's own catalogue, as an operation's refusal when it cannot be read. */
+async function discovered(provider: { type: string; baseUrl: string }, secret: string): Promise<string[]> {
+  if (!isProviderType(provider.type))
+    throw new InvalidError(`unknown provider type '${provider.type}'`, { field: 'type' });
+  try {
+    return await discoverModels(
+      { type: provider.type, baseUrl: provider.baseUrl.replace(/\/+$/, '') },
+      secret,
+    );
+  } catch (err) {
+    if (err instanceof DiscoveryError) throw new InvalidError(err.message, { field: 'models', cause: err });
+    throw err;
+  }
+}
+
 /**
  * A new upstream with its first credential; a provider the gateway answers itself (`echo`) takes neither
- * a base URL nor a credential.
+ * a base URL nor a credential. Without `models` the catalogue is discovered from the upstream's list
+ * endpoint with that credential (a Secrets Manager reference is read only at run time, so such a provider
+ * starts empty: `refreshModels` fills it where the secret can be read).
  */
 export const addProvider = operation(
   'addProvider',
@@ -50,14 +68,55 @@ export const addProvider = operation(
     models: optional(list),
     credential: optional(credential),
   },
-  (stores, input) => {
+  async (stores, input) => {
     const baseUrl =
       input.baseUrl ?? (isProviderType(input.type) ? adapterFor(input.type).inProcess?.baseUrl : undefined);
     if (baseUrl === undefined) throw new InvalidError('baseUrl is required', { field: 'baseUrl' });
-    return stores.providers.add(
-      { name: input.name, type: input.type, baseUrl, models: input.models ?? [] },
-      input.credential,
-    );
+    const given = { name: input.name, type: input.type, baseUrl, models: input.models ?? [] };
+    const secret = input.credential?.secret;
+    if (given.models.length > 0 || secret === undefined) return stores.providers.add(given, input.credential);
+    // Checked before anything is fetched from the URL.
+    const config = validateProviderInput(given);
+    let models: string[] = [];
+    let discovery: string | undefined;
+    try {
+      models = await discovered(config, secret);
+    } catch (err) {
+      // An upstream that cannot answer now does not stop the registration; the catalogue can follow.
+      if (!(err instanceof InvalidError)) throw err;
+      discovery = `${err.message}, or later: tollgate providers models refresh ${input.name}`;
+    }
+    const added = await stores.providers.add({ ...given, models }, input.credential);
+    return discovery === undefined ? added : { ...added, discovery };
+  },
+);
+
+/**
+ * Re-reads a provider's catalogue from its list endpoint with its first usable credential, or sets the
+ * `models` given. Reading the credential needs decryption, which on a deployed stack only the proxy may do.
+ */
+export const refreshModels = operation(
+  'refreshModels',
+  { name: text, models: optional(list) },
+  async (stores, input) => {
+    if (input.models !== undefined && input.models.length > 0)
+      return stores.providers.setModels(input.name, input.models);
+    let resolved: Awaited<ReturnType<typeof stores.providers.resolve>>;
+    try {
+      resolved = await stores.providers.resolve(input.name);
+    } catch (err) {
+      throw new InvalidError(
+        `cannot read ${input.name}'s credential here (on a deployed stack only the proxy may decrypt credentials): give the models with --models`,
+        { field: 'models', cause: err },
+      );
+    }
+    if (resolved === undefined) throw new NotFoundError(`no provider '${input.name}'`);
+    const credential = resolved.credentials[0];
+    if (credential === undefined)
+      throw new InvalidError(`${input.name} has no usable credential to list its models with`, {
+        field: 'name',
+      });
+    return stores.providers.setModels(input.name, await discovered(resolved.config, credential.secret));
   },
 );
 

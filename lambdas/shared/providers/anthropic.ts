@@ -1,6 +1,13 @@
 /** Anthropic's Messages API: `baseUrl` is `https://api.anthropic.com`, as in the official SDK. */
 import { frameSse } from '../proxy/sse.ts';
-import { numberAt, type ProviderAdapter, tryParseJson, type UpstreamOperation, type Usage } from './types.ts';
+import {
+  listOf,
+  numberAt,
+  type ProviderAdapter,
+  tryParseJson,
+  type UpstreamOperation,
+  type Usage,
+} from './types.ts';
 
 const PATHS: Partial<Record<UpstreamOperation, string>> = {
   messages: '/v1/messages',
@@ -23,6 +30,19 @@ export const anthropic: ProviderAdapter = {
   api: 'anthropic',
   path: (operation) => PATHS[operation],
   probePath: '/v1/models',
+  modelList: {
+    path: '/v1/models?limit=1000',
+    read(body) {
+      const page = body as { has_more?: unknown; last_id?: unknown };
+      return {
+        ids: listOf(body, 'data').map((m) => String(m.id)),
+        next:
+          page.has_more === true && typeof page.last_id === 'string'
+            ? `&after_id=${encodeURIComponent(page.last_id)}`
+            : undefined,
+      };
+    },
+  },
   authHeaders: (credential) => ({ 'x-api-key': credential }),
   forwardHeaders: { 'anthropic-version': '2023-06-01', 'anthropic-beta': undefined },
   isRateLimited: (status, body) => status === 429 || /"type"\s*:\s*"rate_limit_error"/.test(body),

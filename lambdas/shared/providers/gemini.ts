@@ -1,6 +1,13 @@
 /** Google's Gemini API: `baseUrl` is `https://generativelanguage.googleapis.com`, as in the official SDK. */
 import { frameSse } from '../proxy/sse.ts';
-import { numberAt, type ProviderAdapter, tryParseJson, type UpstreamOperation, type Usage } from './types.ts';
+import {
+  listOf,
+  numberAt,
+  type ProviderAdapter,
+  tryParseJson,
+  type UpstreamOperation,
+  type Usage,
+} from './types.ts';
 
 /** What follows `models/{model}` upstream for each operation (v1beta serves everything v1 does). */
 const ACTIONS: Partial<Record<UpstreamOperation, string>> = {
@@ -28,6 +35,24 @@ export const gemini: ProviderAdapter = {
     return suffix === undefined ? undefined : `/v1beta/models/${encodeURIComponent(model)}${suffix}`;
   },
   probePath: '/v1beta/models',
+  modelList: {
+    path: '/v1beta/models?pageSize=1000',
+    read(body) {
+      const token = (body as { nextPageToken?: unknown }).nextPageToken;
+      return {
+        // Only models the gateway can serve: embedding-only models cannot generate.
+        ids: listOf(body, 'models')
+          .filter(
+            (m) =>
+              Array.isArray(m.supportedGenerationMethods) &&
+              m.supportedGenerationMethods.includes('generateContent'),
+          )
+          .map((m) => String(m.name).replace(/^models\//, '')),
+        next:
+          typeof token === 'string' && token !== '' ? `&pageToken=${encodeURIComponent(token)}` : undefined,
+      };
+    },
+  },
   authHeaders: (credential) => ({ 'x-goog-api-key': credential }),
   forwardHeaders: {},
   isRateLimited: (status, body) => status === 429 || /RESOURCE_EXHAUSTED/.test(body),

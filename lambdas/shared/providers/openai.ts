@@ -1,6 +1,13 @@
 /** OpenAI's API, and any server that speaks it (vLLM, Ollama, Groq, OpenRouter…). */
 import { frameSse } from '../proxy/sse.ts';
-import { numberAt, type ProviderAdapter, tryParseJson, type UpstreamOperation, type Usage } from './types.ts';
+import {
+  listOf,
+  numberAt,
+  type ProviderAdapter,
+  tryParseJson,
+  type UpstreamOperation,
+  type Usage,
+} from './types.ts';
 
 const PATHS: Partial<Record<UpstreamOperation, string>> = {
   chatCompletions: '/chat/completions',
@@ -24,6 +31,10 @@ export const openai: ProviderAdapter = {
   api: 'openai',
   path: (operation) => PATHS[operation],
   probePath: '/models',
+  modelList: {
+    path: '/models',
+    read: (body) => ({ ids: listOf(body, 'data').map((m) => String(m.id)) }),
+  },
   authHeaders: (credential) => ({ authorization: `Bearer ${credential}` }),
   forwardHeaders: { 'openai-organization': undefined, 'openai-project': undefined },
   isRateLimited: (status, body) =>

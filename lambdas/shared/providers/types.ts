@@ -41,6 +41,14 @@ export interface InProcessUpstream {
   readonly baseUrl: string;
 }
 
+/** How an upstream lists its models: the first page's path and how to read a page. */
+export interface ModelListing {
+  /** Path and query of the first page, appended to the base URL. */
+  readonly path: string;
+  /** The page's model ids, and the query to append for the next page when there is one. */
+  read(body: unknown): { ids: string[]; next?: string | undefined };
+}
+
 /** An upstream API, described as data plus pure functions. */
 export interface ProviderAdapter {
   /** The `type` an operator registers a provider with. */
@@ -58,6 +66,8 @@ export interface ProviderAdapter {
   path(operation: UpstreamOperation, model: string): string | undefined;
   /** An authenticated, free GET used by `tollgate status --check` to test a credential. */
   readonly probePath: string;
+  /** Its models list endpoint, from which `providers add` without `--models` discovers the catalogue. */
+  readonly modelList?: ModelListing;
   /** Headers that carry the upstream credential. */
   authHeaders(credential: string): Record<string, string>;
   /** Client headers passed upstream (lower-case names), each with its default when the client sent none. */
@@ -90,4 +100,12 @@ export function tryParseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The objects of the array at `key` of a JSON body (an absent or malformed list is empty). */
+export function listOf(body: unknown, key: string): Array<Record<string, unknown>> {
+  const list = (body as Record<string, unknown> | undefined)?.[key];
+  return Array.isArray(list)
+    ? list.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null)
+    : [];
 }

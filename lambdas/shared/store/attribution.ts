@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS = [
   'team.enable',
   'team.delete',
   'provider.create',
+  'provider.update',
   'provider.delete',
   'credential.create',
   'credential.delete',

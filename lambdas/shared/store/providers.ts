@@ -412,6 +412,27 @@ export class ProviderStore {
     }
   }
 
+  /** Replaces a provider's model catalogue (a `models refresh`), audited as `provider.update`. */
+  async setModels(provider: string, models: string[]): Promise<ProviderConfig> {
+    const catalogue = [...new Set(models.map((m) => m.trim()).filter((m) => m !== ''))];
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { provider, sk: PROVIDER_SK },
+          UpdateExpression: 'SET models = :models, lastChange = :change',
+          ConditionExpression: 'attribute_exists(provider)',
+          ExpressionAttributeValues: { ':models': catalogue, ':change': this.change('provider.update') },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toConfig(out.Attributes ?? {});
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('provider', provider);
+      throw err;
+    }
+  }
+
   /** Creates or replaces an alias. Targets must be `provider/model` slugs. */
   async setAlias(name: string, targets: string[]): Promise<Alias> {
     const lastChange = this.change('alias.set');
