@@ -21,6 +21,21 @@ export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
 export const BUNDLE_BANNER =
   "import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);";
 
+/**
+ * Module replacements in every bundle: the SDK's default credential chain becomes the environment provider
+ * alone (see lambdas/shared/env-credentials.ts).
+ */
+export const BUNDLE_ALIAS: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': fileURLToPath(
+    new URL('../lambdas/shared/env-credentials.ts', import.meta.url),
+  ),
+};
+
+/** The same replacements as esbuild command-line arguments, for the stack's `NodejsFunction` bundling. */
+export const BUNDLE_ESBUILD_ARGS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(BUNDLE_ALIAS).map(([from, to]) => [`--alias:${from}`, to]),
+);
+
 /** The esbuild options equivalent to the stack's bundling, writing `outfile`. */
 export function esbuildOptions(name: LambdaName, outfile: string): BuildOptions {
   return {
@@ -33,6 +48,7 @@ export function esbuildOptions(name: LambdaName, outfile: string): BuildOptions 
     minify: true,
     mainFields: BUNDLE_MAIN_FIELDS,
     banner: { js: BUNDLE_BANNER },
+    alias: { ...BUNDLE_ALIAS },
     logLevel: 'silent',
   };
 }

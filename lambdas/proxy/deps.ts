@@ -5,11 +5,10 @@ import { createProxy, type GatewayProxy } from '#shared/proxy/index.ts';
 import { cachedProviders } from '#shared/proxy/provider-cache.ts';
 import { cachedSettings } from '#shared/proxy/settings-cache.ts';
 import { importedKeysCache } from '#shared/store/imported-keys.ts';
-import { storesFromEnv } from '#shared/store/stores.ts';
+import { storesFromEnv, type TollgateStores } from '#shared/store/stores.ts';
 
-/** The proxy with every dependency built from the environment. */
-export function proxyFromEnv(env: TollgateEnv): GatewayProxy {
-  const stores = storesFromEnv(env);
+/** The proxy with every dependency built from the environment (the stores given, for measuring them). */
+export function proxyFromEnv(env: TollgateEnv, stores: TollgateStores = storesFromEnv(env)): GatewayProxy {
   return createProxy({
     keys: stores.keys,
     teams: stores.teams,

@@ -17,6 +17,7 @@ import type { TableName } from '#shared/store/schema.ts';
 import { AWS_LIMITS } from '../aws-limits.ts';
 import {
   BUNDLE_BANNER,
+  BUNDLE_ESBUILD_ARGS,
   BUNDLE_MAIN_FIELDS,
   BUNDLE_TARGET,
   LAMBDA_ENTRIES,
@@ -132,6 +133,7 @@ export function tollgateFunction(
       // Bundle the SDK instead of relying on the runtime's copy: pinned versions, tree-shaken.
       externalModules: [],
       banner: BUNDLE_BANNER,
+      esbuildArgs: { ...BUNDLE_ESBUILD_ARGS },
     },
   });
   // CDK makes the function depend on its role and policy; the role is already implied by the function's

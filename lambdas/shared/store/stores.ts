@@ -52,8 +52,11 @@ export function configStores(env: TollgateEnv, db: DynamoDBDocumentClient, actor
  * The stores the CLI, the local gateway and the proxy use. Only stores given an `actor` may change
  * configuration; the proxy gets none.
  */
-export function storesFromEnv(env: TollgateEnv, actor?: Actor): TollgateStores {
-  const db = documentClient();
+export function storesFromEnv(
+  env: TollgateEnv,
+  actor?: Actor,
+  db: DynamoDBDocumentClient = documentClient(),
+): TollgateStores {
   const tables = {
     keys: requireEnv(env, 'keysTable'),
     teams: requireEnv(env, 'teamsTable'),

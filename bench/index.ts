@@ -1,0 +1,334 @@
+/**
+ * `npm run bench`: Tollgate side by side with the upstream called directly and with a peer gateway
+ * (Portkey's, from npm), in one run on this machine. Fake upstreams on 127.0.0.1 stream N events with a
+ * fixed pause; the gateways run as separate processes (`tollgate dev` with its own DynamoDB Local). Measures:
+ * added time to first byte (p50/p99, paired) against one DynamoDB Local TransactWriteItems of 3 items timed
+ * in the same run; coalesced events; non-streamed throughput and latency at 16 concurrent clients of one
+ * key; CPU per request and RSS of each gateway process; RSS while one 50 MB stream passes; the Anthropic
+ * route against the OpenAI route; the handler in-process (CPU, DynamoDB write units per request, 64-way
+ * admission on one team — see in-process.ts); bundle sizes and import times. Every loop is bounded.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { openLocalState, readRuntime } from '../lib/local/state.ts';
+import { startFakeAnthropic } from '../test/fakes/anthropic-upstream.ts';
+import { startFakeOpenAI } from '../test/fakes/openai-upstream.ts';
+import { runCliProcess, startDevProcess } from '../test/helpers/dev-process.ts';
+import { bundleFigures } from './bundles.ts';
+import { inProcessBench } from './in-process.ts';
+import { cpuSeconds, rssMiB, startPortkey } from './peers.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 60);
+const WARMUP = 10;
+const EVENTS = 20;
+const GAP_MS = 10;
+const CLIENTS = 16;
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 8);
+const UPSTREAM_KEY = 'sk-bench-upstream';
+
+interface Sample {
+  ttfbMs: number;
+  coalesced: number;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+
+/** One streamed request; times the first byte and counts content events that arrived in one read with another. */
+async function stream(url: string, headers: Record<string, string>, body: unknown): Promise<Sample> {
+  const started = performance.now();
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok || response.body === null)
+    throw new Error(`${url}: ${response.status} ${await response.text()}`);
+  const decoder = new TextDecoder();
+  let ttfb: number | undefined;
+  let coalesced = 0;
+  for await (const chunk of response.body) {
+    ttfb ??= performance.now() - started;
+    const text = decoder.decode(chunk, { stream: true });
+    const events = text.split(/"(?:content|text)":"/).length - 1;
+    if (events > 1) coalesced += events - 1;
+  }
+  return { ttfbMs: ttfb ?? Number.NaN, coalesced };
+}
+
+/** `clients` concurrent loops of non-streamed requests for `seconds`: requests/s and latency p50. */
+async function load(send: () => Promise<Response>, seconds: number, clients = CLIENTS) {
+  const latencies: number[] = [];
+  let failures = 0;
+  const deadline = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < deadline) {
+        const started = performance.now();
+        const response = await send();
+        await response.arrayBuffer();
+        if (response.ok) latencies.push(performance.now() - started);
+        else failures += 1;
+      }
+    }),
+  );
+  return {
+    requests: latencies.length,
+    failures,
+    perSecond: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+  };
+}
+
+async function main(): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+  const openai = await startFakeOpenAI(UPSTREAM_KEY);
+  const anthropic = await startFakeAnthropic(UPSTREAM_KEY);
+  const words = Array.from({ length: EVENTS }, (_, i) => ` w${i}`);
+  openai.state.words = words;
+  anthropic.state.words = words;
+  openai.state.stream = { delayMs: GAP_MS };
+  anthropic.state.stream = { delayMs: GAP_MS };
+  const dev = await startDevProcess(home);
+  const portkey = await startPortkey();
+  try {
+    for (const [name, type, url] of [
+      ['bench', 'openai', openai.baseUrl],
+      ['claude', 'anthropic', anthropic.url],
+    ] as const) {
+      const added = await runCliProcess(
+        ['providers', 'add', name, '--type', type, '--base-url', url, '--models', 'm', '--key-stdin'],
+        home,
+        UPSTREAM_KEY,
+      );
+      if (added.code !== 0) throw new Error(`providers add failed: ${added.stderr}`);
+    }
+    const key = dev.firstKey;
+    if (key === undefined) throw new Error('tollgate dev printed no first key');
+    const chatBody = { model: 'm', stream: true, messages: [{ role: 'user', content: 'bench' }] };
+    const paths = {
+      direct: () =>
+        stream(`${openai.baseUrl}/chat/completions`, { authorization: `Bearer ${UPSTREAM_KEY}` }, chatBody),
+      tollgate: () =>
+        stream(
+          `${dev.url}/v1/chat/completions`,
+          { authorization: `Bearer ${key}` },
+          { ...chatBody, model: 'bench/m' },
+        ),
+      ...(portkey === undefined
+        ? {}
+        : {
+            portkey: () =>
+              stream(
+                `${portkey.url}/v1/chat/completions`,
+                {
+                  authorization: `Bearer ${UPSTREAM_KEY}`,
+                  'x-portkey-provider': 'openai',
+                  'x-portkey-custom-host': openai.baseUrl,
+                },
+                chatBody,
+              ),
+          }),
+      anthropicDirect: () =>
+        stream(
+          `${anthropic.url}/v1/messages`,
+          { 'x-api-key': UPSTREAM_KEY, 'anthropic-version': '2023-06-01' },
+          { ...chatBody, max_tokens: 100 },
+        ),
+      anthropicTollgate: () =>
+        stream(
+          `${dev.url}/v1/messages`,
+          { 'x-api-key': key, 'anthropic-version': '2023-06-01' },
+          { ...chatBody, model: 'claude/m', max_tokens: 100 },
+        ),
+    };
+    const names = Object.keys(paths) as Array<keyof typeof paths>;
+    const failed: Record<string, string> = {};
+    const samples = Object.fromEntries(names.map((n) => [n, [] as Sample[]])) as Record<string, Sample[]>;
+    for (let round = 0; round < WARMUP + ROUNDS; round++) {
+      // Rotate the order so no path always runs right after another warmed things up.
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(round + i) % names.length] as keyof typeof paths;
+        // A peer that cannot serve a stream is reported as such, not allowed to end the run.
+        const sample = await (paths[name] as () => Promise<Sample>)().catch((err: Error) => {
+          failed[name] = err.message.slice(0, 160);
+          return undefined;
+        });
+        if (round >= WARMUP && sample !== undefined) samples[name]?.push(sample);
+      }
+    }
+    // One DynamoDB Local transaction of 3 items, on the gateway's own DynamoDB Local, for reference.
+    const endpoint = readRuntime(openLocalState(home))?.dynamoEndpoint;
+    const ddb = new DynamoDBClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+    const table = openLocalState(home).tables.usage;
+    const tx: number[] = [];
+    for (let i = 0; i < WARMUP + ROUNDS; i++) {
+      const started = performance.now();
+      await ddb.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [0, 1, 2].map((n) => ({
+            Update: {
+              TableName: table,
+              Key: { pk: { S: `bench#${n}` }, sk: { S: 'tx' } },
+              UpdateExpression: 'ADD n :one',
+              ExpressionAttributeValues: { ':one': { N: '1' } },
+            },
+          })),
+        }),
+      );
+      if (i >= WARMUP) tx.push(performance.now() - started);
+    }
+    ddb.destroy();
+    const txP50 = percentile(tx, 50);
+    const added = (name: string, base: string): number[] =>
+      (samples[name] ?? []).map((s, i) => s.ttfbMs - (samples[base]?.[i]?.ttfbMs ?? 0));
+    console.log(
+      `\n## Streaming: ${ROUNDS} interleaved rounds (after ${WARMUP} warm-up), ${EVENTS} events ${GAP_MS} ms apart`,
+    );
+    console.log(`one DynamoDB Local TransactWriteItems (3 items): p50 ${f(txP50, 2)} ms`);
+    console.log('| path | TTFB p50 | TTFB p99 | added p50 | added p99 | coalesced events |');
+    console.log('|---|---|---|---|---|---|');
+    const total = (name: string): number => (samples[name] ?? []).reduce((s, x) => s + x.coalesced, 0);
+    for (const [name, base] of [
+      ['direct', 'direct'],
+      ['tollgate', 'direct'],
+      ['portkey', 'direct'],
+      ['anthropicDirect', 'anthropicDirect'],
+      ['anthropicTollgate', 'anthropicDirect'],
+    ] as const) {
+      if (samples[name] === undefined) continue;
+      if (samples[name].length === 0) {
+        console.log(`| ${name} | fails: ${failed[name] ?? 'no sample'} | | | | |`);
+        continue;
+      }
+      const ttfb = samples[name].map((s) => s.ttfbMs);
+      const a = added(name, base);
+      console.log(
+        `| ${name} | ${f(percentile(ttfb, 50), 2)} | ${f(percentile(ttfb, 99), 2)} | ${name === base ? '—' : f(percentile(a, 50), 2)} | ${name === base ? '—' : f(percentile(a, 99), 2)} | ${total(name)} of ${samples[name].length * EVENTS} |`,
+      );
+    }
+
+    // Non-streamed throughput at 16 concurrent clients of one key, with each gateway's CPU and memory.
+    openai.state.stream = {};
+    const whole = { model: 'bench/m', messages: [{ role: 'user', content: 'bench' }] };
+    const gateways: Array<{ name: string; pid: number | undefined; send: () => Promise<Response> }> = [
+      {
+        name: 'direct',
+        pid: undefined,
+        send: () =>
+          fetch(`${openai.baseUrl}/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${UPSTREAM_KEY}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ ...whole, model: 'm' }),
+          }),
+      },
+      {
+        name: 'tollgate',
+        pid: dev.child.pid,
+        send: () =>
+          fetch(`${dev.url}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: JSON.stringify(whole),
+          }),
+      },
+    ];
+    if (portkey !== undefined) {
+      gateways.push({
+        name: 'portkey',
+        pid: portkey.pid,
+        send: () =>
+          fetch(`${portkey.url}/v1/chat/completions`, {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${UPSTREAM_KEY}`,
+              'content-type': 'application/json',
+              'x-portkey-provider': 'openai',
+              'x-portkey-custom-host': openai.baseUrl,
+            },
+            body: JSON.stringify({ ...whole, model: 'm' }),
+          }),
+      });
+    }
+    console.log(`\n## ${CLIENTS} concurrent clients of one key, non-streamed, ${LOAD_SECONDS} s each`);
+    console.log(
+      '| path | requests/s | latency p50 ms | failures | process CPU ms/request | RSS MiB before → after |',
+    );
+    console.log('|---|---|---|---|---|---|');
+    for (const g of gateways) {
+      const cpu = g.pid === undefined ? 0 : cpuSeconds(g.pid);
+      const rss = g.pid === undefined ? 0 : rssMiB(g.pid);
+      const r = await load(g.send, LOAD_SECONDS);
+      const cpuMs =
+        g.pid === undefined ? Number.NaN : ((cpuSeconds(g.pid) - cpu) * 1000) / Math.max(1, r.requests);
+      const rssAfter = g.pid === undefined ? Number.NaN : rssMiB(g.pid);
+      console.log(
+        `| ${g.name} | ${f(r.perSecond)} | ${f(r.p50)} | ${r.failures} | ${f(cpuMs, 2)} | ${g.pid === undefined ? '—' : `${f(rss)} → ${f(rssAfter)} (${r.requests} requests)`} |`,
+      );
+    }
+
+    // One 50 MB stream through Tollgate: its memory while the stream passes.
+    openai.state.words = Array.from({ length: 50 }, () => 'x'.repeat(1_000_000));
+    const pid = dev.child.pid ?? 0;
+    const before = rssMiB(pid);
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssMiB(pid));
+    }, 20);
+    const big = await stream(
+      `${dev.url}/v1/chat/completions`,
+      { authorization: `Bearer ${key}` },
+      { ...chatBody, model: 'bench/m' },
+    );
+    clearInterval(sampler);
+    console.log(
+      `\n## One 50 MB stream through tollgate dev: RSS ${f(before)} MiB before, peak ${f(peak)} MiB (TTFB ${f(big.ttfbMs)} ms)`,
+    );
+  } finally {
+    await portkey?.stop();
+    await dev.stop();
+    await openai.close();
+    await anthropic.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+  if (portkey === undefined)
+    console.log('\n(Portkey could not be installed: npm install --prefix bench failed)');
+
+  const inProcess = await inProcessBench();
+  console.log(
+    `\n## The proxy handler in-process (${inProcess.requests} non-streamed requests, key with a limit in a team with a budget)`,
+  );
+  console.log(
+    `handler CPU ${f(inProcess.handlerCpuMsPerRequest, 2)} ms/request; DynamoDB ${f(inProcess.writeUnitsPerRequest, 2)} write units, ${f(inProcess.writesPerRequest, 2)} writes and ${f(inProcess.readsPerRequest, 2)} reads per request`,
+  );
+  const t = inProcess.teamAdmissions;
+  console.log(
+    `${t.concurrent} concurrent admissions on one team: ${t.admitted} admitted, ${f(t.conflictsPerAdmitted, 3)} transaction conflicts retried per admitted request, p50 ${f(t.p50Ms)} ms`,
+  );
+
+  console.log('\n## Lambda bundles (minified)');
+  console.log('| bundle | KiB | gzipped KiB | import ms (median of 5) | credential-chain code |');
+  console.log('|---|---|---|---|---|');
+  for (const b of await bundleFigures()) {
+    console.log(
+      `| ${b.name} | ${f(b.bytes / 1024)} | ${f(b.gzip / 1024)} | ${f(b.importMs)} | ${b.credentialChain.length === 0 ? 'none' : b.credentialChain.join(', ')} |`,
+    );
+  }
+}
+
+// Handlers in this process log through Powertools; the bench prints only its own tables.
+const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
+  String(chunk).startsWith('{"') ? true : write(chunk, ...rest)) as typeof process.stdout.write;
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+await main();

@@ -1,0 +1,85 @@
+/**
+ * DynamoDB writes per proxied request, counted by an SDK middleware on the proxy's own client (DynamoDB
+ * Local reports the units): plain single-item writes only — no transaction, whose items cost double and
+ * conflict — and exactly the writes the README's cost table counts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEnv } from '#shared/env.ts';
+import { documentClient } from '#shared/store/db.ts';
+import type { EffectiveLimits } from '#shared/store/metering.ts';
+import { storesFromEnv } from '#shared/store/stores.ts';
+import { proxyFromEnv } from '../../../lambdas/proxy/deps.ts';
+import { type FakeOpenAI, startFakeOpenAI } from '../../fakes/openai-upstream.ts';
+import type { setupLocalEnv } from '../../helpers/local-env.ts';
+import { countWriteUnits } from '../../helpers/write-units.ts';
+
+const UPSTREAM_KEY = 'sk-upstream-writes-5e6f';
+let env: Awaited<ReturnType<typeof setupLocalEnv>>;
+let fake: FakeOpenAI;
+
+beforeAll(async () => {
+  process.env.TOLLGATE_CREDENTIAL_CACHE_SECONDS = '300';
+  const { setupLocalEnv } = await import('../../helpers/local-env.ts');
+  env = await setupLocalEnv();
+  fake = await startFakeOpenAI(UPSTREAM_KEY);
+  await env.stores.providers.add(
+    { name: 'openai', type: 'openai', baseUrl: fake.baseUrl, models: ['m'] },
+    { secret: UPSTREAM_KEY },
+  );
+  await env.stores.providers.setPrice('openai', 'm', { inputPerMTok: 1, outputPerMTok: 2 });
+});
+
+afterAll(async () => {
+  await fake?.close();
+});
+
+/** Sends `n` requests through an in-process proxy and returns what its DynamoDB client wrote per request. */
+async function writesPerRequest(input: { teamId?: string; limits: EffectiveLimits }, n = 5) {
+  const created = await env.stores.keys.create({
+    name: 'counted',
+    ...(input.teamId ? { teamId: input.teamId } : {}),
+  });
+  const db = documentClient();
+  const count = countWriteUnits(db);
+  const proxy = proxyFromEnv(readEnv(), storesFromEnv(readEnv(), undefined, db));
+  for (let i = 0; i < n; i++) {
+    const response = await proxy.handle({
+      requestId: `writes-${created.key.keyId}-${i}`,
+      method: 'POST',
+      resource: '/v1/chat/completions',
+      path: '/v1/chat/completions',
+      params: {},
+      headers: { authorization: `Bearer ${created.plaintext}` },
+      query: {},
+      body: JSON.stringify({
+        model: 'openai/m',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'Hi' }],
+      }),
+      auth: {
+        keyId: created.key.keyId,
+        keyName: 'counted',
+        models: [],
+        teamId: input.teamId,
+        limits: input.limits,
+      },
+      signal: new AbortController().signal,
+    });
+    expect(response.status).toBe(200);
+  }
+  db.destroy();
+  return { writes: count.writes / n, units: count.units / n, conflicts: count.conflicts };
+}
+
+describe('DynamoDB writes per request', () => {
+  it('a key with a monthly limit: its month twice, its day row, the request log — 4 writes, 4 units', async () => {
+    const counted = await writesPerRequest({ limits: { monthlyLimitMicros: 1_000_000 } });
+    expect(counted).toEqual({ writes: 4, units: 4, conflicts: 0 });
+  });
+
+  it('a key in a team with a budget adds the team shard twice — 6 writes, 6 units', async () => {
+    const team = await env.stores.teams.create('counted-team', 1_000_000);
+    const counted = await writesPerRequest({ teamId: team.teamId, limits: { teamBudgetMicros: 1_000_000 } });
+    expect(counted).toEqual({ writes: 6, units: 6, conflicts: 0 });
+  });
+});
