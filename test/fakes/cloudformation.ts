@@ -30,3 +30,21 @@ export async function startFakeCloudFormation(stacks: Record<string, Record<stri
   });
   return { endpoint: `http://127.0.0.1:${port}`, close };
 }
+
+/** The outputs every CLI command reads from a Tollgate stack whose tables are `tables`. */
+export function cliOutputs(
+  tables: Readonly<Record<'keys' | 'teams' | 'providers' | 'usage' | 'requestLog' | 'audit', string>>,
+  aws: { keyArn: string; signingKeyArn: string; digestBucket: string },
+): Record<string, string> {
+  return {
+    KeysTableName: tables.keys,
+    TeamsTableName: tables.teams,
+    ProvidersTableName: tables.providers,
+    UsageTableName: tables.usage,
+    RequestLogTableName: tables.requestLog,
+    AuditTableName: tables.audit,
+    KeyArn: aws.keyArn,
+    AuditSigningKeyArn: aws.signingKeyArn,
+    AuditDigestBucketName: aws.digestBucket,
+  };
+}

@@ -9,7 +9,7 @@ import { DEFAULT_RUN, doctorCommand } from '../../../lib/cli/doctor.ts';
 import type { DoctorReport } from '../../../lib/cli/doctor-report.ts';
 import type { RunningGateway } from '../../../lib/local/gateway.ts';
 import type { StreamPoller } from '../../../lib/local/stream-poller.ts';
-import { startFakeCloudFormation } from '../../fakes/cloudformation.ts';
+import { cliOutputs, startFakeCloudFormation } from '../../fakes/cloudformation.ts';
 import { type FakeCloudWatchState, metricKey, startFakeCloudWatch } from '../../fakes/cloudwatch.ts';
 import { startFakeKms } from '../../fakes/kms.ts';
 import { startFakeS3 } from '../../fakes/s3.ts';
@@ -33,6 +33,7 @@ let gateway: RunningGateway;
 let poller: StreamPoller;
 const cloudWatch: FakeCloudWatchState = { alarms: [], dashboards: {}, datapoints: {} };
 let cloudWatchCalls: string[];
+let aws: Parameters<typeof cliOutputs>[1];
 
 /** The account's metrics show `value` requests at `at` on both request counters the dashboard graphs. */
 function requestsAt(at: number, value: number): void {
@@ -67,18 +68,10 @@ beforeAll(async () => {
   const { auditPoller } = await import('../../../lib/local/audit-runtime.ts');
   poller = await auditPoller(env.state);
   poller.start();
-  const t = env.state.tables;
+  aws = { keyArn: kms.keyArn, signingKeyArn: kms.signingKeyArn, digestBucket: DIGEST_BUCKET };
   const cfn = await startFakeCloudFormation({
     Tollgate: {
-      KeysTableName: t.keys,
-      TeamsTableName: t.teams,
-      ProvidersTableName: t.providers,
-      UsageTableName: t.usage,
-      RequestLogTableName: t.requestLog,
-      AuditTableName: t.audit,
-      KeyArn: kms.keyArn,
-      AuditSigningKeyArn: kms.signingKeyArn,
-      AuditDigestBucketName: DIGEST_BUCKET,
+      ...cliOutputs(env.state.tables, aws),
       ApiUrl: `${gateway.url}/`,
       DashboardName: DASHBOARD,
       AuthorizerCacheTtlSeconds: '300',
@@ -178,21 +171,7 @@ describe('tollgate doctor --stack', { timeout: 120_000 }, () => {
   });
 
   it('names the missing outputs of a stack that is not a current Tollgate stack', async () => {
-    const { startFakeCloudFormation: start } = await import('../../fakes/cloudformation.ts');
-    const t = env.state.tables;
-    const old = await start({
-      Old: {
-        KeysTableName: t.keys,
-        TeamsTableName: t.teams,
-        ProvidersTableName: t.providers,
-        UsageTableName: t.usage,
-        RequestLogTableName: t.requestLog,
-        AuditTableName: t.audit,
-        KeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-        AuditSigningKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/5678efgh-56ef-78gh-90ij-567890123456',
-        AuditDigestBucketName: DIGEST_BUCKET,
-      },
-    });
+    const old = await startFakeCloudFormation({ Old: cliOutputs(env.state.tables, aws) });
     const previous = process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
     process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = old.endpoint;
     try {

@@ -6,7 +6,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '#shared/store/db.ts';
-import { startFakeCloudFormation } from '../../fakes/cloudformation.ts';
+import { cliOutputs, startFakeCloudFormation } from '../../fakes/cloudformation.ts';
 import { startFakeKms } from '../../fakes/kms.ts';
 import { startFakeSts } from '../../fakes/sts.ts';
 import type { setupLocalEnv } from '../../helpers/local-env.ts';
@@ -24,19 +24,12 @@ beforeAll(async () => {
   env = await setupLocalEnv();
   kms = await startFakeKms();
   const sts = await startFakeSts(CALLER);
-  const t = env.state.tables;
   const cfn = await startFakeCloudFormation({
-    Tollgate: {
-      KeysTableName: t.keys,
-      TeamsTableName: t.teams,
-      ProvidersTableName: t.providers,
-      UsageTableName: t.usage,
-      RequestLogTableName: t.requestLog,
-      AuditTableName: t.audit,
-      KeyArn: kms.keyArn,
-      AuditSigningKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/audit',
-      AuditDigestBucketName: 'tollgate-auditdigestsbucket-1a2b3c',
-    },
+    Tollgate: cliOutputs(env.state.tables, {
+      keyArn: kms.keyArn,
+      signingKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/audit',
+      digestBucket: 'tollgate-auditdigestsbucket-1a2b3c',
+    }),
   });
   closers.push(kms.close, sts.close, cfn.close);
   process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cfn.endpoint;
