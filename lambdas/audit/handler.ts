@@ -15,6 +15,7 @@ import { type AuditorDeps, auditRecord, sealOnSchedule } from '#shared/audit/aud
 import { readEnv } from '#shared/env.ts';
 import { logger } from '#shared/log.ts';
 import { auditorFromEnv } from './deps.ts';
+import { stopAtFirstFailure } from './in-order.ts';
 
 /** A scheduled event; the local runtime adds `detail.reason: 'stop'` when it shuts down. */
 type ScheduledEvent = EventBridgeEvent<'Scheduled Event', { reason?: 'stop' }>;
@@ -32,11 +33,9 @@ export function auditHandler(deps: AuditorDeps) {
         await sealOnSchedule(deps, event.detail?.reason === 'stop' ? 'stop' : 'schedule');
         return undefined;
       }
-      // In order, one record at a time: the chain is appended in stream order within a shard.
-      return processPartialResponse(event, (record: DynamoDBRecord) => auditRecord(record, deps), processor, {
-        context,
-        processInParallel: false,
-      });
+      // In order, one record at a time, and no record after a failed one: the chain keeps stream order.
+      const inOrder = stopAtFirstFailure((record: DynamoDBRecord) => auditRecord(record, deps));
+      return processPartialResponse(event, inOrder, processor, { context, processInParallel: false });
     });
 }
 
