@@ -3,7 +3,8 @@
  * gets 401 without invoking the authorizer; the authorizer's result is cached per identity-source value
  * for the TTL and its *policy* is re-evaluated against each request's method ARN (so a policy that names
  * only one route denies the others from cache); a thrown `Unauthorized` is a 401, any other failure a 500,
- * an explicit Deny or a missing Allow a 403-class denial (the ACCESS_DENIED gateway response).
+ * an explicit Deny or a missing Allow a 403-class denial (the ACCESS_DENIED gateway response), a context
+ * value that is not a string, number or boolean an authorizer configuration error (500).
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { TtlCache } from '#shared/cache.ts';
@@ -11,7 +12,7 @@ import { TtlCache } from '#shared/cache.ts';
 /** The outcome API Gateway acts on. */
 export type AuthorizerDecision =
   | { effect: 'allow'; principalId: string; context: Record<string, string> }
-  | { effect: 'unauthorized' | 'access_denied' | 'failure' };
+  | { effect: 'unauthorized' | 'access_denied' | 'failure' | 'configuration_error' };
 
 type AuthorizerHandler = (
   event: APIGatewayRequestAuthorizerEvent,
@@ -93,7 +94,10 @@ export class AuthorizerEmulator {
     if (evaluatePolicy(result, event.methodArn) === 'deny') return { effect: 'access_denied' };
     const context_: Record<string, string> = {};
     for (const [name, value] of Object.entries(result.context ?? {})) {
-      if (value !== null && value !== undefined) context_[name] = String(value);
+      if (value === null || value === undefined) continue;
+      // API Gateway takes only strings, numbers and booleans; anything else fails the whole request.
+      if (!['string', 'number', 'boolean'].includes(typeof value)) return { effect: 'configuration_error' };
+      context_[name] = String(value);
     }
     return { effect: 'allow', principalId: result.principalId, context: context_ };
   }

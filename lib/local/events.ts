@@ -10,7 +10,10 @@ export interface IncomingParts {
   /** The matched API Gateway resource path. */
   resource: string;
   params: Record<string, string>;
+  /** The last value of each header. */
   headers: Record<string, string>;
+  /** Every value of each header, in order; `headers`' values alone when absent. */
+  multiValueHeaders?: Record<string, string[]>;
   query: URLSearchParams;
   body: Buffer;
   sourceIp: string;
@@ -26,13 +29,15 @@ export function methodArn(parts: IncomingParts): string {
   return `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${LOCAL_API_ID}/${parts.stage}/${parts.method}${parts.path}`;
 }
 
-function singleAndMulti(headers: Record<string, string>): {
+/** `headers` holds each header's last value, `multiValueHeaders` all of them, as API Gateway fills them. */
+function singleAndMulti(parts: IncomingParts): {
   single: Record<string, string>;
   multi: Record<string, string[]>;
 } {
   const multi: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(headers)) multi[name] = [value];
-  return { single: { ...headers }, multi };
+  for (const [name, value] of Object.entries(parts.headers))
+    multi[name] = parts.multiValueHeaders?.[name] ?? [value];
+  return { single: { ...parts.headers }, multi };
 }
 
 function queryMaps(query: URLSearchParams): {
@@ -85,7 +90,7 @@ function requestContext(parts: IncomingParts, authorizer: Record<string, unknown
 
 /** The REQUEST authorizer event for a request. */
 export function authorizerEvent(parts: IncomingParts): APIGatewayRequestAuthorizerEvent {
-  const headers = singleAndMulti(parts.headers);
+  const headers = singleAndMulti(parts);
   const query = queryMaps(parts.query);
   return {
     type: 'REQUEST',
@@ -114,11 +119,8 @@ export function proxyEvent(
   parts: IncomingParts,
   authorizer: Record<string, string> | null,
 ): APIGatewayProxyEvent {
-  const headers = singleAndMulti(parts.headers);
+  const headers = singleAndMulti(parts);
   const query = queryMaps(parts.query);
-  const isText =
-    parts.body.length === 0 ||
-    /json|text|x-www-form-urlencoded/.test(parts.headers['content-type'] ?? 'application/json');
   return {
     resource: parts.resource,
     path: parts.path,
@@ -130,8 +132,8 @@ export function proxyEvent(
     pathParameters: Object.keys(parts.params).length === 0 ? null : parts.params,
     stageVariables: null,
     requestContext: requestContext(parts, authorizer) as unknown as APIGatewayProxyEvent['requestContext'],
-    body:
-      parts.body.length === 0 ? null : isText ? parts.body.toString('utf8') : parts.body.toString('base64'),
-    isBase64Encoded: !isText,
+    // The stack configures no binary media types, so API Gateway passes every body as text.
+    body: parts.body.length === 0 ? null : parts.body.toString('utf8'),
+    isBase64Encoded: false,
   };
 }

@@ -19,6 +19,15 @@ import {
 import { AuthorizerEmulator } from './authorizer-emulation.ts';
 import { authorizerEvent, type IncomingParts, proxyEvent } from './events.ts';
 import {
+  exceedsPayload,
+  type GatewayClock,
+  type IntegrationLimits,
+  integrationLimits,
+  realClock,
+  watchStream,
+  withinBufferedTimeout,
+} from './integration-limits.ts';
+import {
   installAwsLambdaGlobal,
   invokeStreaming,
   isStreamingHandler,
@@ -40,6 +49,10 @@ export interface GatewayOptions {
   adminToken?: string;
   /** Misbehaviour on purpose, for tests that must see a check catch it (`tollgate doctor`'s). */
   faults?: GatewayFaults;
+  /** AWS's integration and payload limits by default; tests scale them. */
+  limits?: Partial<IntegrationLimits>;
+  /** Real time by default; tests fire the limits instead of waiting. */
+  clock?: GatewayClock;
 }
 
 /** Ways a misdeployed API could break what clients rely on; none is on unless a test asks. */
@@ -79,7 +92,7 @@ const AWS_RESPONSES: Readonly<
     message: 'User is not authorized to access this resource',
   },
   failure: { type: 'AUTHORIZER_FAILURE', status: 500, message: 'Internal server error' },
-  authorizerConfiguration: {
+  configuration_error: {
     type: 'AUTHORIZER_CONFIGURATION_ERROR',
     status: 500,
     message: 'Internal server error',
@@ -135,10 +148,21 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
   return Buffer.concat(chunks);
 }
 
+/** Every value of every request header, in order (API Gateway's `multiValueHeaders`). */
+function multiHeadersOf(req: IncomingMessage): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(req.headersDistinct))
+    if (values !== undefined) out[name] = values;
+  return out;
+}
+
+/** The last value of each request header, as API Gateway fills `headers` (Node's own map keeps the first
+ * of a repeated `authorization` and joins others with commas; API Gateway does neither). */
 function headersOf(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(',') : value;
+  for (const [name, values] of Object.entries(multiHeadersOf(req))) {
+    const last = values[values.length - 1];
+    if (last !== undefined) out[name] = last;
   }
   return out;
 }
@@ -163,6 +187,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   if (!isStreamingHandler(proxyHandler)) throw new Error('the proxy handler is not a streaming handler');
   const streamingProxy = proxyHandler;
   const stage = options.stage ?? 'local';
+  const limits = integrationLimits(options.limits);
+  const clock = options.clock ?? realClock;
   const corsOrigins = readEnv().corsOrigins;
   const faults = options.faults ?? {};
   // The same two authorizers the stack deploys: see Carriers in the route table.
@@ -212,6 +238,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       resource: route.path,
       params,
       headers: headersOf(req),
+      multiValueHeaders: multiHeadersOf(req),
       query: url.searchParams,
       body,
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
@@ -237,27 +264,42 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (faults.dropLimits === true) authorizerContext.limits = '{}';
     }
 
-    const invocation = invokeStreaming(
-      streamingProxy,
-      proxyEvent(parts, authorizerContext),
-      localContext('tollgate-proxy', requestId),
-    );
+    const event = proxyEvent(parts, authorizerContext);
+    if (exceedsPayload(event, limits)) return sendGatewayResponse(res, 'tooLarge', who);
+    const invocation = invokeStreaming(streamingProxy, event, localContext('tollgate-proxy', requestId));
+    // Past either limit API Gateway stops waiting: a 504 before the prelude, a cut stream after it.
+    let settled = false;
+    const watch = watchStream(clock, limits, () => {
+      invocation.abort();
+      if (res.headersSent) res.destroy();
+      else {
+        settled = true;
+        sendGatewayResponse(res, 'timeout', who);
+      }
+    });
     res.on('close', () => {
+      watch.stop();
       if (!res.writableFinished) invocation.abort();
     });
     let prelude: Awaited<typeof invocation.prelude>;
     try {
       prelude = await invocation.prelude;
     } catch {
+      if (settled || res.destroyed) return;
+      watch.stop();
       // A Lambda that fails before its prelude is a 502 from API Gateway.
       return sendGatewayResponse(res, 'lambdaError', who);
     }
+    if (settled || res.destroyed) return;
     const headers: Record<string, string | string[]> = { ...(prelude.headers ?? {}) };
     for (const [name, values] of Object.entries(prelude.multiValueHeaders ?? {})) headers[name] = values;
     if (prelude.cookies !== undefined) headers['set-cookie'] = prelude.cookies;
     headers['x-request-id'] ??= requestId;
     res.writeHead(prelude.statusCode ?? 200, headers);
     res.flushHeaders();
+    watch.touch();
+    invocation.body.on('data', () => watch.touch());
+    invocation.body.on('end', () => watch.stop());
     if (faults.bufferStreams !== true) {
       invocation.body.pipe(res);
       return;
@@ -316,7 +358,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         c: ReturnType<typeof localContext>,
       ) => Promise<{ statusCode: number; headers?: Record<string, string>; body: string }>;
     };
-    const result = await handler(event, localContext('tollgate-admin', parts.requestId));
+    if (exceedsPayload(event, limits)) return sendGatewayResponse(res, 'tooLarge', parts);
+    const result = await withinBufferedTimeout(
+      clock,
+      limits,
+      handler(event, localContext('tollgate-admin', parts.requestId)),
+    );
+    if (result === undefined) return sendGatewayResponse(res, 'timeout', parts);
     res.writeHead(result.statusCode, {
       'content-type': 'application/json',
       ...result.headers,

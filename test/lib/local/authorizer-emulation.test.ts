@@ -99,3 +99,40 @@ describe('authorizer caching as API Gateway does it', () => {
     expect((await emulator.decide(event(ARN_A, 'Bearer x'), localContext('a', '3'))).effect).toBe('failure');
   });
 });
+
+describe('authorizer context as API Gateway takes it', () => {
+  it.each([
+    ['an object', { keyId: 'k', scope: { models: ['a'] } }],
+    ['an array', { keyId: 'k', models: ['a', 'b'] }],
+  ])('answers an authorizer configuration error (500) for %s in the context', async (_, context) => {
+    // Prepare
+    const emulator = new AuthorizerEmulator(async () => ({ ...policy(ARN_A), context: context as never }), {
+      identityHeaders: ['authorization'],
+      ttlSeconds: 0,
+    });
+
+    // Act
+    const decision = await emulator.decide(event(ARN_A, 'Bearer x'), localContext('a', 'r'));
+
+    // Assess
+    expect(decision).toEqual({ effect: 'configuration_error' });
+  });
+
+  it('passes strings, numbers and booleans on, as strings', async () => {
+    // Prepare
+    const emulator = new AuthorizerEmulator(
+      async () => ({ ...policy(ARN_A), context: { keyId: 'k', n: 1, on: true } }),
+      { identityHeaders: ['authorization'], ttlSeconds: 0 },
+    );
+
+    // Act
+    const decision = await emulator.decide(event(ARN_A, 'Bearer x'), localContext('a', 'r'));
+
+    // Assess
+    expect(decision).toEqual({
+      effect: 'allow',
+      principalId: 'p',
+      context: { keyId: 'k', n: '1', on: 'true' },
+    });
+  });
+});
