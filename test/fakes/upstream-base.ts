@@ -99,10 +99,15 @@ export async function startFakeUpstream(api: FakeApi, credentials: string[]) {
      * otherwise it answers with `words`. Off by default, so agents' own tools are never called.
      */
     tool: undefined as ScriptedToolCall | undefined,
+    /** When a streamed response's connection closed before its headers were sent (ms since epoch). */
+    abortedBeforeHeadersAt: undefined as number | undefined,
   };
 
   const streamer: Streamer = async (res, head, content, tail) => {
     const control = state.stream;
+    res.on('close', () => {
+      if (!res.headersSent) state.abortedBeforeHeadersAt = Date.now();
+    });
     if (control.headerDelayMs !== undefined) await new Promise((r) => setTimeout(r, control.headerDelayMs));
     if (res.destroyed) return;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
@@ -173,6 +178,7 @@ export async function startFakeUpstream(api: FakeApi, credentials: string[]) {
       state.lastChunkSentAt = undefined;
       state.abortedAt = undefined;
       state.tool = undefined;
+      state.abortedBeforeHeadersAt = undefined;
     },
     close,
   };

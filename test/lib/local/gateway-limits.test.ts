@@ -180,6 +180,36 @@ describe('integration limits', () => {
   });
 });
 
+describe('client disconnect', () => {
+  it('aborts the upstream call when the client leaves before the upstream answered', async () => {
+    // Prepare: the upstream holds its headers back, so no body stream exists yet to be cancelled.
+    fake.reset();
+    fake.state.stream = { headerDelayMs: 20_000 };
+    const gateway = await gatewayWith({});
+    const client = new AbortController();
+
+    // Act: the response stream the handler got closes, which must abort the request's signal.
+    const answer = fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'openai/gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Hi' }],
+        stream: true,
+      }),
+      signal: client.signal,
+    }).catch(() => undefined);
+    await upstreamSaw(1);
+    client.abort();
+    await answer;
+    for (let i = 0; i < 500 && fake.state.abortedBeforeHeadersAt === undefined; i++)
+      await new Promise((r) => setTimeout(r, 10));
+
+    // Assess
+    expect(fake.state.abortedBeforeHeadersAt).toBeDefined();
+  });
+});
+
 describe('events as API Gateway fills them', () => {
   it('puts the last value of a repeated header in headers and all of them in multiValueHeaders, the body as text', () => {
     // Act
