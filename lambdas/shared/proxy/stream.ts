@@ -109,6 +109,16 @@ export function streamBody(options: {
             }
           }
         } catch (err) {
+          if (abort.signal.aborted && !(abort.signal.reason instanceof UpstreamTimeoutError)) {
+            // The client left (its signal aborted the upstream read): bill what it received, as on cancel.
+            await end({ disconnected: true, error: undefined });
+            try {
+              controller.close();
+            } catch {
+              // Already cancelled by the consumer.
+            }
+            return;
+          }
           const failure =
             abort.signal.reason instanceof UpstreamTimeoutError
               ? abort.signal.reason
