@@ -29,10 +29,15 @@ export function cancellationCodes(err: unknown): Array<string | undefined> | und
   );
 }
 
+/** An id as error messages show it: ids come from clients, and a 500 KB one must not become a 500 KB message. */
+function shown(id: string): string {
+  return id.length > 64 ? `${id.slice(0, 64)}…` : id;
+}
+
 /** A management operation named a record that does not exist. */
 export class RecordNotFoundError extends NotFoundError {
   constructor(kind: string, id: string) {
-    super(`${kind} '${id}' not found`);
+    super(`${kind} '${shown(id)}' not found`);
     this.name = 'RecordNotFoundError';
   }
 }
@@ -40,7 +45,22 @@ export class RecordNotFoundError extends NotFoundError {
 /** A management operation would create a record that already exists. */
 export class RecordExistsError extends ConflictError {
   constructor(kind: string, id: string) {
-    super(`${kind} '${id}' already exists`);
+    super(`${kind} '${shown(id)}' already exists`);
     this.name = 'RecordExistsError';
+  }
+}
+
+/**
+ * A read-modify-write lost a race: the record changed between this writer's read and its conditional
+ * write, so nothing was written: a {@link ConflictError} (409 on `/admin`, exit 1 in the CLI); the caller
+ * may read again and retry.
+ */
+export class ConcurrentChangeError extends ConflictError {
+  constructor(kind: string, id: string, options?: ErrorOptions) {
+    super(
+      `${kind} '${shown(id)}' was changed by another writer at the same time; nothing was changed, try again`,
+      options,
+    );
+    this.name = 'ConcurrentChangeError';
   }
 }

@@ -6,13 +6,20 @@ import {
   GetCommand,
   PutCommand,
   paginateScan,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidApiKeyError } from '../errors.ts';
 import { hashesEqual, issueKey, KEY_ID_LENGTH, randomBase62 } from '../keys.ts';
 import { ConflictError, InvalidError } from '../operations/errors.ts';
 import { type Actor, type AuditAction, type Change, newChange } from './attribution.ts';
-import { isConditionalCheckFailed, RecordNotFoundError } from './db.ts';
+import {
+  ConcurrentChangeError,
+  cancellationCodes,
+  isConditionalCheckFailed,
+  RecordNotFoundError,
+} from './db.ts';
+import { checkKeyInput, isStoredId } from './limits.ts';
 
 export type KeyStatus = 'active' | 'disabled';
 
@@ -97,6 +104,7 @@ export class KeyStore {
   /** Creates a key; the plaintext in the result is the only copy that will ever exist. */
   async create(input: CreateKeyInput): Promise<{ key: KeyView; plaintext: string }> {
     const lastChange = this.change('key.create');
+    checkKeyInput(input);
     const issued = issueKey(this.prefix);
     const item = this.newItem(issued.keyId, input, issued.hash, lastChange);
     await this.db.send(
@@ -121,6 +129,7 @@ export class KeyStore {
     const lastChange = this.change('key.import');
     if (!/^[0-9a-f]{64}$/.test(sha256hex))
       throw new InvalidError(`'${sha256hex.slice(0, 16)}…' is not a lowercase hex SHA-256`);
+    checkKeyInput({ ...input, name: label });
     const index = await this.importedIndex(true);
     if (Object.hasOwn(index, sha256hex))
       throw new ConflictError(`a key with hash ${sha256hex.slice(0, 12)}… is already imported`);
@@ -129,23 +138,33 @@ export class KeyStore {
       ...this.newItem(keyId, { ...input, name: label }, sha256hex, lastChange),
       imported: true,
     };
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(keyId)',
-      }),
-    );
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { keyId: IMPORTED_INDEX_ID },
-        UpdateExpression: 'SET hashes.#h = :id, lastChange = :change',
-        ConditionExpression: 'attribute_exists(hashes)',
-        ExpressionAttributeNames: { '#h': sha256hex },
-        ExpressionAttributeValues: { ':id': keyId, ':change': { ...lastChange, cascade: true } },
-      }),
-    );
+    // The key and its index entry together or not at all; of two imports of one hash racing past the
+    // read above, only the first claims it.
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(keyId)' },
+            },
+            {
+              Update: {
+                TableName: this.table,
+                Key: { keyId: IMPORTED_INDEX_ID },
+                UpdateExpression: 'SET hashes.#h = :id, lastChange = :change',
+                ConditionExpression: 'attribute_exists(hashes) AND attribute_not_exists(hashes.#h)',
+                ExpressionAttributeNames: { '#h': sha256hex },
+                ExpressionAttributeValues: { ':id': keyId, ':change': { ...lastChange, cascade: true } },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (cancellationCodes(err) !== undefined)
+        throw new ConcurrentChangeError('imported key hash', `${sha256hex.slice(0, 12)}…`, { cause: err });
+      throw err;
+    }
     return view(item);
   }
 
@@ -234,12 +253,17 @@ export class KeyStore {
       graceMs > 0
         ? 'SET keyHash = :hash, previousKeyHash = :old, previousValidUntil = :until, rotatedAt = :at, updatedAt = :at, lastChange = :change'
         : 'SET keyHash = :hash, rotatedAt = :at, updatedAt = :at, lastChange = :change REMOVE previousKeyHash, previousValidUntil';
-    const values: Record<string, unknown> = { ':hash': issued.hash, ':change': lastChange };
+    const values: Record<string, unknown> = {
+      ':hash': issued.hash,
+      ':change': lastChange,
+      ':read': current.keyHash,
+    };
     if (graceMs > 0) {
       values[':old'] = current.keyHash;
       values[':until'] = new Date(at.getTime() + graceMs).toISOString();
     }
-    const key = await this.update(keyId, expression, undefined, values);
+    // Only over the secret this rotation read: of two racing rotations one wins, the other hands out nothing.
+    const key = await this.update(keyId, expression, undefined, values, 'keyHash = :read');
     return { key, plaintext: issued.plaintext };
   }
 
@@ -250,10 +274,7 @@ export class KeyStore {
     await this.update(keyId, 'SET lastChange = :change, updatedAt = :at', undefined, {
       ':change': lastChange,
     });
-    const out = await this.db.send(
-      new DeleteCommand({ TableName: this.table, Key: { keyId }, ReturnValues: 'ALL_OLD' }),
-    );
-    const old = out.Attributes as KeyItem | undefined;
+    const old = await this.deleteStamped(keyId, lastChange);
     if (old?.imported === true) {
       await this.db.send(
         new UpdateCommand({
@@ -316,8 +337,35 @@ export class KeyStore {
     };
   }
 
+  /** Deletes the item only while it still carries this delete's stamp, so no other change is lost unaudited. */
+  private async deleteStamped(keyId: string, lastChange: Change): Promise<KeyItem | undefined> {
+    try {
+      const out = await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { keyId },
+          ConditionExpression: 'lastChange.changeId = :changeId',
+          ExpressionAttributeValues: { ':changeId': lastChange.changeId },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return out.Attributes as KeyItem | undefined;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw await this.lostRace(keyId, err);
+      throw err;
+    }
+  }
+
+  /** Why a conditional write found nothing to change: the key is gone, or someone changed it first. */
+  private async lostRace(keyId: string, cause: unknown): Promise<Error> {
+    return (await this.item(keyId)) === undefined
+      ? new RecordNotFoundError('key', keyId)
+      : new ConcurrentChangeError('key', keyId, { cause });
+  }
+
   private async item(keyId: string): Promise<KeyItem | undefined> {
-    if (keyId === IMPORTED_INDEX_ID) return undefined;
+    // An id no key can have is absent without a read (and never reaches DynamoDB's key-size limits).
+    if (keyId === IMPORTED_INDEX_ID || !isStoredId(keyId)) return undefined;
     const result = await this.db.send(
       new GetCommand({ TableName: this.table, Key: { keyId }, ConsistentRead: true }),
     );
@@ -329,15 +377,17 @@ export class KeyStore {
     expression: string,
     names: Record<string, string> | undefined,
     values: Record<string, unknown>,
+    expected?: string,
   ): Promise<KeyView> {
-    if (keyId === IMPORTED_INDEX_ID) throw new RecordNotFoundError('key', keyId);
+    if (keyId === IMPORTED_INDEX_ID || !isStoredId(keyId)) throw new RecordNotFoundError('key', keyId);
     try {
       const result = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { keyId },
           UpdateExpression: expression,
-          ConditionExpression: 'attribute_exists(keyId)',
+          ConditionExpression:
+            expected === undefined ? 'attribute_exists(keyId)' : `attribute_exists(keyId) AND ${expected}`,
           ...(names === undefined ? {} : { ExpressionAttributeNames: names }),
           ExpressionAttributeValues: { ...values, ':at': this.now().toISOString() },
           ReturnValues: 'ALL_NEW',
@@ -345,7 +395,7 @@ export class KeyStore {
       );
       return view(result.Attributes as KeyItem);
     } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('key', keyId);
+      if (isConditionalCheckFailed(err)) throw await this.lostRace(keyId, err);
       throw err;
     }
   }

@@ -8,20 +8,33 @@ import {
   PutCommand,
   paginateQuery,
   paginateScan,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type Envelope, type Keyring, open, seal } from '../crypto/envelope.ts';
+import { InputError } from '../inputs.ts';
 import { InvalidError } from '../operations/errors.ts';
 import { adapterFor, isProviderType, type ProviderType } from '../providers/index.ts';
 import { type AuditAction, type Change, newChange } from './attribution.ts';
-import { isConditionalCheckFailed, RecordExistsError, RecordNotFoundError } from './db.ts';
+import { bumpConfigVersion, readConfigVersion } from './config-version.ts';
+import {
+  ConcurrentChangeError,
+  cancellationCodes,
+  isConditionalCheckFailed,
+  RecordExistsError,
+  RecordNotFoundError,
+} from './db.ts';
 import type { StoreOptions } from './keys.ts';
+import { checkCount, checkModels, MAX_MODEL_LENGTH } from './limits.ts';
 
 const PROVIDER_SK = 'provider';
 const CREDENTIAL_SK_PREFIX = 'cred#';
 const ALIAS_PREFIX = 'alias:';
 const ALIAS_SK = 'alias';
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const CREDENTIAL_ID_PATTERN = /^[0-9a-f-]{36}$/;
+/** Longest credential value accepted (real API keys are well under 1 KB; JWT-style tokens a few KB). */
+const MAX_SECRET_LENGTH = 16 * 1024;
 const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 /** A registered upstream provider. */
@@ -130,6 +143,7 @@ export function validateProviderInput(input: AddProviderInput): ProviderConfig {
   if (url.search !== '' || url.hash !== '')
     throw new InvalidError('base URL must not have a query or fragment');
   const models = (input.models ?? []).map((m) => m.trim()).filter((m) => m !== '');
+  checkModels(models);
   return {
     provider: input.name,
     type: input.type,
@@ -188,13 +202,19 @@ export class ProviderStore {
     return newChange(this.options.actor, action, { ...extra, at: this.options.now?.() ?? new Date() });
   }
 
-  /** Stamps an item with its `*.delete` change, then deletes it, so the stream's REMOVE names the deleter. */
+  /**
+   * Stamps an item with its `*.delete` change, then deletes it while it still carries that stamp (so the
+   * stream's REMOVE names the deleter and no change made in between is lost unaudited) and, when given,
+   * while its `version` is still the one read.
+   */
   private async stampAndDelete(
     key: { provider: string; sk: string },
     lastChange: Change,
-    kind: string,
-    id: string,
+    target: { kind: string; id: string; version?: number },
   ): Promise<void> {
+    const { kind, id, version } = target;
+    const versionCondition =
+      version === undefined ? '' : version === 0 ? ' AND attribute_not_exists(version)' : ' AND version = :v';
     try {
       await this.db.send(
         new UpdateCommand({
@@ -205,16 +225,41 @@ export class ProviderStore {
           ExpressionAttributeValues: { ':change': lastChange },
         }),
       );
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: key,
+          ConditionExpression: `lastChange.changeId = :changeId${versionCondition}`,
+          ExpressionAttributeValues: {
+            ':changeId': lastChange.changeId,
+            ...(version === undefined || version === 0 ? {} : { ':v': version }),
+          },
+        }),
+      );
     } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError(kind, id);
-      throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
+      const still = await this.db.send(
+        new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
+      );
+      throw still.Item === undefined
+        ? new RecordNotFoundError(kind, id)
+        : new ConcurrentChangeError(kind, id, { cause: err });
     }
-    await this.db.send(new DeleteCommand({ TableName: this.table, Key: key }));
+  }
+
+  private async bump(change: Change): Promise<void> {
+    await bumpConfigVersion(this.db, this.table, change);
+  }
+
+  /** The configuration version: it moves whenever a provider, credential, price or alias changes. */
+  async configVersion(): Promise<number> {
+    return readConfigVersion(this.db, this.table);
   }
 
   /**
-   * Registers a provider with its first credential (audited as one change); a provider answered in
-   * process (`echo`) takes none.
+   * Registers a provider with its first credential, both or neither (audited as one change); a provider
+   * answered in process (`echo`) takes none. Everything is checked, and the credential sealed, before
+   * anything is written.
    */
   async add(input: AddProviderInput, credential: CredentialInput | undefined): Promise<ProviderView> {
     const lastChange = this.change('provider.create');
@@ -228,38 +273,91 @@ export class ProviderStore {
         { field: 'credential' },
       );
     }
+    const item =
+      credential === undefined
+        ? undefined
+        : await this.credentialItem(config.provider, credential, {
+            existing: [],
+            lastChange: this.change('credential.create', { changeId: lastChange.changeId, cascade: true }),
+          });
     try {
       await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...config, sk: PROVIDER_SK, lastChange },
-          ConditionExpression: 'attribute_not_exists(provider)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...config, sk: PROVIDER_SK, version: 1, lastChange },
+                ConditionExpression: 'attribute_not_exists(provider)',
+              },
+            },
+            ...(item === undefined ? [] : [{ Put: { TableName: this.table, Item: item } }]),
+          ],
         }),
       );
     } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new RecordExistsError('provider', input.name);
+      if (cancellationCodes(err)?.[0] === 'ConditionalCheckFailed')
+        throw new RecordExistsError('provider', input.name);
       throw err;
     }
-    if (credential === undefined) return { ...config, credentials: 0 };
-    await this.addCredential(
-      config.provider,
-      credential,
-      this.change('credential.create', { changeId: lastChange.changeId, cascade: true }),
-    );
-    return { ...config, credentials: 1 };
+    await this.bump(lastChange);
+    return { ...config, credentials: item === undefined ? 0 : 1 };
   }
 
-  /** Stores one more credential; refuses one whose value or secret ARN is already registered. */
-  async addCredential(
-    provider: string,
-    input: CredentialInput,
-    lastChange: Change = this.change('credential.create'),
-  ): Promise<CredentialView> {
+  /**
+   * Stores one more credential; refuses one whose value or secret ARN is already registered. The write
+   * holds only while the provider is as read (its `version`), so two racing additions of one value, or an
+   * addition racing the provider's removal, cannot both succeed.
+   */
+  async addCredential(provider: string, input: CredentialInput): Promise<CredentialView> {
+    const lastChange = this.change('credential.create');
     const items = await this.items(provider);
-    if (!items.some((item) => item.sk === PROVIDER_SK)) throw new RecordNotFoundError('provider', provider);
+    const providerItem = items.find((item) => item.sk === PROVIDER_SK);
+    if (providerItem === undefined) throw new RecordNotFoundError('provider', provider);
     const existing = items
       .filter((item) => item.sk.startsWith(CREDENTIAL_SK_PREFIX))
       .map((item) => item as unknown as CredentialItem);
+    const item = await this.credentialItem(provider, input, { existing, lastChange });
+    const read = Number(providerItem.version ?? 0);
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: { provider, sk: PROVIDER_SK },
+                UpdateExpression: 'SET version = :next',
+                ConditionExpression:
+                  read === 0 ? 'attribute_exists(sk) AND attribute_not_exists(version)' : 'version = :read',
+                ExpressionAttributeValues: { ':next': read + 1, ...(read === 0 ? {} : { ':read': read }) },
+              },
+            },
+            { Put: { TableName: this.table, Item: item } },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (cancellationCodes(err) === undefined) throw err;
+      throw (await this.get(provider)) === undefined
+        ? new RecordNotFoundError('provider', provider)
+        : new ConcurrentChangeError('provider', provider, { cause: err });
+    }
+    await this.bump(lastChange);
+    return credentialView(item);
+  }
+
+  /** Checks and seals one credential into its item; writes nothing. */
+  private async credentialItem(
+    provider: string,
+    input: CredentialInput,
+    context: { existing: readonly CredentialItem[]; lastChange: Change },
+  ): Promise<CredentialItem & { lastChange: Change }> {
+    const { existing, lastChange } = context;
+    if (input.priority !== undefined && input.priority !== 0)
+      checkCount(input.priority, 'priority', 1_000_000);
+    if (input.expiresAt !== undefined && Number.isNaN(Date.parse(input.expiresAt)))
+      throw new InputError('expires must be a date');
     const credentialId = randomUUID();
     const priority = input.priority ?? existing.reduce((max, c) => Math.max(max, c.priority + 1), 0);
     const base = {
@@ -271,29 +369,26 @@ export class ProviderStore {
       lastChange,
       ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
     };
-    let item: CredentialItem;
     if (input.secretArn !== undefined) {
       const secretArn = validateSecretArn(input.secretArn);
       if (existing.some((c) => c.secretArn === secretArn))
         throw new RecordExistsError('credential for that secret ARN', provider);
-      item = { ...base, source: 'secretsmanager', secretArn };
-    } else {
-      const secret = input.secret?.trim() ?? '';
-      if (secret === '') throw new InvalidError('the credential is empty');
-      const fingerprint = createHash('sha256').update(secret).digest('hex');
-      if (existing.some((other) => other.fingerprint === fingerprint))
-        throw new RecordExistsError('the same credential', provider);
-      item = {
-        ...base,
-        fingerprint,
-        source: 'envelope',
-        envelope: await seal(this.keyring, secret, { provider, credentialId }),
-      };
+      return { ...base, source: 'secretsmanager', secretArn };
     }
-    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
-    return credentialView(item);
+    const secret = input.secret?.trim() ?? '';
+    if (secret === '') throw new InvalidError('the credential is empty');
+    if (secret.length > MAX_SECRET_LENGTH)
+      throw new InputError(`the credential must be at most ${MAX_SECRET_LENGTH} characters`);
+    const fingerprint = createHash('sha256').update(secret).digest('hex');
+    if (existing.some((other) => other.fingerprint === fingerprint))
+      throw new RecordExistsError('the same credential', provider);
+    return {
+      ...base,
+      fingerprint,
+      source: 'envelope',
+      envelope: await seal(this.keyring, secret, { provider, credentialId }),
+    };
   }
-
   /** A provider's credentials in priority order, without values. */
   async listCredentials(provider: string): Promise<CredentialView[]> {
     const items = await this.items(provider);
@@ -307,12 +402,14 @@ export class ProviderStore {
 
   /** Removes one credential. */
   async removeCredential(provider: string, credentialId: string): Promise<void> {
-    await this.stampAndDelete(
-      { provider, sk: `${CREDENTIAL_SK_PREFIX}${credentialId}` },
-      this.change('credential.delete'),
-      'credential',
-      credentialId,
-    );
+    const lastChange = this.change('credential.delete');
+    if (!NAME_PATTERN.test(provider) || !CREDENTIAL_ID_PATTERN.test(credentialId))
+      throw new RecordNotFoundError('credential', credentialId.slice(0, 64));
+    await this.stampAndDelete({ provider, sk: `${CREDENTIAL_SK_PREFIX}${credentialId}` }, lastChange, {
+      kind: 'credential',
+      id: credentialId,
+    });
+    await this.bump(lastChange);
   }
 
   /** Every provider with its credential count, by name. */
@@ -337,6 +434,7 @@ export class ProviderStore {
 
   /** One provider's configuration, or undefined. */
   async get(name: string): Promise<ProviderConfig | undefined> {
+    if (!NAME_PATTERN.test(name)) return undefined;
     const out = await this.db.send(
       new GetCommand({
         TableName: this.table,
@@ -347,20 +445,38 @@ export class ProviderStore {
     return out.Item === undefined ? undefined : toConfig(out.Item);
   }
 
-  /** Deletes a provider and all its credentials (audited as one change). */
+  /**
+   * Deletes a provider and all its credentials (audited as one change). The provider item goes last and
+   * only while its `version` is the one read, so a credential added meanwhile is found and removed in
+   * another round rather than left behind without its provider.
+   */
   async remove(name: string): Promise<void> {
     const lastChange = this.change('provider.delete');
-    const items = await this.items(name);
-    if (!items.some((item) => item.sk === PROVIDER_SK)) throw new RecordNotFoundError('provider', name);
-    for (const item of items.filter((i) => i.sk !== PROVIDER_SK)) {
-      await this.stampAndDelete(
-        { provider: name, sk: item.sk },
-        this.change('credential.delete', { changeId: lastChange.changeId, cascade: true }),
-        'credential',
-        item.sk,
-      );
+    for (let round = 0; round < 3; round++) {
+      const items = await this.items(name);
+      const providerItem = items.find((item) => item.sk === PROVIDER_SK);
+      if (providerItem === undefined) throw new RecordNotFoundError('provider', name);
+      for (const item of items.filter((i) => i.sk !== PROVIDER_SK)) {
+        await this.stampAndDelete(
+          { provider: name, sk: item.sk },
+          this.change('credential.delete', { changeId: lastChange.changeId, cascade: true }),
+          { kind: 'credential', id: item.sk },
+        );
+      }
+      try {
+        await this.stampAndDelete({ provider: name, sk: PROVIDER_SK }, lastChange, {
+          kind: 'provider',
+          id: name,
+          version: Number(providerItem.version ?? 0),
+        });
+      } catch (err) {
+        if (err instanceof ConcurrentChangeError) continue;
+        throw err;
+      }
+      await this.bump(lastChange);
+      return;
     }
-    await this.stampAndDelete({ provider: name, sk: PROVIDER_SK }, lastChange, 'provider', name);
+    throw new ConcurrentChangeError('provider', name);
   }
 
   /**
@@ -389,6 +505,10 @@ export class ProviderStore {
 
   /** Sets a model's price (USD per million input and output tokens). */
   async setPrice(provider: string, model: string, price: ModelPrice): Promise<ProviderConfig> {
+    const lastChange = this.change('price.set');
+    if (!NAME_PATTERN.test(provider)) throw new RecordNotFoundError('provider', provider.slice(0, 64));
+    if (model === '' || model.length > MAX_MODEL_LENGTH)
+      throw new InputError(`a model id must be 1-${MAX_MODEL_LENGTH} characters`);
     for (const value of [price.inputPerMTok, price.outputPerMTok]) {
       if (!Number.isFinite(value) || value < 0 || value > 10_000)
         throw new InvalidError('prices must be USD per million tokens, from 0 to 10000');
@@ -401,10 +521,11 @@ export class ProviderStore {
           UpdateExpression: 'SET prices.#m = :price, lastChange = :change',
           ConditionExpression: 'attribute_exists(provider)',
           ExpressionAttributeNames: { '#m': model },
-          ExpressionAttributeValues: { ':price': price, ':change': this.change('price.set') },
+          ExpressionAttributeValues: { ':price': price, ':change': lastChange },
           ReturnValues: 'ALL_NEW',
         }),
       );
+      await this.bump(lastChange);
       return toConfig(out.Attributes ?? {});
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('provider', provider);
@@ -440,6 +561,7 @@ export class ProviderStore {
       throw new InvalidError(`alias name '${name}' must be 1-63 characters of a-z, 0-9, '.', '_' and '-'`);
     const cleaned = targets.map((t) => t.trim()).filter((t) => t !== '');
     if (cleaned.length === 0) throw new InvalidError('an alias needs at least one target');
+    checkModels(cleaned, 'targets');
     for (const target of cleaned) {
       if (!/^[a-z0-9][a-z0-9._-]*\/.+$/.test(target))
         throw new InvalidError(`alias target '${target}' is not a provider/model slug`);
@@ -450,11 +572,13 @@ export class ProviderStore {
         Item: { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK, name, targets: cleaned, lastChange },
       }),
     );
+    await this.bump(lastChange);
     return { name, targets: cleaned };
   }
 
   /** One alias, or undefined. */
   async getAlias(name: string): Promise<Alias | undefined> {
+    if (!NAME_PATTERN.test(name)) return undefined;
     const out = await this.db.send(
       new GetCommand({
         TableName: this.table,
@@ -484,12 +608,13 @@ export class ProviderStore {
 
   /** Deletes an alias. */
   async removeAlias(name: string): Promise<void> {
-    await this.stampAndDelete(
-      { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK },
-      this.change('alias.delete'),
-      'alias',
-      name,
-    );
+    const lastChange = this.change('alias.delete');
+    if (!NAME_PATTERN.test(name)) throw new RecordNotFoundError('alias', name.slice(0, 64));
+    await this.stampAndDelete({ provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK }, lastChange, {
+      kind: 'alias',
+      id: name,
+    });
+    await this.bump(lastChange);
   }
 
   private async openItem(item: CredentialItem): Promise<string> {
@@ -503,6 +628,8 @@ export class ProviderStore {
 
   private async items(name: string): Promise<Array<Record<string, unknown> & { sk: string }>> {
     const items: Array<Record<string, unknown> & { sk: string }> = [];
+    // A name no provider can have is absent without a read (and never reaches DynamoDB's key-size limits).
+    if (!NAME_PATTERN.test(name)) return items;
     const pages = paginateQuery(
       { client: this.db },
       {

@@ -11,8 +11,9 @@ import {
 import { KEY_ID_LENGTH, randomBase62 } from '../keys.ts';
 import { InvalidError } from '../operations/errors.ts';
 import { type AuditAction, newChange } from './attribution.ts';
-import { isConditionalCheckFailed, RecordNotFoundError } from './db.ts';
+import { ConcurrentChangeError, isConditionalCheckFailed, RecordNotFoundError } from './db.ts';
 import type { StoreOptions } from './keys.ts';
+import { checkMicros, checkName, isStoredId } from './limits.ts';
 import { nextMonthOf, type ShardSpec, validShardCount } from './shards.ts';
 
 /** A team as stored and shown. Money is in micro-USD. */
@@ -47,6 +48,8 @@ export class TeamStore {
   async create(name: string, budgetMicros?: number): Promise<Team> {
     const lastChange = this.change('team.create');
     if (name.trim() === '') throw new InvalidError('a team needs a name');
+    checkName(name);
+    checkMicros(budgetMicros, 'the budget');
     const at = new Date().toISOString();
     const team: Team = {
       teamId: `team_${randomBase62(KEY_ID_LENGTH)}`,
@@ -68,6 +71,8 @@ export class TeamStore {
 
   /** One team, or undefined. */
   async get(teamId: string): Promise<Team | undefined> {
+    // An id no team can have is absent without a read (and never reaches DynamoDB's key-size limits).
+    if (!isStoredId(teamId)) return undefined;
     const out = await this.db.send(
       new GetCommand({ TableName: this.table, Key: { teamId }, ConsistentRead: true }),
     );
@@ -133,8 +138,29 @@ export class TeamStore {
   /** Deletes a team. The caller checks that no key belongs to it. */
   async delete(teamId: string): Promise<void> {
     // Stamp the deleter first: the stream's REMOVE record carries only the old image.
-    await this.stamp(teamId, this.change('team.delete'));
-    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { teamId } }));
+    const lastChange = this.change('team.delete');
+    await this.stamp(teamId, lastChange);
+    try {
+      // Only while the item still carries this delete's stamp, so no other change is lost unaudited.
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { teamId },
+          ConditionExpression: 'lastChange.changeId = :changeId',
+          ExpressionAttributeValues: { ':changeId': lastChange.changeId },
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw await this.lostRace(teamId, err);
+      throw err;
+    }
+  }
+
+  /** Why a conditional write found nothing to change: the team is gone, or someone changed it first. */
+  private async lostRace(teamId: string, cause: unknown): Promise<Error> {
+    return (await this.get(teamId)) === undefined
+      ? new RecordNotFoundError('team', teamId)
+      : new ConcurrentChangeError('team', teamId, { cause });
   }
 
   private async stamp(
@@ -142,6 +168,7 @@ export class TeamStore {
     lastChange: ReturnType<TeamStore['change']>,
     status?: Team['status'],
   ): Promise<Team> {
+    if (!isStoredId(teamId)) throw new RecordNotFoundError('team', teamId);
     try {
       const out = await this.db.send(
         new UpdateCommand({
