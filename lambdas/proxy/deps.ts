@@ -12,7 +12,10 @@ export function proxyFromEnv(env: TollgateEnv, stores: TollgateStores = storesFr
   return createProxy({
     keys: stores.keys,
     teams: stores.teams,
-    providers: cachedProviders(stores.providers, env.credentialCacheSeconds),
+    providers: cachedProviders(stores.providers, {
+      ttlSeconds: env.credentialCacheSeconds,
+      checkEveryMs: env.configCheckMs,
+    }),
     settings: cachedSettings(stores.settings, env.credentialCacheSeconds),
     usage: stores.usage,
     meter: stores.meter,

@@ -25,6 +25,8 @@ export const ENV = {
   keyPrefix: 'TOLLGATE_KEY_PREFIX',
   maxBodyBytes: 'TOLLGATE_MAX_BODY_BYTES',
   credentialCacheSeconds: 'TOLLGATE_CREDENTIAL_CACHE_SECONDS',
+  /** How often a proxy instance compares the configuration version (0: before every use). */
+  configCheckMs: 'TOLLGATE_CONFIG_CHECK_MS',
   requestLogRetentionDays: 'TOLLGATE_REQUEST_LOG_RETENTION_DAYS',
   /** Time allowed for the upstream's response headers. */
   firstByteTimeoutMs: 'TOLLGATE_FIRST_BYTE_TIMEOUT_MS',
@@ -46,6 +48,7 @@ export const ENV_DEFAULTS: Partial<Record<keyof typeof ENV, string>> = {
   keyPrefix: 'sk-tg-',
   maxBodyBytes: String(1024 * 1024),
   credentialCacheSeconds: '300',
+  configCheckMs: '2000',
   requestLogRetentionDays: '90',
   auditDigestEvery: '100',
   auditDigestMinutes: '15',
@@ -73,6 +76,7 @@ export interface TollgateEnv {
   keyPrefix: string;
   maxBodyBytes: number;
   credentialCacheSeconds: number;
+  configCheckMs: number;
   requestLogRetentionDays: number;
   auditDigestEvery: number;
   auditDigestMinutes: number;
@@ -159,6 +163,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): TollgateEnv {
     keyPrefix: read(source, 'keyPrefix'),
     maxBodyBytes: readPositiveInt(source, 'maxBodyBytes'),
     credentialCacheSeconds: readPositiveInt(source, 'credentialCacheSeconds'),
+    configCheckMs: readPositiveInt(source, 'configCheckMs'),
     requestLogRetentionDays: readPositiveInt(source, 'requestLogRetentionDays'),
     auditDigestEvery: readPositiveInt(source, 'auditDigestEvery'),
     auditDigestMinutes: readPositiveInt(source, 'auditDigestMinutes'),

@@ -110,6 +110,8 @@ export function applyLocalEnv(
   target[ENV.auditSigner] = `local:${join(state.home, 'audit')}`;
   target[ENV.auditFailureSink] = `file:${join(state.home, 'audit-failures.jsonl')}`;
   target[ENV.auditDigestStore] = `file:${join(state.home, 'audit-digests.jsonl')}`;
+  // Locally a configuration change reaches the very next request (AWS: within TOLLGATE_CONFIG_CHECK_MS).
+  target[ENV.configCheckMs] ??= '0';
   target.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint;
   target.AWS_ENDPOINT_URL_DYNAMODB_STREAMS = dynamoEndpoint;
   // DynamoDB Local accepts any credentials; these keep the SDK from searching for real ones.

@@ -13,8 +13,9 @@ import {
   estimateInputTokens,
   requestedOutputCap,
 } from './estimate.ts';
+import { freshTargets } from './provider-cache.ts';
 import { type Settle, settler } from './settlement.ts';
-import { type ModelSlug, modelAllowed, targetsFor } from './targets.ts';
+import { type ModelSlug, modelAllowed } from './targets.ts';
 
 /** A proxied call admitted and reserved for: what the upstream attempts work on. */
 export interface AdmittedCall extends ProxiedCall {
@@ -34,7 +35,7 @@ export async function allowedTargets(
   presented: PresentedKey,
 ): Promise<ModelSlug[]> {
   try {
-    const targets = await targetsFor(rt.deps.providers, call.request.model, call.route.shape);
+    const targets = await freshTargets(rt.deps.providers, call.request.model, call.route.shape);
     const allowed = targets.filter((t) => modelAllowed(call.auth.models, t));
     if (allowed.length === 0) throw new ModelNotAllowedError(call.request.model);
     return allowed;

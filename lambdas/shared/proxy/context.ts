@@ -16,11 +16,13 @@ import type { OperationRequest, OperationSpec } from './operations.ts';
 import type { SettingsSource } from './settings-cache.ts';
 import { CredentialCooldowns } from './upstream.ts';
 
-/** Where the proxy finds providers and aliases; the Lambda wraps the store in a bounded-time cache. */
+/** Where the proxy finds providers and aliases; the Lambda wraps the store in a cache kept fresh. */
 export interface ProviderSource {
   resolve(name: string): Promise<ResolvedProvider | undefined>;
   list(): Promise<ProviderView[]>;
   listAliases(): Promise<Alias[]>;
+  /** A cache's check of the configuration version now, after a miss; absent when nothing is cached. */
+  refresh?(): Promise<void>;
 }
 
 /** Timeouts and intervals, all in milliseconds. */

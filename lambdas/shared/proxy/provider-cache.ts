@@ -1,34 +1,126 @@
 /**
- * The proxy's provider source on a Lambda: the provider store behind a bounded-time cache, so
- * configuration and decrypted credentials live in memory for at most the configured seconds.
+ * The proxy's provider source on a Lambda: the provider store behind a cache that stays fresh. Everything
+ * cached (configuration, aliases, prices, decrypted credentials) is dropped as soon as the configuration
+ * version moves; the version is compared at most every `checkEveryMs` per instance (0: before every use),
+ * and at once on a miss (a model, alias or price the cache does not know). `ttlSeconds` still bounds how
+ * long anything lives, should a version bump itself have failed.
  */
 import { TtlCache } from '../cache.ts';
-import type { ProviderStore, ResolvedProvider } from '../store/providers.ts';
+import type { ApiShape } from '../errors.ts';
+import { ModelNotFoundError } from '../errors.ts';
+import type { Alias, ProviderStore, ProviderView, ResolvedProvider } from '../store/providers.ts';
 import type { ProviderSource } from './context.ts';
+import { type ModelSlug, targetsFor } from './targets.ts';
 
-/**
- * Wraps a provider store so configuration and decrypted credentials live in memory for at most
- * `ttlSeconds`, bounding both KMS calls and how long a removed credential keeps working on a warm instance.
- */
-export function cachedProviders(
-  store: Pick<ProviderStore, 'resolve' | 'list' | 'listAliases'>,
-  ttlSeconds: number,
-): ProviderSource {
-  const resolved = new TtlCache<string, ResolvedProvider>(ttlSeconds * 1000, 256);
-  const lists = new TtlCache<'providers', Awaited<ReturnType<ProviderStore['list']>>>(ttlSeconds * 1000, 1);
-  const aliases = new TtlCache<'aliases', Awaited<ReturnType<ProviderStore['listAliases']>>>(
-    ttlSeconds * 1000,
-    1,
-  );
+/** How fresh the cached configuration is kept. */
+export interface FreshnessOptions {
+  /** Longest time anything stays cached, in seconds; 0 caches nothing (every use reads the store). */
+  ttlSeconds: number;
+  /** How often the configuration version is compared, in milliseconds; 0: before every use. */
+  checkEveryMs: number;
+  now?: () => number;
+}
+
+/** What the cache reads from. */
+export type ProviderOrigin = Pick<ProviderStore, 'resolve' | 'list' | 'listAliases' | 'configVersion'>;
+
+/** One generation of cached values; a version change starts a new one, so late loads land in the old. */
+interface Generation {
+  resolved: TtlCache<string, ResolvedProvider>;
+  providers: TtlCache<'providers', ProviderView[]>;
+  aliases: TtlCache<'aliases', Alias[]>;
+}
+
+/** Wraps a provider store so what it serves is never older than the configuration version allows. */
+export function cachedProviders(store: ProviderOrigin, options: FreshnessOptions): ProviderSource {
+  if (options.ttlSeconds <= 0) return store;
+  const now = options.now ?? Date.now;
+  const ttlMs = options.ttlSeconds * 1000;
+  const fresh = (): Generation => ({
+    resolved: new TtlCache(ttlMs, 256, now),
+    providers: new TtlCache(ttlMs, 1, now),
+    aliases: new TtlCache(ttlMs, 1, now),
+  });
+  let generation = fresh();
+  let version: number | undefined;
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+
+  const read = async (): Promise<void> => {
+    const started = now();
+    const current = await store.configVersion();
+    checkedAt = started;
+    if (current !== version) {
+      version = current;
+      generation = fresh();
+    }
+  };
+  // A caller needs a read that started after it asked: a read already under way may predate the change
+  // it must see, so callers arriving meanwhile share one read queued behind it.
+  const readFromNow = (): Promise<void> => {
+    if (running === undefined) {
+      running = read().finally(() => {
+        running = undefined;
+      });
+      return running;
+    }
+    queued ??= running.then(() => {
+      queued = undefined;
+      return readFromNow();
+    });
+    return queued;
+  };
+  const current = async (): Promise<Generation> => {
+    if (version === undefined || now() - checkedAt >= options.checkEveryMs) await readFromNow();
+    return generation;
+  };
+
   return {
     resolve: async (name) => {
-      const hit = resolved.get(name);
+      const gen = await current();
+      const hit = gen.resolved.get(name);
       if (hit !== undefined) return hit;
-      const fresh = await store.resolve(name);
-      if (fresh !== undefined) resolved.set(name, fresh);
-      return fresh;
+      const loaded = await store.resolve(name);
+      // An unknown name is not cached: the next request asks the store again.
+      if (loaded !== undefined) gen.resolved.set(name, loaded);
+      return loaded;
     },
-    list: () => lists.getOrLoad('providers', () => store.list()),
-    listAliases: () => aliases.getOrLoad('aliases', () => store.listAliases()),
+    list: async () => {
+      const gen = await current();
+      return gen.providers.getOrLoad('providers', () => store.list());
+    },
+    listAliases: async () => {
+      const gen = await current();
+      return gen.aliases.getOrLoad('aliases', () => store.listAliases());
+    },
+    refresh: readFromNow,
   };
+}
+
+/** True when every target's provider is known with a price for its model. */
+async function allKnown(providers: ProviderSource, targets: readonly ModelSlug[]): Promise<boolean> {
+  const views = await providers.list();
+  return targets.every((t) => views.find((p) => p.provider === t.provider)?.prices[t.model] !== undefined);
+}
+
+/**
+ * The targets of a model, as {@link targetsFor}; on a miss — an unknown model or alias, or a target
+ * without a provider or a price — the configuration version is compared at once and the answer given
+ * from what is current, so a change just made is never missed for want of a periodic check.
+ */
+export async function freshTargets(
+  providers: ProviderSource,
+  model: string,
+  shape: ApiShape,
+): Promise<ModelSlug[]> {
+  if (providers.refresh === undefined) return targetsFor(providers, model, shape);
+  try {
+    const targets = await targetsFor(providers, model, shape);
+    if (await allKnown(providers, targets)) return targets;
+  } catch (err) {
+    if (!(err instanceof ModelNotFoundError)) throw err;
+  }
+  await providers.refresh();
+  return targetsFor(providers, model, shape);
 }

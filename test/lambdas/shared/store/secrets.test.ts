@@ -67,7 +67,7 @@ describe('Secrets Manager credentials', () => {
 
   it('are cached for a bounded time, so a warm instance does not call Secrets Manager per request', async () => {
     fake.calls.length = 0;
-    const cached = cachedProviders(store, 60);
+    const cached = cachedProviders(store, { ttlSeconds: 60, checkEveryMs: 60_000 });
     await cached.resolve('sm');
     await cached.resolve('sm');
     expect(fake.calls).toHaveLength(2);

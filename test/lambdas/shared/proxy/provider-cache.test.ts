@@ -1,0 +1,113 @@
+/**
+ * The freshness bound of the proxy's provider cache on DynamoDB Local, with an injected clock: a change is
+ * served no later than `checkEveryMs` after it landed, at once on a miss, and without a read per use.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cachedProviders, freshTargets, type ProviderOrigin } from '#shared/proxy/provider-cache.ts';
+import type { setupLocalEnv } from '../../../helpers/local-env.ts';
+
+let env: Awaited<ReturnType<typeof setupLocalEnv>>;
+
+/** The real store, counting version reads. */
+function counted(origin: ProviderOrigin): ProviderOrigin & { versionReads: () => number } {
+  let reads = 0;
+  return {
+    resolve: (name) => origin.resolve(name),
+    list: () => origin.list(),
+    listAliases: () => origin.listAliases(),
+    configVersion: () => {
+      reads += 1;
+      return origin.configVersion();
+    },
+    versionReads: () => reads,
+  };
+}
+
+beforeAll(async () => {
+  const { setupLocalEnv } = await import('../../../helpers/local-env.ts');
+  env = await setupLocalEnv();
+});
+
+describe('the provider cache', () => {
+  it('serves a change within checkEveryMs, reading the version once per interval', async () => {
+    // Prepare
+    let now = 1_000_000;
+    const origin = counted(env.stores.providers);
+    const cache = cachedProviders(origin, { ttlSeconds: 300, checkEveryMs: 2000, now: () => now });
+    expect((await cache.list()).map((p) => p.provider)).not.toContain('late');
+
+    // Act
+    await env.stores.providers.add(
+      { name: 'late', type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', models: ['m'] },
+      { secret: 'sk-late-1' },
+    );
+    now += 1999;
+    const within = (await cache.list()).map((p) => p.provider);
+    for (let i = 0; i < 50; i++) await cache.list();
+    const readsWithin = origin.versionReads();
+    now += 1;
+    const after = (await cache.list()).map((p) => p.provider);
+
+    // Assess
+    expect(within).not.toContain('late');
+    expect(readsWithin).toBe(1);
+    expect(after).toContain('late');
+    expect(origin.versionReads()).toBe(2);
+  });
+
+  it('compares the version at once on a miss: a new price, alias or provider is used by the next request', async () => {
+    // Prepare
+    const now = 5_000_000;
+    const cache = cachedProviders(env.stores.providers, {
+      ttlSeconds: 300,
+      checkEveryMs: 60_000,
+      now: () => now,
+    });
+    await env.stores.providers.add(
+      { name: 'priced', type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', models: ['m'] },
+      { secret: 'sk-priced-1' },
+    );
+    expect(await freshTargets(cache, 'priced/m', 'openai')).toEqual([{ provider: 'priced', model: 'm' }]);
+    await expect(freshTargets(cache, 'later-alias', 'openai')).rejects.toThrow(
+      /not a 'provider\/model' slug/,
+    );
+
+    // Act
+    await env.stores.providers.setPrice('priced', 'm', { inputPerMTok: 1, outputPerMTok: 2 });
+    await env.stores.providers.setAlias('later-alias', ['priced/m']);
+    const targets = await freshTargets(cache, 'later-alias', 'openai');
+    const views = await cache.list();
+
+    // Assess
+    expect(targets).toEqual([{ provider: 'priced', model: 'm' }]);
+    expect(views.find((p) => p.provider === 'priced')?.prices.m).toEqual({
+      inputPerMTok: 1,
+      outputPerMTok: 2,
+    });
+  });
+
+  it('drops decrypted credentials once a credential is removed', async () => {
+    // Prepare
+    let now = 9_000_000;
+    const cache = cachedProviders(env.stores.providers, {
+      ttlSeconds: 300,
+      checkEveryMs: 2000,
+      now: () => now,
+    });
+    await env.stores.providers.add(
+      { name: 'rotating', type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', models: ['m'] },
+      { secret: 'sk-rotating-1' },
+    );
+    await env.stores.providers.addCredential('rotating', { secret: 'sk-rotating-2' });
+    const first = (await env.stores.providers.listCredentials('rotating'))[0];
+    expect((await cache.resolve('rotating'))?.credentials).toHaveLength(2);
+
+    // Act
+    await env.stores.providers.removeCredential('rotating', first?.credentialId ?? '');
+    now += 2000;
+    const resolved = await cache.resolve('rotating');
+
+    // Assess
+    expect(resolved?.credentials.map((c) => c.secret)).toEqual(['sk-rotating-2']);
+  });
+});
