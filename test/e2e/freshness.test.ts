@@ -41,7 +41,9 @@ afterAll(async () => {
 });
 
 describe('configuration changes after start', () => {
-  it('price set after start: a key limited to $0.01 is refused once its budget is reserved (200 concurrent)', async () => {
+  it('price set after start: a key limited to $0.01 is refused once its budget is reserved (200 concurrent)', {
+    timeout: 120_000,
+  }, async () => {
     // Prepare: the gateway has cached an empty configuration.
     const warm = await env.stores.keys.create({ name: 'warm' });
     expect((await fetch(`${gateway.url}/v1/models`)).status).toBe(200);
