@@ -13,7 +13,12 @@
  */
 
 import { CORS_ALLOW_HEADERS, corsHeaders } from '#shared/cors.ts';
-import { type ErrorCode, gatewayErrorBody, INVALID_API_KEY_MESSAGE } from '#shared/errors.ts';
+import {
+  type ErrorCode,
+  gatewayErrorBody,
+  INVALID_API_KEY_MESSAGE,
+  STORAGE_RETRY_AFTER_SECONDS,
+} from '#shared/errors.ts';
 
 /** The response types Tollgate customises. */
 export type GatewayResponseType =
@@ -37,6 +42,8 @@ export interface GatewayResponseSpec {
   readonly code: ErrorCode;
   /** A fixed message; absent passes API Gateway's own (`$context.error.messageString`). */
   readonly message?: string;
+  /** Literal headers of this type only (mapped as `'value'`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The customised responses. The key authorizer never denies (it answers `Unauthorized`), so ACCESS_DENIED is
@@ -45,11 +52,13 @@ export interface GatewayResponseSpec {
 export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
   { type: 'UNAUTHORIZED', status: 401, code: 'invalid_api_key', message: INVALID_API_KEY_MESSAGE },
   { type: 'ACCESS_DENIED', status: 403, code: 'forbidden' },
+  // The key authorizer's one dependency is storage: when it cannot answer, clients should retry, not give up.
   {
     type: 'AUTHORIZER_FAILURE',
-    status: 500,
-    code: 'internal_error',
-    message: 'The key check failed; try again.',
+    status: 503,
+    code: 'storage_unavailable',
+    message: 'The key check is unavailable right now; retry shortly.',
+    headers: { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) },
   },
   {
     type: 'AUTHORIZER_CONFIGURATION_ERROR',
@@ -186,6 +195,7 @@ export function renderGatewayResponse(
       literal?.[1] ?? (fromHeader?.[1] === undefined ? undefined : context.requestHeaders[fromHeader[1]]);
     if (value !== undefined) headers[name] = value;
   }
+  Object.assign(headers, spec.headers);
   const body = gatewayResponseTemplate(spec)
     .replace('$context.error.messageString', JSON.stringify(context.awsMessage))
     .replace('$context.requestId', context.requestId);

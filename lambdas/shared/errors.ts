@@ -92,6 +92,12 @@ export const ERROR_CATALOGUE = {
     anthropic: 'overloaded_error',
     gemini: 'UNAVAILABLE',
   },
+  storage_unavailable: {
+    status: 503,
+    openai: 'server_error',
+    anthropic: 'api_error',
+    gemini: 'UNAVAILABLE',
+  },
   upstream_timeout: { status: 504, openai: 'timeout', anthropic: 'api_error', gemini: 'DEADLINE_EXCEEDED' },
 } as const satisfies Record<string, ErrorSpec>;
 
@@ -132,8 +138,8 @@ export class GatewayError extends Error {
     this.headers = headers;
   }
 
-  /** The error body in the given API's shape. */
-  toWire(shape: ApiShape): Record<string, unknown> {
+  /** The error body in the given API's shape; `requestId` is for bodies that carry it. */
+  toWire(shape: ApiShape, _requestId?: string): Record<string, unknown> {
     return errorBody(shape, this.code, this.message);
   }
 
@@ -156,6 +162,19 @@ export const INVALID_API_KEY_MESSAGE = 'Invalid API key. Check the Tollgate key 
 export class InvalidApiKeyError extends GatewayError {
   constructor() {
     super('invalid_api_key', INVALID_API_KEY_MESSAGE);
+  }
+
+  /**
+   * API Gateway's own 401 (the authorizer's refusal) cannot vary by route, so every refusal of a key — by
+   * the authorizer, or by the proxy (a key revoked while the authorizer's Allow is cached, an optional-key
+   * route) — answers with that one body, whatever the route's API: a client cannot tell who refused it.
+   */
+  override toWire(_shape: ApiShape, requestId?: string): Record<string, unknown> {
+    // API Gateway's template adds the request id after the body's fields; so does this.
+    return {
+      ...gatewayErrorBody(this.code, this.message),
+      ...(requestId === undefined ? {} : { request_id: requestId }),
+    };
   }
 }
 
@@ -218,6 +237,22 @@ export class UpstreamTimeoutError extends GatewayError {
 export class NoUpstreamCredentialError extends GatewayError {
   constructor(provider: string) {
     super('no_upstream_credential', `No credential is registered for provider '${provider}'.`);
+  }
+}
+
+/** Seconds a client is asked to wait before retrying while storage is unavailable. */
+export const STORAGE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * 503: the gateway's storage (DynamoDB) cannot be reached or refuses for now (throttling, a service
+ * error). Nothing was decided about the request; it may be retried after `Retry-After`.
+ */
+export class StorageUnavailableError extends GatewayError {
+  constructor(options?: ErrorOptions) {
+    super('storage_unavailable', 'The gateway cannot reach its storage right now; retry shortly.', {
+      'retry-after': String(STORAGE_RETRY_AFTER_SECONDS),
+    });
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 

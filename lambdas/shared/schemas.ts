@@ -15,12 +15,15 @@ export interface JsonSchema {
   items?: JsonSchema;
   minItems?: number;
   minLength?: number;
+  maxLength?: number;
   oneOf?: readonly JsonSchema[];
 }
 
 const model: JsonSchema = {
   type: 'string',
   minLength: 1,
+  // Far above any real model id or alias; a longer one could not be routed or logged.
+  maxLength: 256,
   description: "A Tollgate slug 'provider/model' (e.g. openai/gpt-4o) or an alias",
 };
 const stream: JsonSchema = { type: 'boolean', description: 'Stream the answer as server-sent events' };
@@ -96,7 +99,11 @@ function matches(schema: JsonSchema, value: unknown): boolean {
         (schema.items === undefined || value.every((v) => matches(schema.items as JsonSchema, v)))
       );
     case 'string':
-      return typeof value === 'string' && value.trim().length >= (schema.minLength ?? 0);
+      return (
+        typeof value === 'string' &&
+        value.trim().length >= (schema.minLength ?? 0) &&
+        value.length <= (schema.maxLength ?? Number.POSITIVE_INFINITY)
+      );
     case 'boolean':
       return typeof value === 'boolean';
     case 'number':
@@ -110,6 +117,8 @@ function expectation(schema: JsonSchema): string {
   if (schema.type === 'array') return (schema.minItems ?? 0) > 0 ? 'a non-empty array' : 'an array';
   if (schema.type === 'integer') return 'an integer';
   if (schema.type === 'object') return 'an object';
+  if (schema.type === 'string' && schema.maxLength !== undefined)
+    return `a string of at most ${schema.maxLength} characters`;
   return schema.type === undefined ? 'present' : `a ${schema.type}`;
 }
 

@@ -202,7 +202,10 @@ export class TollgateApi extends Construct {
       this.api.addGatewayResponse(response.type, {
         type: ResponseType.of(response.type),
         ...(response.status === undefined ? {} : { statusCode: String(response.status) }),
-        responseHeaders,
+        responseHeaders: {
+          ...responseHeaders,
+          ...Object.fromEntries(Object.entries(response.headers ?? {}).map(([name, v]) => [name, `'${v}'`])),
+        },
         templates: { 'application/json': gatewayResponseTemplate(response) },
       });
     }

@@ -204,7 +204,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     const who = { requestId, headers: headersOf(req) };
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // Concatenated, not resolved: a request target such as `//x` is a path, not a host.
+    const url = new URL(`http://127.0.0.1${req.url?.startsWith('/') === true ? req.url : '/'}`);
     const method = (req.method ?? 'GET').toUpperCase();
     const body = await readBody(req, API_GATEWAY_MAX_PAYLOAD);
     if (body === undefined) return sendGatewayResponse(res, 'tooLarge', who);

@@ -6,6 +6,7 @@
  */
 import { type AuditLog, filterAuditRecords } from '../audit/chain.ts';
 import type { Signer } from '../audit/signer.ts';
+import { StorageUnavailableError } from '../errors.ts';
 import { type GatewayResponse, jsonResponse } from '../http.ts';
 import { InvalidError, OperationError } from '../operations/errors.ts';
 import {
@@ -157,6 +158,27 @@ function match(
   return best;
 }
 
+/** Longest path segment (an id, a name) the management API looks at; no stored id comes close. */
+const MAX_SEGMENT_LENGTH = 256;
+
+/** The path's segments, %-decoded; malformed encoding and over-long ids are the caller's mistake (400). */
+function segmentsOf(path: string): string[] {
+  return path
+    .split('/')
+    .filter((p) => p !== '')
+    .map((segment) => {
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch (err) {
+        throw new InvalidError('The path is not valid percent-encoding.', { cause: err });
+      }
+      if (decoded.length > MAX_SEGMENT_LENGTH)
+        throw new InvalidError(`A path segment is longer than ${MAX_SEGMENT_LENGTH} characters.`);
+      return decoded;
+    });
+}
+
 function bodyOf(req: AdminRequest): Record<string, unknown> {
   if (req.method === 'GET' || req.method === 'DELETE' || req.body === undefined || req.body === '') return {};
   try {
@@ -176,10 +198,13 @@ export async function handleAdmin(req: AdminRequest, deps: AdminDeps): Promise<G
     jsonResponse(status, { error: { code, message } }, headers);
   if (req.actor === undefined)
     return error(403, 'forbidden', 'The management API needs an authenticated caller.');
-  const parts = req.path
-    .split('/')
-    .filter((p) => p !== '')
-    .map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = segmentsOf(req.path);
+  } catch (err) {
+    if (err instanceof OperationError) return jsonResponse(err.status, err.toBody(), headers);
+    throw err;
+  }
   const found = match(req.method, parts);
   if (found === undefined)
     return error(404, 'not_found', `No management route ${req.method} /admin${req.path}.`);
@@ -192,6 +217,15 @@ export async function handleAdmin(req: AdminRequest, deps: AdminDeps): Promise<G
     return jsonResponse(found.route.status ?? 200, value, headers);
   } catch (err) {
     if (err instanceof OperationError) return jsonResponse(err.status, err.toBody(), headers);
+    if (err instanceof StorageUnavailableError)
+      return jsonResponse(
+        err.status,
+        { error: { code: err.code, message: err.message } },
+        {
+          ...headers,
+          ...err.headers,
+        },
+      );
     throw err;
   }
 }

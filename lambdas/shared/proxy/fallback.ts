@@ -53,6 +53,7 @@ async function attempt(rt: ProxyRuntime, call: AdmittedCall, slug: ModelSlug): P
     cooldowns: rt.cooldowns,
     fetch: rt.fetch,
     onRateLimited: (status) => rt.recordFailure(slug.provider, 'rate_limited', status),
+    onUnreachable: (code) => rt.recordFailure(slug.provider, code),
   });
   call.outcome.upstreamMs = rt.now() - started;
   return { resolved, payload, result };
@@ -71,8 +72,6 @@ export async function tryTargets(rt: ProxyRuntime, call: AdmittedCall): Promise<
       done = await attempt(rt, call, slug);
     } catch (err) {
       const gatewayError = toGatewayError(err);
-      if (err instanceof UpstreamTimeoutError || err instanceof UpstreamError)
-        rt.recordFailure(slug.provider, gatewayError.code);
       // Nothing has reached the client yet: an alias may still try its next target.
       if (isLast || gatewayError.status < 500 || req.signal.aborted) throw gatewayError;
       lastError = gatewayError;

@@ -3,7 +3,7 @@
  * document and the docs page (the model catalogue is in `catalogue.ts`).
  */
 import { DOCS_PAGE } from '../docs-page.ts';
-import { NotFoundError } from '../errors.ts';
+import { InvalidRequestError, NotFoundError, StorageUnavailableError } from '../errors.ts';
 import { type GatewayRequest, type GatewayResponse, jsonResponse } from '../http.ts';
 import { openApiDocument } from '../openapi.ts';
 import { shardsToRead } from '../store/shards.ts';
@@ -75,6 +75,9 @@ export async function usageReport(rt: ProxyRuntime, req: GatewayRequest): Promis
   const key = await deps.keys.authenticate(presented.keyId, presented.hash);
   const requestId = req.query.request_id;
   if (requestId !== undefined) {
+    // Request ids are API Gateway's (or the local gateway's) UUIDs: anything else cannot be a key of the log.
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(requestId))
+      throw new InvalidRequestError("'request_id' must be a request id (1-128 letters, digits, '-' or '_').");
     const entry = await deps.requestLog.get(requestId);
     // Another key's request is as absent as a request that never was.
     if (entry === undefined || entry.keyId !== key.keyId)
@@ -93,17 +96,36 @@ export async function usageReport(rt: ProxyRuntime, req: GatewayRequest): Promis
   );
 }
 
-/** `GET /health`: each provider's credentials count and last recorded error. */
+/** `GET /health` while storage fails: 503 and `degraded`, so a health check notices the dependency. */
+function storageDown(err: StorageUnavailableError, req: GatewayRequest): GatewayResponse {
+  return jsonResponse(
+    503,
+    { status: 'degraded', storage: { status: 'unavailable', message: err.message }, providers: [] },
+    { ...err.headers, 'x-request-id': req.requestId, 'cache-control': 'no-store' },
+  );
+}
+
+/**
+ * `GET /health`: the storage dependency (read, not assumed: the configuration version bypasses the
+ * cache) and each provider's credential count and last recorded error.
+ */
 export async function health(rt: ProxyRuntime, req: GatewayRequest): Promise<GatewayResponse> {
   const { deps } = rt;
-  const providers = await deps.providers.list();
-  const healths: Array<ProviderHealth | undefined> = await Promise.all(
-    providers.map((p) => deps.usage.health(p.provider)),
-  );
+  let providers: Awaited<ReturnType<typeof deps.providers.list>>;
+  let healths: Array<ProviderHealth | undefined>;
+  try {
+    await deps.providers.refresh?.();
+    providers = await deps.providers.list();
+    healths = await Promise.all(providers.map((p) => deps.usage.health(p.provider)));
+  } catch (err) {
+    if (err instanceof StorageUnavailableError) return storageDown(err, req);
+    throw err;
+  }
   return jsonResponse(
     200,
     {
       status: 'ok',
+      storage: { status: 'ok' },
       providers: providers.map((p, i) => ({
         name: p.provider,
         type: p.type,

@@ -41,6 +41,15 @@ function check(operation: RouteOperation, body: Record<string, unknown>): void {
   if (problem !== undefined) throw new InvalidRequestError(problem);
 }
 
+/** A path parameter %-decoded; malformed encoding is the client's mistake, answered with a 400. */
+function decodedPathParameter(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new InvalidRequestError('The path is not valid percent-encoding.');
+  }
+}
+
 const withModel = (body: Record<string, unknown>, model: string): UpstreamPayload => ({
   body: { ...body, model },
   hideUsageChunk: false,
@@ -100,7 +109,7 @@ export const OPERATIONS: Partial<Record<RouteOperation, OperationSpec>> = {
   },
   geminiModel: {
     read(body, params, query) {
-      const target = decodeURIComponent(params.model ?? '');
+      const target = decodedPathParameter(params.model ?? '');
       const colon = target.lastIndexOf(':');
       const model = colon > 0 ? target.slice(0, colon) : '';
       const action = target.slice(colon + 1);

@@ -16,7 +16,10 @@ import { readWhole, type UpstreamFailure, type UpstreamSuccess } from './upstrea
 
 /** A gateway error in the route's API shape. */
 export function errorResponse(err: GatewayError, shape: ApiShape, requestId: string): GatewayResponse {
-  return jsonResponse(err.status, err.toWire(shape), { ...err.headers, 'x-request-id': requestId });
+  return jsonResponse(err.status, err.toWire(shape, requestId), {
+    ...err.headers,
+    'x-request-id': requestId,
+  });
 }
 
 /** An upstream's non-success answer: its own 4xx as they are, a 5xx as the gateway's 502. */

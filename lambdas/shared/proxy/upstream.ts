@@ -4,7 +4,12 @@
  * the client, and puts the credential on a cooldown for this Lambda instance; any other failure is final.
  * When every credential is rate limited, the last upstream answer is returned.
  */
-import { NoUpstreamCredentialError, UpstreamError, UpstreamTimeoutError } from '../errors.ts';
+import {
+  InvalidRequestError,
+  NoUpstreamCredentialError,
+  UpstreamError,
+  UpstreamTimeoutError,
+} from '../errors.ts';
 import type { ProviderAdapter, UpstreamOperation } from '../providers/types.ts';
 import type { ResolvedProvider } from '../store/providers.ts';
 
@@ -89,6 +94,8 @@ export interface UpstreamCall {
   fetch: typeof fetch;
   /** Told about every rate-limited credential, also those a later credential rescues. */
   onRateLimited: (status: number) => void;
+  /** Told when the upstream itself failed (unreachable, timed out), never about a client's doing. */
+  onUnreachable: (code: 'upstream_error' | 'upstream_timeout') => void;
 }
 
 /**
@@ -116,6 +123,13 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamSuccess 
     const value = call.clientHeaders[name] ?? fallback;
     if (value !== undefined) headers[name] = value;
   }
+  // Serialised before any connection: a body that cannot be sent is the client's, not the upstream's, failure.
+  let body: string | undefined;
+  try {
+    body = call.body === undefined ? undefined : JSON.stringify(call.body);
+  } catch {
+    throw new InvalidRequestError('The request body cannot be forwarded.');
+  }
   let last: UpstreamFailure | undefined;
   for (const credential of call.cooldowns.usable(credentials)) {
     const abort = new AbortController();
@@ -128,22 +142,30 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamSuccess 
       response = await send(`${resolved.config.baseUrl}${path}`, {
         method: 'POST',
         headers: { ...headers, ...adapter.authHeaders(credential.secret) },
-        ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+        ...(body === undefined ? {} : { body }),
         signal: abort.signal,
         // A redirect must never carry the credential to a host the operator did not configure.
         redirect: 'manual',
       });
     } catch {
       clearTimer();
-      if (abort.signal.reason instanceof UpstreamTimeoutError) throw abort.signal.reason;
-      throw new UpstreamError(
-        call.signal.aborted
-          ? 'The client closed the connection.'
-          : 'The upstream provider could not be reached.',
-      );
+      if (call.signal.aborted) throw new UpstreamError('The client closed the connection.');
+      if (abort.signal.reason instanceof UpstreamTimeoutError) {
+        call.onUnreachable('upstream_timeout');
+        throw abort.signal.reason;
+      }
+      call.onUnreachable('upstream_error');
+      throw new UpstreamError('The upstream provider could not be reached.');
     }
     if (response.ok) return { ok: true, response, abort, clearTimer };
-    const text = await readWhole({ response, abort, clearTimer });
+    let text: string;
+    try {
+      text = await readWhole({ response, abort, clearTimer });
+    } catch (err) {
+      if (!call.signal.aborted)
+        call.onUnreachable(err instanceof UpstreamTimeoutError ? 'upstream_timeout' : 'upstream_error');
+      throw err;
+    }
     if (response.status >= 300 && response.status < 400) {
       throw new UpstreamError('The upstream provider answered with a redirect, which is not followed.');
     }

@@ -1,6 +1,7 @@
 /** DynamoDB client construction, shared by the Lambdas, the local gateway and the CLI. */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { StorageUnavailableError } from '../errors.ts';
 import { ConflictError, NotFoundError } from '../operations/errors.ts';
 
 /**
@@ -8,9 +9,54 @@ import { ConflictError, NotFoundError } from '../operations/errors.ts';
  * configuration chain (`AWS_ENDPOINT_URL_DYNAMODB` points it at DynamoDB Local).
  */
 export function documentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const client = new DynamoDBClient(config);
+  // After the SDK's own retries: what is still a transient failure becomes one typed error, a 503.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (isStorageUnavailable(err)) throw new StorageUnavailableError({ cause: err });
+        throw err;
+      }
+    },
+    { step: 'initialize', name: 'tollgateStorageUnavailable' },
+  );
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** Errors that say DynamoDB cannot serve now (unreachable, throttling, its own 5xx), not that the request is wrong. */
+const UNAVAILABLE_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
+
+/** True when a DynamoDB call failed because storage is unavailable rather than because of the call. */
+export function isStorageUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err instanceof StorageUnavailableError) return true;
+  const e = err as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
+  if (UNAVAILABLE_NAMES.has(e.name)) return true;
+  if (e.code !== undefined && NETWORK_CODES.has(e.code)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 500;
 }
 
 /** True for the SDK's conditional-write refusal. */
