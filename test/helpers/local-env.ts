@@ -19,7 +19,7 @@ export async function setupLocalEnv(endpoint: string = inject('dynamoEndpoint'))
   const home = mkdtempSync(join(tmpdir(), 'tollgate-test-'));
   const state = { ...openLocalState(home), tables: localTableNames(`t${process.pid}-${counter}`) };
   applyLocalEnv(state, endpoint);
-  const client = new DynamoDBClient({ endpoint: inject('dynamoEndpoint') });
+  const client = new DynamoDBClient({ endpoint });
   await ensureTables(client, state.tables);
   return {
     state,
