@@ -3,13 +3,7 @@
  * credential failover inside `callUpstream`. Until a byte reaches the client, a rate limit or a 5xx moves
  * on to the next target; any other answer is the client's to see.
  */
-import {
-  type GatewayError,
-  ModelNotFoundError,
-  toGatewayError,
-  UpstreamError,
-  UpstreamTimeoutError,
-} from '../errors.ts';
+import { type GatewayError, ModelNotFoundError, toGatewayError } from '../errors.ts';
 import type { GatewayResponse } from '../http.ts';
 import { adapterFor, speaks } from '../providers/index.ts';
 import type { ResolvedProvider } from '../store/providers.ts';
