@@ -47,6 +47,13 @@ async function refusal(
   };
 }
 
+/** The body with its request id (which differs by request, as API Gateway's own does) set aside. */
+function withoutRequestId(body: string): string {
+  const { request_id: requestId, ...rest } = JSON.parse(body) as Record<string, unknown>;
+  expect(typeof requestId).toBe('string');
+  return JSON.stringify(rest);
+}
+
 beforeAll(async () => {
   const { setupLocalEnv } = await import('../helpers/local-env.ts');
   env = await setupLocalEnv();
@@ -87,7 +94,7 @@ describe('one 401 body', () => {
 
       // Assess
       expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 401, 401]);
-      expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+      expect(new Set(answers.map((a) => withoutRequestId(a.body))).size).toBe(1);
       expect(new Set(answers.map((a) => a.type)).size).toBe(1);
       expect(JSON.parse(answers[0]?.body ?? '')).toMatchObject({
         error: { code: 'invalid_api_key', message: expect.any(String) },
@@ -98,7 +105,9 @@ describe('one 401 body', () => {
   it('is the same across the families', async () => {
     // Act
     const bodies = await Promise.all(
-      (Object.keys(FAMILIES) as Array<keyof typeof FAMILIES>).map(async (f) => (await refusal(f, 'x')).body),
+      (Object.keys(FAMILIES) as Array<keyof typeof FAMILIES>).map(async (f) =>
+        withoutRequestId((await refusal(f, 'x')).body),
+      ),
     );
 
     // Assess
