@@ -132,15 +132,22 @@ describe('bad input on the management API', () => {
 
   it('leaves nothing behind when a provider is added without a usable credential', async () => {
     // Act
-    const answer = await admin('POST', '/providers', {
+    const missing = await admin('POST', '/providers', {
       name: 'halfway',
       type: 'openai',
       baseUrl: 'http://127.0.0.1:9/v1',
       credential: {},
     });
+    const malformed = await admin('POST', '/providers', {
+      name: 'halfway',
+      type: 'openai',
+      baseUrl: 'http://127.0.0.1:9/v1',
+      credential: { secretArn: 'arn:aws:s3:::not-a-secret' },
+    });
 
     // Assess
-    expect(answer).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+    expect(missing).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+    expect(malformed).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
     expect(await env.stores.providers.get('halfway')).toBeUndefined();
   });
 });
