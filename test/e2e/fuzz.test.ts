@@ -334,6 +334,8 @@ async function send(c: Case, index: number): Promise<Outcome> {
 }
 
 beforeAll(async () => {
+  // Configuration does not change here: compare its version as on AWS, not before every use.
+  process.env.TOLLGATE_CONFIG_CHECK_MS = '60000';
   const { setupLocalEnv } = await import('../helpers/local-env.ts');
   env = await setupLocalEnv();
   const openai = await startFakeOpenAI(UPSTREAM.openai);
