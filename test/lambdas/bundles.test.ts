@@ -60,7 +60,7 @@ describe('Lambda bundles', () => {
     // Assess
     expect(prelude.statusCode).toBe(200);
     expect(prelude.headers?.['x-request-id']).toBe('bundle-req');
-    expect(JSON.parse(body)).toEqual({ status: 'ok', providers: [] });
+    expect(JSON.parse(body)).toEqual({ status: 'ok', storage: { status: 'ok' }, providers: [] });
   });
 
   it('refuse a malformed key in the authorizer bundle', async () => {
