@@ -2,7 +2,8 @@
  * The proxy's provider source on a Lambda: the provider store behind a cache that stays fresh. Everything
  * cached (configuration, aliases, prices, decrypted credentials) is dropped as soon as the configuration
  * version moves; the version is compared at most every `checkEveryMs` per instance (0: before every use),
- * and at once on a miss (a model, alias or price the cache does not know). `ttlSeconds` still bounds how
+ * and on a miss (a model, alias or price the cache does not know) at once, unless it was compared within
+ * the last {@link MISS_CHECK_MS}. `ttlSeconds` still bounds how
  * long anything lives, should a version bump itself have failed.
  */
 import { TtlCache } from '../cache.ts';
@@ -11,6 +12,12 @@ import { ModelNotFoundError } from '../errors.ts';
 import type { Alias, ProviderStore, ProviderView, ResolvedProvider } from '../store/providers.ts';
 import type { ProviderSource } from './context.ts';
 import { type ModelSlug, targetsFor } from './targets.ts';
+
+/**
+ * A miss compares the version at most this often per instance (when the periodic check is slower), so
+ * unknown model names or an unpriced model cannot add a read to every request.
+ */
+export const MISS_CHECK_MS = 250;
 
 /** How fresh the cached configuration is kept. */
 export interface FreshnessOptions {
@@ -94,7 +101,8 @@ export function cachedProviders(store: ProviderOrigin, options: FreshnessOptions
       const gen = await current();
       return gen.aliases.getOrLoad('aliases', () => store.listAliases());
     },
-    refresh: readFromNow,
+    refresh: () =>
+      now() - checkedAt < Math.min(options.checkEveryMs, MISS_CHECK_MS) ? Promise.resolve() : readFromNow(),
   };
 }
 

@@ -3,7 +3,12 @@
  * served no later than `checkEveryMs` after it landed, at once on a miss, and without a read per use.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cachedProviders, freshTargets, type ProviderOrigin } from '#shared/proxy/provider-cache.ts';
+import {
+  cachedProviders,
+  freshTargets,
+  MISS_CHECK_MS,
+  type ProviderOrigin,
+} from '#shared/proxy/provider-cache.ts';
 import type { setupLocalEnv } from '../../../helpers/local-env.ts';
 
 let env: Awaited<ReturnType<typeof setupLocalEnv>>;
@@ -55,9 +60,9 @@ describe('the provider cache', () => {
     expect(origin.versionReads()).toBe(2);
   });
 
-  it('compares the version at once on a miss: a new price, alias or provider is used by the next request', async () => {
+  it('compares the version on a miss: a new price, alias or provider is used by the next request', async () => {
     // Prepare
-    const now = 5_000_000;
+    let now = 5_000_000;
     const cache = cachedProviders(env.stores.providers, {
       ttlSeconds: 300,
       checkEveryMs: 60_000,
@@ -72,9 +77,10 @@ describe('the provider cache', () => {
       /not a 'provider\/model' slug/,
     );
 
-    // Act
+    // Act: well before the periodic check is due, but past the miss interval.
     await env.stores.providers.setPrice('priced', 'm', { inputPerMTok: 1, outputPerMTok: 2 });
     await env.stores.providers.setAlias('later-alias', ['priced/m']);
+    now += MISS_CHECK_MS;
     const targets = await freshTargets(cache, 'later-alias', 'openai');
     const views = await cache.list();
 
