@@ -26,6 +26,15 @@ export function jsonDepth(text: string): number {
   return deepest;
 }
 
+/** A path parameter %-decoded; malformed encoding is the client's mistake, answered with a 400. */
+export function decodedPathParameter(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new InvalidRequestError('The path is not valid percent-encoding.');
+  }
+}
+
 /** Parses a JSON object body within the size and depth limits. */
 export function parseJsonObject(body: string | undefined, maxBytes: number): Record<string, unknown> {
   if (body === undefined || body === '')

@@ -10,6 +10,7 @@ import { ModelNotFoundError } from '../errors.ts';
 import { type GatewayRequest, type GatewayResponse, jsonResponse } from '../http.ts';
 import { apiOf } from '../providers/index.ts';
 import { requestShape } from '../routes.ts';
+import { decodedPathParameter } from './body.ts';
 import { presentedKey } from './caller.ts';
 import type { ProxyRuntime } from './context.ts';
 import type { MatchedRoute } from './proxied.ts';
@@ -107,7 +108,7 @@ export async function model(
 ): Promise<GatewayResponse> {
   const shape = requestShape(match.route, req);
   // Gemini names models `models/{id}`; SDKs that pass the full name repeat the prefix.
-  const id = decodeURIComponent(match.params.model ?? '').replace(/^models\//, '');
+  const id = decodedPathParameter(match.params.model ?? '').replace(/^models\//, '');
   const entries = visible(await catalogue(rt, req), shape);
   const found =
     entries.find((e) => e.id === id) ??

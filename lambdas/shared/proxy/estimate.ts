@@ -7,6 +7,8 @@ import type { ModelPrice } from '../store/providers.ts';
 
 /** Reserved for the answer when the request names no output cap. */
 export const DEFAULT_OUTPUT_RESERVATION = 4096;
+/** The most output tokens a request is reserved for, whatever cap it names (no model writes more). */
+export const MAX_OUTPUT_RESERVATION = 10_000_000;
 
 /** A rough upper estimate of input tokens: about 4 bytes of JSON per token. */
 export function estimateInputTokens(body: string | undefined): number {
@@ -22,7 +24,9 @@ export function requestedOutputCap(body: Record<string, unknown>): number | unde
     body.max_output_tokens,
     generation?.maxOutputTokens,
   ]) {
-    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.ceil(value);
+    // No model writes more than this; a larger cap (1e21) would only overflow the reservation's arithmetic.
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0)
+      return Math.min(Math.ceil(value), MAX_OUTPUT_RESERVATION);
   }
   return undefined;
 }

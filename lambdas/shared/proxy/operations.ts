@@ -8,6 +8,7 @@ import { type GatewayError, InvalidRequestError } from '../errors.ts';
 import type { UpstreamOperation } from '../providers/types.ts';
 import type { RouteOperation } from '../routes.ts';
 import { REQUEST_SCHEMAS, validationError } from '../schemas.ts';
+import { decodedPathParameter } from './body.ts';
 import { frameSse } from './sse.ts';
 
 /** A validated request, ready for model resolution. */
@@ -39,15 +40,6 @@ function check(operation: RouteOperation, body: Record<string, unknown>): void {
   const schema = REQUEST_SCHEMAS[operation];
   const problem = schema === undefined ? undefined : validationError(schema, body);
   if (problem !== undefined) throw new InvalidRequestError(problem);
-}
-
-/** A path parameter %-decoded; malformed encoding is the client's mistake, answered with a 400. */
-function decodedPathParameter(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    throw new InvalidRequestError('The path is not valid percent-encoding.');
-  }
 }
 
 const withModel = (body: Record<string, unknown>, model: string): UpstreamPayload => ({
