@@ -89,6 +89,8 @@ export function reserveUpdate(spec: ReserveSpec): UpdateCommandInput {
     ExpressionAttributeNames: { '#r': receiptName(spec.requestId), ...spec.names },
     ExpressionAttributeValues: values,
     ReturnValues: 'ALL_NEW',
+    // A refusal can then say how much was left.
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
 }
 

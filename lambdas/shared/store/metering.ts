@@ -93,10 +93,20 @@ export interface MeterOptions {
   random?: () => number;
 }
 
-/** 402 for a key's monthly limit. */
+const usd = (micros: number): string => `$${Number((micros / 1_000_000).toFixed(6))}`;
+
+/**
+ * 402 for a key's monthly limit: used up, or too little of it left (or in all of it, `whole`) for what this
+ * request reserves — its input and its `max_tokens` at the model's price — which a lower cap may fit.
+ */
 export class KeyQuotaExceededError extends GatewayError {
-  constructor() {
-    super('api_key_quota_exceeded', "This key's monthly spend limit is reached.");
+  constructor(room?: { reserveMicros: number; leftMicros: number; whole?: boolean }) {
+    super(
+      'api_key_quota_exceeded',
+      room === undefined || room.leftMicros <= 0
+        ? "This key's monthly spend limit is reached."
+        : `This request reserves ${usd(room.reserveMicros)} (its input and max_tokens at the model's price) but ${room.whole === true ? `this key's whole monthly limit is ${usd(room.leftMicros)}` : `${usd(room.leftMicros)} of this key's monthly limit is left`}; a lower max_tokens would fit.`,
+    );
   }
 }
 
@@ -181,7 +191,12 @@ export class Meter {
     const expiresAt = at.getTime() + this.ttlMs;
     const est = request.estimateMicros;
     // An estimate over a whole limit can never fit: refused without a write.
-    if ((limits.monthlyLimitMicros ?? est) < est) throw new KeyQuotaExceededError();
+    if ((limits.monthlyLimitMicros ?? est) < est)
+      throw new KeyQuotaExceededError({
+        reserveMicros: est,
+        leftMicros: limits.monthlyLimitMicros ?? 0,
+        whole: true,
+      });
     if (request.teamId !== undefined && (limits.teamBudgetMicros ?? est) < est)
       throw new BillingShortfallError('team');
     if ((request.installation?.budgetMicros ?? est) < est) throw new BillingShortfallError('installation');
@@ -204,7 +219,12 @@ export class Meter {
           values: { ':month': month, ':now': at.toISOString() },
           names: { '#month': 'month' },
         },
-        () => new KeyQuotaExceededError(),
+        (spent) =>
+          new KeyQuotaExceededError(
+            spent === undefined || limits.monthlyLimitMicros === undefined
+              ? undefined
+              : { reserveMicros: est, leftMicros: limits.monthlyLimitMicros - spent },
+          ),
       ),
     ];
     if (request.teamId !== undefined) {
@@ -372,13 +392,19 @@ export class Meter {
     };
   }
 
-  /** One conditional reservation; a failed condition becomes `refusal`. */
-  private async place(spec: Parameters<typeof reserveUpdate>[0], refusal: () => Error): Promise<Placed> {
+  /** One conditional reservation; a failed condition becomes `refusal`, told what the counter held. */
+  private async place(
+    spec: Parameters<typeof reserveUpdate>[0],
+    refusal: (spentAndReserved?: number) => Error,
+  ): Promise<Placed> {
     try {
       const out = await this.db.send(new UpdateCommand(reserveUpdate(spec)));
       return { counter: spec.counter, item: out.Attributes };
     } catch (err) {
-      throw isConditionalCheckFailed(err) ? refusal() : err;
+      if (!isConditionalCheckFailed(err)) throw err;
+      // The item as it was (ReturnValuesOnConditionCheckFailure), in DynamoDB's own encoding.
+      const held = (err as { Item?: Record<string, { N?: string }> }).Item?.spr?.N;
+      throw refusal(held === undefined ? undefined : Number(held));
     }
   }
 
