@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigError, loadConfig } from '../lib/config.ts';
 import { TollgateStack } from '../lib/stack.ts';
-import { ConfigError, loadConfig } from './config.ts';
 
 const app = new App();
 let config: ReturnType<typeof loadConfig>;

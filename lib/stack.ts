@@ -4,7 +4,7 @@ import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { TollgateConfig } from '../bin/config.ts';
+import type { TollgateConfig } from './config.ts';
 import { TollgateAdmin } from './constructs/admin.ts';
 import { TollgateApi } from './constructs/api.ts';
 import { TollgateAudit } from './constructs/audit.ts';

@@ -18,11 +18,11 @@
 import { runDev } from '../local/dev.ts';
 import { openLocalState, readRuntime } from '../local/state.ts';
 import { auditCommand } from './audit.ts';
+import { type CommandEntry, command } from './command-spec.ts';
 import { doctorCommand } from './doctor.ts';
 import { KEY_COMMANDS } from './keys.ts';
 import { routeLogs } from './logging.ts';
 import { UsageError } from './output.ts';
-import { type CommandEntry, command } from './program.ts';
 import { PROVIDER_COMMANDS } from './providers.ts';
 import { settingsCommand, teamShardsCommand } from './settings.ts';
 import { modelsForKey, setupCommand, TOOLS, type Tool } from './setup.ts';

@@ -1,6 +1,7 @@
 /** Help and the README's CLI table, both made from the command table. */
+
+import { synopsis } from './command-spec.ts';
 import { COMMANDS } from './commands.ts';
-import { synopsis } from './program.ts';
 
 /** The top-level names (`keys`, `dev`, …) each with its own `--help`. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = Object.fromEntries(

@@ -14,9 +14,9 @@ import {
 import { RingFormatError } from '#shared/operations/ring.ts';
 import { microsToUsd } from '#shared/proxy/estimate.ts';
 import type { KeyView } from '#shared/store/keys.ts';
+import type { CommandEntry } from './command-spec.ts';
 import { operationCommand } from './operation-command.ts';
 import { printTable, UsageError } from './output.ts';
-import type { CommandEntry } from './program.ts';
 
 /** The scope and limits options of `keys create` and `keys import`. */
 export const KEY_SCOPE_OPTIONS = {

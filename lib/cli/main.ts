@@ -1,9 +1,10 @@
 /** The `tollgate` command line: the command table run by the program engine, logs kept off stdout. */
 import { readFileSync } from 'node:fs';
+import type { GlobalOptions } from './command-spec.ts';
 import { COMMANDS, GROUPS } from './commands.ts';
 import { type Stores, withLocalStores } from './context.ts';
 import { routeLogs } from './logging.ts';
-import { type GlobalOptions, runProgram } from './program.ts';
+import { runProgram } from './program.ts';
 import { withStackStores } from './stack-target.ts';
 
 const VERSION = (

@@ -4,7 +4,6 @@
  * JSON (`--json`, the same document `/admin` answers) or for people.
  */
 import type { Operation } from '#shared/operations/schema.ts';
-import { printJson } from './output.ts';
 import {
   type CommandEntry,
   type CommandInput,
@@ -12,7 +11,8 @@ import {
   command,
   type OptionSpec,
   type PositionalSpec,
-} from './program.ts';
+} from './command-spec.ts';
+import { printJson } from './output.ts';
 
 type OptionsSpec = Readonly<Record<string, OptionSpec>>;
 

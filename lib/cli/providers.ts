@@ -12,9 +12,9 @@ import {
   setAlias,
 } from '#shared/operations/providers.ts';
 import { adapterFor, apiOf, isProviderType } from '#shared/providers/index.ts';
+import type { CommandEntry, CommandInput } from './command-spec.ts';
 import { operationCommand } from './operation-command.ts';
 import { printTable, UsageError } from './output.ts';
-import type { CommandEntry, CommandInput } from './program.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

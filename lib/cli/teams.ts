@@ -10,10 +10,10 @@ import {
 import { microsToUsd } from '#shared/proxy/estimate.ts';
 import { shardsToRead } from '#shared/store/shards.ts';
 import type { Team } from '#shared/store/teams.ts';
+import type { CommandEntry } from './command-spec.ts';
 import type { Stores } from './context.ts';
 import { operationCommand } from './operation-command.ts';
 import { printJson, printTable, UsageError } from './output.ts';
-import type { CommandEntry } from './program.ts';
 
 /** The ID positional of every command on one team. */
 const TEAM_REF = [{ name: 'ID', field: 'id' }] as const;

@@ -51,6 +51,13 @@ export function canonicalContext(context: EncryptionContext): Buffer {
   );
 }
 
+/** An AES-256-GCM result: the random IV, the authentication tag and the ciphertext. */
+export interface GcmSealed {
+  iv: Buffer;
+  tag: Buffer;
+  ciphertext: Buffer;
+}
+
 /** AES-256-GCM with a random IV; returns iv, tag and ciphertext. */
 export function gcmEncrypt(
   key: Buffer,
@@ -65,7 +72,8 @@ export function gcmEncrypt(
 }
 
 /** @throws {DecryptionError} when authentication fails. */
-export function gcmDecrypt(key: Buffer, iv: Buffer, tag: Buffer, ciphertext: Buffer, aad: Buffer): Buffer {
+export function gcmDecrypt(key: Buffer, sealed: GcmSealed, aad: Buffer): Buffer {
+  const { iv, tag, ciphertext } = sealed;
   if (iv.length !== 12 || tag.length !== 16) throw new DecryptionError('malformed envelope');
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
@@ -121,9 +129,11 @@ export async function open(
   try {
     return gcmDecrypt(
       dataKey,
-      Buffer.from(envelope.iv, 'base64'),
-      Buffer.from(envelope.tag, 'base64'),
-      Buffer.from(envelope.ciphertext, 'base64'),
+      {
+        iv: Buffer.from(envelope.iv, 'base64'),
+        tag: Buffer.from(envelope.tag, 'base64'),
+        ciphertext: Buffer.from(envelope.ciphertext, 'base64'),
+      },
       canonicalContext(context),
     ).toString('utf8');
   } finally {

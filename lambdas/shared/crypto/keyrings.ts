@@ -89,9 +89,7 @@ export class LocalKeyring implements Keyring {
     if (wrapped.length !== 12 + 16 + 32) throw new DecryptionError('malformed wrapped key');
     return gcmDecrypt(
       this.masterKey,
-      wrapped.subarray(0, 12),
-      wrapped.subarray(12, 28),
-      wrapped.subarray(28),
+      { iv: wrapped.subarray(0, 12), tag: wrapped.subarray(12, 28), ciphertext: wrapped.subarray(28) },
       canonicalContext(context),
     );
   }

@@ -1,5 +1,9 @@
-/** Persistence of Tollgate API keys. Only hashes are stored; plaintext leaves through return values once. */
-
+/**
+ * Persistence of Tollgate API keys. Only hashes are stored; plaintext leaves through return values once.
+ *
+ * Over 300 lines because it is one class over one table: the item layout, the conditional writes and their
+ * audit stamps are private to it. Reading helpers that need none of that belong in modules of their own.
+ */
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,

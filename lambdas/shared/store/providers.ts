@@ -1,5 +1,11 @@
-/** Persistence of upstream providers, their credentials (envelope-encrypted or Secrets Manager references) and model aliases. */
-
+/**
+ * Persistence of upstream providers, their credentials (envelope-encrypted or Secrets Manager references) and
+ * model aliases.
+ *
+ * Over 300 lines because it is one class over one table, whose item layout, conditional writes and audit
+ * stamps are private to it. It is the largest module of the store: the input validation at its top and the
+ * aliases are the first candidates to move out once the changes under way to it have landed.
+ */
 import { createHash, randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
@@ -184,17 +190,17 @@ export class ProviderStore {
 
   private readonly options: StoreOptions;
 
+  /** `options.secrets` reads Secrets Manager references; without it they cannot be resolved. */
   constructor(
     db: DynamoDBDocumentClient,
     table: string,
     keyring: Keyring,
-    secrets?: SecretSource,
-    options: StoreOptions = {},
+    options: StoreOptions & { secrets?: SecretSource } = {},
   ) {
     this.db = db;
     this.table = table;
     this.keyring = keyring;
-    this.secrets = secrets;
+    this.secrets = options.secrets;
     this.options = options;
   }
 

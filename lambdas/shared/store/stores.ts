@@ -37,13 +37,10 @@ export function configStores(env: TollgateEnv, db: DynamoDBDocumentClient, actor
   return {
     keys: new KeyStore(db, requireEnv(env, 'keysTable'), env.keyPrefix, options),
     teams: new TeamStore(db, requireEnv(env, 'teamsTable'), options),
-    providers: new ProviderStore(
-      db,
-      requireEnv(env, 'providersTable'),
-      keyringFromSpec(keyring),
-      secretSourceFor(keyring),
-      options,
-    ),
+    providers: new ProviderStore(db, requireEnv(env, 'providersTable'), keyringFromSpec(keyring), {
+      ...options,
+      secrets: secretSourceFor(keyring),
+    }),
     settings: new SettingsStore(db, requireEnv(env, 'providersTable'), options),
   };
 }

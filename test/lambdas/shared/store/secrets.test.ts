@@ -29,13 +29,10 @@ beforeAll(async () => {
     region: 'eu-west-1',
     credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
   });
-  store = new ProviderStore(
-    documentClient(),
-    env.state.tables.providers,
-    new LocalKeyring(randomBytes(32)),
-    secretSourceFor('kms:alias/tollgate', client),
-    { actor: { id: 'local:test-suite' } },
-  );
+  store = new ProviderStore(documentClient(), env.state.tables.providers, new LocalKeyring(randomBytes(32)), {
+    secrets: secretSourceFor('kms:alias/tollgate', client),
+    actor: { id: 'local:test-suite' },
+  });
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#shared/routes.ts';
-import { DEFAULT_CONFIG, loadConfig } from '../../bin/config.ts';
+import { DEFAULT_CONFIG, loadConfig } from '../../lib/config.ts';
 import { TollgateStack } from '../../lib/stack.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };

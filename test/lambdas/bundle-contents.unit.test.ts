@@ -1,0 +1,94 @@
+/**
+ * What each Lambda bundle contains, from esbuild's metafile with the stack's own bundle options: only the
+ * repository modules its handler reaches, and none of another function's domain.
+ */
+import { build, type Metafile } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { esbuildOptions, LAMBDA_ENTRIES, type LambdaName } from '../../lib/bundling.ts';
+import { importGraph, ROOT, runtimeReach } from '../helpers/source-graph.ts';
+
+/** Folders of other functions' domains that a bundle must not pull in. */
+const FORBIDDEN: Record<LambdaName, readonly string[]> = {
+  authorizer: [
+    'lambdas/shared/proxy/',
+    'lambdas/shared/admin/',
+    'lambdas/shared/audit/',
+    'lambdas/shared/providers/',
+    'lambdas/shared/crypto/',
+    'lambdas/proxy/',
+    'lambdas/admin/',
+    'lambdas/audit/',
+  ],
+  proxy: [
+    'lambdas/shared/admin/',
+    'lambdas/shared/audit/',
+    'lambdas/admin/',
+    'lambdas/audit/',
+    'lambdas/authorizer/',
+  ],
+  audit: [
+    'lambdas/shared/proxy/',
+    'lambdas/shared/admin/',
+    'lambdas/proxy/',
+    'lambdas/admin/',
+    'lambdas/authorizer/',
+  ],
+  admin: [
+    'lambdas/shared/proxy/index.ts',
+    'lambdas/shared/proxy/dispatch.ts',
+    'lambdas/shared/proxy/upstream.ts',
+    'lambdas/proxy/',
+    'lambdas/audit/',
+    'lambdas/authorizer/',
+  ],
+};
+
+const NAMES = Object.keys(LAMBDA_ENTRIES) as LambdaName[];
+const bundled = new Map<LambdaName, string[]>();
+
+/** The repository modules that put bytes into the bundle. */
+function repositoryModules(metafile: Metafile): string[] {
+  const output = Object.values(metafile.outputs)[0];
+  return Object.entries(output?.inputs ?? {})
+    .filter(([path, input]) => !path.includes('node_modules/') && input.bytesInOutput > 0)
+    .map(([path]) => path)
+    .sort();
+}
+
+beforeAll(async () => {
+  for (const name of NAMES) {
+    const result = await build({
+      ...esbuildOptions(name, `${ROOT}.bundle-check/${name}.mjs`),
+      absWorkingDir: ROOT,
+      metafile: true,
+      write: false,
+    });
+    bundled.set(name, repositoryModules(result.metafile));
+  }
+});
+
+describe.each(NAMES)('the %s bundle', (name) => {
+  it('contains only repository modules its handler reaches through run-time imports', () => {
+    // Prepare
+    const handler = `lambdas/${name}/handler.ts`;
+    const reach = runtimeReach(importGraph(), handler);
+
+    // Act
+    const modules = bundled.get(name) ?? [];
+
+    // Assess
+    expect(modules).toContain(handler);
+    expect(modules.filter((m) => !reach.has(m))).toEqual([]);
+  });
+
+  it("contains none of another function's domain", () => {
+    const modules = bundled.get(name) ?? [];
+    const foreign = modules.filter((m) => FORBIDDEN[name].some((prefix) => m.startsWith(prefix)));
+    expect(
+      foreign.map(
+        (m) =>
+          `${m} is in the ${name} bundle: find the import that reaches it (esbuild --metafile) and cut it`,
+      ),
+    ).toEqual([]);
+  });
+});
