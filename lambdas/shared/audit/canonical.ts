@@ -1,6 +1,6 @@
 /** Canonical JSON, record hashes and the genesis hash: the bytes that hashes and digest signatures cover. */
 import { createHash } from 'node:crypto';
-import type { AuditRecord } from './chain.ts';
+import type { AuditRecord } from './records.ts';
 
 /** The `prevHash` of record 1 and the head hash of an empty log. */
 export const GENESIS = '0'.repeat(64);

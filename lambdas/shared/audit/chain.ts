@@ -28,11 +28,13 @@ import { cancellationCodes } from '../store/db.ts';
 import { GENESIS, recordHash } from './canonical.ts';
 import { type AuditDigest, type DigestReason, type DigestStore, digestMessage } from './digests.ts';
 import type { AuditEntry } from './entries.ts';
+import type { AuditRecord, ChainHead } from './records.ts';
 import { type Signer, verifySignature } from './signer.ts';
 import { type Verification, verifyAudit } from './verify.ts';
 
 export { canonical, recordHash } from './canonical.ts';
 export type { AuditDigest } from './digests.ts';
+export type { AuditRecord, ChainHead } from './records.ts';
 export type { Verification } from './verify.ts';
 
 const CHAIN = 'chain';
@@ -47,25 +49,6 @@ const backoff = (attempt: number): Promise<void> =>
 
 /** Time allowed past a digest's interval before the missing next digest counts as a gap. */
 export const DIGEST_SLACK_MS = 5 * 60_000;
-
-/** A chained audit record. */
-export interface AuditRecord extends AuditEntry {
-  seq: number;
-  prevHash: string;
-  hash: string;
-}
-
-/** The chain head: the newest record, and the newest digest as the last sealing noted it. */
-export interface ChainHead {
-  seq: number;
-  hash: string;
-  /** Number of the newest digest (0: none yet). */
-  digest: number;
-  /** The newest record that digest covers. */
-  sealed: number;
-  /** When that digest was signed (ms since the epoch; 0: never). */
-  sealedAt: number;
-}
 
 /** How to seal: the key, the clock and the schedule. */
 export interface SealOptions {

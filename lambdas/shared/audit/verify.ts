@@ -10,8 +10,8 @@
  * newest digest's `nextBy` is not past — so a log emptied, cut short or rolled back is broken, not intact.
  */
 import { GENESIS, recordHash } from './canonical.ts';
-import type { AuditRecord, ChainHead } from './chain.ts';
 import { type AuditDigest, digestMessage, sameDigest } from './digests.ts';
+import type { AuditRecord, ChainHead } from './records.ts';
 import { verifySignature } from './signer.ts';
 
 /** The outcome of a verification: intact with its coverage, or the first broken or missing item. */
@@ -86,13 +86,14 @@ class RecordWalk {
   }
 }
 
+/** Checks digest number `place.n`, read from `place.source`, against the one before it. */
 function checkDigest(
   digest: AuditDigest,
-  n: number,
   previous: AuditDigest | undefined,
   input: VerifyInput,
-  source: string,
+  place: { n: number; source: string },
 ): Broken | undefined {
+  const { n, source } = place;
   const item = `digest ${n}`;
   if (digest.seq !== n) return broken(item, `digest ${n} is missing from ${source} or out of order`);
   if (!verifySignature(input.publicKeyPem, digestMessage(digest), Buffer.from(digest.signature, 'base64')))
@@ -130,7 +131,10 @@ export function verifyAudit(input: VerifyInput): Verification {
   for (const [index, digest] of chain.entries()) {
     const n = index + 1;
     const inStore = index < storeDigests.length;
-    const wrong = checkDigest(digest, n, chain[index - 1], input, inStore ? storeName : 'the audit table');
+    const wrong = checkDigest(digest, chain[index - 1], input, {
+      n,
+      source: inStore ? storeName : 'the audit table',
+    });
     if (wrong !== undefined) return wrong;
     const record = walk.until(digest.toSeq, digest);
     if (record !== undefined) return record;

@@ -5,7 +5,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../../../bin/config.ts';
+import { DEFAULT_CONFIG } from '../../../lib/config.ts';
 import { TollgateStack } from '../../../lib/stack.ts';
 
 type Statement = {
