@@ -3,6 +3,9 @@
  * matching, the REQUEST authorizer with its cache and policy evaluation, gateway responses — and invokes
  * the very same authorizer and proxy handlers with API Gateway REST events and emulated Lambda response
  * streaming. Handlers read the env contract at import, so the caller sets `process.env` first.
+ *
+ * Over 300 lines because API Gateway's request path (routing, the two authorizers, preflight, `/admin` and
+ * the streaming relay) runs in one closure over the server's options; `/admin` is the first part to move out.
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
