@@ -3,7 +3,7 @@
  * starts at once) and `integration` (every other test file: one DynamoDB Local for the run, real HTTP
  * servers, the CLI and the bundles). `npx vitest run --project unit` runs the fast ones alone.
  */
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const UNIT = 'test/**/*.unit.test.ts';
 
@@ -25,7 +25,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [UNIT],
+          // Replacing the exclusions would drop vitest's own (node_modules of nested packages, e.g. test/clients/).
+          exclude: [...configDefaults.exclude, UNIT],
           globalSetup: ['test/global-setup.ts'],
         },
       },
