@@ -14,6 +14,9 @@
  * expires after `reservationTtlMs` and is then billed at its estimate by the next admission that touches
  * its counter, or by {@link Meter.sweep}. Money is integer micro-USD; a request is billed
  * `ceil(tokens × USD-per-MTok)` micros.
+ *
+ * Over 300 lines because admission, settlement and the sweep are one protocol over the same counter items
+ * and receipts; it is the store's largest module and the first to split (admission / settlement) next.
  */
 import {
   BatchGetCommand,

@@ -64,10 +64,16 @@ describe('effectiveLimits', () => {
     const key = { keyId: 'k', rpm: 60, monthlyLimitMicros: 5_000_000 } as KeyView;
 
     // Act / Assess
-    expect(effectiveLimits(key, 9_000_000)).toEqual({
+    expect(
+      effectiveLimits(key, {
+        budgetMicros: 9_000_000,
+        budgetShards: { count: 4, previous: 1, from: '2026-11' },
+      }),
+    ).toEqual({
       rpm: 60,
       monthlyLimitMicros: 5_000_000,
       teamBudgetMicros: 9_000_000,
+      teamShards: { count: 4, previous: 1, from: '2026-11' },
     });
     expect(effectiveLimits({ keyId: 'k' } as KeyView, undefined)).toEqual({});
   });
