@@ -10,13 +10,16 @@ import { listen, readAll } from '../helpers/http.ts';
 const PREFIX = 'GraniteServiceVersion20100801.';
 const JSON_TYPE = 'application/x-amz-json-1.0';
 
-function awsError(
-  res: ServerResponse,
-  status: number,
-  shape: string,
-  queryCode: string,
-  message: string,
-): void {
+/** An error as CloudWatch sends it: its HTTP status, error shape, query-compatible code and message. */
+interface AwsError {
+  status: number;
+  shape: string;
+  queryCode: string;
+  message: string;
+}
+
+function awsError(res: ServerResponse, error: AwsError): void {
+  const { status, shape, queryCode, message } = error;
   res.writeHead(status, {
     'content-type': JSON_TYPE,
     'x-amzn-query-error': `${queryCode};Sender`,
@@ -51,16 +54,20 @@ export async function startFakeCloudWatch(state: FakeCloudWatchState) {
   const { port, close } = await listen(async (req, res) => {
     const body = await readAll(req);
     if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 '))
-      return awsError(
-        res,
-        403,
-        'MissingAuthenticationToken',
-        'MissingAuthenticationToken',
-        'Missing Authentication Token',
-      );
+      return awsError(res, {
+        status: 403,
+        shape: 'MissingAuthenticationToken',
+        queryCode: 'MissingAuthenticationToken',
+        message: 'Missing Authentication Token',
+      });
     const target = String(req.headers['x-amz-target'] ?? '');
     if (!target.startsWith(PREFIX) || !String(req.headers['content-type'] ?? '').startsWith(JSON_TYPE))
-      return awsError(res, 400, 'UnknownOperationException', 'InvalidAction', 'Could not find operation');
+      return awsError(res, {
+        status: 400,
+        shape: 'UnknownOperationException',
+        queryCode: 'InvalidAction',
+        message: 'Could not find operation',
+      });
     const operation = target.slice(PREFIX.length);
     calls.push(operation);
     const input = JSON.parse(body === '' ? '{}' : body) as Record<string, unknown>;
@@ -90,13 +97,12 @@ export async function startFakeCloudWatch(state: FakeCloudWatchState) {
       const name = String(input.DashboardName ?? '');
       const dashboard = state.dashboards[name];
       if (dashboard === undefined)
-        return awsError(
-          res,
-          404,
-          'DashboardNotFoundError',
-          'ResourceNotFound',
-          `Dashboard ${name} does not exist`,
-        );
+        return awsError(res, {
+          status: 404,
+          shape: 'DashboardNotFoundError',
+          queryCode: 'ResourceNotFound',
+          message: `Dashboard ${name} does not exist`,
+        });
       return ok({
         DashboardArn: `arn:aws:cloudwatch::111122223333:dashboard/${name}`,
         DashboardName: name,
@@ -107,13 +113,12 @@ export async function startFakeCloudWatch(state: FakeCloudWatchState) {
       const start = Number(input.StartTime) * 1000;
       const end = Number(input.EndTime) * 1000;
       if (!Number.isFinite(start) || !Number.isFinite(end) || start >= end)
-        return awsError(
-          res,
-          400,
-          'InvalidParameterValueException',
-          'InvalidParameterValue',
-          'The parameter StartTime must be less than the parameter EndTime.',
-        );
+        return awsError(res, {
+          status: 400,
+          shape: 'InvalidParameterValueException',
+          queryCode: 'InvalidParameterValue',
+          message: 'The parameter StartTime must be less than the parameter EndTime.',
+        });
       const queries = (input.MetricDataQueries ?? []) as Array<{
         Id: string;
         Label?: string;
@@ -144,7 +149,12 @@ export async function startFakeCloudWatch(state: FakeCloudWatchState) {
         Messages: [],
       });
     }
-    awsError(res, 400, 'UnknownOperationException', 'InvalidAction', `Could not find operation ${operation}`);
+    awsError(res, {
+      status: 400,
+      shape: 'UnknownOperationException',
+      queryCode: 'InvalidAction',
+      message: `Could not find operation ${operation}`,
+    });
   });
   return { endpoint: `http://127.0.0.1:${port}`, calls, close };
 }
