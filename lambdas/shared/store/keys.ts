@@ -230,15 +230,11 @@ export class KeyStore {
   /** Disables or re-enables a key. */
   async setStatus(keyId: string, status: KeyStatus): Promise<KeyView> {
     const lastChange = this.change(status === 'disabled' ? 'key.disable' : 'key.enable');
-    return this.update(
-      keyId,
-      'SET #status = :status, updatedAt = :at, lastChange = :change',
-      { '#status': 'status' },
-      {
-        ':status': status,
-        ':change': lastChange,
-      },
-    );
+    return this.update(keyId, {
+      expression: 'SET #status = :status, updatedAt = :at, lastChange = :change',
+      names: { '#status': 'status' },
+      values: { ':status': status, ':change': lastChange },
+    });
   }
 
   /**
@@ -267,7 +263,7 @@ export class KeyStore {
       values[':until'] = new Date(at.getTime() + graceMs).toISOString();
     }
     // Only over the secret this rotation read: of two racing rotations one wins, the other hands out nothing.
-    const key = await this.update(keyId, expression, undefined, values, 'keyHash = :read');
+    const key = await this.update(keyId, { expression, values, expected: 'keyHash = :read' });
     return { key, plaintext: issued.plaintext };
   }
 
@@ -275,8 +271,9 @@ export class KeyStore {
   async delete(keyId: string): Promise<void> {
     const lastChange = this.change('key.delete');
     // Stamp the deleter first: the stream's REMOVE record carries only the old image.
-    await this.update(keyId, 'SET lastChange = :change, updatedAt = :at', undefined, {
-      ':change': lastChange,
+    await this.update(keyId, {
+      expression: 'SET lastChange = :change, updatedAt = :at',
+      values: { ':change': lastChange },
     });
     const old = await this.deleteStamped(keyId, lastChange);
     if (old?.imported === true) {
@@ -378,11 +375,14 @@ export class KeyStore {
 
   private async update(
     keyId: string,
-    expression: string,
-    names: Record<string, string> | undefined,
-    values: Record<string, unknown>,
-    expected?: string,
+    change: {
+      expression: string;
+      names?: Record<string, string> | undefined;
+      values: Record<string, unknown>;
+      expected?: string;
+    },
   ): Promise<KeyView> {
+    const { expression, names, values, expected } = change;
     if (keyId === IMPORTED_INDEX_ID || !isStoredId(keyId)) throw new RecordNotFoundError('key', keyId);
     try {
       const result = await this.db.send(
