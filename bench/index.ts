@@ -1,4 +1,8 @@
 /**
+ * Over 300 lines because it is the one runner of the side-by-side run: it starts the gateways and fakes, runs
+ * the streamed and loaded rounds against each in turn, and prints the report; the other measurements live in
+ * bench/in-process.ts, bench/bundles.ts and bench/peers.ts.
+ *
  * `npm run bench`: Tollgate side by side with the upstream called directly and with a peer gateway
  * (Portkey's, from npm), in one run on this machine. Fake upstreams on 127.0.0.1 stream N events with a
  * fixed pause; the gateways run as separate processes (`tollgate dev` with its own DynamoDB Local). Measures:

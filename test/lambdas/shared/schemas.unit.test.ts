@@ -14,7 +14,7 @@ describe('validationError', () => {
 
   it('names a missing or mistyped required field and what it must be', () => {
     expect(chat && validationError(chat, { messages: [{}] })).toBe(
-      "'model' is required and must be a string.",
+      "'model' is required and must be a string of at most 256 characters.",
     );
     expect(chat && validationError(chat, { model: 'a/b', messages: 'hi' })).toMatch(
       /^'messages' is required and must be/,
