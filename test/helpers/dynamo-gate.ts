@@ -3,8 +3,7 @@
  * number of them has arrived, then lets them all through at once. Two writers that each read and then
  * write are thereby made to race deterministically: both reads happen before either write lands.
  */
-import { request } from 'node:http';
-import { listen, readAll } from './http.ts';
+import { dynamoOperation, forwardTo, listen, readAll } from './http.ts';
 
 /** Which requests to hold: the operation (`UpdateItem`…) and a predicate on the JSON body. */
 export interface GateRule {
@@ -29,7 +28,7 @@ export async function startDynamoGate(target: string, rule: GateRule) {
     for (const release of now) release();
   };
   const { port, close } = await listen(async (req, res) => {
-    const operation = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
+    const operation = dynamoOperation(req) ?? '';
     const text = await readAll(req);
     let body: Record<string, unknown> = {};
     try {
@@ -45,21 +44,7 @@ export async function startDynamoGate(target: string, rule: GateRule) {
         else timer ??= setTimeout(releaseAll, rule.timeoutMs ?? 10_000);
       });
     }
-    const forward = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 500, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    forward.end(text);
+    forwardTo(upstream, { req, res, body: text });
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
