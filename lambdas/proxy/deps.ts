@@ -2,21 +2,21 @@
 import type { TollgateEnv } from '#shared/env.ts';
 import { emfMetrics } from '#shared/metrics.ts';
 import { createProxy, type GatewayProxy } from '#shared/proxy/index.ts';
-import { cachedProviders } from '#shared/proxy/provider-cache.ts';
-import { cachedSettings } from '#shared/proxy/settings-cache.ts';
+import { cachedConfig } from '#shared/proxy/provider-cache.ts';
 import { importedKeysCache } from '#shared/store/imported-keys.ts';
 import { storesFromEnv, type TollgateStores } from '#shared/store/stores.ts';
 
 /** The proxy with every dependency built from the environment (the stores given, for measuring them). */
 export function proxyFromEnv(env: TollgateEnv, stores: TollgateStores = storesFromEnv(env)): GatewayProxy {
+  const config = cachedConfig(stores, {
+    ttlSeconds: env.credentialCacheSeconds,
+    checkEveryMs: env.configCheckMs,
+  });
   return createProxy({
     keys: stores.keys,
     teams: stores.teams,
-    providers: cachedProviders(stores.providers, {
-      ttlSeconds: env.credentialCacheSeconds,
-      checkEveryMs: env.configCheckMs,
-    }),
-    settings: cachedSettings(stores.settings, env.credentialCacheSeconds),
+    providers: config.providers,
+    settings: config.settings,
     usage: stores.usage,
     meter: stores.meter,
     requestLog: stores.requestLog,

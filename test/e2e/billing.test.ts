@@ -63,7 +63,8 @@ async function logged(requestId: string) {
 }
 
 beforeAll(async () => {
-  process.env[ENV.credentialCacheSeconds] = '0';
+  // The configuration cache stays on, as deployed: settings changed below must bind the next request.
+  process.env[ENV.credentialCacheSeconds] = '300';
   restoreStdout = captureStdout().restore;
   const { setupLocalEnv } = await import('../helpers/local-env.ts');
   env = await setupLocalEnv();

@@ -10,10 +10,10 @@ import type { KeyStore } from '../store/keys.ts';
 import type { Meter } from '../store/metering.ts';
 import type { Alias, ProviderView, ResolvedProvider } from '../store/providers.ts';
 import type { RequestLogStore } from '../store/request-log.ts';
+import type { InstallationSettings } from '../store/settings.ts';
 import type { TeamStore } from '../store/teams.ts';
 import type { UsageStore } from '../store/usage.ts';
 import type { OperationRequest, OperationSpec } from './operations.ts';
-import type { SettingsSource } from './settings-cache.ts';
 import { CredentialCooldowns } from './upstream.ts';
 
 /** Where the proxy finds providers and aliases; the Lambda wraps the store in a cache kept fresh. */
@@ -23,6 +23,11 @@ export interface ProviderSource {
   listAliases(): Promise<Alias[]>;
   /** A cache's check of the configuration version now, after a miss; absent when nothing is cached. */
   refresh?(): Promise<void>;
+}
+
+/** Where the proxy reads the installation's settings; the Lambda caches them with the providers. */
+export interface SettingsSource {
+  get(): Promise<InstallationSettings>;
 }
 
 /** Timeouts and intervals, all in milliseconds. */

@@ -1,7 +1,7 @@
 /**
- * The proxy's provider source on a Lambda: the provider store behind a cache that stays fresh. Everything
- * cached (configuration, aliases, prices, decrypted credentials) is dropped as soon as the configuration
- * version moves; the version is compared at most every `checkEveryMs` per instance (0: before every use),
+ * The proxy's configuration on a Lambda: the provider store and the installation's settings behind one
+ * cache that stays fresh. Everything cached (configuration, aliases, prices, decrypted credentials, default
+ * price and installation budget) is dropped as soon as the configuration version moves; the version is compared at most every `checkEveryMs` per instance (0: before every use),
  * and on a miss (a model, alias or price the cache does not know) at once, unless it was compared within
  * the last {@link MISS_CHECK_MS}. `ttlSeconds` still bounds how
  * long anything lives, should a version bump itself have failed.
@@ -10,7 +10,8 @@ import { TtlCache } from '../cache.ts';
 import type { ApiShape } from '../errors.ts';
 import { ModelNotFoundError } from '../errors.ts';
 import type { Alias, ProviderStore, ProviderView, ResolvedProvider } from '../store/providers.ts';
-import type { ProviderSource } from './context.ts';
+import type { InstallationSettings, SettingsStore } from '../store/settings.ts';
+import type { ProviderSource, SettingsSource } from './context.ts';
 import { type ModelSlug, targetsFor } from './targets.ts';
 
 /**
@@ -28,25 +29,49 @@ export interface FreshnessOptions {
   now?: () => number;
 }
 
-/** What the cache reads from. */
+/** What the cache reads providers from. */
 export type ProviderOrigin = Pick<ProviderStore, 'resolve' | 'list' | 'listAliases' | 'configVersion'>;
+
+/** What the cache reads from: the providers (with the version) and the settings, which bump it too. */
+export interface ConfigOrigin {
+  providers: ProviderOrigin;
+  settings: Pick<SettingsStore, 'get'>;
+}
+
+/** The proxy's two configuration sources, kept fresh by one version. */
+export interface CachedConfig {
+  providers: ProviderSource;
+  settings: SettingsSource;
+}
 
 /** One generation of cached values; a version change starts a new one, so late loads land in the old. */
 interface Generation {
   resolved: TtlCache<string, ResolvedProvider>;
   providers: TtlCache<'providers', ProviderView[]>;
   aliases: TtlCache<'aliases', Alias[]>;
+  settings: TtlCache<'settings', InstallationSettings>;
 }
 
-/** Wraps a provider store so what it serves is never older than the configuration version allows. */
+/** Wraps a provider store alone (no settings), as {@link cachedConfig}. */
 export function cachedProviders(store: ProviderOrigin, options: FreshnessOptions): ProviderSource {
-  if (options.ttlSeconds <= 0) return store;
+  return cachedConfig({ providers: store, settings: { get: async () => ({}) } }, options).providers;
+}
+
+/**
+ * Wraps the configuration stores so what they serve is never older than the configuration version allows:
+ * a price, a provider or a default price set a moment ago binds the next request that could be wrong
+ * without it (a miss refreshes at once), and every other request within `checkEveryMs`.
+ */
+export function cachedConfig(origin: ConfigOrigin, options: FreshnessOptions): CachedConfig {
+  if (options.ttlSeconds <= 0) return origin;
+  const store = origin.providers;
   const now = options.now ?? Date.now;
   const ttlMs = options.ttlSeconds * 1000;
   const fresh = (): Generation => ({
     resolved: new TtlCache(ttlMs, 256, now),
     providers: new TtlCache(ttlMs, 1, now),
     aliases: new TtlCache(ttlMs, 1, now),
+    settings: new TtlCache(ttlMs, 1, now),
   });
   let generation = fresh();
   let version: number | undefined;
@@ -83,7 +108,7 @@ export function cachedProviders(store: ProviderOrigin, options: FreshnessOptions
     return generation;
   };
 
-  return {
+  const providers: ProviderSource = {
     resolve: async (name) => {
       const gen = await current();
       const hit = gen.resolved.get(name);
@@ -104,6 +129,13 @@ export function cachedProviders(store: ProviderOrigin, options: FreshnessOptions
     refresh: () =>
       now() - checkedAt < Math.min(options.checkEveryMs, MISS_CHECK_MS) ? Promise.resolve() : readFromNow(),
   };
+  const settings: SettingsSource = {
+    get: async () => {
+      const gen = await current();
+      return gen.settings.getOrLoad('settings', () => origin.settings.get());
+    },
+  };
+  return { providers, settings };
 }
 
 /** True when every target's provider is known with a price for its model. */

@@ -6,6 +6,7 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { newChange } from './attribution.ts';
+import { bumpConfigVersion } from './config-version.ts';
 import type { StoreOptions } from './keys.ts';
 import { nextMonthOf, type ShardSpec, validShardCount } from './shards.ts';
 
@@ -62,7 +63,10 @@ export class SettingsStore {
     return toSettings(out.Item);
   }
 
-  /** Applies a patch and returns the new settings. */
+  /**
+   * Applies a patch and returns the new settings, then moves the configuration version so every proxy's
+   * cached copy is dropped within its check interval (a default price or budget binds within that bound).
+   */
   async set(patch: SettingsPatch): Promise<InstallationSettings> {
     const at = this.options.now?.() ?? new Date();
     const lastChange = newChange(this.options.actor, 'settings.set', { at });
@@ -115,6 +119,7 @@ export class SettingsStore {
         ReturnValues: 'ALL_NEW',
       }),
     );
+    await bumpConfigVersion(this.db, this.table, lastChange);
     return toSettings(out.Attributes);
   }
 }

@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  cachedConfig,
   cachedProviders,
   freshTargets,
   MISS_CHECK_MS,
@@ -115,5 +116,40 @@ describe('the provider cache', () => {
 
     // Assess
     expect(resolved?.credentials.map((c) => c.secret)).toEqual(['sk-rotating-2']);
+  });
+
+  it("serves the installation's settings within checkEveryMs of a change, one settings read per generation", async () => {
+    // Prepare
+    let now = 13_000_000;
+    let settingsReads = 0;
+    const config = cachedConfig(
+      {
+        providers: env.stores.providers,
+        settings: {
+          get: () => {
+            settingsReads += 1;
+            return env.stores.settings.get();
+          },
+        },
+      },
+      { ttlSeconds: 300, checkEveryMs: 2000, now: () => now },
+    );
+    const before = await config.settings.get();
+
+    // Act
+    await env.stores.settings.set({ budgetMicros: 7_000_000 });
+    now += 1999;
+    for (let i = 0; i < 20; i++) await config.settings.get();
+    const within = await config.settings.get();
+    const readsWithin = settingsReads;
+    now += 1;
+    const after = await config.settings.get();
+
+    // Assess
+    expect(before.budgetMicros).toBeUndefined();
+    expect(within.budgetMicros).toBeUndefined();
+    expect(readsWithin).toBe(1);
+    expect(after.budgetMicros).toBe(7_000_000);
+    expect(settingsReads).toBe(2);
   });
 });
