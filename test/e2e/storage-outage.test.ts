@@ -128,7 +128,7 @@ describe('storage outage', () => {
       retryAfter: '1',
       body: { status: 'degraded', storage: { status: 'unavailable' } },
     });
-    expect(recovered.status).toBe(200);
+    expect(recovered).toMatchObject({ status: 200 });
     expect(healthAfter).toMatchObject({ status: 200, body: { status: 'ok', storage: { status: 'ok' } } });
     expect(background.length).toBeGreaterThan(0);
     expect(background.filter((s) => s !== 200 && s !== 503)).toEqual([]);

@@ -97,10 +97,14 @@ export function cachedConfig(origin: ConfigOrigin, options: FreshnessOptions): C
       });
       return running;
     }
-    queued ??= running.then(() => {
-      queued = undefined;
-      return readFromNow();
-    });
+    // Settled either way: a read that failed (storage down) must not leave every later caller waiting on
+    // its rejection for the life of the instance.
+    queued ??= running
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return readFromNow();
+      });
     return queued;
   };
   const current = async (): Promise<Generation> => {

@@ -152,4 +152,27 @@ describe('the provider cache', () => {
     expect(after.budgetMicros).toBe(7_000_000);
     expect(settingsReads).toBe(2);
   });
+
+  it('recovers after a failed version read that concurrent callers queued behind', async () => {
+    // Prepare: storage refuses while two uses overlap, as a request's providers and settings reads do.
+    let down = true;
+    const origin: ProviderOrigin = {
+      ...counted(env.stores.providers),
+      configVersion: () =>
+        down ? Promise.reject(new Error('storage unavailable')) : env.stores.providers.configVersion(),
+    };
+    const config = cachedConfig(
+      { providers: origin, settings: env.stores.settings },
+      { ttlSeconds: 300, checkEveryMs: 0 },
+    );
+    const during = await Promise.allSettled([config.providers.list(), config.settings.get()]);
+
+    // Act
+    down = false;
+    const after = await Promise.allSettled([config.providers.list(), config.settings.get()]);
+
+    // Assess
+    expect(during.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(after.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+  });
 });
