@@ -27,7 +27,7 @@ import { PROVIDER_COMMANDS } from './providers.ts';
 import { settingsCommand, teamShardsCommand } from './settings.ts';
 import { modelsForKey, setupCommand, TOOLS, type Tool } from './setup.ts';
 import { statusCommand } from './status.ts';
-import { modelsCommand, TEAM_COMMANDS, usageCommand } from './teams.ts';
+import { TEAM_COMMANDS, usageCommand } from './teams.ts';
 
 /** Summaries of the command groups. */
 export const GROUPS: Readonly<Record<string, string>> = {
@@ -79,20 +79,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   }),
   ...KEY_COMMANDS,
   ...TEAM_COMMANDS,
-  command({
-    name: 'models price',
-    summary: 'set the price spend is computed from, in USD per million tokens',
-    positionals: [{ name: 'PROVIDER/MODEL' }],
-    options: {
-      input: { type: 'string', value: 'USD_PER_MTOK', summary: 'input price', required: true },
-      output: { type: 'string', value: 'USD_PER_MTOK', summary: 'output price', required: true },
-    },
-    examples: ['tollgate models price openai/gpt-4o --input 2.5 --output 10'],
-    run: ({ args, options, global, withStores }) =>
-      withStores((s) =>
-        modelsCommand(s, 'price', [args['PROVIDER/MODEL']], { ...options, json: global.json }),
-      ).then(() => 0),
-  }),
   command({
     name: 'usage',
     summary: 'usage by day and model and spend this month; one request from the request log',

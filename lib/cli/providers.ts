@@ -1,4 +1,6 @@
 /** `tollgate providers …` and `tollgate aliases …`: thin calls of the provider operations. */
+
+import { InvalidError } from '#shared/operations/errors.ts';
 import {
   addCredential,
   addProvider,
@@ -10,6 +12,7 @@ import {
   removeCredential,
   removeProvider,
   setAlias,
+  setPrice,
 } from '#shared/operations/providers.ts';
 import { adapterFor, apiOf, isProviderType } from '#shared/providers/index.ts';
 import type { CommandEntry, CommandInput } from './command-spec.ts';
@@ -237,5 +240,36 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
     examples: ['tollgate aliases remove fast'],
     operation: removeAlias,
     print: (removed) => process.stdout.write(`Alias ${removed.alias} removed.\n`),
+  }),
+  operationCommand({
+    name: 'models price',
+    summary: 'set the price spend is computed from, in USD per million tokens',
+    positionals: [{ name: 'PROVIDER/MODEL', field: 'model' }],
+    options: {
+      input: {
+        type: 'string',
+        value: 'USD_PER_MTOK',
+        summary: 'input price',
+        required: true,
+        field: 'inputPerMTok',
+      },
+      output: {
+        type: 'string',
+        value: 'USD_PER_MTOK',
+        summary: 'output price',
+        required: true,
+        field: 'outputPerMTok',
+      },
+    },
+    examples: ['tollgate models price openai/gpt-4o --input 2.5 --output 10'],
+    operation: setPrice,
+    explain: (err) =>
+      err instanceof InvalidError && err.field === 'model'
+        ? new InvalidError('models price needs PROVIDER/MODEL', { cause: err })
+        : undefined,
+    print: (price) =>
+      process.stdout.write(
+        `${price.model}: ${price.inputPerMTok} USD per million input tokens, ${price.outputPerMTok} per million output tokens.\n`,
+      ),
   }),
 ];

@@ -89,39 +89,6 @@ export const TEAM_COMMANDS: readonly CommandEntry[] = [
   }),
 ];
 
-/** `models price PROVIDER/MODEL --input USD_PER_MTOK --output USD_PER_MTOK`. */
-export async function modelsCommand(
-  stores: Stores,
-  sub: string,
-  args: string[],
-  options: { json: boolean; input?: string | undefined; output?: string | undefined },
-): Promise<void> {
-  if (sub !== 'price') throw new UsageError(`unknown command 'models ${sub}'`);
-  const slug = args[0] ?? '';
-  const slash = slug.indexOf('/');
-  if (slash <= 0 || slash === slug.length - 1) throw new UsageError('models price needs PROVIDER/MODEL');
-  const input = Number(options.input);
-  const output = Number(options.output);
-  if (
-    options.input === undefined ||
-    options.output === undefined ||
-    !Number.isFinite(input) ||
-    !Number.isFinite(output)
-  ) {
-    throw new UsageError('models price needs --input and --output in USD per million tokens');
-  }
-  const config = await stores.providers.setPrice(slug.slice(0, slash), slug.slice(slash + 1), {
-    inputPerMTok: input,
-    outputPerMTok: output,
-  });
-  const price = config.prices[slug.slice(slash + 1)];
-  if (options.json) printJson({ model: slug, ...price });
-  else
-    process.stdout.write(
-      `${slug}: ${input} USD per million input tokens, ${output} per million output tokens.\n`,
-    );
-}
-
 /** `usage [--key ID] [--team ID] [--request ID]`. */
 export async function usageCommand(
   stores: Stores,

@@ -120,6 +120,51 @@ describe('management API', () => {
     expect((await admin('DELETE', '/providers/api-openai')).status).toBe(200);
   });
 
+  it('sets a price as `models price` does, refusing a bad slug, an unknown provider and an absurd price', async () => {
+    // Prepare
+    await admin('POST', '/providers', {
+      name: 'priced-api',
+      type: 'openai',
+      baseUrl: 'https://api.openai.com/v1',
+      models: ['vendor/model-1'],
+      credential: { secret: 'sk-api-upstream-priced' },
+    });
+
+    // Act
+    const set = await admin('PUT', '/prices', {
+      model: 'priced-api/vendor/model-1',
+      inputPerMTok: 2.5,
+      outputPerMTok: '10',
+    });
+    const listed = await admin('GET', '/providers');
+    const noSlug = await admin('PUT', '/prices', { model: 'model-1', inputPerMTok: 1, outputPerMTok: 1 });
+    const unknown = await admin('PUT', '/prices', { model: 'nobody/m', inputPerMTok: 1, outputPerMTok: 1 });
+    const absurd = await admin('PUT', '/prices', {
+      model: 'priced-api/m',
+      inputPerMTok: -1,
+      outputPerMTok: 1,
+    });
+
+    // Assess: a model id may itself hold a slash; the provider is what precedes the first.
+    expect(set).toEqual({
+      status: 200,
+      body: { model: 'priced-api/vendor/model-1', inputPerMTok: 2.5, outputPerMTok: 10 },
+    });
+    const provider = (listed.body as unknown as { provider: string; prices: object }[]).find(
+      (p) => p.provider === 'priced-api',
+    );
+    expect(provider?.prices).toEqual({ 'vendor/model-1': { inputPerMTok: 2.5, outputPerMTok: 10 } });
+    expect(noSlug).toMatchObject({
+      status: 400,
+      body: { error: { message: 'model must be PROVIDER/MODEL' } },
+    });
+    expect(unknown.status).toBe(404);
+    expect(absurd).toMatchObject({
+      status: 400,
+      body: { error: { message: 'inputPerMTok must be USD per million tokens, from 0 to 10000' } },
+    });
+  });
+
   it('attributes its changes to the caller in the audit log, which it serves and verifies', async () => {
     // Act
     await poller.drain();

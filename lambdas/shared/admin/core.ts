@@ -30,6 +30,7 @@ import {
   removeCredential,
   removeProvider,
   setAlias,
+  setPrice,
 } from '../operations/providers.ts';
 import type { ManagementStores, Operation } from '../operations/schema.ts';
 import { showSettings, updateSettings } from '../operations/settings.ts';
@@ -117,6 +118,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
     input: (req) => ({ provider: req.params.provider, credential: req.body }),
   }),
   route('DELETE', '/providers/:provider/credentials/:credentialId', removeCredential),
+  route('PUT', '/prices', setPrice),
   route('GET', '/aliases', listAliases),
   route('PUT', '/aliases/:name', setAlias),
   route('DELETE', '/aliases/:name', removeAlias),

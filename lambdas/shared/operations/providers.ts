@@ -149,6 +149,35 @@ export const removeCredential = operation(
   },
 );
 
+/** A price in USD per million tokens (a JSON number or a numeric string), 0 to 10000. */
+const usdPerMTok: Check<number> = (value, field) => {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 10_000)
+    throw new InvalidError(`${field} must be USD per million tokens, from 0 to 10000`, { field });
+  return n;
+};
+
+/** A model's slug split at its first slash (model ids may hold more). */
+const slug: Check<{ provider: string; model: string }> = (value, field) => {
+  const given = text(value, field);
+  const slash = given.indexOf('/');
+  if (slash <= 0 || slash === given.length - 1)
+    throw new InvalidError(`${field} must be PROVIDER/MODEL`, { field });
+  return { provider: given.slice(0, slash), model: given.slice(slash + 1) };
+};
+
+/** Sets the price spend is computed from, for one provider's model. */
+export const setPrice = operation(
+  'setPrice',
+  { model: slug, inputPerMTok: usdPerMTok, outputPerMTok: usdPerMTok },
+  async (stores, input) => {
+    const { provider, model } = input.model;
+    const price = { inputPerMTok: input.inputPerMTok, outputPerMTok: input.outputPerMTok };
+    await stores.providers.setPrice(provider, model, price);
+    return { model: `${provider}/${model}`, ...price };
+  },
+);
+
 /** A model name resolving to targets tried in order. */
 export const setAlias = operation('setAlias', { name: text, targets: list }, (stores, input) =>
   stores.providers.setAlias(input.name, input.targets),
