@@ -54,9 +54,10 @@ export const enableTeam = statusChange('enableTeam', 'active');
 /** Removes a team; a team that still has keys cannot be deleted. */
 export const deleteTeam = operation('deleteTeam', byRef, async (stores, input) => {
   const team = await resolveTeam(stores, input.id);
-  const keys = await stores.keys.list({ teamId: team.teamId });
-  if (keys.length > 0)
-    throw new InUseError(`team ${team.teamId} still has ${keys.length} key(s); delete them first`);
-  await stores.teams.delete(team.teamId);
+  await stores.teams.delete(team.teamId, async () => {
+    const keys = await stores.keys.list({ teamId: team.teamId });
+    if (keys.length > 0)
+      throw new InUseError(`team ${team.teamId} still has ${keys.length} key(s); delete them first`);
+  });
   return { teamId: team.teamId, deleted: true };
 });

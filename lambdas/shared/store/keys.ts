@@ -24,6 +24,7 @@ import {
   RecordNotFoundError,
 } from './db.ts';
 import { checkKeyInput, isStoredId } from './limits.ts';
+import { teamMark } from './team-mark.ts';
 
 export type KeyStatus = 'active' | 'disabled';
 
@@ -71,6 +72,8 @@ export interface CreateKeyInput extends KeyLimits {
 export interface StoreOptions {
   actor?: Actor | undefined;
   now?: () => Date;
+  /** The teams table, which a key placed in a team marks in the same transaction (`team-mark.ts`). */
+  teamsTable?: string | undefined;
 }
 
 /** The item listing imported keys' hashes, so a key of foreign format can be found without a scan. */
@@ -92,6 +95,7 @@ export class KeyStore {
   private readonly prefix: string;
   private readonly actor: Actor | undefined;
   private readonly now: () => Date;
+  private readonly teamsTable: string | undefined;
 
   constructor(db: DynamoDBDocumentClient, table: string, prefix: string, options: StoreOptions = {}) {
     this.db = db;
@@ -99,6 +103,14 @@ export class KeyStore {
     this.prefix = prefix;
     this.actor = options.actor;
     this.now = options.now ?? (() => new Date());
+    this.teamsTable = options.teamsTable;
+  }
+
+  /** The team mark for a key placed in `teamId`, or none. */
+  private joining(teamId: string | undefined, change: Change) {
+    if (teamId === undefined) return [];
+    if (this.teamsTable === undefined) throw new Error('this KeyStore was built without the teams table');
+    return [teamMark(this.teamsTable, teamId, change)];
   }
 
   private change(action: AuditAction, extra: { changeId?: string; cascade?: boolean } = {}): Change {
@@ -111,13 +123,21 @@ export class KeyStore {
     checkKeyInput(input);
     const issued = issueKey(this.prefix);
     const item = this.newItem(issued.keyId, input, issued.hash, lastChange);
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(keyId)',
-      }),
-    );
+    const put = { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(keyId)' };
+    if (input.teamId === undefined) await this.db.send(new PutCommand(put));
+    else {
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [{ Put: put }, ...this.joining(input.teamId, lastChange)],
+          }),
+        );
+      } catch (err) {
+        if (cancellationCodes(err)?.[1] === 'ConditionalCheckFailed')
+          throw new RecordNotFoundError('team', input.teamId);
+        throw err;
+      }
+    }
     return { key: view(item), plaintext: issued.plaintext };
   }
 
@@ -161,10 +181,13 @@ export class KeyStore {
                 ExpressionAttributeValues: { ':id': keyId, ':change': { ...lastChange, cascade: true } },
               },
             },
+            ...this.joining(input.teamId, lastChange),
           ],
         }),
       );
     } catch (err) {
+      if (input.teamId !== undefined && cancellationCodes(err)?.[2] === 'ConditionalCheckFailed')
+        throw new RecordNotFoundError('team', input.teamId);
       if (cancellationCodes(err) !== undefined)
         throw new ConcurrentChangeError('imported key hash', `${sha256hex.slice(0, 12)}…`, { cause: err });
       throw err;

@@ -35,7 +35,10 @@ export function configStores(env: TollgateEnv, db: DynamoDBDocumentClient, actor
   const options = { actor };
   const keyring = requireEnv(env, 'keyring');
   return {
-    keys: new KeyStore(db, requireEnv(env, 'keysTable'), env.keyPrefix, options),
+    keys: new KeyStore(db, requireEnv(env, 'keysTable'), env.keyPrefix, {
+      ...options,
+      teamsTable: requireEnv(env, 'teamsTable'),
+    }),
     teams: new TeamStore(db, requireEnv(env, 'teamsTable'), options),
     providers: new ProviderStore(db, requireEnv(env, 'providersTable'), keyringFromSpec(keyring), {
       ...options,

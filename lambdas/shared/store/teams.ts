@@ -100,7 +100,9 @@ export class TeamStore {
 
   /** Disables or re-enables a team; a disabled team's keys are refused. */
   async setStatus(teamId: string, status: Team['status']): Promise<Team> {
-    return this.stamp(teamId, this.change(status === 'disabled' ? 'team.disable' : 'team.enable'), status);
+    return this.stamp(teamId, this.change(status === 'disabled' ? 'team.disable' : 'team.enable'), {
+      status,
+    });
   }
 
   /**
@@ -135,11 +137,23 @@ export class TeamStore {
     }
   }
 
-  /** Deletes a team. The caller checks that no key belongs to it. */
-  async delete(teamId: string): Promise<void> {
+  /**
+   * Deletes a team once `checkEmpty` (which throws while keys belong to it) has passed. Every key placed in
+   * a team moves the team's `keyEpoch` in the same transaction (see `teamMark` in `team-mark.ts`), and the delete holds
+   * only while the epoch is the one read before the check: a key created meanwhile makes it fail with 409,
+   * so no key is ever left in a team that no longer exists.
+   */
+  async delete(teamId: string, checkEmpty: () => Promise<void> = async () => {}): Promise<void> {
+    if (!isStoredId(teamId)) throw new RecordNotFoundError('team', teamId);
+    const before = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { teamId }, ConsistentRead: true }),
+    );
+    if (before.Item === undefined) throw new RecordNotFoundError('team', teamId);
+    const keyEpoch = Number(before.Item.keyEpoch ?? 0);
+    await checkEmpty();
     // Stamp the deleter first: the stream's REMOVE record carries only the old image.
     const lastChange = this.change('team.delete');
-    await this.stamp(teamId, lastChange);
+    await this.stamp(teamId, lastChange, { keyEpoch });
     try {
       // Only while the item still carries this delete's stamp, so no other change is lost unaudited.
       await this.db.send(
@@ -163,12 +177,20 @@ export class TeamStore {
       : new ConcurrentChangeError('team', teamId, { cause });
   }
 
+  /** Stamps a change (and a status); with `keyEpoch`, only while no key was placed in the team since. */
   private async stamp(
     teamId: string,
     lastChange: ReturnType<TeamStore['change']>,
-    status?: Team['status'],
+    expect: { status?: Team['status']; keyEpoch?: number } = {},
   ): Promise<Team> {
     if (!isStoredId(teamId)) throw new RecordNotFoundError('team', teamId);
+    const { status, keyEpoch } = expect;
+    const epochHolds =
+      keyEpoch === undefined
+        ? ''
+        : keyEpoch === 0
+          ? ' AND attribute_not_exists(keyEpoch)'
+          : ' AND keyEpoch = :epoch';
     try {
       const out = await this.db.send(
         new UpdateCommand({
@@ -178,26 +200,27 @@ export class TeamStore {
             status === undefined
               ? 'SET updatedAt = :at, lastChange = :change'
               : 'SET #status = :status, updatedAt = :at, lastChange = :change',
-          ConditionExpression: 'attribute_exists(teamId)',
+          ConditionExpression: `attribute_exists(teamId)${epochHolds}`,
           ...(status === undefined ? {} : { ExpressionAttributeNames: { '#status': 'status' } }),
           ExpressionAttributeValues: {
             ':at': lastChange.at,
             ':change': lastChange,
             ...(status === undefined ? {} : { ':status': status }),
+            ...(keyEpoch === undefined || keyEpoch === 0 ? {} : { ':epoch': keyEpoch }),
           },
           ReturnValues: 'ALL_NEW',
         }),
       );
       return withoutChange(out.Attributes);
     } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('team', teamId);
+      if (isConditionalCheckFailed(err)) throw await this.lostRace(teamId, err);
       throw err;
     }
   }
 }
 
 function withoutChange(item: Record<string, unknown> | undefined): Team {
-  const { lastChange: _change, shards, previousShards, shardsFrom, ...team } = item ?? {};
+  const { lastChange: _change, keyEpoch: _epoch, shards, previousShards, shardsFrom, ...team } = item ?? {};
   return {
     ...(team as unknown as Team),
     ...(shards === undefined

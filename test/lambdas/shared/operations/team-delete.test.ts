@@ -1,0 +1,68 @@
+/**
+ * A team's delete against a key joining it at the worst moment, on DynamoDB Local: after the delete found
+ * no keys and before it removed the team. The delete must lose (409), never leave a key in a team that no
+ * longer exists, and refuse on its retry because the team now has a key.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ManagementStores } from '#shared/operations/schema.ts';
+import { deleteTeam } from '#shared/operations/teams.ts';
+import type { setupLocalEnv } from '../../../helpers/local-env.ts';
+
+let env: Awaited<ReturnType<typeof setupLocalEnv>>;
+
+beforeAll(async () => {
+  const { setupLocalEnv } = await import('../../../helpers/local-env.ts');
+  env = await setupLocalEnv();
+});
+
+/** The stores, with a key created in `teamId` right after the delete's check for keys. */
+function keyJoinsAfterTheCheck(teamId: string): ManagementStores & { joined: () => string | undefined } {
+  let joined: string | undefined;
+  const keys = Object.create(env.stores.keys) as typeof env.stores.keys;
+  keys.list = async (filter) => {
+    const seen = await env.stores.keys.list(filter);
+    if (joined === undefined) joined = (await env.stores.keys.create({ name: 'late', teamId })).key.keyId;
+    return seen;
+  };
+  return { ...env.stores, keys, joined: () => joined };
+}
+
+describe('deleteTeam racing a new member', () => {
+  it('loses with 409 instead of orphaning the key, then refuses because the team has a key', async () => {
+    // Prepare
+    const team = await env.stores.teams.create('raced-team');
+    const stores = keyJoinsAfterTheCheck(team.teamId);
+
+    // Act
+    const first = await deleteTeam
+      .prepare({ id: team.teamId })(stores)
+      .catch((err: unknown) => err);
+    const retry = await deleteTeam
+      .prepare({ id: team.teamId })(env.stores)
+      .catch((err: unknown) => err);
+
+    // Assess
+    expect(first).toMatchObject({ status: 409, message: expect.stringMatching(/another writer/) });
+    expect(retry).toMatchObject({ status: 409, message: expect.stringMatching(/still has 1 key/) });
+    expect(await env.stores.teams.get(team.teamId)).toMatchObject({ name: 'raced-team' });
+    expect((await env.stores.keys.get(stores.joined() ?? ''))?.teamId).toBe(team.teamId);
+  });
+
+  it('refuses a key for a team deleted before it was written, naming the team', async () => {
+    // Prepare
+    const team = await env.stores.teams.create('gone-team');
+    await deleteTeam.prepare({ id: team.teamId })(env.stores);
+
+    // Act
+    const created = env.stores.keys.create({ name: 'orphan', teamId: team.teamId });
+
+    // Assess
+    await expect(created).rejects.toMatchObject({ status: 404, message: `team '${team.teamId}' not found` });
+  });
+
+  it('keeps what the team shows free of the mark', async () => {
+    const team = await env.stores.teams.create('marked-team');
+    await env.stores.keys.create({ name: 'member', teamId: team.teamId });
+    expect(Object.keys((await env.stores.teams.get(team.teamId)) ?? {})).not.toContain('keyEpoch');
+  });
+});
