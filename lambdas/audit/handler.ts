@@ -5,31 +5,24 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type {
-  DynamoDBBatchResponse,
-  DynamoDBRecord,
-  DynamoDBStreamEvent,
-  EventBridgeEvent,
-} from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type AuditorDeps, auditRecord, sealOnSchedule } from '#shared/audit/auditor.ts';
 import { readEnv } from '#shared/env.ts';
+import { isScheduledEvent, type ScheduledEvent } from '#shared/events.ts';
 import { logger } from '#shared/log.ts';
 import { auditorFromEnv } from './deps.ts';
 import { stopAtFirstFailure } from './in-order.ts';
 
 /** A scheduled event; the local runtime adds `detail.reason: 'stop'` when it shuts down. */
-type ScheduledEvent = EventBridgeEvent<'Scheduled Event', { reason?: 'stop' }>;
-
-const isScheduled = (event: DynamoDBStreamEvent | ScheduledEvent): event is ScheduledEvent =>
-  (event as ScheduledEvent)['detail-type'] === 'Scheduled Event';
+type SealEvent = ScheduledEvent<{ reason?: 'stop' }>;
 
 /** The handler over the given dependencies (the local runtime passes its own clock). */
 export function auditHandler(deps: AuditorDeps) {
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
-  return middy<DynamoDBStreamEvent | ScheduledEvent, DynamoDBBatchResponse | undefined>()
+  return middy<DynamoDBStreamEvent | SealEvent, DynamoDBBatchResponse | undefined>()
     .use(injectLambdaContext(logger))
     .handler(async (event, context) => {
-      if (isScheduled(event)) {
+      if (isScheduledEvent<SealEvent['detail']>(event)) {
         await sealOnSchedule(deps, event.detail?.reason === 'stop' ? 'stop' : 'schedule');
         return undefined;
       }

@@ -15,6 +15,7 @@
  * A new group (`foo bar`) needs a one-line summary in GROUPS.
  */
 
+import { reconcileReservations } from '#shared/operations/reservations.ts';
 import { runDev } from '../local/dev.ts';
 import { openLocalState, readRuntime } from '../local/state.ts';
 import { auditCommand } from './audit.ts';
@@ -22,6 +23,7 @@ import { type CommandEntry, command } from './command-spec.ts';
 import { doctorCommand } from './doctor.ts';
 import { KEY_COMMANDS } from './keys.ts';
 import { routeLogs } from './logging.ts';
+import { operationCommand } from './operation-command.ts';
 import { UsageError } from './output.ts';
 import { PROVIDER_COMMANDS } from './providers.ts';
 import { settingsCommand, teamShardsCommand } from './settings.ts';
@@ -39,6 +41,7 @@ export const GROUPS: Readonly<Record<string, string>> = {
   'providers credentials': 'the credentials of one provider',
   'providers models': "a provider's model catalogue",
   aliases: 'model aliases resolving to targets tried in order',
+  reservations: 'spend reserved by requests in flight',
 };
 
 /** Every command, in the order help and the README list them. */
@@ -194,6 +197,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     examples: ['tollgate teams shards team_AbC123xyZ789 --count 16'],
     run: ({ args, options, global, withStores }) =>
       withStores(teamShardsCommand(args.ID, { count: options.count, json: global.json })).then(() => 0),
+  }),
+  operationCommand({
+    name: 'reservations reconcile',
+    summary: 'bill expired reservations no request settled, at their estimate (AWS runs it hourly)',
+    examples: ['tollgate reservations reconcile'],
+    operation: reconcileReservations,
+    print: (result) => process.stdout.write(`${result.reconciled} expired reservation(s) billed.\n`),
   }),
   command({
     name: 'status',

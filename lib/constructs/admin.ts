@@ -6,6 +6,8 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { AuthorizationType, LambdaIntegration, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -57,13 +59,14 @@ export class TollgateAdmin extends Construct {
     for (const name of ['keys', 'teams', 'providers'] as const) {
       bindTable({ fn, role, name, table: props.tables[name], actions: CONFIG_WRITE, key: props.key });
     }
-    // `teams show` reads the team's month spend.
+    // `teams show` reads the team's month spend; reconciling reservations scans the month counters and
+    // bills each expired receipt with a conditional update.
     bindTable({
       fn,
       role,
       name: 'usage',
       table: props.tables.usage,
-      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
       key: props.key,
     });
     bindTable({
@@ -85,6 +88,12 @@ export class TollgateAdmin extends Construct {
     role.addToPolicy(
       new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [props.signingKey.keyArn] }),
     );
+
+    new Rule(this, 'Reconcile', {
+      description: 'Tollgate: bill expired reservations no admission touches any more, at their estimate',
+      schedule: Schedule.rate(Duration.hours(1)),
+      targets: [new LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    });
 
     const integration = new LambdaIntegration(fn, {
       proxy: true,

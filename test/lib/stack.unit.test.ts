@@ -360,6 +360,26 @@ describe('management API', () => {
     expect(direct).toEqual([]);
     expect(statements.flatMap(actionsOf)).toContain('kms:GenerateDataKey');
   });
+
+  it('runs the admin function hourly to bill expired reservations, writing only the usage counters for it', () => {
+    const adminFn = logicalIdOf('AWS::Lambda::Function', 'AdminFunction');
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) =>
+      JSON.stringify(r.Properties.Targets).includes(adminFn),
+    );
+    expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(1 hour)']);
+    const usageTable = logicalIdOf('AWS::DynamoDB::Table', 'Usage');
+    const onUsage = statementsOfRole('AdminFunctionRole').filter(
+      (s) =>
+        JSON.stringify(s.Resource).includes(usageTable) &&
+        actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+    );
+    expect(onUsage.flatMap(actionsOf).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+    ]);
+  });
 });
 
 describe('observability', () => {

@@ -32,6 +32,7 @@ import {
   setAlias,
   setPrice,
 } from '../operations/providers.ts';
+import { reconcileReservations } from '../operations/reservations.ts';
 import type { ManagementStores, Operation } from '../operations/schema.ts';
 import { showSettings, updateSettings } from '../operations/settings.ts';
 import { createTeam, deleteTeam, disableTeam, enableTeam, listTeams, showTeam } from '../operations/teams.ts';
@@ -122,6 +123,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
   route('GET', '/aliases', listAliases),
   route('PUT', '/aliases/:name', setAlias),
   route('DELETE', '/aliases/:name', removeAlias),
+  route('POST', '/reservations/reconcile', reconcileReservations),
   route('GET', '/settings', showSettings),
   route('PATCH', '/settings', updateSettings),
   {
