@@ -120,7 +120,9 @@ describe('the audit digest bucket', () => {
 
 describe('the sealing schedule', () => {
   it('invokes the audit function every auditDigestMinutes, which it also reads', () => {
-    const rule = Object.values(template.findResources('AWS::Events::Rule'))[0] as Resource;
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) =>
+      JSON.stringify(r.Properties.Targets).includes(idOf('AWS::Lambda::Function', 'AuditFunction')),
+    ) as Resource;
     expect(rule.Properties.ScheduleExpression).toBe('rate(10 minutes)');
     expect(rule.Properties.State).toBe('ENABLED');
     const targets = rule.Properties.Targets as Array<{ Arn: unknown; RetryPolicy: unknown }>;
