@@ -1,7 +1,7 @@
 /** The Lambda authorizer's domain logic: format check, keyed reads, and a policy safe to cache. */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { InvalidApiKeyError } from './errors.ts';
-import type { AuthContext } from './http.ts';
+import type { AuthContext, Revisions } from './http.ts';
 import { hashKey, keyFromRequest, parseKey } from './keys.ts';
 import type { KeyStore, KeyView } from './store/keys.ts';
 import type { EffectiveLimits } from './store/metering.ts';
@@ -71,6 +71,33 @@ export function effectiveLimits(
   };
 }
 
+/** The context of a key and its team: scope, limits, and the revisions they were read at. */
+export function authContextOf(key: KeyView, team: Team | undefined): AuthContext {
+  return {
+    keyId: key.keyId,
+    keyName: key.name,
+    models: key.models,
+    teamId: key.teamId,
+    limits: effectiveLimits(key, team),
+    revisions: { key: key.rev ?? 0, team: team?.rev ?? 0 },
+  };
+}
+
+/**
+ * The authorizer's check of a presented key: the key itself, then its team, which must be active.
+ * @throws {InvalidApiKeyError} for any refusal.
+ */
+export async function authenticateCaller(
+  deps: Pick<AuthorizerDeps, 'keys' | 'teams'>,
+  presented: { keyId: string; hash: string },
+): Promise<AuthContext> {
+  const key = await deps.keys.authenticate(presented.keyId, presented.hash);
+  const team = key.teamId === undefined ? undefined : await deps.teams.get(key.teamId);
+  // A key of a deleted or disabled team is refused like any other invalid key.
+  if (key.teamId !== undefined && team?.status !== 'active') throw new InvalidApiKeyError();
+  return authContextOf(key, team);
+}
+
 /**
  * Authorizes one request. Malformed keys are refused before any database read.
  * @throws {Unauthorized} for every refusal.
@@ -84,18 +111,15 @@ export async function authorizeRequest(
   const candidate = keyFromRequest(headers, event.queryStringParameters ?? {});
   const parsed = await identifyKey(candidate, deps.prefix, deps.importedKeys);
   if (parsed === undefined) throw new Unauthorized();
-  let key: KeyView;
+  let auth: AuthContext;
   try {
-    key = await deps.keys.authenticate(parsed.keyId, parsed.hash);
+    auth = await authenticateCaller(deps, parsed);
   } catch (err) {
     if (err instanceof InvalidApiKeyError) throw new Unauthorized();
     throw err;
   }
-  const team = key.teamId === undefined ? undefined : await deps.teams.get(key.teamId);
-  // A key of a deleted or disabled team is refused like any other invalid key.
-  if (key.teamId !== undefined && team?.status !== 'active') throw new Unauthorized();
   return {
-    principalId: key.keyId,
+    principalId: auth.keyId,
     policyDocument: {
       Version: '2012-10-17',
       Statement: [
@@ -103,11 +127,12 @@ export async function authorizeRequest(
       ],
     },
     context: {
-      keyId: key.keyId,
-      keyName: key.name,
-      models: JSON.stringify(key.models),
-      teamId: key.teamId ?? '',
-      limits: JSON.stringify(effectiveLimits(key, team)),
+      keyId: auth.keyId,
+      keyName: auth.keyName,
+      models: JSON.stringify(auth.models),
+      teamId: auth.teamId ?? '',
+      limits: JSON.stringify(auth.limits),
+      revisions: JSON.stringify(auth.revisions),
     },
   };
 }
@@ -117,7 +142,7 @@ export function authContextFrom(
   authorizer: Readonly<Record<string, unknown>> | null | undefined,
 ): AuthContext | undefined {
   if (authorizer === null || authorizer === undefined) return undefined;
-  const { keyId, keyName, models, teamId, limits } = authorizer;
+  const { keyId, keyName, models, teamId, limits, revisions } = authorizer;
   if (typeof keyId !== 'string' || typeof keyName !== 'string' || typeof models !== 'string')
     return undefined;
   const parsedModels: unknown = JSON.parse(models);
@@ -130,5 +155,14 @@ export function authContextFrom(
     teamId: typeof teamId === 'string' && teamId !== '' ? teamId : undefined,
     limits:
       typeof parsedLimits === 'object' && parsedLimits !== null ? (parsedLimits as EffectiveLimits) : {},
+    revisions: revisionsFrom(revisions),
   };
+}
+
+function revisionsFrom(value: unknown): Revisions | undefined {
+  if (typeof value !== 'string') return undefined;
+  const parsed: unknown = JSON.parse(value);
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { key, team } = parsed as Record<string, unknown>;
+  return typeof key === 'number' && typeof team === 'number' ? { key, team } : undefined;
 }

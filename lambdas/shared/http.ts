@@ -10,6 +10,14 @@ export interface AuthContext {
   teamId: string | undefined;
   /** The key's limits and its team's budget, in micro-USD, requests and tokens per minute. */
   limits: EffectiveLimits;
+  /** The `rev` of the key and team items this context was read from; admission checks them. */
+  revisions?: Revisions | undefined;
+}
+
+/** Which revision of a key and its team (0: none yet, or no team) a context was read from. */
+export interface Revisions {
+  key: number;
+  team: number;
 }
 
 /** One client request, already decoded from the API Gateway event. Header names are lower-case. */

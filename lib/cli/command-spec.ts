@@ -20,6 +20,8 @@ export interface OptionSpec {
    * key; `false` for options only the CLI reads. Errors about the field then name the flag.
    */
   field?: string | false;
+  /** A switch that removes its field's value (`--clear-rpm`): it sends `null` for the field. */
+  clears?: boolean;
 }
 
 /** One positional argument; required unless `optional`. */

@@ -10,6 +10,7 @@ import {
   listKeys,
   rotateKey,
   showKey,
+  updateKey,
 } from '#shared/operations/keys.ts';
 import { RingFormatError } from '#shared/operations/ring.ts';
 import { microsToUsd } from '#shared/proxy/estimate.ts';
@@ -161,6 +162,33 @@ export const KEY_COMMANDS: readonly CommandEntry[] = [
         `Imported ${result.added.length} key hash(es), ${result.kept.length} already there, ${result.removed.length} removed.\n`,
       );
     },
+  }),
+  operationCommand({
+    name: 'keys update',
+    summary:
+      "change a key's name, scope or limits; --clear-* removes one; effective on the key's next request",
+    positionals: KEY_REF,
+    options: {
+      name: { type: 'string', value: 'NAME', summary: 'a new name' },
+      ...KEY_SCOPE_OPTIONS,
+      expires: { type: 'string', value: 'DATE', summary: 'when the key stops working (ISO 8601)' },
+      clearTeam: { type: 'boolean', summary: 'take the key out of its team', field: 'team', clears: true },
+      clearMonthlyLimit: {
+        type: 'boolean',
+        summary: 'no monthly spend limit',
+        field: 'monthlyLimitUsd',
+        clears: true,
+      },
+      clearRpm: { type: 'boolean', summary: 'no requests-per-minute limit', field: 'rpm', clears: true },
+      clearTpm: { type: 'boolean', summary: 'no tokens-per-minute limit', field: 'tpm', clears: true },
+      clearExpires: { type: 'boolean', summary: 'never expires', field: 'expires', clears: true },
+    },
+    examples: [
+      "tollgate keys update ci --models 'openai/*,anthropic/*' --rpm 120",
+      'tollgate keys update ci --clear-monthly-limit --team platform',
+    ],
+    operation: updateKey,
+    print: (key) => printKeys([key]),
   }),
   operationCommand({
     name: 'keys delete',

@@ -9,10 +9,11 @@ import {
   type CommandInput,
   type CommandSpec,
   command,
+  flagOf,
   type OptionSpec,
   type PositionalSpec,
 } from './command-spec.ts';
-import { printJson } from './output.ts';
+import { printJson, UsageError } from './output.ts';
 
 type OptionsSpec = Readonly<Record<string, OptionSpec>>;
 
@@ -34,12 +35,17 @@ export function inputFrom(
   given: { args: Readonly<Record<string, unknown>>; options: Readonly<Record<string, unknown>> },
 ): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
+  const setBy: Record<string, string> = {};
   for (const [key, spec] of Object.entries(entry.options)) {
     const value = given.options[key];
     const field = spec.field ?? key;
     // A switch that is off says nothing; absent options stay absent.
     if (field === false || value === undefined || value === false) continue;
-    assign(raw, field, value);
+    const previous = setBy[field];
+    if (previous !== undefined)
+      throw new UsageError(`give --${flagOf(previous)} or --${flagOf(key)}, not both`);
+    setBy[field] = key;
+    assign(raw, field, spec.clears === true ? null : value);
   }
   for (const p of entry.positionals)
     if (p.field !== undefined && given.args[p.name] !== undefined) assign(raw, p.field, given.args[p.name]);

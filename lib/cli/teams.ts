@@ -6,6 +6,7 @@ import {
   enableTeam,
   listTeams,
   showTeam,
+  updateTeam,
 } from '#shared/operations/teams.ts';
 import { microsToUsd } from '#shared/proxy/estimate.ts';
 import { shardsToRead } from '#shared/store/shards.ts';
@@ -78,6 +79,19 @@ export const TEAM_COMMANDS: readonly CommandEntry[] = [
     examples: ['tollgate teams enable platform'],
     operation: enableTeam,
     print: statusLine,
+  }),
+  operationCommand({
+    name: 'teams update',
+    summary: "rename a team or change its budget; effective on its keys' next request",
+    positionals: TEAM_REF,
+    options: {
+      name: { type: 'string', value: 'NAME', summary: 'a new name' },
+      budget: { type: 'string', value: 'USD', summary: 'monthly budget in USD', field: 'budgetUsd' },
+      clearBudget: { type: 'boolean', summary: 'no budget', field: 'budgetUsd', clears: true },
+    },
+    examples: ['tollgate teams update platform --budget 750', 'tollgate teams update platform --name core'],
+    operation: updateTeam,
+    print: (team) => printTeams([team]),
   }),
   operationCommand({
     name: 'teams delete',

@@ -18,6 +18,7 @@ import {
   listKeys,
   rotateKey,
   showKey,
+  updateKey,
 } from '../operations/keys.ts';
 import {
   addCredential,
@@ -35,7 +36,15 @@ import {
 import { reconcileReservations } from '../operations/reservations.ts';
 import type { ManagementStores, Operation } from '../operations/schema.ts';
 import { showSettings, updateSettings } from '../operations/settings.ts';
-import { createTeam, deleteTeam, disableTeam, enableTeam, listTeams, showTeam } from '../operations/teams.ts';
+import {
+  createTeam,
+  deleteTeam,
+  disableTeam,
+  enableTeam,
+  listTeams,
+  showTeam,
+  updateTeam,
+} from '../operations/teams.ts';
 import type { Actor } from '../store/attribution.ts';
 
 /** One management request, decoded from API Gateway. */
@@ -99,6 +108,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
   route('POST', '/keys', createKey, { status: 201 }),
   route('POST', '/keys/import', importKeys),
   route('GET', '/keys/:id', showKey),
+  route('PATCH', '/keys/:id', updateKey),
   route('DELETE', '/keys/:id', deleteKey),
   route('POST', '/keys/:id/disable', disableKey),
   route('POST', '/keys/:id/enable', enableKey),
@@ -106,6 +116,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
   route('GET', '/teams', listTeams),
   route('POST', '/teams', createTeam, { status: 201 }),
   route('GET', '/teams/:id', showTeam),
+  route('PATCH', '/teams/:id', updateTeam),
   route('DELETE', '/teams/:id', deleteTeam),
   route('POST', '/teams/:id/disable', disableTeam),
   route('POST', '/teams/:id/enable', enableTeam),

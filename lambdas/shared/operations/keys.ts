@@ -1,10 +1,12 @@
 /** Key operations: the rules of managing keys, once, under both the CLI and `/admin`. */
 import { usdToMicros } from '../inputs.ts';
-import type { KeyLimits, KeyView } from '../store/keys.ts';
+import type { KeyLimits, KeyPatch, KeyView } from '../store/keys.ts';
+import { InvalidError } from './errors.ts';
 import { resolveKey, teamIdFor } from './resolve.ts';
 import { parseRing, type RingEntry } from './ring.ts';
 import {
   type Check,
+  clearable,
   duration,
   flag,
   futureDate,
@@ -135,5 +137,41 @@ export const importKeys = operation(
       }
     }
     return { added, kept, removed };
+  },
+);
+
+/**
+ * Changes a key's name, scope or limits; `null` (the CLI's `--clear-*`) removes a limit, the team or the
+ * expiry. Effective on the key's next request: admission checks the cached authorizer context's revision.
+ */
+export const updateKey = operation(
+  'updateKey',
+  {
+    ...byRef,
+    name: optional(text),
+    models: optional(list),
+    team: clearable(text),
+    monthlyLimitUsd: clearable(positive),
+    rpm: clearable(positiveInteger),
+    tpm: clearable(positiveInteger),
+    expires: clearable(futureDate),
+  },
+  async (stores, input) => {
+    const key = await resolveKey(stores, input.id);
+    const patch: KeyPatch = {
+      ...(input.name === undefined ? {} : { name: input.name }),
+      ...(input.models === undefined ? {} : { models: input.models }),
+      ...(input.team === undefined
+        ? {}
+        : { teamId: input.team === null ? null : await teamIdFor(stores, input.team) }),
+      ...(input.monthlyLimitUsd === undefined
+        ? {}
+        : { monthlyLimitMicros: input.monthlyLimitUsd === null ? null : usdToMicros(input.monthlyLimitUsd) }),
+      ...(input.rpm === undefined ? {} : { rpm: input.rpm }),
+      ...(input.tpm === undefined ? {} : { tpm: input.tpm }),
+      ...(input.expires === undefined ? {} : { expiresAt: input.expires }),
+    };
+    if (Object.keys(patch).length === 0) throw new InvalidError('nothing to change: give at least one field');
+    return stores.keys.edit(key.keyId, patch);
   },
 );

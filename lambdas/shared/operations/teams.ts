@@ -3,9 +3,9 @@ import { usdToMicros } from '../inputs.ts';
 import { microsToUsd } from '../proxy/estimate.ts';
 import { shardsToRead } from '../store/shards.ts';
 import type { Team } from '../store/teams.ts';
-import { InUseError } from './errors.ts';
+import { InUseError, InvalidError } from './errors.ts';
 import { resolveTeam } from './resolve.ts';
-import { operation, optional, positive, text } from './schema.ts';
+import { clearable, operation, optional, positive, text } from './schema.ts';
 
 const byRef = { id: text };
 
@@ -61,3 +61,20 @@ export const deleteTeam = operation('deleteTeam', byRef, async (stores, input) =
   });
   return { teamId: team.teamId, deleted: true };
 });
+
+/** Renames a team or changes its budget (`null`: no budget); effective on its keys' next request. */
+export const updateTeam = operation(
+  'updateTeam',
+  { ...byRef, name: optional(text), budgetUsd: clearable(positive) },
+  async (stores, input) => {
+    const team = await resolveTeam(stores, input.id);
+    if (input.name === undefined && input.budgetUsd === undefined)
+      throw new InvalidError('nothing to change: give at least one field');
+    return stores.teams.edit(team.teamId, {
+      ...(input.name === undefined ? {} : { name: input.name }),
+      ...(input.budgetUsd === undefined
+        ? {}
+        : { budgetMicros: input.budgetUsd === null ? null : usdToMicros(input.budgetUsd) }),
+    });
+  },
+);

@@ -2,7 +2,9 @@
  * Admission: which of the model's targets the key's scope allows, then one round trip that re-checks the
  * key and its team and reserves the estimated cost and tokens before anything goes upstream.
  */
+import { authenticateCaller } from '../auth.ts';
 import { InvalidApiKeyError, ModelNotAllowedError, ModelNotPricedError } from '../errors.ts';
+import type { AuthContext } from '../http.ts';
 import type { EffectiveLimits } from '../store/metering.ts';
 import type { ModelPrice } from '../store/providers.ts';
 import type { PresentedKey } from './caller.ts';
@@ -71,13 +73,21 @@ export function pricedTargets(
 async function verifyCaller(
   deps: ProxyRuntime['deps'],
   presented: PresentedKey,
-  teamId: string | undefined,
+  auth: AuthContext,
 ): Promise<void> {
-  const [, team] = await Promise.all([
+  const [key, team] = await Promise.all([
     deps.keys.authenticate(presented.keyId, presented.hash),
-    teamId === undefined ? undefined : deps.teams.get(teamId),
+    auth.teamId === undefined ? undefined : deps.teams.get(auth.teamId),
   ]);
-  if (teamId !== undefined && team?.status !== 'active') throw new InvalidApiKeyError();
+  if (auth.teamId !== undefined && team?.status !== 'active') throw new InvalidApiKeyError();
+  // The authorizer's context is cached: scope or limits changed since it was read make it stale, and
+  // {@link admitCurrent} reads the key and team anew.
+  const { revisions } = auth;
+  if (
+    revisions !== undefined &&
+    (key.teamId !== auth.teamId || (key.rev ?? 0) !== revisions.key || (team?.rev ?? 0) !== revisions.team)
+  )
+    throw new InvalidApiKeyError();
 }
 
 /** What admission needs beyond the call: the key and the targets it may use. */
@@ -131,7 +141,7 @@ export async function admit(
     },
     // Read in parallel with the reservations: revocation (disable, delete, rotation, expiry, team
     // disable) takes effect on the very next request, at no extra round trip.
-    () => verifyCaller(deps, input.presented, call.auth.teamId),
+    () => verifyCaller(deps, input.presented, call.auth),
   );
   return {
     ...call,
@@ -140,4 +150,31 @@ export async function admit(
     finish: settler(rt, call, admission, started),
     inputEstimate,
   };
+}
+
+/**
+ * Scope check and admission, held to the key and team as they are now. The authorizer's context is cached
+ * (for its TTL), so it may predate a change to the key or its team: admission refuses a context whose
+ * revisions are no longer the items', and then — and on a scope or pricing refusal — the key and team are read once
+ * more and the call is scoped and admitted on what they say now. A change therefore binds the next request.
+ */
+export async function admitCurrent(
+  rt: ProxyRuntime,
+  call: ProxiedCall,
+  presented: PresentedKey,
+): Promise<AdmittedCall> {
+  try {
+    return await admit(rt, call, { presented, targets: await allowedTargets(rt, call, presented) });
+  } catch (err) {
+    const stale =
+      err instanceof InvalidApiKeyError ||
+      err instanceof ModelNotAllowedError ||
+      err instanceof ModelNotPricedError;
+    if (!stale || call.auth.revisions === undefined) throw err;
+    const auth = await authenticateCaller(rt.deps, presented);
+    if (auth.revisions?.key === call.auth.revisions.key && auth.revisions.team === call.auth.revisions.team)
+      throw err;
+    const current = { ...call, auth };
+    return admit(rt, current, { presented, targets: await allowedTargets(rt, current, presented) });
+  }
 }

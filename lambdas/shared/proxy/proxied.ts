@@ -6,7 +6,7 @@
 import { InvalidApiKeyError, NotFoundError, toGatewayError } from '../errors.ts';
 import type { GatewayRequest, GatewayResponse } from '../http.ts';
 import type { RouteSpec } from '../routes.ts';
-import { admit, allowedTargets } from './admission.ts';
+import { admitCurrent } from './admission.ts';
 import { parseJsonObject } from './body.ts';
 import { requireKey } from './caller.ts';
 import type { Outcome, ProxiedCall, ProxyRuntime } from './context.ts';
@@ -36,8 +36,7 @@ export async function proxied(
   if (auth === undefined) throw new InvalidApiKeyError();
   outcome.model = request.model;
   const call: ProxiedCall = { req, auth, route, operation, body, request, outcome };
-  const targets = await allowedTargets(rt, call, presented);
-  const admitted = await admit(rt, call, { presented, targets });
+  const admitted = await admitCurrent(rt, call, presented);
   try {
     return await tryTargets(rt, admitted);
   } catch (err) {

@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'key.disable',
   'key.enable',
   'key.rotate',
+  'key.update',
   'key.delete',
   'team.create',
   'team.update',

@@ -52,6 +52,19 @@ export interface KeyView extends KeyLimits {
   expiresAt?: string;
   /** Imported as a pre-hashed key issued elsewhere. */
   imported?: boolean;
+  /** Counts the changes to the item; the authorizer's cached context is checked against it. */
+  rev?: number;
+}
+
+/** A change to a key's name, scope or limits; `null` removes a limit, the team or the expiry. */
+export interface KeyPatch {
+  name?: string;
+  models?: string[];
+  teamId?: string | null;
+  monthlyLimitMicros?: number | null;
+  rpm?: number | null;
+  tpm?: number | null;
+  expiresAt?: string | null;
 }
 
 interface KeyItem extends KeyView {
@@ -260,6 +273,31 @@ export class KeyStore {
     });
   }
 
+  /** Changes the name, scope or limits of a key; what the patch leaves out stays. */
+  async edit(keyId: string, patch: KeyPatch): Promise<KeyView> {
+    const lastChange = this.change('key.update');
+    const set = ['updatedAt = :at', 'lastChange = :change'];
+    const remove: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':change': lastChange };
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      if (value === null) remove.push(`#${field}`);
+      else {
+        set.push(`#${field} = :${field}`);
+        values[`:${field}`] = value;
+      }
+    }
+    const expression = `SET ${set.join(', ')}${remove.length === 0 ? '' : ` REMOVE ${remove.join(', ')}`}`;
+    return this.update(keyId, {
+      expression,
+      names: Object.keys(names).length === 0 ? undefined : names,
+      values,
+      joining: typeof patch.teamId === 'string' ? patch.teamId : undefined,
+    });
+  }
+
   /**
    * Replaces the secret: id, name, scope and history stay. The old secret stops working at once, or after
    * `graceMs` when given (an overlap for clients to switch, as trusted issuers allow).
@@ -396,6 +434,10 @@ export class KeyStore {
     return result.Item as KeyItem | undefined;
   }
 
+  /**
+   * One conditional update of a key. A key moved into a team (`joining`) marks the team in the same
+   * transaction, so the move cannot race the team's delete (`team-mark.ts`).
+   */
   private async update(
     keyId: string,
     change: {
@@ -403,26 +445,38 @@ export class KeyStore {
       names?: Record<string, string> | undefined;
       values: Record<string, unknown>;
       expected?: string;
+      joining?: string | undefined;
     },
   ): Promise<KeyView> {
-    const { expression, names, values, expected } = change;
+    const { expression, names, values, expected, joining } = change;
     if (keyId === IMPORTED_INDEX_ID || !isStoredId(keyId)) throw new RecordNotFoundError('key', keyId);
+    const update = {
+      TableName: this.table,
+      Key: { keyId },
+      // Every change counts in `rev`, which admission compares with the authorizer's cached context.
+      UpdateExpression: `${expression} ADD rev :one`,
+      ConditionExpression:
+        expected === undefined ? 'attribute_exists(keyId)' : `attribute_exists(keyId) AND ${expected}`,
+      ...(names === undefined ? {} : { ExpressionAttributeNames: names }),
+      ExpressionAttributeValues: { ...values, ':at': this.now().toISOString(), ':one': 1 },
+    };
     try {
-      const result = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { keyId },
-          UpdateExpression: expression,
-          ConditionExpression:
-            expected === undefined ? 'attribute_exists(keyId)' : `attribute_exists(keyId) AND ${expected}`,
-          ...(names === undefined ? {} : { ExpressionAttributeNames: names }),
-          ExpressionAttributeValues: { ...values, ':at': this.now().toISOString() },
-          ReturnValues: 'ALL_NEW',
+      if (joining === undefined) {
+        const result = await this.db.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }));
+        return view(result.Attributes as KeyItem);
+      }
+      const lastChange = values[':change'] as Change;
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [{ Update: update }, ...this.joining(joining, lastChange)],
         }),
       );
-      return view(result.Attributes as KeyItem);
+      return view((await this.item(keyId)) as KeyItem);
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw await this.lostRace(keyId, err);
+      const codes = cancellationCodes(err);
+      if (codes?.[1] === 'ConditionalCheckFailed') throw new RecordNotFoundError('team', joining ?? '');
+      if (codes?.[0] === 'ConditionalCheckFailed') throw await this.lostRace(keyId, err);
       throw err;
     }
   }

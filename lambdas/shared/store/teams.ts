@@ -7,6 +7,7 @@ import {
   PutCommand,
   paginateScan,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { KEY_ID_LENGTH, randomBase62 } from '../keys.ts';
 import { InvalidError } from '../operations/errors.ts';
@@ -26,6 +27,8 @@ export interface Team {
   budgetShards?: ShardSpec;
   createdAt: string;
   updatedAt: string;
+  /** Counts the changes to the item; the authorizer's cached context is checked against it. */
+  rev?: number;
 }
 
 /** Teams table access. */
@@ -118,7 +121,7 @@ export class TeamStore {
           TableName: this.table,
           Key: { teamId },
           UpdateExpression:
-            'SET previousShards = if_not_exists(shards, :one), shards = :count, shardsFrom = :from, updatedAt = :at, lastChange = :change',
+            'SET previousShards = if_not_exists(shards, :one), shards = :count, shardsFrom = :from, updatedAt = :at, lastChange = :change ADD rev :one',
           ConditionExpression: 'attribute_exists(teamId)',
           ExpressionAttributeValues: {
             ':one': 1,
@@ -137,11 +140,31 @@ export class TeamStore {
     }
   }
 
+  /** Renames a team or changes its budget; `budgetMicros: null` removes the budget. */
+  async edit(teamId: string, patch: { name?: string; budgetMicros?: number | null }): Promise<Team> {
+    const lastChange = this.change('team.update');
+    const set = ['updatedAt = :at', 'lastChange = :change'];
+    const values: Record<string, unknown> = { ':at': lastChange.at, ':change': lastChange, ':one': 1 };
+    if (patch.name !== undefined) {
+      set.push('#name = :name');
+      values[':name'] = patch.name;
+    }
+    if (typeof patch.budgetMicros === 'number') {
+      set.push('budgetMicros = :budget');
+      values[':budget'] = patch.budgetMicros;
+    }
+    return this.write(teamId, {
+      UpdateExpression: `SET ${set.join(', ')}${patch.budgetMicros === null ? ' REMOVE budgetMicros' : ''} ADD rev :one`,
+      ...(patch.name === undefined ? {} : { ExpressionAttributeNames: { '#name': 'name' } }),
+      ExpressionAttributeValues: values,
+    });
+  }
+
   /**
    * Deletes a team once `checkEmpty` (which throws while keys belong to it) has passed. Every key placed in
-   * a team moves the team's `keyEpoch` in the same transaction (see `teamMark` in `team-mark.ts`), and the delete holds
-   * only while the epoch is the one read before the check: a key created meanwhile makes it fail with 409,
-   * so no key is ever left in a team that no longer exists.
+   * a team moves the team's `keyEpoch` in the same transaction (see `teamMark` in `team-mark.ts`), and the
+   * delete holds only while the epoch is the one read before the check: a key created meanwhile makes it
+   * fail with 409, so no key is ever left in a team that no longer exists.
    */
   async delete(teamId: string, checkEmpty: () => Promise<void> = async () => {}): Promise<void> {
     if (!isStoredId(teamId)) throw new RecordNotFoundError('team', teamId);
@@ -178,36 +201,53 @@ export class TeamStore {
   }
 
   /** Stamps a change (and a status); with `keyEpoch`, only while no key was placed in the team since. */
-  private async stamp(
+  private stamp(
     teamId: string,
     lastChange: ReturnType<TeamStore['change']>,
     expect: { status?: Team['status']; keyEpoch?: number } = {},
   ): Promise<Team> {
-    if (!isStoredId(teamId)) throw new RecordNotFoundError('team', teamId);
     const { status, keyEpoch } = expect;
-    const epochHolds =
+    return this.write(
+      teamId,
+      {
+        UpdateExpression:
+          status === undefined
+            ? 'SET updatedAt = :at, lastChange = :change ADD rev :one'
+            : 'SET #status = :status, updatedAt = :at, lastChange = :change ADD rev :one',
+        ...(status === undefined ? {} : { ExpressionAttributeNames: { '#status': 'status' } }),
+        ExpressionAttributeValues: {
+          ':at': lastChange.at,
+          ':change': lastChange,
+          ':one': 1,
+          ...(status === undefined ? {} : { ':status': status }),
+          ...(keyEpoch === undefined || keyEpoch === 0 ? {} : { ':epoch': keyEpoch }),
+        },
+      },
       keyEpoch === undefined
         ? ''
         : keyEpoch === 0
           ? ' AND attribute_not_exists(keyEpoch)'
-          : ' AND keyEpoch = :epoch';
+          : ' AND keyEpoch = :epoch',
+    );
+  }
+
+  /** One update of an existing team (and `condition`, appended); every change counts in `rev`. */
+  private async write(
+    teamId: string,
+    update: Pick<
+      UpdateCommandInput,
+      'UpdateExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+    condition = '',
+  ): Promise<Team> {
+    if (!isStoredId(teamId)) throw new RecordNotFoundError('team', teamId);
     try {
       const out = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { teamId },
-          UpdateExpression:
-            status === undefined
-              ? 'SET updatedAt = :at, lastChange = :change'
-              : 'SET #status = :status, updatedAt = :at, lastChange = :change',
-          ConditionExpression: `attribute_exists(teamId)${epochHolds}`,
-          ...(status === undefined ? {} : { ExpressionAttributeNames: { '#status': 'status' } }),
-          ExpressionAttributeValues: {
-            ':at': lastChange.at,
-            ':change': lastChange,
-            ...(status === undefined ? {} : { ':status': status }),
-            ...(keyEpoch === undefined || keyEpoch === 0 ? {} : { ':epoch': keyEpoch }),
-          },
+          ...update,
+          ConditionExpression: `attribute_exists(teamId)${condition}`,
           ReturnValues: 'ALL_NEW',
         }),
       );

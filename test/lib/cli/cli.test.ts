@@ -416,6 +416,66 @@ describe('tollgate teams, key limits, import, prices and usage', () => {
     expect(deleted.code).toBe(0);
   });
 
+  it('updates keys and teams by name, clears limits with --clear-*, and refuses a flag with its --clear twin', async () => {
+    // Prepare
+    await run('teams', 'create', '--name', 'upd-team', '--budget', '20');
+    await run('keys', 'create', '--name', 'upd-key', '--rpm', '10', '--monthly-limit', '5');
+
+    // Act
+    const updated = await run(
+      'keys',
+      'update',
+      'upd-key',
+      '--models',
+      'a/*,b/c',
+      '--tpm',
+      '900',
+      '--clear-rpm',
+      '--team',
+      'upd-team',
+      '--json',
+    );
+    const cleared = await run('keys', 'update', 'upd-key', '--clear-monthly-limit', '--clear-team', '--json');
+    const both = await run('keys', 'update', 'upd-key', '--rpm', '3', '--clear-rpm');
+    const nothing = await run('keys', 'update', 'upd-key');
+    const badRpm = await run('keys', 'update', 'upd-key', '--rpm', '-1');
+    const team = await run(
+      'teams',
+      'update',
+      'upd-team',
+      '--budget',
+      '75',
+      '--name',
+      'upd-renamed',
+      '--json',
+    );
+    const noBudget = await run('teams', 'update', 'upd-renamed', '--clear-budget', '--json');
+    const shown = await run('teams', 'show', 'upd-renamed', '--json');
+
+    // Assess
+    const key = JSON.parse(updated.stdout) as Record<string, unknown>;
+    expect(key).toMatchObject({
+      name: 'upd-key',
+      models: ['a/*', 'b/c'],
+      tpm: 900,
+      monthlyLimitMicros: 5_000_000,
+    });
+    expect(key).not.toHaveProperty('rpm');
+    expect(key.teamId).toMatch(/^team_/);
+    const after = JSON.parse(cleared.stdout) as Record<string, unknown>;
+    expect(after).not.toHaveProperty('monthlyLimitMicros');
+    expect(after).not.toHaveProperty('teamId');
+    expect(after).toMatchObject({ tpm: 900 });
+    expect(both.code).toBe(2);
+    expect(both.stderr.split('\n')[0]).toBe('tollgate: give --rpm or --clear-rpm, not both');
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr.split('\n')[0]).toBe('tollgate: nothing to change: give at least one field');
+    expect(badRpm.stderr.split('\n')[0]).toBe('tollgate: --rpm must be a positive integer');
+    expect(JSON.parse(team.stdout)).toMatchObject({ name: 'upd-renamed', budgetMicros: 75_000_000 });
+    expect(JSON.parse(noBudget.stdout)).not.toHaveProperty('budgetMicros');
+    expect(JSON.parse(shown.stdout)).toMatchObject({ name: 'upd-renamed', keys: [] });
+  });
+
   it('rotates with a grace period and says until when the old secret works', async () => {
     const { id } = JSON.parse((await run('keys', 'create', '--name', 'graceful', '--json')).stdout) as {
       id: string;
