@@ -76,6 +76,11 @@ export interface CommandSpec<O extends OptionsSpec, P extends readonly Positiona
   options?: O;
   /** Shown under `--help` and in the README; at least one per command. */
   examples: readonly string[];
+  /**
+   * For destructive commands: the question to confirm (undefined: nothing to confirm this time). Asked on
+   * a terminal; elsewhere the command needs `--yes`.
+   */
+  confirm?: (input: CommandInput<O, P>) => string | undefined;
   /** Returns the exit code (default 0); throws {@link UsageError} for 2, an OperationError for its exit code, anything else for 1. */
   run: (input: CommandInput<O, P>) => Promise<number | undefined>;
 }
@@ -87,6 +92,7 @@ export interface CommandEntry {
   positionals: readonly PositionalSpec[];
   options: OptionsSpec;
   examples: readonly string[];
+  confirm: ((input: CommandInput<OptionsSpec, readonly PositionalSpec[]>) => string | undefined) | undefined;
   run: (input: CommandInput<OptionsSpec, readonly PositionalSpec[]>) => Promise<number | undefined>;
 }
 
@@ -101,6 +107,7 @@ export function command<
     positionals: spec.positionals ?? [],
     options: spec.options ?? {},
     examples: spec.examples,
+    confirm: spec.confirm as CommandEntry['confirm'],
     run: spec.run as CommandEntry['run'],
   };
 }

@@ -1,6 +1,7 @@
 /** `tollgate keys …`: the key commands, each a thin call of a key operation, and their human output. */
 import { readFile } from 'node:fs/promises';
 import { InvalidError } from '#shared/operations/errors.ts';
+import type { ShownKey } from '#shared/operations/keys.ts';
 import {
   createKey,
   deleteKey,
@@ -41,7 +42,7 @@ export const KEY_SCOPE_OPTIONS = {
 export const KEY_REF = [{ name: 'ID', field: 'id' }] as const;
 
 /** Prints keys as a table. */
-export function printKeys(keys: readonly KeyView[]): void {
+export function printKeys(keys: readonly ShownKey[]): void {
   printTable(
     ['ID', 'NAME', 'STATUS', 'TEAM', 'MODELS', 'LIMIT USD/MO', 'RPM', 'TPM', 'EXPIRES'],
     keys.map((k) => [
@@ -58,13 +59,13 @@ export function printKeys(keys: readonly KeyView[]): void {
   );
 }
 
-function printSecret(action: string, key: KeyView, plaintext: string): void {
+function printSecret(action: string, key: ShownKey, plaintext: string): void {
   process.stdout.write(
     `${action} key ${key.keyId} (${key.name}).\n\n  ${plaintext}\n\nThis is the only time the key is shown: store it now. Tollgate keeps only its SHA-256 hash.\n`,
   );
 }
 
-const statusLine = (key: KeyView) => process.stdout.write(`Key ${key.keyId} is now ${key.status}.\n`);
+const statusLine = (key: ShownKey) => process.stdout.write(`Key ${key.keyId} is now ${key.status}.\n`);
 
 /** The `keys` commands. */
 export const KEY_COMMANDS: readonly CommandEntry[] = [
@@ -101,6 +102,7 @@ export const KEY_COMMANDS: readonly CommandEntry[] = [
     summary: 'refuse the key until enabled again',
     positionals: KEY_REF,
     examples: ['tollgate keys disable AbC123xyZ789'],
+    confirm: ({ args }) => `Disable key ${args.ID}? Requests with it are refused until it is enabled.`,
     operation: disableKey,
     print: statusLine,
   }),
@@ -120,6 +122,8 @@ export const KEY_COMMANDS: readonly CommandEntry[] = [
       grace: { type: 'string', value: 'DURATION', summary: 'keep the old secret valid (30m, 2h, 7d)' },
     },
     examples: ['tollgate keys rotate AbC123xyZ789 --grace 1h'],
+    confirm: ({ args, options }) =>
+      `Rotate key ${args.ID}? Its current secret stops working ${options.grace === undefined ? 'at once' : `after ${options.grace}`}.`,
     operation: rotateKey,
     print: (rotated) => {
       printSecret('Rotated', rotated, rotated.key);
@@ -140,6 +144,8 @@ export const KEY_COMMANDS: readonly CommandEntry[] = [
       sync: { type: 'boolean', summary: 'make the imported keys exactly those in FILE' },
     },
     examples: ['tollgate keys import ring.txt --team platform', 'tollgate keys import ring.txt --sync --yes'],
+    confirm: ({ args, options }) =>
+      options.sync ? `Delete every imported key that ${args.FILE} does not list?` : undefined,
     operation: importKeys,
     complete: async (raw, { args }) => {
       try {
@@ -195,6 +201,7 @@ export const KEY_COMMANDS: readonly CommandEntry[] = [
     summary: 'remove the key; its request log stays searchable by request id',
     positionals: KEY_REF,
     examples: ['tollgate keys delete AbC123xyZ789'],
+    confirm: ({ args }) => `Delete key ${args.ID}? This cannot be undone.`,
     operation: deleteKey,
     print: (deleted) =>
       process.stdout.write(`Key ${deleted.id} deleted; its request log stays searchable by request id.\n`),

@@ -1,5 +1,6 @@
 /** The `tollgate` command line: the command table run by the program engine, logs kept off stdout. */
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import type { GlobalOptions } from './command-spec.ts';
 import { COMMANDS, GROUPS } from './commands.ts';
 import { type Stores, withLocalStores } from './context.ts';
@@ -17,6 +18,16 @@ function targetStores(global: GlobalOptions) {
     global.stack === undefined ? withLocalStores(work) : withStackStores(global.stack, global.region, work);
 }
 
+/** Asks on the terminal (stderr, so stdout stays the command's output); only `y` or `yes` confirms. */
+async function ask(question: string): Promise<boolean> {
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await terminal.question(question)).trim());
+  } finally {
+    terminal.close();
+  }
+}
+
 /** Runs the CLI; returns the exit code. Never throws. */
 export async function main(argv: string[]): Promise<number> {
   const restore = routeLogs(process.stderr.isTTY === true ? 'human' : 'json');
@@ -27,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       version: VERSION,
       io: { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) },
       stores: targetStores,
+      ask: process.stdin.isTTY === true && process.stderr.isTTY === true ? ask : undefined,
     });
   } finally {
     restore();

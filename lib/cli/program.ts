@@ -30,6 +30,8 @@ export interface ProgramContext {
   io: ProgramIo;
   /** Opens the stores for the global options (--stack/--region). */
   stores: (global: GlobalOptions) => CommandInput<OptionsSpec, []>['withStores'];
+  /** Asks a yes/no question on the terminal; undefined when there is no terminal to ask on. */
+  ask?: ((question: string) => Promise<boolean>) | undefined;
 }
 
 /** Help or the version was printed: exit 0 when asked for, 2 when a command was missing. */
@@ -124,10 +126,21 @@ async function invoke(entry: CommandEntry, cmd: Command, ctx: ProgramContext): P
   entry.positionals.forEach((p, i) => {
     args[p.name] = cmd.processedArgs[i] as string | undefined;
   });
-  const code = await entry.run({ args, options, global, withStores: ctx.stores(global) } as Parameters<
+  const input = { args, options, global, withStores: ctx.stores(global) } as Parameters<
     CommandEntry['run']
-  >[0]);
-  return code ?? 0;
+  >[0];
+  const question = global.yes ? undefined : entry.confirm?.(input);
+  if (question !== undefined) {
+    if (ctx.ask === undefined)
+      throw new UsageError(
+        `${entry.name} cannot be undone: add --yes to confirm (there is no terminal to ask on)`,
+      );
+    if (!(await ctx.ask(`${question} [y/N] `))) {
+      ctx.io.err('Nothing changed.\n');
+      return 1;
+    }
+  }
+  return (await entry.run(input)) ?? 0;
 }
 
 /** Builds the commander program from the table; `result` receives the exit code of the command that ran. */

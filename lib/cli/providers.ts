@@ -168,6 +168,7 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
     summary: 'remove a provider with all its credentials',
     positionals: NAME,
     examples: ['tollgate providers remove openai'],
+    confirm: ({ args }) => `Remove provider ${args.NAME} with all its credentials?`,
     operation: removeProvider,
     print: (removed) => process.stdout.write(`Provider ${removed.provider} removed.\n`),
   }),
@@ -207,6 +208,7 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
     summary: 'remove one credential',
     positionals: [...PROVIDER, { name: 'CREDENTIAL_ID', field: 'credentialId' }],
     examples: ['tollgate providers credentials remove openai cred_AbC123'],
+    confirm: ({ args }) => `Remove credential ${args.CREDENTIAL_ID} of ${args.NAME}?`,
     operation: removeCredential,
     print: (removed) =>
       process.stdout.write(`Credential ${removed.credentialId} removed from ${removed.provider}.\n`),
@@ -238,6 +240,7 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
     summary: 'remove an alias',
     positionals: NAME,
     examples: ['tollgate aliases remove fast'],
+    confirm: ({ args }) => `Remove alias ${args.NAME}?`,
     operation: removeAlias,
     print: (removed) => process.stdout.write(`Alias ${removed.alias} removed.\n`),
   }),

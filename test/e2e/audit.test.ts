@@ -70,15 +70,15 @@ describe('attributed audit records', () => {
       key: string;
     };
     plaintextKeys.push(key.key);
-    await run('keys', 'disable', key.id);
+    await run('keys', 'disable', key.id, '--yes');
     await run('keys', 'enable', key.id);
     plaintextKeys.push(
-      (JSON.parse((await run('keys', 'rotate', key.id, '--json')).stdout) as { key: string }).key,
+      (JSON.parse((await run('keys', 'rotate', key.id, '--json', '--yes')).stdout) as { key: string }).key,
     );
     const team = JSON.parse(
       (await run('teams', 'create', '--name', 'auditors', '--budget', '10', '--json')).stdout,
     ) as { teamId: string };
-    await run('teams', 'disable', team.teamId);
+    await run('teams', 'disable', team.teamId, '--yes');
     process.env.AUDIT_UPSTREAM = UPSTREAM_SECRET;
     await run(
       'providers',
@@ -95,13 +95,13 @@ describe('attributed audit records', () => {
     const credential = JSON.parse(
       (await run('providers', 'credentials', 'add', 'up', '--key-env', 'AUDIT_UPSTREAM', '--json')).stdout,
     ) as { credentialId: string };
-    await run('providers', 'credentials', 'remove', 'up', credential.credentialId);
+    await run('providers', 'credentials', 'remove', 'up', credential.credentialId, '--yes');
     await run('models', 'price', 'up/gpt-4o', '--input', '2.5', '--output', '10');
     await run('aliases', 'set', 'fast', '--targets', 'up/gpt-4o');
-    await run('aliases', 'remove', 'fast');
-    await run('providers', 'remove', 'up');
-    await run('keys', 'delete', key.id);
-    await run('teams', 'delete', team.teamId);
+    await run('aliases', 'remove', 'fast', '--yes');
+    await run('providers', 'remove', 'up', '--yes');
+    await run('keys', 'delete', key.id, '--yes');
+    await run('teams', 'delete', team.teamId, '--yes');
 
     // Assess
     const all = await records();

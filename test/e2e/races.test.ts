@@ -63,7 +63,7 @@ describe('racing rotations', () => {
 
     // Act
     const [cli, api] = await Promise.all([
-      runCli('keys', 'rotate', id, '--json'),
+      runCli('keys', 'rotate', id, '--json', '--yes'),
       fetch(`${gateway.url}/admin/keys/${id}/rotate`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-tollgate-admin-token': TOKEN },

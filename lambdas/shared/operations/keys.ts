@@ -44,6 +44,16 @@ export function limitsOf(input: {
 
 const byRef = { id: text };
 
+/** A key as operators see it: `expired` once its expiry has passed, whatever its stored status. */
+export type ShownKey = Omit<KeyView, 'status'> & { status: KeyView['status'] | 'expired' };
+
+/** The key as shown; `now` is the clock of the expiry check. */
+export function shown(key: KeyView, now: Date = new Date()): ShownKey {
+  return key.expiresAt !== undefined && key.expiresAt <= now.toISOString()
+    ? { ...key, status: 'expired' }
+    : key;
+}
+
 /** A new key; the plaintext is in this result only. */
 export const createKey = operation(
   'createKey',
@@ -64,15 +74,17 @@ export const createKey = operation(
 /** Every key, or a team's. */
 export const listKeys = operation('listKeys', { team: optional(text) }, async (stores, input) => {
   const teamId = await teamIdFor(stores, input.team);
-  return stores.keys.list(teamId === undefined ? {} : { teamId });
+  return (await stores.keys.list(teamId === undefined ? {} : { teamId })).map((k) => shown(k));
 });
 
 /** One key, by id or name. */
-export const showKey = operation('showKey', byRef, (stores, input) => resolveKey(stores, input.id));
+export const showKey = operation('showKey', byRef, async (stores, input) =>
+  shown(await resolveKey(stores, input.id)),
+);
 
 function statusChange(name: string, status: KeyView['status']) {
   return operation(name, byRef, async (stores, input) =>
-    stores.keys.setStatus((await resolveKey(stores, input.id)).keyId, status),
+    shown(await stores.keys.setStatus((await resolveKey(stores, input.id)).keyId, status)),
   );
 }
 
@@ -172,6 +184,6 @@ export const updateKey = operation(
       ...(input.expires === undefined ? {} : { expiresAt: input.expires }),
     };
     if (Object.keys(patch).length === 0) throw new InvalidError('nothing to change: give at least one field');
-    return stores.keys.edit(key.keyId, patch);
+    return shown(await stores.keys.edit(key.keyId, patch));
   },
 );

@@ -63,16 +63,16 @@ describe('tollgate keys', () => {
     };
 
     // Act + Assess
-    expect(JSON.parse((await run('keys', 'disable', id, '--json')).stdout).status).toBe('disabled');
+    expect(JSON.parse((await run('keys', 'disable', id, '--json', '--yes')).stdout).status).toBe('disabled');
     expect(JSON.parse((await run('keys', 'enable', id, '--json')).stdout).status).toBe('active');
-    const rotated = JSON.parse((await run('keys', 'rotate', id, '--json')).stdout) as {
+    const rotated = JSON.parse((await run('keys', 'rotate', id, '--json', '--yes')).stdout) as {
       id: string;
       key: string;
     };
     expect(rotated.id).toBe(id);
     expect(rotated.key).not.toBe(key);
     expect((await run('keys', 'show', id)).stdout).toContain('life');
-    expect((await run('keys', 'delete', id)).code).toBe(0);
+    expect((await run('keys', 'delete', id, '--yes')).code).toBe(0);
     const gone = await run('keys', 'show', id);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toBe(`tollgate: key '${id}' not found\n`);
@@ -126,7 +126,7 @@ describe('tollgate providers', () => {
       '--key-env',
       'TEST_UPSTREAM_KEY',
     );
-    const removed = await run('providers', 'remove', 'acme', '--json');
+    const removed = await run('providers', 'remove', 'acme', '--json', '--yes');
 
     // Assess
     expect(added.code).toBe(0);
@@ -186,7 +186,7 @@ describe('tollgate providers', () => {
     expect(emptyEnv.stderr.split('\n')[0]).toBe(
       'tollgate: environment variable UNSET_VARIABLE_X is empty or unset',
     );
-    const missing = await run('providers', 'remove', 'ghost');
+    const missing = await run('providers', 'remove', 'ghost', '--yes');
     expect(missing.stderr).toBe("tollgate: provider 'ghost' not found\n");
   });
 });
@@ -223,7 +223,7 @@ describe('tollgate providers credentials and aliases', () => {
     const duplicate = await run('providers', 'credentials', 'add', 'multi', '--key-env', 'TEST_UPSTREAM_KEY');
     const listed = await run('providers', 'credentials', 'list', 'multi', '--json');
     const id = (JSON.parse(added.stdout) as { credentialId: string }).credentialId;
-    const removed = await run('providers', 'credentials', 'remove', 'multi', id);
+    const removed = await run('providers', 'credentials', 'remove', 'multi', id, '--yes');
     const after = JSON.parse(
       (await run('providers', 'credentials', 'list', 'multi', '--json')).stdout,
     ) as unknown[];
@@ -269,8 +269,8 @@ describe('tollgate providers credentials and aliases', () => {
     expect((await run('aliases', 'list')).stdout).toContain('multi/claude-sonnet-4.6 -> other/gpt-4o');
     const bad = await run('aliases', 'set', 'x', '--targets', 'not-a-slug');
     expect(bad.stderr).toBe("tollgate: alias target 'not-a-slug' is not a provider/model slug\n");
-    expect((await run('aliases', 'remove', 'auto')).code).toBe(0);
-    expect((await run('aliases', 'remove', 'auto')).code).toBe(1);
+    expect((await run('aliases', 'remove', 'auto', '--yes')).code).toBe(0);
+    expect((await run('aliases', 'remove', 'auto', '--yes')).code).toBe(1);
   });
 });
 
@@ -280,7 +280,7 @@ describe('tollgate status', () => {
     for (const p of JSON.parse((await run('providers', 'list', '--json')).stdout) as Array<{
       provider: string;
     }>) {
-      await run('providers', 'remove', p.provider);
+      await run('providers', 'remove', p.provider, '--yes');
     }
     process.env.TEST_UPSTREAM_KEY = 'sk-status-one';
     await run(
@@ -309,12 +309,12 @@ describe('tollgate status', () => {
     for (const c of JSON.parse(
       (await run('providers', 'credentials', 'list', 'st', '--json')).stdout,
     ) as Array<{ credentialId: string }>) {
-      await run('providers', 'credentials', 'remove', 'st', c.credentialId);
+      await run('providers', 'credentials', 'remove', 'st', c.credentialId, '--yes');
     }
     const none = await run('status');
     expect(none.code).toBe(1);
     expect(none.stdout).toContain('no_working_credential');
-    await run('providers', 'remove', 'st');
+    await run('providers', 'remove', 'st', '--yes');
   });
 
   it('probes credentials live with --check', async () => {
@@ -388,7 +388,7 @@ describe('tollgate teams, key limits, import, prices and usage', () => {
     ) as { id: string; teamId: string; monthlyLimitMicros: number; rpm: number; tpm: number };
     const unknownTeam = await run('keys', 'create', '--name', 'x', '--team', 'team_nope');
     const badLimit = await run('keys', 'create', '--name', 'x', '--rpm', 'lots');
-    const disabled = JSON.parse((await run('teams', 'disable', team.teamId, '--json')).stdout) as {
+    const disabled = JSON.parse((await run('teams', 'disable', team.teamId, '--json', '--yes')).stdout) as {
       status: string;
     };
     const enabled = JSON.parse((await run('teams', 'enable', team.teamId, '--json')).stdout) as {
@@ -397,9 +397,9 @@ describe('tollgate teams, key limits, import, prices and usage', () => {
     const shown = JSON.parse((await run('teams', 'show', team.teamId, '--json')).stdout) as {
       keys: string[];
     };
-    const refusedDelete = await run('teams', 'delete', team.teamId);
-    await run('keys', 'delete', key.id);
-    const deleted = await run('teams', 'delete', team.teamId);
+    const refusedDelete = await run('teams', 'delete', team.teamId, '--yes');
+    await run('keys', 'delete', key.id, '--yes');
+    const deleted = await run('teams', 'delete', team.teamId, '--yes');
 
     // Assess
     expect(team.budgetMicros).toBe(250_000_000);
@@ -480,9 +480,9 @@ describe('tollgate teams, key limits, import, prices and usage', () => {
     const { id } = JSON.parse((await run('keys', 'create', '--name', 'graceful', '--json')).stdout) as {
       id: string;
     };
-    const rotated = await run('keys', 'rotate', id, '--grace', '2h');
+    const rotated = await run('keys', 'rotate', id, '--grace', '2h', '--yes');
     expect(rotated.stdout).toMatch(/previous secret keeps working until \d{4}-\d{2}-\d{2}T/);
-    expect((await run('keys', 'rotate', id, '--grace', 'soon')).stderr.split('\n')[0]).toBe(
+    expect((await run('keys', 'rotate', id, '--grace', 'soon', '--yes')).stderr.split('\n')[0]).toBe(
       "tollgate: --grace 'soon' is not a duration (e.g. 30m, 2h, 7d)",
     );
   });

@@ -2,15 +2,17 @@
  * The command table and its engine: help, version, suggestions, exit codes and the README table all come
  * from `COMMANDS`; usage mistakes are caught before DynamoDB Local starts; `--json` is one document.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { COMMANDS } from '../../../lib/cli/commands.ts';
+import { withLocalStores } from '../../../lib/cli/context.ts';
 import { README_CLI_MARKERS, readmeTable } from '../../../lib/cli/help.ts';
 import { humanLine } from '../../../lib/cli/logging.ts';
 import { openLocalState, writeRuntime } from '../../../lib/local/state.ts';
-import { runCliProcess } from '../../helpers/dev-process.ts';
+import { CLI_ENTRY, runCliProcess } from '../../helpers/dev-process.ts';
 import { runCli } from '../../helpers/run-cli.ts';
 
 /** A state folder with no running gateway, so any storage command would start DynamoDB Local. */
@@ -160,5 +162,105 @@ describe('output', () => {
     // Assess
     expect(line).toBe('21:32:05 INFO request route=GET /v1/models status=200');
     expect(humanLine('plain text')).toBe('plain text');
+  });
+});
+
+/** Runs the CLI on a real pseudo-terminal (util-linux `script`), answering its question with `answer`. */
+async function onTerminal(args: string[], answer: string): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, CLI_ENTRY, ...args].map((a) => `'${a}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => {
+    output += c.toString();
+    if (output.includes('[y/N]')) child.stdin.end(`${answer}\n`);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output };
+}
+
+describe('destructive commands', () => {
+  it('need --yes when there is no terminal to ask on, and change nothing without it', async () => {
+    // Prepare
+    const { id } = JSON.parse((await runCli('keys', 'create', '--name', 'precious', '--json')).stdout) as {
+      id: string;
+    };
+
+    // Act
+    const refused = [];
+    for (const argv of [
+      ['keys', 'delete', id],
+      ['keys', 'rotate', id],
+      ['keys', 'disable', id],
+      ['teams', 'delete', 'x'],
+      ['providers', 'remove', 'x'],
+      ['aliases', 'remove', 'x'],
+    ])
+      refused.push(await runCli(...argv));
+    const shown = JSON.parse((await runCli('keys', 'show', id, '--json')).stdout) as { status: string };
+    const confirmed = await runCli('keys', 'delete', id, '--yes');
+
+    // Assess
+    expect(refused.map((r) => r.code)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(refused[0]?.stderr.split('\n')[0]).toBe(
+      'tollgate: keys delete cannot be undone: add --yes to confirm (there is no terminal to ask on)',
+    );
+    expect(shown.status).toBe('active');
+    expect(confirmed.code).toBe(0);
+  });
+
+  it('ask on a terminal, and only yes goes ahead', async () => {
+    // Prepare
+    const { id } = JSON.parse((await runCli('keys', 'create', '--name', 'asked', '--json')).stdout) as {
+      id: string;
+    };
+
+    // Act
+    const declined = await onTerminal(['keys', 'delete', id], 'n');
+    const stillThere = await runCli('keys', 'show', id);
+    const accepted = await onTerminal(['keys', 'delete', id], 'y');
+    const gone = await runCli('keys', 'show', id);
+
+    // Assess
+    expect(declined.code).toBe(1);
+    expect(declined.output).toContain(`Delete key ${id}? This cannot be undone. [y/N]`);
+    expect(declined.output).toContain('Nothing changed.');
+    expect(stillThere.code).toBe(0);
+    expect(accepted.code).toBe(0);
+    expect(accepted.output).toContain(`Key ${id} deleted`);
+    expect(gone.code).toBe(1);
+  }, 60_000);
+
+  it('asks before --sync only', async () => {
+    // Prepare
+    const ring = join(home(), 'ring.txt');
+    writeFileSync(ring, `${'d'.repeat(64)}\n`);
+
+    // Act
+    const plain = await runCli('keys', 'import', ring);
+    const sync = await runCli('keys', 'import', ring, '--sync');
+
+    // Assess
+    expect(plain.code).toBe(0);
+    expect(sync.code).toBe(2);
+  });
+});
+
+describe('key status', () => {
+  it('shows a key past its expiry as expired', async () => {
+    // Prepare: a key whose expiry has passed (the CLI only accepts future dates, so straight through the store).
+    const created = await withLocalStores((stores) =>
+      stores.keys.create({ name: 'old', expiresAt: '2020-01-01T00:00:00.000Z' }),
+    );
+
+    // Act
+    const shown = await runCli('keys', 'show', created.key.keyId, '--json');
+    const listed = await runCli('keys', 'list');
+
+    // Assess
+    expect(JSON.parse(shown.stdout)).toMatchObject({ status: 'expired' });
+    expect(listed.stdout).toMatch(new RegExp(`${created.key.keyId}\\s+old\\s+expired`));
   });
 });
