@@ -86,8 +86,8 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'usage',
     summary: 'usage by day and model and spend this month; one request from the request log',
     options: {
-      key: { type: 'string', value: 'ID', summary: 'one key' },
-      team: { type: 'string', value: 'ID', summary: "a team's keys and its spend" },
+      key: { type: 'string', value: 'ID|NAME', summary: 'one key' },
+      team: { type: 'string', value: 'ID|NAME', summary: "a team's keys and its spend" },
       request: { type: 'string', value: 'ID', summary: 'the x-request-id of a response' },
     },
     examples: ['tollgate usage --team team_AbC123xyZ789', 'tollgate usage --request 6f1c…'],

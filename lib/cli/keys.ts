@@ -1,7 +1,6 @@
 /** `tollgate keys …`: the key commands, each a thin call of a key operation, and their human output. */
 import { readFile } from 'node:fs/promises';
 import { InvalidError } from '#shared/operations/errors.ts';
-import type { ShownKey } from '#shared/operations/keys.ts';
 import {
   createKey,
   deleteKey,
@@ -13,9 +12,8 @@ import {
   showKey,
   updateKey,
 } from '#shared/operations/keys.ts';
+import type { ShownKey } from '#shared/operations/present.ts';
 import { RingFormatError } from '#shared/operations/ring.ts';
-import { microsToUsd } from '#shared/proxy/estimate.ts';
-import type { KeyView } from '#shared/store/keys.ts';
 import type { CommandEntry } from './command-spec.ts';
 import { operationCommand } from './operation-command.ts';
 import { printTable, UsageError } from './output.ts';
@@ -46,12 +44,12 @@ export function printKeys(keys: readonly ShownKey[]): void {
   printTable(
     ['ID', 'NAME', 'STATUS', 'TEAM', 'MODELS', 'LIMIT USD/MO', 'RPM', 'TPM', 'EXPIRES'],
     keys.map((k) => [
-      k.keyId,
+      k.id,
       k.name,
       k.status,
       k.teamId ?? '-',
       k.models.length === 0 ? '*' : k.models.join(','),
-      k.monthlyLimitMicros === undefined ? '-' : String(microsToUsd(k.monthlyLimitMicros)),
+      k.monthlyLimitUsd === undefined ? '-' : String(k.monthlyLimitUsd),
       k.rpm === undefined ? '-' : String(k.rpm),
       k.tpm === undefined ? '-' : String(k.tpm),
       k.expiresAt ?? '-',
@@ -61,11 +59,11 @@ export function printKeys(keys: readonly ShownKey[]): void {
 
 function printSecret(action: string, key: ShownKey, plaintext: string): void {
   process.stdout.write(
-    `${action} key ${key.keyId} (${key.name}).\n\n  ${plaintext}\n\nThis is the only time the key is shown: store it now. Tollgate keeps only its SHA-256 hash.\n`,
+    `${action} key ${key.id} (${key.name}).\n\n  ${plaintext}\n\nThis is the only time the key is shown: store it now. Tollgate keeps only its SHA-256 hash.\n`,
   );
 }
 
-const statusLine = (key: ShownKey) => process.stdout.write(`Key ${key.keyId} is now ${key.status}.\n`);
+const statusLine = (key: ShownKey) => process.stdout.write(`Key ${key.id} is now ${key.status}.\n`);
 
 /** The `keys` commands. */
 export const KEY_COMMANDS: readonly CommandEntry[] = [
@@ -162,7 +160,7 @@ export const KEY_COMMANDS: readonly CommandEntry[] = [
           )
         : undefined,
     print: (result) => {
-      for (const k of result.added) process.stdout.write(`+ ${k.keyId} (${k.name})\n`);
+      for (const k of result.added) process.stdout.write(`+ ${k.id} (${k.name})\n`);
       for (const k of result.removed) process.stdout.write(`- ${k.id} (${k.name})\n`);
       process.stdout.write(
         `Imported ${result.added.length} key hash(es), ${result.kept.length} already there, ${result.removed.length} removed.\n`,

@@ -1,4 +1,7 @@
 /** `tollgate teams …` (thin calls of the team operations) and `tollgate models price`, `tollgate usage`. */
+
+import type { ShownTeam } from '#shared/operations/present.ts';
+import { resolveKey, resolveTeam } from '#shared/operations/resolve.ts';
 import {
   createTeam,
   deleteTeam,
@@ -10,7 +13,6 @@ import {
 } from '#shared/operations/teams.ts';
 import { microsToUsd } from '#shared/proxy/estimate.ts';
 import { shardsToRead } from '#shared/store/shards.ts';
-import type { Team } from '#shared/store/teams.ts';
 import type { CommandEntry } from './command-spec.ts';
 import type { Stores } from './context.ts';
 import { operationCommand } from './operation-command.ts';
@@ -19,19 +21,14 @@ import { printJson, printTable, UsageError } from './output.ts';
 /** The ID positional of every command on one team. */
 const TEAM_REF = [{ name: 'ID', field: 'id' }] as const;
 
-function printTeams(teams: readonly Team[]): void {
+function printTeams(teams: readonly ShownTeam[]): void {
   printTable(
     ['ID', 'NAME', 'STATUS', 'BUDGET USD/MO'],
-    teams.map((t) => [
-      t.teamId,
-      t.name,
-      t.status,
-      t.budgetMicros === undefined ? '-' : String(microsToUsd(t.budgetMicros)),
-    ]),
+    teams.map((t) => [t.id, t.name, t.status, t.budgetUsd === undefined ? '-' : String(t.budgetUsd)]),
   );
 }
 
-const statusLine = (team: Team) => process.stdout.write(`Team ${team.teamId} is now ${team.status}.\n`);
+const statusLine = (team: ShownTeam) => process.stdout.write(`Team ${team.id} is now ${team.status}.\n`);
 
 /** The `teams` commands. */
 export const TEAM_COMMANDS: readonly CommandEntry[] = [
@@ -44,7 +41,7 @@ export const TEAM_COMMANDS: readonly CommandEntry[] = [
     },
     examples: ['tollgate teams create --name platform --budget 500'],
     operation: createTeam,
-    print: (team) => process.stdout.write(`Created team ${team.teamId} (${team.name}).\n`),
+    print: (team) => process.stdout.write(`Created team ${team.id} (${team.name}).\n`),
   }),
   operationCommand({
     name: 'teams list',
@@ -61,7 +58,7 @@ export const TEAM_COMMANDS: readonly CommandEntry[] = [
     operation: showTeam,
     print: (team) =>
       process.stdout.write(
-        `${team.teamId} ${team.name} (${team.status}) — ${team.keys.length} key(s), ${team.spend.spentUsd} USD spent in ${team.spend.month}\n`,
+        `${team.id} ${team.name} (${team.status}) — ${team.keys.length} key(s), ${team.spend.spentUsd} USD spent in ${team.spend.month}\n`,
       ),
   }),
   operationCommand({
@@ -101,7 +98,7 @@ export const TEAM_COMMANDS: readonly CommandEntry[] = [
     examples: ['tollgate teams delete team_AbC123xyZ789'],
     confirm: ({ args }) => `Delete team ${args.ID}? This cannot be undone.`,
     operation: deleteTeam,
-    print: (deleted) => process.stdout.write(`Team ${deleted.teamId} deleted.\n`),
+    print: (deleted) => process.stdout.write(`Team ${deleted.id} deleted.\n`),
   }),
 ];
 
@@ -118,7 +115,8 @@ export async function usageCommand(
   if (options.request !== undefined) {
     const entry = await stores.requestLog.get(options.request);
     if (entry === undefined) throw new UsageError(`no request '${options.request}' in the request log`);
-    if (options.json) printJson({ ...entry, costUsd: microsToUsd(entry.costMicros) });
+    const { costMicros, ...logged } = entry;
+    if (options.json) printJson({ ...logged, costUsd: microsToUsd(costMicros) });
     else {
       printTable(
         ['REQUEST', 'KEY', 'ROUTE', 'MODEL', 'STATUS', 'IN', 'OUT', 'USD', 'TTFB MS', 'MS', 'DISCONNECTED'],
@@ -141,15 +139,16 @@ export async function usageCommand(
     }
     return;
   }
+  const teamId = options.team === undefined ? undefined : (await resolveTeam(stores, options.team)).teamId;
   const keys =
     options.key !== undefined
-      ? [await stores.keys.require(options.key)]
-      : await stores.keys.list(options.team === undefined ? {} : { teamId: options.team });
+      ? [await resolveKey(stores, options.key)]
+      : await stores.keys.list(teamId === undefined ? {} : { teamId });
   const report = [];
   for (const key of keys) {
     const spend = await stores.meter.monthSpend(`key#${key.keyId}`);
     report.push({
-      keyId: key.keyId,
+      id: key.keyId,
       name: key.name,
       month: spend.month,
       spentUsd: microsToUsd(spend.spentMicros),
@@ -157,19 +156,19 @@ export async function usageCommand(
     });
   }
   const team =
-    options.team === undefined
+    teamId === undefined
       ? undefined
       : await stores.meter.monthSpend(
-          `team#${options.team}`,
+          `team#${teamId}`,
           new Date(),
-          shardsToRead((await stores.teams.require(options.team)).budgetShards),
+          shardsToRead((await stores.teams.require(teamId)).budgetShards),
         );
   if (options.json) {
     printJson({
       keys: report,
       ...(team === undefined
         ? {}
-        : { team: { teamId: options.team, month: team.month, spentUsd: microsToUsd(team.spentMicros) } }),
+        : { team: { id: teamId, month: team.month, spentUsd: microsToUsd(team.spentMicros) } }),
     });
     return;
   }
@@ -177,7 +176,7 @@ export async function usageCommand(
     ['KEY', 'DAY', 'MODEL', 'REQUESTS', 'IN', 'OUT'],
     report.flatMap((k) =>
       k.days.map((d) => [
-        k.keyId,
+        k.id,
         d.day,
         d.model,
         String(d.requests),
@@ -186,7 +185,7 @@ export async function usageCommand(
       ]),
     ),
   );
-  for (const k of report) process.stdout.write(`${k.keyId} (${k.name}): ${k.spentUsd} USD in ${k.month}\n`);
+  for (const k of report) process.stdout.write(`${k.id} (${k.name}): ${k.spentUsd} USD in ${k.month}\n`);
   if (team !== undefined)
-    process.stdout.write(`team ${options.team}: ${microsToUsd(team.spentMicros)} USD in ${team.month}\n`);
+    process.stdout.write(`team ${teamId}: ${microsToUsd(team.spentMicros)} USD in ${team.month}\n`);
 }

@@ -70,7 +70,7 @@ describe('management API', () => {
 
     // Assess
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'from-api', monthlyLimitMicros: 5_000_000, rpm: 10 });
+    expect(created.body).toMatchObject({ name: 'from-api', monthlyLimitUsd: 5, rpm: 10 });
     expect(info.status).toBe(200);
     expect(disabled.body.status).toBe('disabled');
     expect(refused.status).toBe(401);
@@ -116,7 +116,7 @@ describe('management API', () => {
     ).toBe(400);
     expect((await admin('POST', '/keys', 'not an object')).status).toBe(400);
     expect((await admin('GET', '/nothing-here')).status).toBe(404);
-    expect((await admin('DELETE', `/teams/${String(team.body.teamId)}`)).status).toBe(200);
+    expect((await admin('DELETE', `/teams/${String(team.body.id)}`)).status).toBe(200);
     expect((await admin('DELETE', '/providers/api-openai')).status).toBe(200);
   });
 
@@ -180,7 +180,7 @@ describe('management API', () => {
   it('answers refusals of the operations with their status: 404, 409 with candidates, 400 naming the field', async () => {
     // Prepare
     const team = await admin('POST', '/teams', { name: 'refusals' });
-    const teamId = String(team.body.teamId);
+    const teamId = String(team.body.id);
     const keyA = await admin('POST', '/keys', { name: 'twin', team: 'refusals' });
     const keyB = await admin('POST', '/keys', { name: 'twin' });
 
@@ -202,7 +202,7 @@ describe('management API', () => {
     expect(ambiguous.body.error?.message).toContain(String(keyA.body.id));
     expect(ambiguous.body.error?.message).toContain(String(keyB.body.id));
     expect(keyA.body.teamId).toBe(teamId);
-    expect(byTeamName.body).toMatchObject({ teamId, keys: [keyA.body.id] });
+    expect(byTeamName.body).toMatchObject({ id: teamId, keys: [keyA.body.id] });
     expect(noTeam.status).toBe(400);
     await admin('DELETE', `/keys/${String(keyA.body.id)}`);
     await admin('DELETE', `/keys/${String(keyB.body.id)}`);

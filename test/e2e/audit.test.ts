@@ -77,8 +77,8 @@ describe('attributed audit records', () => {
     );
     const team = JSON.parse(
       (await run('teams', 'create', '--name', 'auditors', '--budget', '10', '--json')).stdout,
-    ) as { teamId: string };
-    await run('teams', 'disable', team.teamId, '--yes');
+    ) as { id: string };
+    await run('teams', 'disable', team.id, '--yes');
     process.env.AUDIT_UPSTREAM = UPSTREAM_SECRET;
     await run(
       'providers',
@@ -101,7 +101,7 @@ describe('attributed audit records', () => {
     await run('aliases', 'remove', 'fast', '--yes');
     await run('providers', 'remove', 'up', '--yes');
     await run('keys', 'delete', key.id, '--yes');
-    await run('teams', 'delete', team.teamId, '--yes');
+    await run('teams', 'delete', team.id, '--yes');
 
     // Assess
     const all = await records();

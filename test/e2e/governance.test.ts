@@ -335,13 +335,13 @@ describe('metering', () => {
     const info = (await (
       await fetch(`${gateway.url}/v1/key`, { headers: { authorization: `Bearer ${key}` } })
     ).json()) as {
-      spend: { spent_usd: number; reserved_usd: number };
+      spend: { spentUsd: number; reservedUsd: number };
     };
 
     // Assess: 57000 µUSD each = $0.057; the stream's usage chunk (asked for by the gateway) stays hidden.
     expect(whole.usage?.total_tokens).toBe(13);
     expect(chunks.some((c) => c.usage !== undefined && c.usage !== null)).toBe(false);
-    expect(info.spend).toEqual({ month: expect.any(String), spent_usd: 0.114, reserved_usd: 0 });
+    expect(info.spend).toEqual({ month: expect.any(String), spentUsd: 0.114, reservedUsd: 0 });
     const rows = await env.stores.usage.forKey(id);
     expect(rows).toEqual([
       expect.objectContaining({ model: 'openai/gpt-4o', requests: 2, inputTokens: 14, outputTokens: 12 }),
@@ -437,7 +437,7 @@ describe('request log and usage routes', () => {
     expect(entry.ttfbMs).toBeGreaterThanOrEqual(0);
     expect(JSON.stringify(entry)).not.toContain('Hello');
     expect(mine.status).toBe(200);
-    expect(((await mine.json()) as { cost_usd: number }).cost_usd).toBe(0.057);
+    expect(((await mine.json()) as { costUsd: number }).costUsd).toBe(0.057);
     expect(theirs.status).toBe(404);
     expect(daily.data).toEqual([expect.objectContaining({ model: 'openai/gpt-4o', requests: 1 })]);
   });
@@ -466,9 +466,9 @@ describe('request log and usage routes', () => {
       id,
       name: 'info',
       models: ['openai/*'],
-      team: { id: team.teamId, name: 'info-team', budget_usd: 50 },
-      limits: { monthly_usd: 20, rpm: 60, tpm: 100_000 },
-      rate_limit: { requests_this_minute: expect.any(Number), remaining_requests: expect.any(Number) },
+      team: { id: team.teamId, name: 'info-team', budgetUsd: 50 },
+      limits: { monthlyLimitUsd: 20, rpm: 60, tpm: 100_000 },
+      rateLimit: { requestsThisMinute: expect.any(Number), remainingRequests: expect.any(Number) },
     });
   });
 });

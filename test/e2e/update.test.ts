@@ -77,7 +77,7 @@ describe('PATCH /admin/keys/ID', () => {
     expect(await chat(key, 'up/gpt-4o')).toEqual({ status: 402, code: 'api_key_quota_exceeded' });
 
     const cleared = await admin('PATCH', '/keys/scoped', { monthlyLimitUsd: null });
-    expect(cleared.body).not.toHaveProperty('monthlyLimitMicros');
+    expect(cleared.body).not.toHaveProperty('monthlyLimitUsd');
     expect((await chat(key, 'up/gpt-4o')).status).toBe(200);
     expect(first.status).toBe(200);
   });
@@ -115,14 +115,14 @@ describe('PATCH /admin/teams/ID', () => {
     // Act
     const tightened = await admin('PATCH', '/teams/payers', { budgetUsd: 0.01, name: 'savers' });
     const refused = await chat(key, 'up/gpt-4o');
-    const loosened = await admin('PATCH', `/teams/${String(team.body.teamId)}`, { budgetUsd: null });
+    const loosened = await admin('PATCH', `/teams/${String(team.body.id)}`, { budgetUsd: null });
     const after = await chat(key, 'up/gpt-4o');
 
     // Assess
     expect(before.status).toBe(200);
-    expect(tightened.body).toMatchObject({ name: 'savers', budgetMicros: 10_000 });
+    expect(tightened.body).toMatchObject({ name: 'savers', budgetUsd: 0.01 });
     expect(refused).toEqual({ status: 402, code: 'billing_shortfall' });
-    expect(loosened.body).not.toHaveProperty('budgetMicros');
+    expect(loosened.body).not.toHaveProperty('budgetUsd');
     expect(after.status).toBe(200);
   });
 });

@@ -2,6 +2,7 @@
 import { usdToMicros } from '../inputs.ts';
 import type { KeyLimits, KeyPatch, KeyView } from '../store/keys.ts';
 import { InvalidError } from './errors.ts';
+import { type ShownKey, shownKey as shown } from './present.ts';
 import { resolveKey, teamIdFor } from './resolve.ts';
 import { parseRing, type RingEntry } from './ring.ts';
 import {
@@ -44,16 +45,6 @@ export function limitsOf(input: {
 
 const byRef = { id: text };
 
-/** A key as operators see it: `expired` once its expiry has passed, whatever its stored status. */
-export type ShownKey = Omit<KeyView, 'status'> & { status: KeyView['status'] | 'expired' };
-
-/** The key as shown; `now` is the clock of the expiry check. */
-export function shown(key: KeyView, now: Date = new Date()): ShownKey {
-  return key.expiresAt !== undefined && key.expiresAt <= now.toISOString()
-    ? { ...key, status: 'expired' }
-    : key;
-}
-
 /** A new key; the plaintext is in this result only. */
 export const createKey = operation(
   'createKey',
@@ -67,7 +58,7 @@ export const createKey = operation(
       ...(teamId === undefined ? {} : { teamId }),
       ...(input.expires === undefined ? {} : { expiresAt: input.expires }),
     });
-    return { id: created.key.keyId, key: created.plaintext, ...created.key };
+    return { ...shown(created.key), key: created.plaintext };
   },
 );
 
@@ -99,7 +90,7 @@ export const rotateKey = operation(
   { ...byRef, grace: optional(duration) },
   async (stores, input) => {
     const rotated = await stores.keys.rotate((await resolveKey(stores, input.id)).keyId, input.grace ?? 0);
-    return { id: rotated.key.keyId, key: rotated.plaintext, ...rotated.key };
+    return { ...shown(rotated.key), key: rotated.plaintext };
   },
 );
 
@@ -122,7 +113,7 @@ export const importKeys = operation(
   async (stores, input) => {
     const teamId = await teamIdFor(stores, input.team);
     const index = await stores.keys.importedIndex(true);
-    const added: KeyView[] = [];
+    const added: ShownKey[] = [];
     const kept: string[] = [];
     for (const entry of input.ring) {
       const existing = index[entry.hash];
@@ -131,11 +122,13 @@ export const importKeys = operation(
         continue;
       }
       added.push(
-        await stores.keys.importHash(entry.label, entry.hash, {
-          models: input.models ?? [],
-          ...limitsOf(input),
-          ...(teamId === undefined ? {} : { teamId }),
-        }),
+        shown(
+          await stores.keys.importHash(entry.label, entry.hash, {
+            models: input.models ?? [],
+            ...limitsOf(input),
+            ...(teamId === undefined ? {} : { teamId }),
+          }),
+        ),
       );
     }
     const removed: Array<{ id: string; name: string }> = [];

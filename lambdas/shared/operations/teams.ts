@@ -4,6 +4,7 @@ import { microsToUsd } from '../proxy/estimate.ts';
 import { shardsToRead } from '../store/shards.ts';
 import type { Team } from '../store/teams.ts';
 import { InUseError, InvalidError } from './errors.ts';
+import { shownTeam } from './present.ts';
 import { resolveTeam } from './resolve.ts';
 import { clearable, operation, optional, positive, text } from './schema.ts';
 
@@ -13,12 +14,19 @@ const byRef = { id: text };
 export const createTeam = operation(
   'createTeam',
   { name: text, budgetUsd: optional(positive) },
-  (stores, input) =>
-    stores.teams.create(input.name, input.budgetUsd === undefined ? undefined : usdToMicros(input.budgetUsd)),
+  async (stores, input) =>
+    shownTeam(
+      await stores.teams.create(
+        input.name,
+        input.budgetUsd === undefined ? undefined : usdToMicros(input.budgetUsd),
+      ),
+    ),
 );
 
 /** Every team, by name. */
-export const listTeams = operation('listTeams', {}, (stores) => stores.teams.list());
+export const listTeams = operation('listTeams', {}, async (stores) =>
+  (await stores.teams.list()).map(shownTeam),
+);
 
 /** One team with its keys and this month's spend. */
 export const showTeam = operation('showTeam', byRef, async (stores, input) => {
@@ -30,7 +38,7 @@ export const showTeam = operation('showTeam', byRef, async (stores, input) => {
     shardsToRead(team.budgetShards),
   );
   return {
-    ...team,
+    ...shownTeam(team),
     keys: keys.map((k) => k.keyId),
     spend: {
       month: spend.month,
@@ -42,7 +50,7 @@ export const showTeam = operation('showTeam', byRef, async (stores, input) => {
 
 function statusChange(name: string, status: Team['status']) {
   return operation(name, byRef, async (stores, input) =>
-    stores.teams.setStatus((await resolveTeam(stores, input.id)).teamId, status),
+    shownTeam(await stores.teams.setStatus((await resolveTeam(stores, input.id)).teamId, status)),
   );
 }
 
@@ -59,7 +67,7 @@ export const deleteTeam = operation('deleteTeam', byRef, async (stores, input) =
     if (keys.length > 0)
       throw new InUseError(`team ${team.teamId} still has ${keys.length} key(s); delete them first`);
   });
-  return { teamId: team.teamId, deleted: true };
+  return { id: team.teamId, deleted: true };
 });
 
 /** Renames a team or changes its budget (`null`: no budget); effective on its keys' next request. */
@@ -70,11 +78,12 @@ export const updateTeam = operation(
     const team = await resolveTeam(stores, input.id);
     if (input.name === undefined && input.budgetUsd === undefined)
       throw new InvalidError('nothing to change: give at least one field');
-    return stores.teams.edit(team.teamId, {
+    const edited = await stores.teams.edit(team.teamId, {
       ...(input.name === undefined ? {} : { name: input.name }),
       ...(input.budgetUsd === undefined
         ? {}
         : { budgetMicros: input.budgetUsd === null ? null : usdToMicros(input.budgetUsd) }),
     });
+    return shownTeam(edited);
   },
 );

@@ -32,13 +32,14 @@ export async function keyInfo(rt: ProxyRuntime, req: GatewayRequest): Promise<Ga
       : await deps.meter.monthSpend(`team#${team.teamId}`, at, shardsToRead(team.budgetShards));
   const usd = (micros: number | undefined): number | null =>
     micros === undefined ? null : microsToUsd(micros);
+  // The field names of the management API (README, "Field names"): ids `id`, money in USD in `…Usd`.
   return jsonResponse(
     200,
     {
       id: key.keyId,
       name: key.name,
       status: key.status,
-      expires_at: key.expiresAt ?? null,
+      expiresAt: key.expiresAt ?? null,
       models: key.models,
       team:
         team === undefined
@@ -47,21 +48,21 @@ export async function keyInfo(rt: ProxyRuntime, req: GatewayRequest): Promise<Ga
               id: team.teamId,
               name: team.name,
               status: team.status,
-              budget_usd: usd(team.budgetMicros),
-              spent_usd: usd(teamSpend?.spentMicros),
+              budgetUsd: usd(team.budgetMicros),
+              spentUsd: usd(teamSpend?.spentMicros),
             },
-      limits: { monthly_usd: usd(key.monthlyLimitMicros), rpm: key.rpm ?? null, tpm: key.tpm ?? null },
+      limits: { monthlyLimitUsd: usd(key.monthlyLimitMicros), rpm: key.rpm ?? null, tpm: key.tpm ?? null },
       spend: {
         month: spend.month,
-        spent_usd: usd(spend.spentMicros),
-        reserved_usd: usd(spend.reservedMicros),
+        spentUsd: usd(spend.spentMicros),
+        reservedUsd: usd(spend.reservedMicros),
       },
-      rate_limit: {
-        requests_this_minute: minute.requests,
-        tokens_this_minute: minute.tokens,
-        remaining_requests: key.rpm === undefined ? null : Math.max(0, key.rpm - minute.requests),
-        remaining_tokens: key.tpm === undefined ? null : Math.max(0, key.tpm - minute.tokens),
-        reset_seconds: minute.resetSeconds,
+      rateLimit: {
+        requestsThisMinute: minute.requests,
+        tokensThisMinute: minute.tokens,
+        remainingRequests: key.rpm === undefined ? null : Math.max(0, key.rpm - minute.requests),
+        remainingTokens: key.tpm === undefined ? null : Math.max(0, key.tpm - minute.tokens),
+        resetSeconds: minute.resetSeconds,
       },
     },
     { 'x-request-id': req.requestId, 'cache-control': 'no-store' },
@@ -82,16 +83,17 @@ export async function usageReport(rt: ProxyRuntime, req: GatewayRequest): Promis
     // Another key's request is as absent as a request that never was.
     if (entry === undefined || entry.keyId !== key.keyId)
       throw new NotFoundError('GET', `/v1/usage?request_id=${encodeURIComponent(requestId)}`);
+    const { costMicros, ...logged } = entry;
     return jsonResponse(
       200,
-      { ...entry, cost_usd: microsToUsd(entry.costMicros) },
+      { ...logged, costUsd: microsToUsd(costMicros) },
       { 'x-request-id': req.requestId },
     );
   }
   const rows = await deps.usage.forKey(key.keyId);
   return jsonResponse(
     200,
-    { object: 'list', key_id: key.keyId, data: rows },
+    { object: 'list', keyId: key.keyId, data: rows },
     { 'x-request-id': req.requestId, 'cache-control': 'no-store' },
   );
 }

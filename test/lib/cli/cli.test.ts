@@ -366,7 +366,7 @@ describe('tollgate teams, key limits, import, prices and usage', () => {
     // Act
     const team = JSON.parse(
       (await run('teams', 'create', '--name', 'platform', '--budget', '250', '--json')).stdout,
-    ) as { teamId: string; budgetMicros: number };
+    ) as { id: string; budgetUsd: number };
     const key = JSON.parse(
       (
         await run(
@@ -375,7 +375,7 @@ describe('tollgate teams, key limits, import, prices and usage', () => {
           '--name',
           'svc',
           '--team',
-          team.teamId,
+          team.id,
           '--monthly-limit',
           '12.5',
           '--rpm',
@@ -385,25 +385,25 @@ describe('tollgate teams, key limits, import, prices and usage', () => {
           '--json',
         )
       ).stdout,
-    ) as { id: string; teamId: string; monthlyLimitMicros: number; rpm: number; tpm: number };
+    ) as { id: string; teamId: string; monthlyLimitUsd: number; rpm: number; tpm: number };
     const unknownTeam = await run('keys', 'create', '--name', 'x', '--team', 'team_nope');
     const badLimit = await run('keys', 'create', '--name', 'x', '--rpm', 'lots');
-    const disabled = JSON.parse((await run('teams', 'disable', team.teamId, '--json', '--yes')).stdout) as {
+    const disabled = JSON.parse((await run('teams', 'disable', team.id, '--json', '--yes')).stdout) as {
       status: string;
     };
-    const enabled = JSON.parse((await run('teams', 'enable', team.teamId, '--json')).stdout) as {
+    const enabled = JSON.parse((await run('teams', 'enable', team.id, '--json')).stdout) as {
       status: string;
     };
-    const shown = JSON.parse((await run('teams', 'show', team.teamId, '--json')).stdout) as {
+    const shown = JSON.parse((await run('teams', 'show', team.id, '--json')).stdout) as {
       keys: string[];
     };
-    const refusedDelete = await run('teams', 'delete', team.teamId, '--yes');
+    const refusedDelete = await run('teams', 'delete', team.id, '--yes');
     await run('keys', 'delete', key.id, '--yes');
-    const deleted = await run('teams', 'delete', team.teamId, '--yes');
+    const deleted = await run('teams', 'delete', team.id, '--yes');
 
     // Assess
-    expect(team.budgetMicros).toBe(250_000_000);
-    expect(key).toMatchObject({ teamId: team.teamId, monthlyLimitMicros: 12_500_000, rpm: 30, tpm: 40000 });
+    expect(team.budgetUsd).toBe(250);
+    expect(key).toMatchObject({ teamId: team.id, monthlyLimitUsd: 12.5, rpm: 30, tpm: 40000 });
     expect(unknownTeam.code).toBe(2);
     expect(unknownTeam.stderr.split('\n')[0]).toBe(
       "tollgate: no team 'team_nope' (see 'tollgate teams list')",
@@ -458,12 +458,12 @@ describe('tollgate teams, key limits, import, prices and usage', () => {
       name: 'upd-key',
       models: ['a/*', 'b/c'],
       tpm: 900,
-      monthlyLimitMicros: 5_000_000,
+      monthlyLimitUsd: 5,
     });
     expect(key).not.toHaveProperty('rpm');
     expect(key.teamId).toMatch(/^team_/);
     const after = JSON.parse(cleared.stdout) as Record<string, unknown>;
-    expect(after).not.toHaveProperty('monthlyLimitMicros');
+    expect(after).not.toHaveProperty('monthlyLimitUsd');
     expect(after).not.toHaveProperty('teamId');
     expect(after).toMatchObject({ tpm: 900 });
     expect(both.code).toBe(2);
@@ -471,8 +471,8 @@ describe('tollgate teams, key limits, import, prices and usage', () => {
     expect(nothing.code).toBe(2);
     expect(nothing.stderr.split('\n')[0]).toBe('tollgate: nothing to change: give at least one field');
     expect(badRpm.stderr.split('\n')[0]).toBe('tollgate: --rpm must be a positive integer');
-    expect(JSON.parse(team.stdout)).toMatchObject({ name: 'upd-renamed', budgetMicros: 75_000_000 });
-    expect(JSON.parse(noBudget.stdout)).not.toHaveProperty('budgetMicros');
+    expect(JSON.parse(team.stdout)).toMatchObject({ name: 'upd-renamed', budgetUsd: 75 });
+    expect(JSON.parse(noBudget.stdout)).not.toHaveProperty('budgetUsd');
     expect(JSON.parse(shown.stdout)).toMatchObject({ name: 'upd-renamed', keys: [] });
   });
 
@@ -588,7 +588,7 @@ describe('tollgate teams, key limits, import, prices and usage', () => {
     });
     expect(badPrice.code).toBe(2);
     expect(noSlug.stderr.split('\n')[0]).toBe('tollgate: models price needs PROVIDER/MODEL');
-    expect(JSON.parse(usage.stdout)).toMatchObject({ keys: [{ keyId: id, spentUsd: 0, days: [] }] });
+    expect(JSON.parse(usage.stdout)).toMatchObject({ keys: [{ id, spentUsd: 0, days: [] }] });
     expect(missing.code).toBe(2);
     expect(missing.stderr.split('\n')[0]).toBe("tollgate: no request 'no-such-request' in the request log");
   });
