@@ -24,6 +24,8 @@ beforeAll(() => {
   // In-process commands use the run's DynamoDB Local, as they would a running `tollgate dev`.
   const inProcess = home();
   process.env.TOLLGATE_HOME = inProcess;
+  // Tables of its own: other files share the run's DynamoDB Local, and this one imports and deletes keys.
+  process.env.TOLLGATE_TABLE_PREFIX = 'program-test';
   writeRuntime(openLocalState(inProcess), {
     pid: process.pid,
     gatewayUrl: 'http://127.0.0.1:1',
