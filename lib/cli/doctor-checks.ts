@@ -145,7 +145,7 @@ export async function answerChecks(ctx: CheckContext): Promise<CheckResult[]> {
   for (;;) {
     answer = await call(ctx, 'openai', ctx.fixture.keys.main, text);
     entry = answer.status === 200 ? await logged(ctx, ctx.fixture.keys.main, answer) : undefined;
-    const priced = typeof entry?.costMicros === 'number' && entry.costMicros > 0;
+    const priced = typeof entry?.costUsd === 'number' && entry.costUsd > 0;
     if (priced || Date.now() - started >= ctx.configWaitMs) break;
     await ctx.sleep(2000);
   }
@@ -153,6 +153,8 @@ export async function answerChecks(ctx: CheckContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const got = FAMILIES.openai.textOf(answer.json);
   const tokens = Number(entry?.inputTokens ?? 0) + Number(entry?.outputTokens ?? 0);
+  // `/v1/usage` answers in USD (README, "Field names"); the fixture's price makes a token one µUSD.
+  const costMicros = Math.round(Number(entry?.costUsd ?? Number.NaN) * 1_000_000);
   if (answer.status !== 200 || got !== text) {
     results.push(
       fail(
@@ -161,11 +163,11 @@ export async function answerChecks(ctx: CheckContext): Promise<CheckResult[]> {
         "see the proxy function's logs for this request id",
       ),
     );
-  } else if (entry === undefined || entry.costMicros !== tokens || entry.outputTokens !== 3) {
+  } else if (entry === undefined || costMicros !== tokens || entry.outputTokens !== 3) {
     results.push(
       fail(
         'answer',
-        `answered, but the request log has ${entry === undefined ? 'no entry' : `${String(entry.outputTokens)} output tokens costing ${String(entry.costMicros)} µUSD`} after ${ms(waited)}`,
+        `answered, but the request log has ${entry === undefined ? 'no entry' : `${String(entry.outputTokens)} output tokens costing ${String(costMicros)} µUSD`} after ${ms(waited)}`,
         'settlement did not record the priced usage: check the usage and request-log tables and the provider cache (TOLLGATE_CREDENTIAL_CACHE_SECONDS)',
       ),
     );
