@@ -3,16 +3,10 @@
  * behind `tollgate reservations reconcile`, `POST /admin/reservations/reconcile` and the admin function's
  * hourly EventBridge schedule (its real handler, invoked as the rule invokes it), on DynamoDB Local.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_RESERVATION_TTL_MS, type Meter } from '#shared/store/metering.ts';
 import type { RunningGateway } from '../../lib/local/gateway.ts';
 import { localContext } from '../../lib/local/lambda-runtime.ts';
-import { applyLocalEnv, openLocalState, writeRuntime } from '../../lib/local/state.ts';
-import { ensureTables } from '../../lib/local/tables.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
 const TOKEN = 'c'.repeat(64);
@@ -21,25 +15,10 @@ let meter: Meter;
 let gateway: RunningGateway;
 
 beforeAll(async () => {
-  // The CLI, the gateway and this file share one state folder and its tables, as `tollgate dev` and a
-  // terminal beside it do.
-  const home = mkdtempSync(join(tmpdir(), 'tollgate-reconcile-'));
-  process.env.TOLLGATE_HOME = home;
-  process.env.TOLLGATE_TABLE_PREFIX = `reconcile${process.pid}`;
-  const state = openLocalState(home);
-  const endpoint = inject('dynamoEndpoint');
-  applyLocalEnv(state, endpoint);
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1' });
-  await ensureTables(client, state.tables);
-  client.destroy();
-  writeRuntime(state, {
-    pid: process.pid,
-    gatewayUrl: 'http://127.0.0.1:1',
-    dynamoEndpoint: endpoint,
-    startedAt: new Date().toISOString(),
-  });
-  const { storesFromEnv } = await import('../../lib/cli/context.ts');
-  meter = storesFromEnv({ id: 'local:reconcile' }).meter;
+  const { setupLocalEnv, shareWithCli } = await import('../helpers/local-env.ts');
+  const env = await setupLocalEnv();
+  shareWithCli(env.state, inject('dynamoEndpoint'));
+  meter = env.stores.meter;
   const { startGateway } = await import('../../lib/local/gateway.ts');
   gateway = await startGateway({ port: 0, authorizerCacheTtlSeconds: 0, adminToken: TOKEN });
 });

@@ -8,10 +8,25 @@ import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { storesFromEnv } from '../../lib/cli/context.ts';
-import { applyLocalEnv, openLocalState } from '../../lib/local/state.ts';
+import { applyLocalEnv, type LocalState, openLocalState, writeRuntime } from '../../lib/local/state.ts';
 import { ensureTables, localTableNames } from '../../lib/local/tables.ts';
 
 let counter = 0;
+
+/**
+ * Lets the CLI run in this process (`runCli`) work on `state`: its folder, its tables, and `dynamoEndpoint`
+ * as the running gateway's DynamoDB, as a terminal beside `tollgate dev` does.
+ */
+export function shareWithCli(state: LocalState, dynamoEndpoint: string): void {
+  process.env.TOLLGATE_HOME = state.home;
+  process.env.TOLLGATE_TABLE_PREFIX = state.tables.keys.replace(/-keys$/, '');
+  writeRuntime(state, {
+    pid: process.pid,
+    gatewayUrl: 'http://127.0.0.1:1',
+    dynamoEndpoint,
+    startedAt: new Date().toISOString(),
+  });
+}
 
 /** Creates a fresh state folder and fresh tables; `endpoint` defaults to the shared DynamoDB Local. */
 export async function setupLocalEnv(endpoint: string = inject('dynamoEndpoint')) {

@@ -3,7 +3,7 @@
  * each class of failure, injected through the local gateway's fault seams (a buffering gateway, a wrong 401
  * body, limits not enforced) or by stopping the audit pipeline, fails exactly the checks that cover it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type DoctorRun, type DoctorTarget, runDoctor } from '../../../lib/cli/doctor.ts';
 import type { DoctorReport } from '../../../lib/cli/doctor-report.ts';
 import type { GatewayFaults, RunningGateway } from '../../../lib/local/gateway.ts';
@@ -47,10 +47,9 @@ const failing = (report: DoctorReport): string[] =>
 beforeAll(async () => {
   // The gateway's provider cache would hide doctor's fresh provider for its TTL; tests do not wait it out.
   process.env.TOLLGATE_CREDENTIAL_CACHE_SECONDS = '0';
-  const { setupLocalEnv } = await import('../../helpers/local-env.ts');
+  const { setupLocalEnv, shareWithCli } = await import('../../helpers/local-env.ts');
   env = await setupLocalEnv();
-  process.env.TOLLGATE_HOME = env.state.home;
-  process.env.TOLLGATE_TABLE_PREFIX = env.state.tables.keys.replace(/-keys$/, '');
+  shareWithCli(env.state, inject('dynamoEndpoint'));
   const { auditPoller } = await import('../../../lib/local/audit-runtime.ts');
   poller = await auditPoller(env.state);
   poller.start();
