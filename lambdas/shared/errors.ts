@@ -86,6 +86,12 @@ export const ERROR_CATALOGUE = {
   },
   internal_error: { status: 500, openai: 'server_error', anthropic: 'api_error', gemini: 'INTERNAL' },
   upstream_error: { status: 502, openai: 'server_error', anthropic: 'api_error', gemini: 'UNAVAILABLE' },
+  upstream_credential_rejected: {
+    status: 502,
+    openai: 'server_error',
+    anthropic: 'api_error',
+    gemini: 'UNAVAILABLE',
+  },
   no_upstream_credential: {
     status: 503,
     openai: 'server_error',
@@ -223,6 +229,19 @@ export class RequestTooLargeError extends GatewayError {
 export class UpstreamError extends GatewayError {
   constructor(message: string) {
     super('upstream_error', message);
+  }
+}
+
+/**
+ * 502: the upstream refused the operator's credential (401/403). Not the client's `invalid_api_key`: the
+ * client's key was fine, and an SDK that sees 401 would tell its user to fix the wrong key.
+ */
+export class UpstreamCredentialRejectedError extends GatewayError {
+  constructor(provider: string, status: number) {
+    super(
+      'upstream_credential_rejected',
+      `The upstream provider '${provider}' refused the gateway's credential (status ${status}); the operator must fix it.`,
+    );
   }
 }
 

@@ -13,6 +13,7 @@ import {
   removeProvider,
   setAlias,
   setPrice,
+  updateCredential,
 } from '#shared/operations/providers.ts';
 import { adapterFor, apiOf, isProviderType } from '#shared/providers/index.ts';
 import type { CommandEntry, CommandInput } from './command-spec.ts';
@@ -41,6 +42,12 @@ const CREDENTIAL_OPTIONS = {
     field: 'credential.secretArn',
   },
   priority: { type: 'string', value: 'N', summary: 'lower is tried first', field: 'credential.priority' },
+  label: {
+    type: 'string',
+    value: 'LABEL',
+    summary: 'a name keys and teams can be bound to (unique within the provider)',
+    field: 'credential.label',
+  },
   expires: {
     type: 'string',
     value: 'DATE',
@@ -174,7 +181,7 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
   }),
   operationCommand({
     name: 'providers credentials add',
-    summary: 'one more credential; lower priority is tried first; a duplicate value or ARN is refused',
+    summary: 'one more credential; lower priority is tried first; a duplicate value, ARN or label is refused',
     positionals: PROVIDER,
     options: CREDENTIAL_OPTIONS,
     examples: ['pbpaste | tollgate providers credentials add openai --key-stdin --priority 1'],
@@ -187,20 +194,37 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
   }),
   operationCommand({
     name: 'providers credentials list',
-    summary: "a provider's credentials, never their values",
+    summary: "a provider's credentials (id, label, priority, source, expiry), never their values",
     positionals: PROVIDER,
     examples: ['tollgate providers credentials list openai'],
     operation: listCredentials,
     print: (credentials) =>
       printTable(
-        ['ID', 'PRIORITY', 'SOURCE', 'EXPIRES', 'ADDED'],
+        ['ID', 'LABEL', 'PRIORITY', 'SOURCE', 'EXPIRES', 'ADDED'],
         credentials.map((c) => [
           c.credentialId,
+          c.label ?? '-',
           String(c.priority),
           c.secretArn ?? c.source,
           c.expiresAt ?? '-',
           c.createdAt,
         ]),
+      ),
+  }),
+  operationCommand({
+    name: 'providers credentials update',
+    summary:
+      'relabel or reorder one credential without re-adding it (audited as `credential.update`; the next request follows the new order)',
+    positionals: [...PROVIDER, { name: 'CREDENTIAL_ID', field: 'credentialId' }],
+    options: {
+      label: { type: 'string', value: 'LABEL', summary: 'its new label' },
+      priority: { type: 'string', value: 'N', summary: 'its new place in the failover order (lower first)' },
+    },
+    examples: ['tollgate providers credentials update openai 6f1c…-… --label team-a --priority 0'],
+    operation: updateCredential,
+    print: (view, { args }) =>
+      process.stdout.write(
+        `Credential ${view.credentialId} of ${args.NAME}: label ${view.label ?? '-'}, priority ${view.priority}.\n`,
       ),
   }),
   operationCommand({

@@ -16,6 +16,8 @@ export interface CredentialStatus extends CredentialView {
   /** `ok` / `failing` after a probe, `unchecked` without `--check`. */
   check: 'ok' | 'failing' | 'unchecked';
   expiringSoon: boolean;
+  /** The upstream's last refusal (401/403) of this credential, or null. */
+  rejected: { status: number; at: string } | null;
 }
 
 /** One provider's verdict. */
@@ -64,9 +66,11 @@ export async function providerStatuses(
     }
     const credentials: CredentialStatus[] = views.map((view) => {
       const probed = probes.get(view.credentialId);
+      const rejection = health?.rejected.find((r) => r.credentialId === view.credentialId);
       return {
         ...view,
         provider: provider.provider,
+        rejected: rejection === undefined ? null : { status: rejection.status, at: rejection.at },
         check: probed === undefined ? 'unchecked' : probed ? 'ok' : 'failing',
         expiringSoon:
           view.expiresAt !== undefined && Date.parse(view.expiresAt) - now.getTime() < EXPIRY_WARNING_MS,
@@ -79,10 +83,13 @@ export async function providerStatuses(
         .sort()
         .at(-1) ?? '';
     // An auth failure after the newest credential was added means none of them is known to work.
+    const lastError = health?.lastErrorClass === undefined ? undefined : health;
     const authFailing =
-      health !== undefined &&
-      /^upstream_40[13]$/.test(health.lastErrorClass) &&
-      health.lastErrorAt > newestAdded;
+      (lastError !== undefined &&
+        /^upstream_(40[13]|credential_rejected)$/.test(lastError.lastErrorClass ?? '') &&
+        (lastError.lastErrorAt ?? '') > newestAdded) ||
+      // Every live credential refused by the upstream since it was added.
+      (live.length > 0 && live.every((c) => c.rejected !== null && c.rejected.at > c.createdAt));
     // A provider answered in process (echo) works without any credential.
     const needsCredential = adapterFor(provider.type).inProcess === undefined;
     const noneWorking =
@@ -96,12 +103,12 @@ export async function providerStatuses(
           : 'ok',
       credentials,
       lastError:
-        health === undefined
+        lastError === undefined
           ? null
           : {
-              class: health.lastErrorClass,
-              at: health.lastErrorAt,
-              ...(health.lastErrorStatus === undefined ? {} : { status: health.lastErrorStatus }),
+              class: lastError.lastErrorClass ?? '',
+              at: lastError.lastErrorAt ?? '',
+              ...(lastError.lastErrorStatus === undefined ? {} : { status: lastError.lastErrorStatus }),
             },
     });
   }
@@ -122,15 +129,17 @@ export async function statusCommand(
   if (options.json) printJson({ exitCode: code, providers: statuses });
   else {
     printTable(
-      ['PROVIDER', 'STATE', 'CREDENTIAL', 'PRIORITY', 'EXPIRES', 'CHECK', 'LAST ERROR'],
+      ['PROVIDER', 'STATE', 'CREDENTIAL', 'LABEL', 'PRIORITY', 'EXPIRES', 'CHECK', 'REJECTED', 'LAST ERROR'],
       statuses.flatMap((s) =>
         (s.credentials.length === 0 ? [undefined] : s.credentials).map((c) => [
           s.provider,
           s.state,
           c?.credentialId ?? '-',
+          c?.label ?? '-',
           c === undefined ? '-' : String(c.priority),
           c?.expiresAt ?? '-',
           c?.check ?? '-',
+          c?.rejected == null ? '-' : `${c.rejected.status} at ${c.rejected.at}`,
           s.lastError === null ? '-' : `${s.lastError.class} at ${s.lastError.at}`,
         ]),
       ),

@@ -377,13 +377,55 @@ describe('credential failover', () => {
     expect(fakes.failover.requests.map((r) => r.credential)).toEqual([K1A, K1B, K1B]);
   });
 
-  it('returns a 401 from the first credential as is, without trying the second', async () => {
+  it('moves past a credential the upstream refuses, and marks it in /health', async () => {
+    // Prepare
     fakes.failover.reset();
     fakes.failover.state.failing.set(K2A, OPENAI_UNAUTHORIZED);
+    const [refused] = await env.stores.providers.listCredentials('fo2');
+
+    // Act
+    const answer = await chat('fo2/m');
+    const health = await (await fetch(`${gateway.url}/health`)).json();
+
+    // Assess
+    expect(answer.choices[0]?.message.content).toBe('Hello from the fake upstream.');
+    expect(fakes.failover.requests.map((r) => r.credential)).toEqual([K2A, K2B]);
+    const fo2 = (
+      health as { providers: Array<{ name: string; rejectedCredentials: unknown[] }> }
+    ).providers.find((p) => p.name === 'fo2');
+    expect(fo2?.rejectedCredentials).toEqual([
+      { id: refused?.credentialId, status: 401, at: expect.any(String) },
+    ]);
+  });
+
+  it('answers 502 upstream_credential_rejected, not the client’s 401, when every credential is refused', async () => {
+    // Prepare
+    fakes.failover.reset();
+    fakes.failover.state.failing.set(K2A, OPENAI_UNAUTHORIZED);
+    fakes.failover.state.failing.set(K2B, { ...OPENAI_UNAUTHORIZED, status: 403 });
+    fakes.anthropic.reset();
+    fakes.anthropic.state.failing.set(ANTHROPIC_KEY, {
+      status: 401,
+      body: { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } },
+    });
+
+    // Act
     const err = await chat('fo2/m').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
-    expect((err as Error).message).toContain('Incorrect API key provided.');
-    expect(fakes.failover.requests.map((r) => r.credential)).toEqual([K2A]);
+    const anthropic = await post(
+      '/v1/messages',
+      { model: 'claude-sonnet-4.6', max_tokens: 16, messages: [{ role: 'user', content: 'Hi' }] },
+      { 'x-api-key': clientKey, 'anthropic-version': '2023-06-01' },
+    );
+    fakes.anthropic.reset();
+
+    // Assess
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err).not.toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(err).toMatchObject({ status: 502, code: 'upstream_credential_rejected', type: 'server_error' });
+    expect(fakes.failover.requests.map((r) => r.credential)).toEqual([K2A, K2B]);
+    expect(anthropic.status).toBe(502);
+    expect(JSON.parse(anthropic.text)).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    expect(anthropic.text).toContain('upstream provider');
   });
 
   it('maps a 500 from the first credential to 502 without trying the second', async () => {
@@ -403,6 +445,8 @@ describe('credential failover', () => {
     fakes.failover.state.rateLimited.add(K4B);
     const err = await chat('fo4/m').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    // The last upstream 429's Retry-After reaches the client.
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after')).toBe('20');
     expect(fakes.failover.requests.map((r) => r.credential)).toEqual([K4A, K4B]);
   });
 });
@@ -620,7 +664,11 @@ describe('catalogue and health', () => {
     expect(byName.get('fo1')).toMatchObject({ credentials: 2, lastError: { class: 'rate_limited' } });
     expect(byName.get('fo3')).toMatchObject({ lastError: { class: 'upstream_500' } });
     expect(byName.get('slow')?.lastError?.class).toBe('upstream_timeout');
-    expect(byName.get('anthropic')?.lastError).toBeNull();
+    expect(byName.get('anthropic')?.lastError).toMatchObject({
+      class: 'upstream_credential_rejected',
+      status: 401,
+    });
+    expect(byName.get('gemini')?.lastError).toBeNull();
     expect(JSON.stringify(health)).not.toMatch(/sk-|AIza/);
   });
 });

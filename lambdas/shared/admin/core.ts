@@ -32,6 +32,7 @@ import {
   removeProvider,
   setAlias,
   setPrice,
+  updateCredential,
 } from '../operations/providers.ts';
 import { reconcileReservations } from '../operations/reservations.ts';
 import type { ManagementStores, Operation } from '../operations/schema.ts';
@@ -129,6 +130,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
     status: 201,
     input: (req) => ({ provider: req.params.provider, credential: req.body }),
   }),
+  route('PATCH', '/providers/:provider/credentials/:credentialId', updateCredential),
   route('DELETE', '/providers/:provider/credentials/:credentialId', removeCredential),
   route('PUT', '/prices', setPrice),
   route('GET', '/aliases', listAliases),

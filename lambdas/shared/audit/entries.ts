@@ -31,6 +31,7 @@ export const DIFF_ALLOWLIST = {
     'models',
     'prices',
     'credentialId',
+    'label',
     'priority',
     'source',
     'secretArn',

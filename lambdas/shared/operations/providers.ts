@@ -11,6 +11,7 @@ const credentialFields = {
   secretArn: optional(text),
   priority: optional(nonNegativeInteger),
   expires: optional(futureDate),
+  label: optional(text),
 };
 
 /** A credential as the store takes it: exactly one of a value and a Secrets Manager ARN. */
@@ -18,8 +19,8 @@ function credentialOf(raw: Record<string, unknown>, prefix: string): CredentialI
   const unknown = Object.keys(raw).find((k) => !Object.hasOwn(credentialFields, k) && raw[k] !== undefined);
   if (unknown !== undefined)
     throw new InvalidError(`unknown field '${prefix}${unknown}'`, { field: `${prefix}${unknown}` });
-  const [secret, secretArn, priority, expires] = (
-    ['secret', 'secretArn', 'priority', 'expires'] as const
+  const [secret, secretArn, priority, expires, label] = (
+    ['secret', 'secretArn', 'priority', 'expires', 'label'] as const
   ).map((f) => credentialFields[f](raw[f], `${prefix}${f}`));
   if ((secret === undefined) === (secretArn === undefined))
     throw new InvalidError('give exactly one of secret and secretArn', { field: `${prefix}secret` });
@@ -28,6 +29,7 @@ function credentialOf(raw: Record<string, unknown>, prefix: string): CredentialI
     ...(typeof secretArn === 'string' ? { secretArn } : {}),
     ...(typeof priority === 'number' ? { priority } : {}),
     ...(typeof expires === 'string' ? { expiresAt: expires } : {}),
+    ...(typeof label === 'string' ? { label } : {}),
   };
 }
 
@@ -137,6 +139,22 @@ export const addCredential = operation('addCredential', { provider: text, creden
 /** A provider's credentials, never their values. */
 export const listCredentials = operation('listCredentials', { provider: text }, (stores, input) =>
   stores.providers.listCredentials(input.provider),
+);
+
+/** Relabels or reorders one credential in place: its value, and so its failover history, stay. */
+export const updateCredential = operation(
+  'updateCredential',
+  {
+    provider: text,
+    credentialId: text,
+    label: optional(text),
+    priority: optional(nonNegativeInteger),
+  },
+  (stores, input) =>
+    stores.providers.updateCredential(input.provider, input.credentialId, {
+      ...(input.label === undefined ? {} : { label: input.label }),
+      ...(input.priority === undefined ? {} : { priority: input.priority }),
+    }),
 );
 
 /** Removes one credential. */

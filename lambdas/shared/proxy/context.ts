@@ -46,7 +46,7 @@ export interface ProxyDeps extends ProxyTimings {
   providers: ProviderSource;
   /** The installation's settings (default price, budget), cached like the providers. */
   settings: SettingsSource;
-  usage: Pick<UsageStore, 'record' | 'recordFailure' | 'health' | 'forKey'>;
+  usage: Pick<UsageStore, 'record' | 'recordFailure' | 'markRejected' | 'health' | 'forKey'>;
   meter: Pick<Meter, 'admit' | 'settle' | 'monthSpend' | 'minuteUsage'>;
   requestLog: Pick<RequestLogStore, 'put' | 'get'>;
   /** Browser origins allowed to read responses (CORS); preflight is answered in front of the proxy. */
@@ -69,6 +69,8 @@ export interface ProxyRuntime {
   cooldowns: CredentialCooldowns;
   /** Records a provider failure for `/health`; never fails the request. */
   recordFailure(provider: string, errorClass: string, status?: number): void;
+  /** Marks a credential the upstream refused, for `/health` and `status`; never fails the request. */
+  recordRejection(provider: string, rejection: { credentialId: string; status: number }): void;
 }
 
 /** Fills in the defaults and builds the per-instance state. */
@@ -81,6 +83,12 @@ export function proxyRuntime(deps: ProxyDeps): ProxyRuntime {
     cooldowns: new CredentialCooldowns(now),
     recordFailure(provider, errorClass, status) {
       deps.usage.recordFailure(provider, errorClass, status, new Date(now())).catch((err: unknown) => {
+        logger.warn('could not record provider health', { error: (err as Error).name });
+      });
+    },
+    recordRejection(provider, rejection) {
+      const at = new Date(now()).toISOString();
+      deps.usage.markRejected(provider, { ...rejection, at }).catch((err: unknown) => {
         logger.warn('could not record provider health', { error: (err as Error).name });
       });
     },

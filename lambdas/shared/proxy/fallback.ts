@@ -47,6 +47,7 @@ async function attempt(rt: ProxyRuntime, call: AdmittedCall, slug: ModelSlug): P
     cooldowns: rt.cooldowns,
     fetch: rt.fetch,
     onRateLimited: (status) => rt.recordFailure(slug.provider, 'rate_limited', status),
+    onRejected: (credentialId, status) => rt.recordRejection(slug.provider, { credentialId, status }),
     onUnreachable: (code) => rt.recordFailure(slug.provider, code),
   });
   call.outcome.upstreamMs = rt.now() - started;
@@ -58,6 +59,7 @@ export async function tryTargets(rt: ProxyRuntime, call: AdmittedCall): Promise<
   const { req, targets, finish } = call;
   let lastError: GatewayError | undefined;
   let lastFailure: UpstreamFailure | undefined;
+  let lastProvider = '';
   for (const [index, slug] of targets.entries()) {
     const isLast = index === targets.length - 1;
     call.outcome.provider = slug.provider;
@@ -82,20 +84,21 @@ export async function tryTargets(rt: ProxyRuntime, call: AdmittedCall): Promise<
       });
     }
     // A client's own mistake (400, 404, 422) says nothing about the provider's health.
-    const providerFault = result.status === 401 || result.status === 403 || result.status >= 500;
-    if (!result.rateLimited && providerFault)
+    if (result.rejected) rt.recordFailure(slug.provider, 'upstream_credential_rejected', result.status);
+    else if (!result.rateLimited && result.status >= 500)
       rt.recordFailure(slug.provider, `upstream_${result.status}`, result.status);
     lastFailure = result;
+    lastProvider = slug.provider;
     lastError = undefined;
-    // Aliases fall back on rate limits and 5xx; other answers are the client's to see.
-    if (isLast || !(result.rateLimited || result.status >= 500)) {
-      const response = failureResponse(result, req.requestId);
+    // Aliases fall back on rate limits, refused credentials and 5xx; other answers are the client's to see.
+    if (isLast || !(result.rateLimited || result.rejected || result.status >= 500)) {
+      const response = failureResponse(result, { requestId: req.requestId, provider: slug.provider });
       await finish({ status: response.status, slug });
       return response;
     }
   }
   if (lastFailure !== undefined) {
-    const response = failureResponse(lastFailure, req.requestId);
+    const response = failureResponse(lastFailure, { requestId: req.requestId, provider: lastProvider });
     await finish({ status: response.status });
     return response;
   }

@@ -133,13 +133,19 @@ export async function health(rt: ProxyRuntime, req: GatewayRequest): Promise<Gat
         type: p.type,
         credentials: p.credentials,
         lastError:
-          healths[i] === undefined
+          healths[i]?.lastErrorClass === undefined
             ? null
             : {
                 class: healths[i]?.lastErrorClass,
                 status: healths[i]?.lastErrorStatus ?? null,
                 at: healths[i]?.lastErrorAt,
               },
+        // Ids only: which of the operator's credentials the upstream refused last, never a value.
+        rejectedCredentials: (healths[i]?.rejected ?? []).map((r) => ({
+          id: r.credentialId,
+          status: r.status,
+          at: r.at,
+        })),
       })),
     },
     { 'x-request-id': req.requestId, 'cache-control': 'no-store' },

@@ -3,7 +3,12 @@
  * the call when its usage is known), an upstream failure is passed through or becomes a 502, and a
  * gateway error is answered in the calling API's own error shape.
  */
-import { type ApiShape, type GatewayError, UpstreamError } from '../errors.ts';
+import {
+  type ApiShape,
+  type GatewayError,
+  UpstreamCredentialRejectedError,
+  UpstreamError,
+} from '../errors.ts';
 import { type GatewayResponse, jsonResponse } from '../http.ts';
 import { logger } from '../log.ts';
 import { adapterFor } from '../providers/index.ts';
@@ -22,14 +27,27 @@ export function errorResponse(err: GatewayError, shape: ApiShape, requestId: str
   });
 }
 
-/** An upstream's non-success answer: its own 4xx as they are, a 5xx as the gateway's 502. */
-export function failureResponse(failure: UpstreamFailure, requestId: string): GatewayResponse {
+/**
+ * An upstream's non-success answer: its own 4xx as they are (a 429 with the upstream's last
+ * `Retry-After`), a refused credential as the gateway's 502 `upstream_credential_rejected`, a 5xx as 502.
+ */
+export function failureResponse(
+  failure: UpstreamFailure,
+  context: { requestId: string; provider: string },
+): GatewayResponse {
+  if (failure.rejected) throw new UpstreamCredentialRejectedError(context.provider, failure.status);
   if (failure.status >= 500)
     throw new UpstreamError(`The upstream provider failed with status ${failure.status}.`);
   // The upstream's own 4xx (bad parameters, its rate limits) reach the client as they are.
   return {
     status: failure.status,
-    headers: { 'content-type': failure.contentType, 'x-request-id': requestId },
+    headers: {
+      'content-type': failure.contentType,
+      'x-request-id': context.requestId,
+      ...(failure.status === 429 && failure.retryAfter !== undefined
+        ? { 'retry-after': failure.retryAfter }
+        : {}),
+    },
     body: failure.text,
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Calls one provider's upstream with its credentials in priority order. A rate-limited answer (429,
  * `rate_limit`, `quota`, `RESOURCE_EXHAUSTED`) moves on to the next credential, before any byte reached
- * the client, and puts the credential on a cooldown for this Lambda instance; any other failure is final.
- * When every credential is rate limited, the last upstream answer is returned.
+ * the client, and puts the credential on a cooldown for this Lambda instance; a refused credential (401,
+ * 403) moves on too, since the next one may be valid; any other failure is final. When every credential
+ * fails so, the last upstream answer is returned.
  */
 import {
   InvalidRequestError,
@@ -29,6 +30,10 @@ export interface UpstreamFailure {
   contentType: string;
   text: string;
   rateLimited: boolean;
+  /** The upstream refused the operator's credential (401/403): the client's key is not at fault. */
+  rejected: boolean;
+  /** The upstream's `Retry-After`, passed on to the client with its 429. */
+  retryAfter?: string;
 }
 
 /**
@@ -94,6 +99,8 @@ export interface UpstreamCall {
   fetch: typeof fetch;
   /** Told about every rate-limited credential, also those a later credential rescues. */
   onRateLimited: (status: number) => void;
+  /** Told about every credential the upstream refused (401/403), also those a later credential rescues. */
+  onRejected: (credentialId: string, status: number) => void;
   /** Told when the upstream itself failed (unreachable, timed out), never about a client's doing. */
   onUnreachable: (code: 'upstream_error' | 'upstream_timeout') => void;
 }
@@ -170,13 +177,21 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamSuccess 
       throw new UpstreamError('The upstream provider answered with a redirect, which is not followed.');
     }
     const rateLimited = adapter.isRateLimited(response.status, text);
+    const rejected = !rateLimited && (response.status === 401 || response.status === 403);
+    const retryAfter = response.headers.get('retry-after');
     last = {
       ok: false,
       status: response.status,
       contentType: response.headers.get('content-type') ?? 'application/json',
       text,
       rateLimited,
+      rejected,
+      ...(retryAfter === null ? {} : { retryAfter }),
     };
+    if (rejected) {
+      call.onRejected(credential.credentialId, response.status);
+      continue;
+    }
     if (!rateLimited) return last;
     call.onRateLimited(response.status);
     call.cooldowns.coolDown(credential.credentialId, response.headers.get('retry-after'), call.cooldownMs);

@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = [
   'provider.update',
   'provider.delete',
   'credential.create',
+  'credential.update',
   'credential.delete',
   'price.set',
   'alias.set',

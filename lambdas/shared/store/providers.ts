@@ -42,6 +42,8 @@ const CREDENTIAL_ID_PATTERN = /^[0-9a-f-]{36}$/;
 /** Longest credential value accepted (real API keys are well under 1 KB; JWT-style tokens a few KB). */
 const MAX_SECRET_LENGTH = 16 * 1024;
 const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+/** A credential's label: what keys and teams are bound by, so it reads like a name, not a value. */
+const LABEL_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** A registered upstream provider. */
 export interface ProviderConfig {
@@ -70,6 +72,8 @@ export interface ProviderView extends ProviderConfig {
 /** A credential as operators see it: never its value. */
 export interface CredentialView {
   credentialId: string;
+  /** The operator's name for it (e.g. `team-a`), by which keys and teams are bound to it. */
+  label?: string;
   priority: number;
   source: 'envelope' | 'secretsmanager';
   secretArn?: string;
@@ -88,6 +92,7 @@ interface CredentialItem extends CredentialView {
 /** A decrypted credential, held only in memory. */
 export interface Credential {
   credentialId: string;
+  label?: string;
   priority: number;
   secret: string;
 }
@@ -126,6 +131,26 @@ export interface CredentialInput {
   /** Lower runs first; default: after the existing ones. */
   priority?: number;
   expiresAt?: string;
+  /** The operator's name for it; unique within the provider. */
+  label?: string;
+}
+
+/** What `updateCredential` may change: its label and its place in the failover order. */
+export interface CredentialChange {
+  label?: string;
+  priority?: number;
+}
+
+/** Checks a credential label. */
+export function validateLabel(label: string): string {
+  if (!LABEL_PATTERN.test(label))
+    throw new InvalidError(
+      `label '${label.slice(0, 64)}' must be 1-63 characters of a-z, 0-9, '.', '_' and '-'`,
+      {
+        field: 'label',
+      },
+    );
+  return label;
 }
 
 /** Rejects names and URLs that could not be routed or that point somewhere unsafe. */
@@ -364,6 +389,10 @@ export class ProviderStore {
       checkCount(input.priority, 'priority', 1_000_000);
     if (input.expiresAt !== undefined && Number.isNaN(Date.parse(input.expiresAt)))
       throw new InputError('expires must be a date');
+    if (input.label !== undefined) {
+      const label = validateLabel(input.label);
+      if (existing.some((c) => c.label === label)) throw new RecordExistsError('credential label', label);
+    }
     const credentialId = randomUUID();
     const priority = input.priority ?? existing.reduce((max, c) => Math.max(max, c.priority + 1), 0);
     const base = {
@@ -371,6 +400,7 @@ export class ProviderStore {
       sk: `${CREDENTIAL_SK_PREFIX}${credentialId}`,
       credentialId,
       priority,
+      ...(input.label === undefined ? {} : { label: input.label }),
       createdAt: new Date().toISOString(),
       lastChange,
       ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
@@ -404,6 +434,85 @@ export class ProviderStore {
         .filter((i) => i.sk.startsWith(CREDENTIAL_SK_PREFIX))
         .map((i) => credentialView(i as unknown as CredentialItem)),
     );
+  }
+
+  /**
+   * Relabels or reorders one credential without re-adding it. The write holds only while the credential
+   * exists and the provider is as read (its `version`, which it moves), so two racing relabels cannot both
+   * claim one label.
+   */
+  async updateCredential(
+    provider: string,
+    credentialId: string,
+    change: CredentialChange,
+  ): Promise<CredentialView> {
+    const lastChange = this.change('credential.update');
+    if (change.label === undefined && change.priority === undefined)
+      throw new InvalidError('give a label or a priority to change', { field: 'label' });
+    if (change.label !== undefined) validateLabel(change.label);
+    if (change.priority !== undefined && change.priority !== 0)
+      checkCount(change.priority, 'priority', 1_000_000);
+    const items = await this.items(provider);
+    const providerItem = items.find((item) => item.sk === PROVIDER_SK);
+    const sk = `${CREDENTIAL_SK_PREFIX}${credentialId}`;
+    const current = items.find((item) => item.sk === sk) as unknown as CredentialItem | undefined;
+    if (providerItem === undefined || current === undefined)
+      throw new RecordNotFoundError('credential', credentialId.slice(0, 64));
+    if (
+      change.label !== undefined &&
+      items.some((i) => i.sk !== sk && i.sk.startsWith(CREDENTIAL_SK_PREFIX) && i.label === change.label)
+    )
+      throw new RecordExistsError('credential label', change.label);
+    const read = Number(providerItem.version ?? 0);
+    const sets = ['lastChange = :change'];
+    const values: Record<string, unknown> = { ':change': lastChange };
+    if (change.label !== undefined) {
+      sets.push('label = :label');
+      values[':label'] = change.label;
+    }
+    if (change.priority !== undefined) {
+      sets.push('priority = :priority');
+      values[':priority'] = change.priority;
+    }
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: { provider, sk: PROVIDER_SK },
+                UpdateExpression: 'SET version = :next',
+                ConditionExpression:
+                  read === 0 ? 'attribute_exists(sk) AND attribute_not_exists(version)' : 'version = :read',
+                ExpressionAttributeValues: { ':next': read + 1, ...(read === 0 ? {} : { ':read': read }) },
+              },
+            },
+            {
+              Update: {
+                TableName: this.table,
+                Key: { provider, sk },
+                UpdateExpression: `SET ${sets.join(', ')}`,
+                ConditionExpression: 'attribute_exists(sk)',
+                ExpressionAttributeValues: values,
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (cancellationCodes(err) === undefined) throw err;
+      const still = await this.items(provider);
+      throw still.some((i) => i.sk === sk)
+        ? new ConcurrentChangeError('credential', credentialId, { cause: err })
+        : new RecordNotFoundError('credential', credentialId);
+    }
+    await this.bump(lastChange);
+    return credentialView({
+      ...current,
+      ...(change.label === undefined ? {} : { label: change.label }),
+      ...(change.priority === undefined ? {} : { priority: change.priority }),
+    });
   }
 
   /** Removes one credential. */
@@ -502,6 +611,7 @@ export class ProviderStore {
     const credentials = await Promise.all(
       credentialItems.map(async (item) => ({
         credentialId: item.credentialId,
+        ...(item.label === undefined ? {} : { label: item.label }),
         priority: item.priority,
         secret: await this.openItem(item),
       })),
@@ -659,6 +769,7 @@ function sortCredentials<T extends { priority: number; createdAt: string }>(item
 function credentialView(item: CredentialItem): CredentialView {
   return {
     credentialId: item.credentialId,
+    ...(item.label === undefined ? {} : { label: item.label }),
     priority: item.priority,
     source: item.source,
     createdAt: item.createdAt,

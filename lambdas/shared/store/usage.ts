@@ -1,5 +1,10 @@
 /** Token usage counters per key, day and model, and the last upstream error per provider. */
-import { type DynamoDBDocumentClient, GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  paginateQuery,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Usage } from '../providers/types.ts';
 
 /** One day of one key's use of one model. */
@@ -11,11 +16,20 @@ export interface UsageRow {
   outputTokens: number;
 }
 
-/** The last failure seen for a provider. */
+/** An upstream's refusal (401/403) of one of the operator's credentials. */
+export interface CredentialRejection {
+  credentialId: string;
+  status: number;
+  at: string;
+}
+
+/** The last failure seen for a provider, and its credentials the upstream refused. */
 export interface ProviderHealth {
-  lastErrorClass: string;
+  lastErrorClass?: string;
   lastErrorStatus?: number;
-  lastErrorAt: string;
+  lastErrorAt?: string;
+  /** The latest refusal of each credential the upstream rejected, by credential id. */
+  rejected: CredentialRejection[];
 }
 
 /** Usage table access. Counters are atomic `ADD`s, so concurrent requests never lose an update. */
@@ -92,17 +106,50 @@ export class UsageStore {
     );
   }
 
-  /** A provider's latest failure, if any. */
+  /**
+   * Marks one credential as refused by its upstream (401/403), beside the provider's last error, so
+   * `/health` and `tollgate status` can say which of the operator's credentials to fix.
+   */
+  async markRejected(provider: string, rejection: CredentialRejection): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `health#${provider}`, sk: `rejected#${rejection.credentialId}` },
+        UpdateExpression: 'SET credentialId = :id, lastErrorStatus = :s, lastErrorAt = :at',
+        ExpressionAttributeValues: {
+          ':id': rejection.credentialId,
+          ':s': rejection.status,
+          ':at': rejection.at,
+        },
+      }),
+    );
+  }
+
+  /** A provider's latest failure and refused credentials, or undefined when nothing failed. */
   async health(provider: string): Promise<ProviderHealth | undefined> {
     const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { pk: `health#${provider}`, sk: 'last-error' } }),
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `health#${provider}` },
+      }),
     );
-    if (out.Item === undefined) return undefined;
-    const status = Number(out.Item.lastErrorStatus ?? 0);
+    const items = out.Items ?? [];
+    if (items.length === 0) return undefined;
+    const last = items.find((item) => item.sk === 'last-error');
+    const status = Number(last?.lastErrorStatus ?? 0);
     return {
-      lastErrorClass: String(out.Item.lastErrorClass),
-      lastErrorAt: String(out.Item.lastErrorAt),
+      ...(last === undefined
+        ? {}
+        : { lastErrorClass: String(last.lastErrorClass), lastErrorAt: String(last.lastErrorAt) }),
       ...(status > 0 ? { lastErrorStatus: status } : {}),
+      rejected: items
+        .filter((item) => String(item.sk).startsWith('rejected#'))
+        .map((item) => ({
+          credentialId: String(item.credentialId),
+          status: Number(item.lastErrorStatus),
+          at: String(item.lastErrorAt),
+        })),
     };
   }
 }

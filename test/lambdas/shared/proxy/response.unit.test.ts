@@ -1,6 +1,6 @@
 /** Responses the proxy builds without an upstream body to stream: errors, and upstream failures. */
 import { describe, expect, it } from 'vitest';
-import { UpstreamError } from '#shared/errors.ts';
+import { UpstreamCredentialRejectedError, UpstreamError } from '#shared/errors.ts';
 import { errorResponse, failureResponse } from '#shared/proxy/response.ts';
 import { RateLimitedError } from '#shared/store/metering.ts';
 
@@ -28,10 +28,11 @@ describe('failureResponse', () => {
       contentType: 'application/json',
       text: '{"e":1}',
       rateLimited: false,
+      rejected: false,
     };
 
     // Act
-    const response = failureResponse(failure, 'req-1');
+    const response = failureResponse(failure, { requestId: 'req-1', provider: 'up' });
 
     // Assess
     expect(response).toEqual({
@@ -48,7 +49,53 @@ describe('failureResponse', () => {
       contentType: 'text/plain',
       text: 'internal',
       rateLimited: false,
+      rejected: false,
     };
-    expect(() => failureResponse(failure, 'req-1')).toThrow(UpstreamError);
+    expect(() => failureResponse(failure, { requestId: 'req-1', provider: 'up' })).toThrow(UpstreamError);
+  });
+
+  it("turns a refused credential into the gateway's 502 upstream_credential_rejected, not the client's 401", () => {
+    // Prepare
+    const failure = {
+      ok: false as const,
+      status: 401,
+      contentType: 'application/json',
+      text: '{"error":{"code":"invalid_api_key"}}',
+      rateLimited: false,
+      rejected: true,
+    };
+
+    // Act
+    const thrown = (() => {
+      try {
+        failureResponse(failure, { requestId: 'req-1', provider: 'up' });
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+
+    // Assess
+    expect(thrown).toBeInstanceOf(UpstreamCredentialRejectedError);
+    expect(thrown).toMatchObject({ status: 502, code: 'upstream_credential_rejected' });
+  });
+
+  it("passes the upstream's Retry-After on with its 429", () => {
+    // Prepare
+    const failure = {
+      ok: false as const,
+      status: 429,
+      contentType: 'application/json',
+      text: '{}',
+      rateLimited: true,
+      rejected: false,
+      retryAfter: '20',
+    };
+
+    // Act
+    const response = failureResponse(failure, { requestId: 'req-1', provider: 'up' });
+
+    // Assess
+    expect(response.headers).toMatchObject({ 'retry-after': '20' });
   });
 });

@@ -1,0 +1,202 @@
+/**
+ * Credentials an operator controls, through the CLI and `/admin` on one state folder with the local
+ * gateway: labels, reordering in place (audited, the next request follows the new order) and refusals in
+ * the management API's shape.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { AuditRecord } from '#shared/audit/chain.ts';
+import type { RunningGateway } from '../../lib/local/gateway.ts';
+import { applyLocalEnv, openLocalState, writeRuntime } from '../../lib/local/state.ts';
+import type { StreamPoller } from '../../lib/local/stream-poller.ts';
+import { ensureTables } from '../../lib/local/tables.ts';
+import { startFakeOpenAI } from '../fakes/openai-upstream.ts';
+import { runCli } from '../helpers/run-cli.ts';
+
+const TOKEN = 'd'.repeat(64);
+const FIRST = 'sk-cred-first-0001';
+const SECOND = 'sk-cred-second-0002';
+let gateway: RunningGateway;
+let poller: StreamPoller;
+let upstream: Awaited<ReturnType<typeof startFakeOpenAI>>;
+let clientKey: string;
+
+async function admin(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${gateway.url}/admin${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-tollgate-admin-token': TOKEN },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function cliJson<T>(...argv: string[]): Promise<T> {
+  const out = await runCli(...argv, '--json');
+  expect(out.stderr).toBe('');
+  expect(out.code).toBe(0);
+  return JSON.parse(out.stdout) as T;
+}
+
+const chat = () =>
+  new OpenAI({ apiKey: clientKey, baseURL: `${gateway.url}/v1`, maxRetries: 0 }).chat.completions.create({
+    model: 'up/gpt-4o',
+    messages: [{ role: 'user', content: 'Hi' }],
+  });
+
+interface CredentialRow {
+  credentialId: string;
+  label?: string;
+  priority: number;
+}
+
+beforeAll(async () => {
+  // The CLI, the gateway and this file share one state folder and its tables.
+  const home = mkdtempSync(join(tmpdir(), 'tollgate-creds-'));
+  process.env.TOLLGATE_HOME = home;
+  process.env.TOLLGATE_TABLE_PREFIX = `creds${process.pid}`;
+  const state = openLocalState(home);
+  const endpoint = inject('dynamoEndpoint');
+  applyLocalEnv(state, endpoint);
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1' });
+  await ensureTables(client, state.tables);
+  client.destroy();
+  writeRuntime(state, {
+    pid: process.pid,
+    gatewayUrl: 'http://127.0.0.1:1',
+    dynamoEndpoint: endpoint,
+    startedAt: new Date().toISOString(),
+  });
+  upstream = await startFakeOpenAI(FIRST, SECOND);
+  const { startGateway } = await import('../../lib/local/gateway.ts');
+  gateway = await startGateway({ port: 0, authorizerCacheTtlSeconds: 0, adminToken: TOKEN });
+  const { auditPoller } = await import('../../lib/local/audit-runtime.ts');
+  poller = await auditPoller(state);
+  process.env.CREDS_FIRST = FIRST;
+  process.env.CREDS_SECOND = SECOND;
+  await cliJson(
+    'providers',
+    'add',
+    'up',
+    '--type',
+    'openai',
+    '--base-url',
+    upstream.baseUrl,
+    '--models',
+    'gpt-4o',
+    '--key-env',
+    'CREDS_FIRST',
+    '--label',
+    'team-a',
+  );
+  clientKey = (await cliJson<{ key: string }>('keys', 'create', '--name', 'creds-client')).key;
+});
+
+afterAll(async () => {
+  await poller?.stop();
+  await gateway?.close();
+  await upstream?.close();
+});
+
+describe('credential labels and order', () => {
+  it('labels credentials at registration and lists the labels, never the values', async () => {
+    // Act
+    await cliJson('providers', 'credentials', 'add', 'up', '--key-env', 'CREDS_SECOND', '--label', 'team-b');
+    const listed = await runCli('providers', 'credentials', 'list', 'up');
+    const rows = await cliJson<CredentialRow[]>('providers', 'credentials', 'list', 'up');
+
+    // Assess
+    expect(rows.map((r) => [r.label, r.priority])).toEqual([
+      ['team-a', 0],
+      ['team-b', 1],
+    ]);
+    expect(listed.stdout).toMatch(/LABEL/);
+    expect(listed.stdout).toContain('team-b');
+    expect(listed.stdout).not.toContain(SECOND);
+  });
+
+  it('reorders in place with the CLI: the next request uses the new first credential', async () => {
+    // Prepare
+    const rows = await cliJson<CredentialRow[]>('providers', 'credentials', 'list', 'up');
+    const teamB = rows.find((r) => r.label === 'team-b');
+    upstream.reset();
+
+    // Act
+    const before = await chat();
+    const updated = await cliJson<CredentialRow>(
+      'providers',
+      'credentials',
+      'update',
+      'up',
+      String(teamB?.credentialId),
+      '--priority',
+      '0',
+    );
+    await cliJson(
+      'providers',
+      'credentials',
+      'update',
+      'up',
+      String(rows[0]?.credentialId),
+      '--priority',
+      '5',
+    );
+    const after = await chat();
+
+    // Assess
+    expect(before.choices[0]?.message.content).toBeDefined();
+    expect(after.choices[0]?.message.content).toBeDefined();
+    expect(updated).toMatchObject({ credentialId: teamB?.credentialId, label: 'team-b', priority: 0 });
+    expect(upstream.requests.map((r) => r.credential)).toEqual([FIRST, SECOND]);
+  });
+
+  it('relabels through PATCH /admin/providers/NAME/credentials/ID, audited with before and after', async () => {
+    // Prepare
+    const rows = (await admin('GET', '/providers/up/credentials')).body as unknown as CredentialRow[];
+    const target = rows.find((r) => r.label === 'team-a');
+
+    // Act
+    const patched = await admin('PATCH', `/providers/up/credentials/${target?.credentialId}`, {
+      label: 'team-a2',
+    });
+    await poller.drain();
+    const records = (await admin('GET', '/audit?action=credential.update')).body as unknown as AuditRecord[];
+
+    // Assess
+    expect(patched).toMatchObject({ status: 200, body: { label: 'team-a2', priority: 5 } });
+    expect(records.map((r) => r.diff)).toEqual([
+      { priority: { before: 1, after: 0 } },
+      { priority: { before: 0, after: 5 } },
+      { label: { before: 'team-a', after: 'team-a2' } },
+    ]);
+  });
+
+  it('refuses a taken or malformed label, an empty change and an unknown credential, writing nothing', async () => {
+    // Prepare
+    const rows = (await admin('GET', '/providers/up/credentials')).body as unknown as CredentialRow[];
+    const id = String(rows[0]?.credentialId);
+
+    // Act
+    const taken = await admin('PATCH', `/providers/up/credentials/${id}`, { label: 'team-a2' });
+    const malformed = await admin('PATCH', `/providers/up/credentials/${id}`, { label: 'Team A' });
+    const empty = await admin('PATCH', `/providers/up/credentials/${id}`, {});
+    const unknown = await admin('PATCH', '/providers/up/credentials/00000000-0000-0000-0000-000000000000', {
+      priority: 1,
+    });
+    const cli = await runCli('providers', 'credentials', 'update', 'up', id, '--label', 'team-a2');
+    const after = (await admin('GET', '/providers/up/credentials')).body as unknown as CredentialRow[];
+
+    // Assess
+    expect(rows[0]?.label).toBe('team-b');
+    expect(taken.status).toBe(409);
+    expect(malformed.status).toBe(400);
+    expect(empty.status).toBe(400);
+    expect(unknown.status).toBe(404);
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toContain("credential label 'team-a2' already exists");
+    expect(after).toEqual(rows);
+  });
+});
