@@ -77,6 +77,7 @@ export function authContextOf(key: KeyView, team: Team | undefined): AuthContext
     keyId: key.keyId,
     keyName: key.name,
     models: key.models,
+    credentials: key.credentials ?? team?.credentials,
     teamId: key.teamId,
     limits: effectiveLimits(key, team),
     revisions: { key: key.rev ?? 0, team: team?.rev ?? 0 },
@@ -130,6 +131,8 @@ export async function authorizeRequest(
       keyId: auth.keyId,
       keyName: auth.keyName,
       models: JSON.stringify(auth.models),
+      // API Gateway's context values are strings; no binding is the empty string.
+      credentials: auth.credentials === undefined ? '' : JSON.stringify(auth.credentials),
       teamId: auth.teamId ?? '',
       limits: JSON.stringify(auth.limits),
       revisions: JSON.stringify(auth.revisions),
@@ -142,7 +145,7 @@ export function authContextFrom(
   authorizer: Readonly<Record<string, unknown>> | null | undefined,
 ): AuthContext | undefined {
   if (authorizer === null || authorizer === undefined) return undefined;
-  const { keyId, keyName, models, teamId, limits, revisions } = authorizer;
+  const { keyId, keyName, models, credentials, teamId, limits, revisions } = authorizer;
   if (typeof keyId !== 'string' || typeof keyName !== 'string' || typeof models !== 'string')
     return undefined;
   const parsedModels: unknown = JSON.parse(models);
@@ -152,11 +155,18 @@ export function authContextFrom(
     keyId,
     keyName,
     models: parsedModels,
+    credentials: labelsFrom(credentials),
     teamId: typeof teamId === 'string' && teamId !== '' ? teamId : undefined,
     limits:
       typeof parsedLimits === 'object' && parsedLimits !== null ? (parsedLimits as EffectiveLimits) : {},
     revisions: revisionsFrom(revisions),
   };
+}
+
+function labelsFrom(value: unknown): string[] | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const parsed: unknown = JSON.parse(value);
+  return Array.isArray(parsed) && parsed.every((l) => typeof l === 'string') ? parsed : undefined;
 }
 
 function revisionsFrom(value: unknown): Revisions | undefined {

@@ -254,8 +254,14 @@ export class UpstreamTimeoutError extends GatewayError {
 
 /** 503: the provider exists but has no credential registered. */
 export class NoUpstreamCredentialError extends GatewayError {
-  constructor(provider: string) {
-    super('no_upstream_credential', `No credential is registered for provider '${provider}'.`);
+  /** `which` narrows the message, e.g. to the credentials a key is bound to. */
+  constructor(provider: string, which?: string) {
+    super(
+      'no_upstream_credential',
+      which === undefined
+        ? `No credential is registered for provider '${provider}'.`
+        : `No credential ${which} is registered for provider '${provider}'.`,
+    );
   }
 }
 

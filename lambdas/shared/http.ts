@@ -7,6 +7,8 @@ export interface AuthContext {
   keyName: string;
   /** Allowed model patterns; empty means all. */
   models: string[];
+  /** Labels of the provider credentials the key (or its team) is bound to; absent means any. */
+  credentials?: string[] | undefined;
   teamId: string | undefined;
   /** The key's limits and its team's budget, in micro-USD, requests and tokens per minute. */
   limits: EffectiveLimits;

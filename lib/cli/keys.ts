@@ -73,9 +73,17 @@ export const KEY_COMMANDS: readonly CommandEntry[] = [
     options: {
       name: { type: 'string', value: 'NAME', summary: 'a name for people', required: true },
       ...KEY_SCOPE_OPTIONS,
+      credentials: {
+        type: 'string',
+        value: 'LABEL,…',
+        summary: 'use only the provider credentials with these labels (failover among them)',
+      },
       expires: { type: 'string', value: 'DATE', summary: 'when the key stops working (ISO 8601)' },
     },
-    examples: ["tollgate keys create --name ci --models 'openai/*' --monthly-limit 50 --rpm 60"],
+    examples: [
+      "tollgate keys create --name ci --models 'openai/*' --monthly-limit 50 --rpm 60",
+      'tollgate keys create --name team-a-ci --credentials team-a',
+    ],
     operation: createKey,
     print: (created) => printSecret('Created', created, created.key),
   }),
@@ -185,6 +193,17 @@ export const KEY_COMMANDS: readonly CommandEntry[] = [
       },
       clearRpm: { type: 'boolean', summary: 'no requests-per-minute limit', field: 'rpm', clears: true },
       clearTpm: { type: 'boolean', summary: 'no tokens-per-minute limit', field: 'tpm', clears: true },
+      credentials: {
+        type: 'string',
+        value: 'LABEL,…',
+        summary: 'use only the provider credentials with these labels (failover among them)',
+      },
+      clearCredentials: {
+        type: 'boolean',
+        summary: "any credential (or the team's binding)",
+        field: 'credentials',
+        clears: true,
+      },
       clearExpires: { type: 'boolean', summary: 'never expires', field: 'expires', clears: true },
     },
     examples: [

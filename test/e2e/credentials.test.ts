@@ -20,6 +20,7 @@ import { runCli } from '../helpers/run-cli.ts';
 const TOKEN = 'd'.repeat(64);
 const FIRST = 'sk-cred-first-0001';
 const SECOND = 'sk-cred-second-0002';
+const THIRD = 'sk-cred-third-0003';
 let gateway: RunningGateway;
 let poller: StreamPoller;
 let upstream: Awaited<ReturnType<typeof startFakeOpenAI>>;
@@ -70,7 +71,7 @@ beforeAll(async () => {
     dynamoEndpoint: endpoint,
     startedAt: new Date().toISOString(),
   });
-  upstream = await startFakeOpenAI(FIRST, SECOND);
+  upstream = await startFakeOpenAI(FIRST, SECOND, THIRD);
   const { startGateway } = await import('../../lib/local/gateway.ts');
   gateway = await startGateway({ port: 0, authorizerCacheTtlSeconds: 0, adminToken: TOKEN });
   const { auditPoller } = await import('../../lib/local/audit-runtime.ts');
@@ -198,5 +199,110 @@ describe('credential labels and order', () => {
     expect(cli.code).not.toBe(0);
     expect(cli.stderr).toContain("credential label 'team-a2' already exists");
     expect(after).toEqual(rows);
+  });
+});
+
+describe('credential binding', () => {
+  const chatWith = (key: string) =>
+    fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'up/gpt-4o', messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+
+  it('fails over only among the credentials a key is bound to', async () => {
+    // Prepare: team-b (SECOND) is first in order, but the key is bound to team-a2 (FIRST) and team-c (THIRD).
+    upstream.state.failing.clear();
+    process.env.CREDS_THIRD = THIRD;
+    await cliJson('providers', 'credentials', 'add', 'up', '--key-env', 'CREDS_THIRD', '--label', 'team-c');
+    const bound = await cliJson<{ id: string; key: string; credentials: string[] }>(
+      'keys',
+      'create',
+      '--name',
+      'bound',
+      '--credentials',
+      'team-a2,team-c',
+    );
+    upstream.reset();
+    upstream.state.failing.set(FIRST, {
+      status: 401,
+      body: {
+        error: {
+          message: 'Incorrect API key provided.',
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+        },
+      },
+    });
+
+    // Act
+    const served = await chatWith(bound.key);
+    const servedBy = upstream.requests.map((r) => r.credential);
+    upstream.reset();
+    upstream.state.failing.set(FIRST, { status: 401, body: { error: { message: 'no' } } });
+    upstream.state.failing.set(THIRD, { status: 403, body: { error: { message: 'no' } } });
+    const refused = await chatWith(bound.key);
+    const refusedBody = (await refused.json()) as { error: { code: string } };
+
+    // Assess
+    expect(bound.credentials).toEqual(['team-a2', 'team-c']);
+    expect(served.status).toBe(200);
+    expect(servedBy).toEqual([FIRST, THIRD]);
+    expect(refused.status).toBe(502);
+    expect(refusedBody.error.code).toBe('upstream_credential_rejected');
+    // The unbound credential, first in the provider's order, was never sent.
+    expect(upstream.requests.map((r) => r.credential)).toEqual([FIRST, THIRD]);
+  });
+
+  it("binds a team's keys, a key's own binding wins, and clearing it restores the team's", async () => {
+    // Prepare
+    upstream.reset();
+    await cliJson('teams', 'create', '--name', 'acct-b');
+    const team = await admin('PATCH', '/teams/acct-b', { credentials: ['team-c'] });
+    const member = await cliJson<{ id: string; key: string }>(
+      'keys',
+      'create',
+      '--name',
+      'member',
+      '--team',
+      'acct-b',
+    );
+
+    // Act
+    const viaTeam = await chatWith(member.key);
+    await cliJson('keys', 'update', member.id, '--credentials', 'team-b');
+    const viaKey = await chatWith(member.key);
+    await cliJson('keys', 'update', member.id, '--clear-credentials');
+    const viaTeamAgain = await chatWith(member.key);
+
+    // Assess
+    expect(team).toMatchObject({ status: 200, body: { credentials: ['team-c'] } });
+    expect([viaTeam.status, viaKey.status, viaTeamAgain.status]).toEqual([200, 200, 200]);
+    expect(upstream.requests.map((r) => r.credential)).toEqual([THIRD, SECOND, THIRD]);
+  });
+
+  it('answers 503 no_upstream_credential when the provider holds none of the bound labels, and refuses bad labels', async () => {
+    // Prepare
+    const elsewhere = await cliJson<{ key: string }>(
+      'keys',
+      'create',
+      '--name',
+      'elsewhere',
+      '--credentials',
+      'acct-z',
+    );
+
+    // Act
+    const response = await chatWith(elsewhere.key);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    const malformed = await admin('POST', '/keys', { name: 'bad', credentials: ['Not A Label'] });
+    const empty = await admin('PATCH', '/teams/acct-b', { credentials: [] });
+
+    // Assess
+    expect(response.status).toBe(503);
+    expect(body.error).toMatchObject({ code: 'no_upstream_credential' });
+    expect(body.error.message).toContain('bound to this key or its team');
+    expect(malformed.status).toBe(400);
+    expect(empty.status).toBe(400);
   });
 });

@@ -14,6 +14,7 @@ export const DIFF_ALLOWLIST = {
     'name',
     'status',
     'models',
+    'credentials',
     'teamId',
     'expiresAt',
     'monthlyLimitMicros',
@@ -23,7 +24,7 @@ export const DIFF_ALLOWLIST = {
     'rotatedAt',
     'previousValidUntil',
   ],
-  teams: ['teamId', 'name', 'status', 'budgetMicros', 'shards', 'shardsFrom'],
+  teams: ['teamId', 'name', 'status', 'budgetMicros', 'credentials', 'shards', 'shardsFrom'],
   providers: [
     'provider',
     'type',

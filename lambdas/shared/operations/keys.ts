@@ -1,6 +1,7 @@
 /** Key operations: the rules of managing keys, once, under both the CLI and `/admin`. */
 import { usdToMicros } from '../inputs.ts';
 import type { KeyLimits, KeyPatch, KeyView } from '../store/keys.ts';
+import { validateLabel } from '../store/providers.ts';
 import { InvalidError } from './errors.ts';
 import { type ShownKey, shownKey as shown } from './present.ts';
 import { resolveKey, teamIdFor } from './resolve.ts';
@@ -45,15 +46,23 @@ export function limitsOf(input: {
 
 const byRef = { id: text };
 
+/** Credential labels a key or team is bound to: its requests use only those credentials. */
+export const credentialLabels: Check<string[]> = (value, field) => {
+  const labels = list(value, field);
+  if (labels.length === 0) throw new InvalidError(`${field} needs at least one label`, { field });
+  return [...new Set(labels.map(validateLabel))];
+};
+
 /** A new key; the plaintext is in this result only. */
 export const createKey = operation(
   'createKey',
-  { name: text, ...keyScope, expires: optional(futureDate) },
+  { name: text, ...keyScope, credentials: optional(credentialLabels), expires: optional(futureDate) },
   async (stores, input) => {
     const teamId = await teamIdFor(stores, input.team);
     const created = await stores.keys.create({
       name: input.name,
       models: input.models ?? [],
+      ...(input.credentials === undefined ? {} : { credentials: input.credentials }),
       ...limitsOf(input),
       ...(teamId === undefined ? {} : { teamId }),
       ...(input.expires === undefined ? {} : { expiresAt: input.expires }),
@@ -155,6 +164,7 @@ export const updateKey = operation(
     ...byRef,
     name: optional(text),
     models: optional(list),
+    credentials: clearable(credentialLabels),
     team: clearable(text),
     monthlyLimitUsd: clearable(positive),
     rpm: clearable(positiveInteger),
@@ -166,6 +176,7 @@ export const updateKey = operation(
     const patch: KeyPatch = {
       ...(input.name === undefined ? {} : { name: input.name }),
       ...(input.models === undefined ? {} : { models: input.models }),
+      ...(input.credentials === undefined ? {} : { credentials: input.credentials }),
       ...(input.team === undefined
         ? {}
         : { teamId: input.team === null ? null : await teamIdFor(stores, input.team) }),

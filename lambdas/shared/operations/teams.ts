@@ -4,6 +4,7 @@ import { microsToUsd } from '../proxy/estimate.ts';
 import { shardsToRead } from '../store/shards.ts';
 import type { Team } from '../store/teams.ts';
 import { InUseError, InvalidError } from './errors.ts';
+import { credentialLabels } from './keys.ts';
 import { shownTeam } from './present.ts';
 import { resolveTeam } from './resolve.ts';
 import { clearable, operation, optional, positive, text } from './schema.ts';
@@ -73,13 +74,19 @@ export const deleteTeam = operation('deleteTeam', byRef, async (stores, input) =
 /** Renames a team or changes its budget (`null`: no budget); effective on its keys' next request. */
 export const updateTeam = operation(
   'updateTeam',
-  { ...byRef, name: optional(text), budgetUsd: clearable(positive) },
+  {
+    ...byRef,
+    name: optional(text),
+    budgetUsd: clearable(positive),
+    credentials: clearable(credentialLabels),
+  },
   async (stores, input) => {
     const team = await resolveTeam(stores, input.id);
-    if (input.name === undefined && input.budgetUsd === undefined)
+    if (input.name === undefined && input.budgetUsd === undefined && input.credentials === undefined)
       throw new InvalidError('nothing to change: give at least one field');
     const edited = await stores.teams.edit(team.teamId, {
       ...(input.name === undefined ? {} : { name: input.name }),
+      ...(input.credentials === undefined ? {} : { credentials: input.credentials }),
       ...(input.budgetUsd === undefined
         ? {}
         : { budgetMicros: input.budgetUsd === null ? null : usdToMicros(input.budgetUsd) }),

@@ -3,7 +3,12 @@
  * credential failover inside `callUpstream`. Until a byte reaches the client, a rate limit or a 5xx moves
  * on to the next target; any other answer is the client's to see.
  */
-import { type GatewayError, ModelNotFoundError, toGatewayError } from '../errors.ts';
+import {
+  type GatewayError,
+  ModelNotFoundError,
+  NoUpstreamCredentialError,
+  toGatewayError,
+} from '../errors.ts';
 import type { GatewayResponse } from '../http.ts';
 import { adapterFor, speaks } from '../providers/index.ts';
 import type { ResolvedProvider } from '../store/providers.ts';
@@ -21,6 +26,19 @@ interface Attempt {
   result: UpstreamSuccess | UpstreamFailure;
 }
 
+/**
+ * The provider with only the credentials a key or team is bound to (by label), in their order: failover
+ * stays within the account the operator charges that traffic to. No binding: every credential.
+ * @throws {NoUpstreamCredentialError} when the provider holds none of the bound labels.
+ */
+function boundTo(resolved: ResolvedProvider, labels: readonly string[] | undefined): ResolvedProvider {
+  if (labels === undefined || adapterFor(resolved.config.type).inProcess !== undefined) return resolved;
+  const credentials = resolved.credentials.filter((c) => c.label !== undefined && labels.includes(c.label));
+  if (credentials.length === 0)
+    throw new NoUpstreamCredentialError(resolved.config.provider, 'bound to this key or its team');
+  return { ...resolved, credentials };
+}
+
 /** Resolves the target's provider and calls it. */
 async function attempt(rt: ProxyRuntime, call: AdmittedCall, slug: ModelSlug): Promise<Attempt> {
   const { req, route, operation, request } = call;
@@ -32,10 +50,11 @@ async function attempt(rt: ProxyRuntime, call: AdmittedCall, slug: ModelSlug): P
       `Provider '${slug.provider}' does not speak the ${route.shape} API of this route.`,
     );
   }
+  const bound = boundTo(resolved, call.auth.credentials);
   const payload = operation.payload(call.body, slug.model, request.stream);
   const started = rt.now();
   const result = await callUpstream({
-    resolved,
+    resolved: bound,
     adapter: adapterFor(resolved.config.type),
     operation: request.upstream,
     model: slug.model,

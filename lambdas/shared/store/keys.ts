@@ -42,6 +42,8 @@ export interface KeyView extends KeyLimits {
   status: KeyStatus;
   /** Allowed `provider/model` slugs or `provider/*`; empty means every model. */
   models: string[];
+  /** Labels of the provider credentials its requests may use (over its team's); absent: any. */
+  credentials?: string[];
   teamId?: string;
   createdAt: string;
   updatedAt: string;
@@ -60,6 +62,7 @@ export interface KeyView extends KeyLimits {
 export interface KeyPatch {
   name?: string;
   models?: string[];
+  credentials?: string[] | null;
   teamId?: string | null;
   monthlyLimitMicros?: number | null;
   rpm?: number | null;
@@ -77,6 +80,7 @@ interface KeyItem extends KeyView {
 export interface CreateKeyInput extends KeyLimits {
   name: string;
   models?: string[];
+  credentials?: string[];
   teamId?: string;
   expiresAt?: string;
 }
@@ -391,6 +395,7 @@ export class KeyStore {
       lastChange,
       ...optional({
         teamId: input.teamId,
+        credentials: input.credentials,
         expiresAt: input.expiresAt,
         monthlyLimitMicros: input.monthlyLimitMicros,
         rpm: input.rpm,

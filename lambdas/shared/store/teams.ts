@@ -25,6 +25,8 @@ export interface Team {
   budgetMicros?: number;
   /** How many counters the team's month is split over, for teams too busy for one (see `shards.ts`). */
   budgetShards?: ShardSpec;
+  /** Labels of the provider credentials its keys' requests may use, unless a key has its own; absent: any. */
+  credentials?: string[];
   createdAt: string;
   updatedAt: string;
   /** Counts the changes to the item; the authorizer's cached context is checked against it. */
@@ -141,7 +143,10 @@ export class TeamStore {
   }
 
   /** Renames a team or changes its budget; `budgetMicros: null` removes the budget. */
-  async edit(teamId: string, patch: { name?: string; budgetMicros?: number | null }): Promise<Team> {
+  async edit(
+    teamId: string,
+    patch: { name?: string; budgetMicros?: number | null; credentials?: string[] | null },
+  ): Promise<Team> {
     const lastChange = this.change('team.update');
     const set = ['updatedAt = :at', 'lastChange = :change'];
     const values: Record<string, unknown> = { ':at': lastChange.at, ':change': lastChange, ':one': 1 };
@@ -153,8 +158,16 @@ export class TeamStore {
       set.push('budgetMicros = :budget');
       values[':budget'] = patch.budgetMicros;
     }
+    if (Array.isArray(patch.credentials)) {
+      set.push('credentials = :credentials');
+      values[':credentials'] = patch.credentials;
+    }
+    const remove = [
+      ...(patch.budgetMicros === null ? ['budgetMicros'] : []),
+      ...(patch.credentials === null ? ['credentials'] : []),
+    ];
     return this.write(teamId, {
-      UpdateExpression: `SET ${set.join(', ')}${patch.budgetMicros === null ? ' REMOVE budgetMicros' : ''} ADD rev :one`,
+      UpdateExpression: `SET ${set.join(', ')}${remove.length === 0 ? '' : ` REMOVE ${remove.join(', ')}`} ADD rev :one`,
       ...(patch.name === undefined ? {} : { ExpressionAttributeNames: { '#name': 'name' } }),
       ExpressionAttributeValues: values,
     });
