@@ -40,6 +40,8 @@ export interface TollgateConfig {
   readonly heartbeatMs: number;
   /** Secrets Manager secrets the proxy may read as upstream credentials; nothing else is granted. */
   readonly secretArns: readonly string[];
+  /** SSM Parameter Store SecureString parameters the proxy may read as upstream credentials; nothing else. */
+  readonly parameterArns: readonly string[];
   /** The management function's timeout; it must end before its (buffered) integration gives up. */
   readonly adminTimeoutSeconds: number;
 }
@@ -54,6 +56,7 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   credentialCacheSeconds: 300,
   keyPrefix: 'sk-tg-',
   secretArns: [],
+  parameterArns: [],
   corsOrigins: [],
   requestLogRetentionDays: 90,
   auditDigestEvery: 100,
@@ -73,6 +76,8 @@ export class ConfigError extends Error {
 }
 
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+// A whole parameter ARN: IAM grants name exact parameters, never a path prefix or a wildcard.
+const PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9/_.-]+$/;
 
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -161,6 +166,13 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
   ) {
     throw new ConfigError('secretArns', 'must be a list of Secrets Manager secret ARNs');
   }
+  const parameterArns = get('parameterArns') ?? DEFAULT_CONFIG.parameterArns;
+  if (
+    !Array.isArray(parameterArns) ||
+    !parameterArns.every((arn) => typeof arn === 'string' && PARAMETER_ARN.test(arn))
+  ) {
+    throw new ConfigError('parameterArns', 'must be a list of SSM parameter ARNs (no wildcards)');
+  }
   const customDomain = get('customDomain');
   if (customDomain !== undefined) {
     const d = customDomain as { domainName?: unknown; certificateArn?: unknown };
@@ -217,6 +229,7 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
     corsOrigins,
     stageName,
     secretArns,
+    parameterArns,
     keyPrefix,
     logRetentionDays,
     authorizerCacheTtlSeconds: int('authorizerCacheTtlSeconds', 0, 3600),

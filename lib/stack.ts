@@ -39,6 +39,7 @@ export class TollgateStack extends Stack {
       maxBodyBytes: config.maxBodyBytes,
       credentialCacheSeconds: config.credentialCacheSeconds,
       secretArns: config.secretArns,
+      parameterArns: config.parameterArns,
       requestLogRetentionDays: config.requestLogRetentionDays,
       corsOrigins: config.corsOrigins,
       firstByteTimeoutMs: config.firstByteTimeoutMs,

@@ -3,6 +3,7 @@
  * its label and place in the failover order: the options `providers add` and `providers credentials add`
  * share.
  */
+import { resolve } from 'node:path';
 import type { CommandInput } from './command-spec.ts';
 import { UsageError } from './output.ts';
 
@@ -18,7 +19,19 @@ export const CREDENTIAL_OPTIONS = {
   keyEnv: {
     type: 'string',
     value: 'VAR',
-    summary: 'read the credential from environment variable VAR',
+    summary: 'read the credential from environment variable VAR (now; with --live, at run time)',
+    field: false,
+  },
+  live: {
+    type: 'boolean',
+    summary:
+      "with --key-env: store the variable's name, read from the gateway's environment at run time (local)",
+    field: false,
+  },
+  keyFile: {
+    type: 'string',
+    value: 'PATH',
+    summary: 'a file holding the credential, read at run time (local gateway only)',
     field: false,
   },
   secretArn: {
@@ -26,6 +39,12 @@ export const CREDENTIAL_OPTIONS = {
     value: 'ARN',
     summary: 'a Secrets Manager reference (deployed stacks only)',
     field: 'credential.secretArn',
+  },
+  parameterArn: {
+    type: 'string',
+    value: 'ARN',
+    summary: 'an SSM Parameter Store SecureString reference (deployed stacks only)',
+    field: 'credential.parameterArn',
   },
   priority: { type: 'string', value: 'N', summary: 'lower is tried first', field: 'credential.priority' },
   label: {
@@ -45,25 +64,41 @@ export const CREDENTIAL_OPTIONS = {
 type CredentialFlags = CommandInput<typeof CREDENTIAL_OPTIONS, readonly []>['options'];
 
 /**
- * Adds the credential's value from stdin or a named variable; never from an argument value, which would
- * land in shell history.
+ * Adds the credential's value from stdin or a named variable (never from an argument value, which would
+ * land in shell history), or its reference: a key file or, with `--live`, a variable, read at run time.
  */
 export async function withCredential(
   raw: Record<string, unknown>,
   options: CredentialFlags,
   local: boolean,
 ): Promise<Record<string, unknown>> {
-  const sources = [options.keyStdin, options.keyEnv !== undefined, options.secretArn !== undefined].filter(
-    Boolean,
-  ).length;
-  if (sources !== 1)
-    throw new UsageError('give exactly one of --key-stdin, --key-env VAR or --secret-arn ARN');
-  if (options.secretArn !== undefined) {
+  const given = {
+    keyStdin: options.keyStdin === true,
+    keyEnv: options.keyEnv !== undefined,
+    keyFile: options.keyFile !== undefined,
+    secretArn: options.secretArn !== undefined,
+    parameterArn: options.parameterArn !== undefined,
+  };
+  if (Object.values(given).filter(Boolean).length !== 1)
+    throw new UsageError(
+      'give exactly one of --key-stdin, --key-env VAR, --key-file PATH, --secret-arn ARN or --parameter-arn ARN',
+    );
+  if (options.live === true && !given.keyEnv) throw new UsageError('--live goes with --key-env VAR');
+  if (given.secretArn || given.parameterArn) {
     if (local)
       throw new UsageError(
-        'Secrets Manager references work only on a deployed stack; locally use --key-stdin or --key-env',
+        `${given.secretArn ? 'Secrets Manager' : 'Parameter Store'} references work only on a deployed stack; locally use --key-stdin, --key-env or --key-file`,
       );
     return raw;
+  }
+  const credential = (raw.credential ?? {}) as Record<string, unknown>;
+  if (given.keyFile || options.live === true) {
+    // The proxy of a deployed stack runs elsewhere: the operator's files and shell are not there.
+    if (!local) throw new UsageError('--key-file and --key-env --live are read by a local gateway only');
+    const reference = given.keyFile
+      ? { keyFile: resolve(options.keyFile ?? '') }
+      : { keyEnv: options.keyEnv ?? '' };
+    return { ...raw, credential: { ...credential, ...reference } };
   }
   const value = options.keyStdin ? await readStdin() : (process.env[options.keyEnv ?? ''] ?? '');
   if (value === '')
@@ -72,6 +107,5 @@ export async function withCredential(
         ? 'no credential on stdin'
         : `environment variable ${options.keyEnv} is empty or unset`,
     );
-  const credential = (raw.credential ?? {}) as Record<string, unknown>;
   return { ...raw, credential: { ...credential, secret: value } };
 }

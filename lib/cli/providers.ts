@@ -136,7 +136,7 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
           c.credentialId,
           c.label ?? '-',
           String(c.priority),
-          c.secretArn ?? c.source,
+          c.secretArn ?? (c.reference === undefined ? c.source : `${c.source}:${c.reference}`),
           c.expiresAt ?? '-',
           c.createdAt,
         ]),

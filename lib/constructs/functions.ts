@@ -160,6 +160,8 @@ export interface TollgateFunctionsProps {
   readonly heartbeatMs: number;
   /** Secrets the proxy may read as credentials (`providers credentials add --secret-arn`). */
   readonly secretArns: readonly string[];
+  /** SecureString parameters the proxy may read as credentials (`--parameter-arn`). */
+  readonly parameterArns: readonly string[];
 }
 
 /** The two Lambda functions of the request path. */
@@ -220,6 +222,25 @@ export class TollgateFunctions extends Construct {
         new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...props.secretArns] }),
       );
     }
+    if (props.parameterArns.length > 0) {
+      proxy.role.addToPolicy(
+        new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [...props.parameterArns] }),
+      );
+      // A SecureString is decrypted by Parameter Store on the proxy's behalf under the operator's key, with
+      // the parameter's ARN as encryption context: the grant is bound to the service and those parameters.
+      proxy.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: ['*'],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': `ssm.${Stack.of(this).region}.amazonaws.com`,
+              'kms:EncryptionContext:PARAMETER_ARN': [...props.parameterArns],
+            },
+          },
+        }),
+      );
+    }
     // Credentials: the proxy decrypts data keys directly, and only under a {provider, credentialId} context.
     proxy.role.addToPolicy(
       new PolicyStatement({
@@ -244,10 +265,12 @@ export class TollgateFunctions extends Construct {
           },
         }),
       );
+    }
+    if (props.secretArns.length > 0 || props.parameterArns.length > 0) {
       Validations.of(proxy.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'The secrets’ KMS keys are the operator’s and unknown here; use is bound to Secrets Manager and the configured secret ARNs.',
+          'The secrets’ and parameters’ KMS keys are the operator’s and unknown here; use is bound to Secrets Manager or Parameter Store and the configured ARNs.',
       });
     }
   }

@@ -3,7 +3,7 @@
  * gateway: labels, reordering in place (audited, the next request follows the new order) and refusals in
  * the management API's shape.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -304,5 +304,80 @@ describe('credential binding', () => {
     expect(body.error.message).toContain('bound to this key or its team');
     expect(malformed.status).toBe(400);
     expect(empty.status).toBe(400);
+  });
+});
+
+describe('local credential references', () => {
+  const chatModel = (model: string) =>
+    new OpenAI({ apiKey: clientKey, baseURL: `${gateway.url}/v1`, maxRetries: 0 }).chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+
+  it('serves with a --key-file and a --key-env --live credential, read by the gateway at run time', async () => {
+    // Prepare
+    const file = join(mkdtempSync(join(tmpdir(), 'tollgate-keyfile-')), 'upstream.key');
+    writeFileSync(file, `${THIRD}\n`, { mode: 0o600 });
+    await cliJson(
+      'providers',
+      'add',
+      'byfile',
+      '--type',
+      'openai',
+      '--base-url',
+      upstream.baseUrl,
+      '--models',
+      'gpt-4o',
+      '--key-file',
+      file,
+    );
+    // The variable is read when a request needs it, not when the credential is added.
+    delete process.env.CREDS_LIVE;
+    await cliJson(
+      'providers',
+      'add',
+      'byenv',
+      '--type',
+      'openai',
+      '--base-url',
+      upstream.baseUrl,
+      '--models',
+      'gpt-4o',
+      '--key-env',
+      'CREDS_LIVE',
+      '--live',
+    );
+    process.env.CREDS_LIVE = SECOND;
+    upstream.reset();
+
+    // Act
+    await chatModel('byfile/gpt-4o');
+    await chatModel('byenv/gpt-4o');
+    const listed = await cliJson<Array<{ source: string; reference?: string }>>(
+      'providers',
+      'credentials',
+      'list',
+      'byfile',
+    );
+
+    // Assess
+    expect(upstream.requests.map((r) => r.credential)).toEqual([THIRD, SECOND]);
+    expect(listed).toMatchObject([{ source: 'file', reference: file }]);
+  });
+
+  it('refuses --live without --key-env, and a deployed-only reference locally', async () => {
+    const live = await runCli('providers', 'credentials', 'add', 'byfile', '--key-stdin', '--live');
+    const parameter = await runCli(
+      'providers',
+      'credentials',
+      'add',
+      'byfile',
+      '--parameter-arn',
+      'arn:aws:ssm:eu-west-1:111122223333:parameter/x',
+    );
+    expect(live.code).not.toBe(0);
+    expect(live.stderr).toContain('--live goes with --key-env VAR');
+    expect(parameter.code).not.toBe(0);
+    expect(parameter.stderr).toContain('Parameter Store references work only on a deployed stack');
   });
 });

@@ -456,6 +456,42 @@ describe('Secrets Manager references', () => {
     expect(statements[0]?.Resource).toBe(arn);
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('secretsmanager');
   });
+
+  it('grants the proxy GetParameter and a Parameter-Store-bound Decrypt on exactly the configured parameters', () => {
+    // Prepare
+    const arns = [
+      'arn:aws:ssm:eu-west-1:111122223333:parameter/tollgate/openai',
+      'arn:aws:ssm:eu-west-1:111122223333:parameter/tollgate/anthropic',
+    ];
+    const app = new App();
+    const stack = new TollgateStack(app, 'WithParameters', {
+      config: { ...DEFAULT_CONFIG, parameterArns: arns },
+      env: { account: '111122223333', region: 'eu-west-1' },
+    });
+
+    // Act
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Statement[],
+    );
+
+    // Assess
+    const get = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('ssm:')));
+    expect(get).toHaveLength(1);
+    expect(actionsOf(get[0] as Statement)).toEqual(['ssm:GetParameter']);
+    expect(get[0]?.Resource).toEqual(arns);
+    const viaSsm = statements.filter((s) => JSON.stringify(s.Condition ?? {}).includes('ssm.eu-west-1'));
+    expect(viaSsm).toHaveLength(1);
+    expect(viaSsm[0]).toMatchObject({
+      Action: 'kms:Decrypt',
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': 'ssm.eu-west-1.amazonaws.com',
+          'kms:EncryptionContext:PARAMETER_ARN': arns,
+        },
+      },
+    });
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toMatch(/ssm:|PARAMETER_ARN/);
+  });
 });
 
 describe('deploy configuration', () => {
@@ -466,6 +502,10 @@ describe('deploy configuration', () => {
     expect(() => loadConfig(retention)).toThrow(/tollgate:logRetentionDays/);
     const secrets = new App({ context: { 'tollgate:secretArns': ['arn:aws:s3:::bucket'] } });
     expect(() => loadConfig(secrets)).toThrow(/tollgate:secretArns/);
+    const wildcard = new App({
+      context: { 'tollgate:parameterArns': ['arn:aws:ssm:eu-west-1:111122223333:parameter/*'] },
+    });
+    expect(() => loadConfig(wildcard)).toThrow(/tollgate:parameterArns/);
   });
 });
 

@@ -9,24 +9,33 @@ import { type Check, futureDate, list, nonNegativeInteger, operation, optional, 
 const credentialFields = {
   secret: optional(text),
   secretArn: optional(text),
+  parameterArn: optional(text),
+  keyFile: optional(text),
+  keyEnv: optional(text),
   priority: optional(nonNegativeInteger),
   expires: optional(futureDate),
   label: optional(text),
 };
 
-/** A credential as the store takes it: exactly one of a value and a Secrets Manager ARN. */
+/** Where a credential's value comes from: exactly one of these. */
+const SOURCE_FIELDS = ['secret', 'secretArn', 'parameterArn', 'keyFile', 'keyEnv'] as const;
+
+/** A credential as the store takes it: exactly one source (a value, or a reference read at run time). */
 function credentialOf(raw: Record<string, unknown>, prefix: string): CredentialInput {
   const unknown = Object.keys(raw).find((k) => !Object.hasOwn(credentialFields, k) && raw[k] !== undefined);
   if (unknown !== undefined)
     throw new InvalidError(`unknown field '${prefix}${unknown}'`, { field: `${prefix}${unknown}` });
-  const [secret, secretArn, priority, expires, label] = (
-    ['secret', 'secretArn', 'priority', 'expires', 'label'] as const
-  ).map((f) => credentialFields[f](raw[f], `${prefix}${f}`));
-  if ((secret === undefined) === (secretArn === undefined))
-    throw new InvalidError('give exactly one of secret and secretArn', { field: `${prefix}secret` });
+  const [priority, expires, label] = (['priority', 'expires', 'label'] as const).map((f) =>
+    credentialFields[f](raw[f], `${prefix}${f}`),
+  );
+  const sources = SOURCE_FIELDS.flatMap((f) => {
+    const value = credentialFields[f](raw[f], `${prefix}${f}`);
+    return value === undefined ? [] : [[f, value] as const];
+  });
+  if (sources.length !== 1)
+    throw new InvalidError(`give exactly one of ${SOURCE_FIELDS.join(', ')}`, { field: `${prefix}secret` });
   return {
-    ...(typeof secret === 'string' ? { secret } : {}),
-    ...(typeof secretArn === 'string' ? { secretArn } : {}),
+    ...Object.fromEntries(sources),
     ...(typeof priority === 'number' ? { priority } : {}),
     ...(typeof expires === 'string' ? { expiresAt: expires } : {}),
     ...(typeof label === 'string' ? { label } : {}),

@@ -24,6 +24,13 @@ import { adapterFor, isProviderType, type ProviderType } from '../providers/inde
 import { type AuditAction, type Change, newChange } from './attribution.ts';
 import { bumpConfigVersion, readConfigVersion } from './config-version.ts';
 import {
+  isReferenceKind,
+  REFERENCE_KINDS,
+  type ReferenceKind,
+  type ReferenceReader,
+  referenceOf,
+} from './credential-sources.ts';
+import {
   ConcurrentChangeError,
   cancellationCodes,
   isConditionalCheckFailed,
@@ -75,8 +82,10 @@ export interface CredentialView {
   /** The operator's name for it (e.g. `team-a`), by which keys and teams are bound to it. */
   label?: string;
   priority: number;
-  source: 'envelope' | 'secretsmanager';
+  source: 'envelope' | 'secretsmanager' | ReferenceKind;
   secretArn?: string;
+  /** Where a referenced credential is read at run time: a parameter ARN, a file path or a variable name. */
+  reference?: string;
   expiresAt?: string;
   createdAt: string;
 }
@@ -109,8 +118,8 @@ export interface Alias {
   targets: string[];
 }
 
-/** Reads Secrets Manager references at run time. */
-export interface SecretSource {
+/** Reads Secrets Manager, Parameter Store and local references at run time. */
+export interface SecretSource extends ReferenceReader {
   getSecretValue(secretArn: string): Promise<string>;
 }
 
@@ -128,6 +137,12 @@ export interface CredentialInput {
   secret?: string;
   /** Or a Secrets Manager secret ARN, read at run time. */
   secretArn?: string;
+  /** Or an SSM Parameter Store SecureString parameter's ARN, read at run time (AWS). */
+  parameterArn?: string;
+  /** Or a file of the gateway's host, read at run time (local). */
+  keyFile?: string;
+  /** Or a variable of the gateway's environment, read at run time (local). */
+  keyEnv?: string;
   /** Lower runs first; default: after the existing ones. */
   priority?: number;
   expiresAt?: string;
@@ -410,6 +425,13 @@ export class ProviderStore {
       if (existing.some((c) => c.secretArn === secretArn))
         throw new RecordExistsError('credential for that secret ARN', provider);
       return { ...base, source: 'secretsmanager', secretArn };
+    }
+    const referenced = referenceOf(input);
+    if (referenced !== undefined) {
+      const { kind, reference } = referenced;
+      if (existing.some((c) => c.source === kind && c.reference === reference))
+        throw new RecordExistsError(`credential for that ${REFERENCE_KINDS[kind].field}`, provider);
+      return { ...base, source: kind, reference };
     }
     const secret = input.secret?.trim() ?? '';
     if (secret === '') throw new InvalidError('the credential is empty');
@@ -738,6 +760,11 @@ export class ProviderStore {
       if (this.secrets === undefined) throw new Error('Secrets Manager references are not available here');
       return credentialFromSecretString(await this.secrets.getSecretValue(item.secretArn));
     }
+    if (isReferenceKind(item.source) && item.reference !== undefined) {
+      if (this.secrets === undefined) throw new Error('credential references are not available here');
+      const value = await REFERENCE_KINDS[item.source].read(this.secrets, item.reference);
+      return credentialFromSecretString(value);
+    }
     if (item.envelope === undefined) throw new Error(`credential ${item.credentialId} has no value`);
     return open(this.keyring, item.envelope, { provider: item.provider, credentialId: item.credentialId });
   }
@@ -774,6 +801,7 @@ function credentialView(item: CredentialItem): CredentialView {
     source: item.source,
     createdAt: item.createdAt,
     ...(item.secretArn === undefined ? {} : { secretArn: item.secretArn }),
+    ...(item.reference === undefined ? {} : { reference: item.reference }),
     ...(item.expiresAt === undefined ? {} : { expiresAt: item.expiresAt }),
   };
 }

@@ -1,29 +1,56 @@
 /**
- * The provider store's secret source: Secrets Manager references are read with the function's own IAM
- * role. Locally there is no Secrets Manager: the local keyring refuses them with a clear message.
+ * The provider store's secret source. On AWS, Secrets Manager and Parameter Store references are read with
+ * the function's own IAM role, which the stack grants on exactly the configured secrets and parameters;
+ * local references (a file, a variable) are refused there, since the proxy's host is not the operator's.
+ * Locally it is the other way round: files and variables of the gateway's host are read, AWS services are
+ * not there.
  */
+import { readFile } from 'node:fs/promises';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type ParameterStoreOptions, parameterReader } from './parameter-store.ts';
 import type { SecretSource } from './providers.ts';
 
-/** The secret source for a keyring spec (`kms:...` reads Secrets Manager; `local:...` refuses). */
-export function secretSourceFor(
-  keyring: string,
-  client: SecretsManagerClient = new SecretsManagerClient({}),
-): SecretSource {
+/** The AWS clients a deployed source reads with (tests point them at fakes). */
+export interface SecretClients {
+  secretsManager?: SecretsManagerClient;
+  parameterStore?: ParameterStoreOptions;
+}
+
+const onlyDeployed = (what: string) => async (): Promise<never> => {
+  throw new Error(
+    `${what} references work only on a deployed stack; locally use --key-stdin, --key-env or --key-file`,
+  );
+};
+
+/** Reads a local reference; an empty or unset one is an error, not an empty credential. */
+async function readLocal(kind: 'file' | 'env', reference: string): Promise<string> {
+  const value = kind === 'file' ? await readFile(reference, 'utf8') : (process.env[reference] ?? '');
+  if (value.trim() === '')
+    throw new Error(kind === 'file' ? 'the key file is empty' : `environment variable ${reference} is unset`);
+  return value;
+}
+
+/** The secret source for a keyring spec (`kms:...` reads AWS; `local:...` reads the host). */
+export function secretSourceFor(keyring: string, clients: SecretClients = {}): SecretSource {
   if (keyring.startsWith('local:')) {
     return {
-      getSecretValue: async () => {
-        throw new Error(
-          'Secrets Manager references work only on a deployed stack; locally use --key-stdin or --key-env',
-        );
-      },
+      getSecretValue: onlyDeployed('Secrets Manager'),
+      getParameter: onlyDeployed('Parameter Store'),
+      readLocal,
     };
   }
+  let secretsManager = clients.secretsManager;
+  const getParameter = parameterReader(clients.parameterStore);
   return {
     async getSecretValue(secretArn) {
-      const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+      secretsManager ??= new SecretsManagerClient({});
+      const out = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretArn }));
       if (out.SecretString === undefined) throw new Error('the secret has no string value');
       return out.SecretString;
+    },
+    getParameter,
+    readLocal: async () => {
+      throw new Error('key files and environment references are read only by a local gateway');
     },
   };
 }

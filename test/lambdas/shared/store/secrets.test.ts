@@ -30,7 +30,7 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
   });
   store = new ProviderStore(documentClient(), env.state.tables.providers, new LocalKeyring(randomBytes(32)), {
-    secrets: secretSourceFor('kms:alias/tollgate', client),
+    secrets: secretSourceFor('kms:alias/tollgate', { secretsManager: client }),
     actor: { id: 'local:test-suite' },
   });
 });
