@@ -249,7 +249,7 @@ describe('tollgate providers credentials and aliases', () => {
     );
     expect(result.code).toBe(2);
     expect(result.stderr.split('\n')[0]).toBe(
-      'tollgate: Secrets Manager references work only on a deployed stack; locally use --key-stdin or --key-env',
+      'tollgate: Secrets Manager references work only on a deployed stack; locally use --key-stdin, --key-env or --key-file',
     );
   });
 
