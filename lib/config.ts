@@ -42,6 +42,8 @@ export interface TollgateConfig {
   readonly secretArns: readonly string[];
   /** SSM Parameter Store SecureString parameters the proxy may read as upstream credentials; nothing else. */
   readonly parameterArns: readonly string[];
+  /** Publish aggregate usage at the public `GET /v1/analytics` (off: it tells anyone the traffic). */
+  readonly publicAnalytics: boolean;
   /** The management function's timeout; it must end before its (buffered) integration gives up. */
   readonly adminTimeoutSeconds: number;
 }
@@ -57,6 +59,7 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   keyPrefix: 'sk-tg-',
   secretArns: [],
   parameterArns: [],
+  publicAnalytics: false,
   corsOrigins: [],
   requestLogRetentionDays: 90,
   auditDigestEvery: 100,
@@ -166,6 +169,8 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
   ) {
     throw new ConfigError('secretArns', 'must be a list of Secrets Manager secret ARNs');
   }
+  const publicAnalytics = get('publicAnalytics') ?? DEFAULT_CONFIG.publicAnalytics;
+  if (typeof publicAnalytics !== 'boolean') throw new ConfigError('publicAnalytics', 'must be true or false');
   const parameterArns = get('parameterArns') ?? DEFAULT_CONFIG.parameterArns;
   if (
     !Array.isArray(parameterArns) ||
@@ -230,6 +235,7 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
     stageName,
     secretArns,
     parameterArns,
+    publicAnalytics,
     keyPrefix,
     logRetentionDays,
     authorizerCacheTtlSeconds: int('authorizerCacheTtlSeconds', 0, 3600),

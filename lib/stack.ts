@@ -40,6 +40,7 @@ export class TollgateStack extends Stack {
       credentialCacheSeconds: config.credentialCacheSeconds,
       secretArns: config.secretArns,
       parameterArns: config.parameterArns,
+      publicAnalytics: config.publicAnalytics,
       requestLogRetentionDays: config.requestLogRetentionDays,
       corsOrigins: config.corsOrigins,
       firstByteTimeoutMs: config.firstByteTimeoutMs,

@@ -29,5 +29,8 @@ export function proxyFromEnv(env: TollgateEnv, stores: TollgateStores = storesFr
     idleTimeoutMs: env.idleTimeoutMs,
     heartbeatMs: env.heartbeatMs,
     rateLimitCooldownMs: env.rateLimitCooldownMs,
+    stats: stores.providerStats,
+    statsFlushMs: env.statsFlushMs,
+    publicAnalytics: env.publicAnalytics,
   });
 }

@@ -36,6 +36,10 @@ export const ENV = {
   heartbeatMs: 'TOLLGATE_HEARTBEAT_MS',
   /** How long a rate-limited credential is skipped when the upstream sends no Retry-After. */
   rateLimitCooldownMs: 'TOLLGATE_RATE_LIMIT_COOLDOWN_MS',
+  /** How often a proxy instance writes its per-provider statistics (0: after every request). */
+  statsFlushMs: 'TOLLGATE_STATS_FLUSH_MS',
+  /** `on` publishes aggregate usage at `GET /v1/analytics`; off by default (see the README). */
+  publicAnalytics: 'TOLLGATE_PUBLIC_ANALYTICS',
   /** Comma-separated browser origins allowed to call the API (CORS). */
   corsOrigins: 'TOLLGATE_CORS_ORIGINS',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
@@ -56,6 +60,8 @@ export const ENV_DEFAULTS: Partial<Record<keyof typeof ENV, string>> = {
   idleTimeoutMs: '300000',
   heartbeatMs: '15000',
   rateLimitCooldownMs: '30000',
+  statsFlushMs: '60000',
+  publicAnalytics: 'off',
   logLevel: 'INFO',
 };
 
@@ -84,6 +90,8 @@ export interface TollgateEnv {
   idleTimeoutMs: number;
   heartbeatMs: number;
   rateLimitCooldownMs: number;
+  statsFlushMs: number;
+  publicAnalytics: boolean;
 }
 
 /** Thrown when the process environment breaks the contract; names the variable, never its value. */
@@ -171,5 +179,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): TollgateEnv {
     idleTimeoutMs: readPositiveInt(source, 'idleTimeoutMs'),
     heartbeatMs: readPositiveInt(source, 'heartbeatMs'),
     rateLimitCooldownMs: readPositiveInt(source, 'rateLimitCooldownMs'),
+    statsFlushMs: readPositiveInt(source, 'statsFlushMs'),
+    publicAnalytics: read(source, 'publicAnalytics') === 'on',
   };
 }

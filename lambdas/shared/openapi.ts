@@ -20,12 +20,22 @@ const SUMMARIES: Record<RouteSpec['operation'], string> = {
   keyInfo: "This key's name, team, scope, limits, spend this month and rate-limit state",
   usage: "This key's usage by day and model, or one request by ?request_id=",
   health: 'Gateway and per-provider health, without secrets',
+  providerStats:
+    'Per provider, over the last hour and day: requests, rate-limit events, error rate and time to first byte (p50); no secrets, no per-key data',
+  analytics:
+    'Aggregate usage of the installation over the last hour and day; only when the operator turns it on (404 otherwise)',
   openapi: 'This OpenAPI document',
   docs: 'A page rendering this document',
 };
 
 /** Operations about the gateway itself rather than any client API, tagged apart in the document. */
-const GATEWAY_OPERATIONS: ReadonlySet<RouteSpec['operation']> = new Set(['health', 'openapi', 'docs']);
+const GATEWAY_OPERATIONS: ReadonlySet<RouteSpec['operation']> = new Set([
+  'health',
+  'providerStats',
+  'analytics',
+  'openapi',
+  'docs',
+]);
 
 /** `/v1beta/models/{model+}` (API Gateway's greedy parameter) as OpenAPI's `/v1beta/models/{model}`. */
 export function openApiPath(path: string): string {

@@ -18,6 +18,8 @@ export type RouteOperation =
   | 'keyInfo'
   | 'usage'
   | 'health'
+  | 'providerStats'
+  | 'analytics'
   | 'openapi'
   | 'docs';
 
@@ -137,6 +139,22 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/key', auth: 'key', carriers: 'any', operation: 'keyInfo', shape: 'openai' },
   { method: 'GET', path: '/v1/usage', auth: 'key', carriers: 'any', operation: 'usage', shape: 'openai' },
   { method: 'GET', path: '/health', auth: 'none', carriers: 'any', operation: 'health', shape: 'openai' },
+  {
+    method: 'GET',
+    path: '/v1/stats/providers',
+    auth: 'none',
+    carriers: 'any',
+    operation: 'providerStats',
+    shape: 'openai',
+  },
+  {
+    method: 'GET',
+    path: '/v1/analytics',
+    auth: 'none',
+    carriers: 'any',
+    operation: 'analytics',
+    shape: 'openai',
+  },
   {
     method: 'GET',
     path: '/openapi.json',

@@ -162,6 +162,8 @@ export interface TollgateFunctionsProps {
   readonly secretArns: readonly string[];
   /** SecureString parameters the proxy may read as credentials (`--parameter-arn`). */
   readonly parameterArns: readonly string[];
+  /** Serve `GET /v1/analytics`. */
+  readonly publicAnalytics: boolean;
 }
 
 /** The two Lambda functions of the request path. */
@@ -183,6 +185,7 @@ export class TollgateFunctions extends Construct {
       [ENV.firstByteTimeoutMs]: String(props.firstByteTimeoutMs),
       [ENV.idleTimeoutMs]: String(props.idleTimeoutMs),
       [ENV.heartbeatMs]: String(props.heartbeatMs),
+      [ENV.publicAnalytics]: props.publicAnalytics ? 'on' : 'off',
     };
     const make = (id: 'Authorizer' | 'Proxy', name: LambdaName, memorySize: number, timeout: Duration) =>
       tollgateFunction(this, id, {

@@ -8,12 +8,14 @@ import type { MetricsSink } from '../metrics.ts';
 import type { RouteSpec } from '../routes.ts';
 import type { KeyStore } from '../store/keys.ts';
 import type { Meter } from '../store/metering.ts';
+import type { ProviderStatsStore } from '../store/provider-stats.ts';
 import type { Alias, ProviderView, ResolvedProvider } from '../store/providers.ts';
 import type { RequestLogStore } from '../store/request-log.ts';
 import type { InstallationSettings } from '../store/settings.ts';
 import type { TeamStore } from '../store/teams.ts';
 import type { UsageStore } from '../store/usage.ts';
 import type { OperationRequest, OperationSpec } from './operations.ts';
+import { StatsAccumulator } from './provider-stats.ts';
 import { CredentialCooldowns } from './upstream.ts';
 
 /** Where the proxy finds providers and aliases; the Lambda wraps the store in a cache kept fresh. */
@@ -49,6 +51,12 @@ export interface ProxyDeps extends ProxyTimings {
   usage: Pick<UsageStore, 'record' | 'recordFailure' | 'markRejected' | 'health' | 'forKey'>;
   meter: Pick<Meter, 'admit' | 'settle' | 'monthSpend' | 'minuteUsage'>;
   requestLog: Pick<RequestLogStore, 'put' | 'get'>;
+  /** Per-provider statistics (`/v1/stats/providers`); absent: none are kept. */
+  stats?: Pick<ProviderStatsStore, 'add' | 'window'>;
+  /** How often an instance writes its statistics; default one minute. */
+  statsFlushMs?: number;
+  /** Serve aggregate usage at `GET /v1/analytics` (off by default: it is public). */
+  publicAnalytics?: boolean;
   /** Browser origins allowed to read responses (CORS); preflight is answered in front of the proxy. */
   corsOrigins?: readonly string[];
   /** Where request and upstream metrics go (EMF in Lambda). */
@@ -67,6 +75,8 @@ export interface ProxyRuntime {
   now: () => number;
   fetch: typeof fetch;
   cooldowns: CredentialCooldowns;
+  /** This instance's per-provider counters, when statistics are kept. */
+  stats: StatsAccumulator | undefined;
   /** Records a provider failure for `/health`; never fails the request. */
   recordFailure(provider: string, errorClass: string, status?: number): void;
   /** Marks a credential the upstream refused, for `/health` and `status`; never fails the request. */
@@ -81,6 +91,10 @@ export function proxyRuntime(deps: ProxyDeps): ProxyRuntime {
     now,
     fetch: deps.fetch ?? fetch,
     cooldowns: new CredentialCooldowns(now),
+    stats:
+      deps.stats === undefined
+        ? undefined
+        : new StatsAccumulator(deps.stats, { flushMs: deps.statsFlushMs ?? 60_000, now }),
     recordFailure(provider, errorClass, status) {
       deps.usage.recordFailure(provider, errorClass, status, new Date(now())).catch((err: unknown) => {
         logger.warn('could not record provider health', { error: (err as Error).name });

@@ -5,6 +5,7 @@ import { model, models } from './catalogue.ts';
 import type { Outcome, ProxyRuntime } from './context.ts';
 import { docs, health, keyInfo, openapi, usageReport } from './info.ts';
 import { type MatchedRoute, proxied } from './proxied.ts';
+import { analytics, providerStats } from './stats.ts';
 
 /** Serves one matched request; fills in `outcome` for the request log as it learns. */
 export type RouteHandler = (
@@ -27,6 +28,8 @@ export const ROUTE_HANDLERS: Readonly<Record<RouteOperation, RouteHandler>> = {
   keyInfo,
   usage: usageReport,
   health,
+  providerStats,
+  analytics,
   openapi,
   docs,
 };

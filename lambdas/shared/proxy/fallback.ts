@@ -65,11 +65,19 @@ async function attempt(rt: ProxyRuntime, call: AdmittedCall, slug: ModelSlug): P
     cooldownMs: rt.deps.rateLimitCooldownMs,
     cooldowns: rt.cooldowns,
     fetch: rt.fetch,
-    onRateLimited: (status) => rt.recordFailure(slug.provider, 'rate_limited', status),
+    onRateLimited: (status) => {
+      rt.recordFailure(slug.provider, 'rate_limited', status);
+      rt.stats?.note(slug.provider, { rateLimited: true });
+    },
     onRejected: (credentialId, status) => rt.recordRejection(slug.provider, { credentialId, status }),
     onUnreachable: (code) => rt.recordFailure(slug.provider, code),
   });
   call.outcome.upstreamMs = rt.now() - started;
+  rt.stats?.note(slug.provider, {
+    request: true,
+    error: !result.ok && (result.rejected || result.status >= 500),
+    ...(result.ok ? { ttfbMs: call.outcome.upstreamMs } : {}),
+  });
   return { resolved, payload, result };
 }
 

@@ -9,6 +9,7 @@ import type { Actor } from './attribution.ts';
 import { documentClient } from './db.ts';
 import { KeyStore } from './keys.ts';
 import { Meter } from './metering.ts';
+import { ProviderStatsStore } from './provider-stats.ts';
 import { ProviderStore } from './providers.ts';
 import { RequestLogStore } from './request-log.ts';
 import { secretSourceFor } from './secrets-manager.ts';
@@ -25,6 +26,7 @@ export interface TollgateStores {
   usage: UsageStore;
   meter: Meter;
   requestLog: RequestLogStore;
+  providerStats: ProviderStatsStore;
 }
 
 /** The stores that hold configuration, the ones a change is attributed and audited on. */
@@ -66,6 +68,7 @@ export function storesFromEnv(
     ...configStores(env, db, actor),
     usage: new UsageStore(db, tables.usage),
     meter: new Meter(db, tables.usage),
+    providerStats: new ProviderStatsStore(db, tables.usage),
     requestLog: new RequestLogStore(db, requireEnv(env, 'requestLogTable'), env.requestLogRetentionDays),
   };
 }
