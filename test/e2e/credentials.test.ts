@@ -48,6 +48,21 @@ const chat = () =>
     messages: [{ role: 'user', content: 'Hi' }],
   });
 
+/** Registers a provider of the fake upstream through the CLI, its credential given by `source`. */
+const addProvider = (name: string, ...source: string[]) =>
+  cliJson(
+    'providers',
+    'add',
+    name,
+    '--type',
+    'openai',
+    '--base-url',
+    upstream.baseUrl,
+    '--models',
+    'gpt-4o',
+    ...source,
+  );
+
 interface CredentialRow {
   credentialId: string;
   label?: string;
@@ -78,21 +93,7 @@ beforeAll(async () => {
   poller = await auditPoller(state);
   process.env.CREDS_FIRST = FIRST;
   process.env.CREDS_SECOND = SECOND;
-  await cliJson(
-    'providers',
-    'add',
-    'up',
-    '--type',
-    'openai',
-    '--base-url',
-    upstream.baseUrl,
-    '--models',
-    'gpt-4o',
-    '--key-env',
-    'CREDS_FIRST',
-    '--label',
-    'team-a',
-  );
+  await addProvider('up', '--key-env', 'CREDS_FIRST', '--label', 'team-a');
   clientKey = (await cliJson<{ key: string }>('keys', 'create', '--name', 'creds-client')).key;
 });
 
@@ -254,6 +255,26 @@ describe('credential binding', () => {
     expect(upstream.requests.map((r) => r.credential)).toEqual([FIRST, THIRD]);
   });
 
+  it('marks the refused credentials in tollgate status, and only those', async () => {
+    // Act
+    const out = await runCli('status', '--json');
+    const report = JSON.parse(out.stdout) as {
+      providers: Array<{
+        provider: string;
+        credentials: Array<{ label?: string; rejected: { status: number; at: string } | null }>;
+      }>;
+    };
+    const table = await runCli('status');
+
+    // Assess
+    const up = report.providers.find((p) => p.provider === 'up');
+    expect(
+      Object.fromEntries((up?.credentials ?? []).map((c) => [c.label, c.rejected?.status ?? null])),
+    ).toEqual({ 'team-a2': 401, 'team-b': null, 'team-c': 403 });
+    expect(table.stdout).toMatch(/REJECTED/);
+    expect(table.stdout).toMatch(/team-c .*403 at /);
+  });
+
   it("binds a team's keys, a key's own binding wins, and clearing it restores the team's", async () => {
     // Prepare
     upstream.reset();
@@ -318,35 +339,10 @@ describe('local credential references', () => {
     // Prepare
     const file = join(mkdtempSync(join(tmpdir(), 'tollgate-keyfile-')), 'upstream.key');
     writeFileSync(file, `${THIRD}\n`, { mode: 0o600 });
-    await cliJson(
-      'providers',
-      'add',
-      'byfile',
-      '--type',
-      'openai',
-      '--base-url',
-      upstream.baseUrl,
-      '--models',
-      'gpt-4o',
-      '--key-file',
-      file,
-    );
+    await addProvider('byfile', '--key-file', file);
     // The variable is read when a request needs it, not when the credential is added.
     delete process.env.CREDS_LIVE;
-    await cliJson(
-      'providers',
-      'add',
-      'byenv',
-      '--type',
-      'openai',
-      '--base-url',
-      upstream.baseUrl,
-      '--models',
-      'gpt-4o',
-      '--key-env',
-      'CREDS_LIVE',
-      '--live',
-    );
+    await addProvider('byenv', '--key-env', 'CREDS_LIVE', '--live');
     process.env.CREDS_LIVE = SECOND;
     upstream.reset();
 

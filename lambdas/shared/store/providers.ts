@@ -368,19 +368,7 @@ export class ProviderStore {
     try {
       await this.db.send(
         new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.table,
-                Key: { provider, sk: PROVIDER_SK },
-                UpdateExpression: 'SET version = :next',
-                ConditionExpression:
-                  read === 0 ? 'attribute_exists(sk) AND attribute_not_exists(version)' : 'version = :read',
-                ExpressionAttributeValues: { ':next': read + 1, ...(read === 0 ? {} : { ':read': read }) },
-              },
-            },
-            { Put: { TableName: this.table, Item: item } },
-          ],
+          TransactItems: [this.versionMove(provider, read), { Put: { TableName: this.table, Item: item } }],
         }),
       );
     } catch (err) {
@@ -391,6 +379,23 @@ export class ProviderStore {
     }
     await this.bump(lastChange);
     return credentialView(item);
+  }
+
+  /**
+   * The transaction step that moves a provider's `version` on, holding only while it is still `read`: a
+   * credential written beside it cannot race another change of the provider's credentials.
+   */
+  private versionMove(provider: string, read: number) {
+    return {
+      Update: {
+        TableName: this.table,
+        Key: { provider, sk: PROVIDER_SK },
+        UpdateExpression: 'SET version = :next',
+        ConditionExpression:
+          read === 0 ? 'attribute_exists(sk) AND attribute_not_exists(version)' : 'version = :read',
+        ExpressionAttributeValues: { ':next': read + 1, ...(read === 0 ? {} : { ':read': read }) },
+      },
+    };
   }
 
   /** Checks and seals one credential into its item; writes nothing. */
@@ -500,16 +505,7 @@ export class ProviderStore {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Update: {
-                TableName: this.table,
-                Key: { provider, sk: PROVIDER_SK },
-                UpdateExpression: 'SET version = :next',
-                ConditionExpression:
-                  read === 0 ? 'attribute_exists(sk) AND attribute_not_exists(version)' : 'version = :read',
-                ExpressionAttributeValues: { ':next': read + 1, ...(read === 0 ? {} : { ':read': read }) },
-              },
-            },
+            this.versionMove(provider, read),
             {
               Update: {
                 TableName: this.table,
