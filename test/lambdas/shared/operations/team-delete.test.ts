@@ -71,12 +71,20 @@ describe('deleteTeam racing a new member', () => {
     const { key } = await env.stores.keys.create({ name: 'would-move' });
 
     // Act
-    const created = env.stores.keys.create({ name: 'orphan', teamId: team.teamId });
-    const moved = env.stores.keys.edit(key.keyId, { teamId: team.teamId });
+    // Both settled before either is assessed: a rejection left unobserved while the other is awaited is
+    // an unhandled rejection, which fails the whole run.
+    const [created, moved] = await Promise.allSettled([
+      env.stores.keys.create({ name: 'orphan', teamId: team.teamId }),
+      env.stores.keys.edit(key.keyId, { teamId: team.teamId }),
+    ]);
 
     // Assess
-    await expect(created).rejects.toMatchObject({ status: 404, message: `team '${team.teamId}' not found` });
-    await expect(moved).rejects.toMatchObject({ status: 404, message: `team '${team.teamId}' not found` });
+    const refused = {
+      status: 'rejected',
+      reason: { status: 404, message: `team '${team.teamId}' not found` },
+    };
+    expect(created).toMatchObject(refused);
+    expect(moved).toMatchObject(refused);
     expect((await env.stores.keys.get(key.keyId))?.teamId).toBeUndefined();
   });
 
