@@ -38,8 +38,16 @@ export const TEAM_COMMANDS: readonly CommandEntry[] = [
     options: {
       name: { type: 'string', value: 'NAME', summary: 'a unique name', required: true },
       budget: { type: 'string', value: 'USD', summary: 'monthly budget in USD', field: 'budgetUsd' },
+      credentials: {
+        type: 'string',
+        value: 'LABEL,…',
+        summary: 'its keys use only the provider credentials with these labels, unless a key has its own',
+      },
     },
-    examples: ['tollgate teams create --name platform --budget 500'],
+    examples: [
+      'tollgate teams create --name platform --budget 500',
+      'tollgate teams create --name acct-a --credentials team-a',
+    ],
     operation: createTeam,
     print: (team) => process.stdout.write(`Created team ${team.id} (${team.name}).\n`),
   }),

@@ -278,8 +278,9 @@ describe('credential binding', () => {
   it("binds a team's keys, a key's own binding wins, and clearing it restores the team's", async () => {
     // Prepare
     upstream.reset();
-    await cliJson('teams', 'create', '--name', 'acct-b');
+    await cliJson('teams', 'create', '--name', 'acct-b', '--credentials', 'team-b');
     const team = await admin('PATCH', '/teams/acct-b', { credentials: ['team-c'] });
+    const created = await admin('POST', '/teams', { name: 'acct-c', credentials: ['team-a2'] });
     const member = await cliJson<{ id: string; key: string }>(
       'keys',
       'create',
@@ -298,6 +299,7 @@ describe('credential binding', () => {
 
     // Assess
     expect(team).toMatchObject({ status: 200, body: { credentials: ['team-c'] } });
+    expect(created).toMatchObject({ status: 201, body: { name: 'acct-c', credentials: ['team-a2'] } });
     expect([viaTeam.status, viaKey.status, viaTeamAgain.status]).toEqual([200, 200, 200]);
     expect(upstream.requests.map((r) => r.credential)).toEqual([THIRD, SECOND, THIRD]);
   });

@@ -14,12 +14,13 @@ const byRef = { id: text };
 /** A new team with an optional monthly budget. */
 export const createTeam = operation(
   'createTeam',
-  { name: text, budgetUsd: optional(positive) },
+  { name: text, budgetUsd: optional(positive), credentials: optional(credentialLabels) },
   async (stores, input) =>
     shownTeam(
       await stores.teams.create(
         input.name,
         input.budgetUsd === undefined ? undefined : usdToMicros(input.budgetUsd),
+        input.credentials,
       ),
     ),
 );

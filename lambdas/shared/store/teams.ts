@@ -49,8 +49,8 @@ export class TeamStore {
     return newChange(this.options.actor, action, { at: this.options.now?.() ?? new Date() });
   }
 
-  /** Creates a team with an optional monthly budget. */
-  async create(name: string, budgetMicros?: number): Promise<Team> {
+  /** Creates a team with an optional monthly budget and credential binding (labels). */
+  async create(name: string, budgetMicros?: number, credentials?: string[]): Promise<Team> {
     const lastChange = this.change('team.create');
     if (name.trim() === '') throw new InvalidError('a team needs a name');
     checkName(name);
@@ -63,6 +63,7 @@ export class TeamStore {
       createdAt: at,
       updatedAt: at,
       ...(budgetMicros === undefined ? {} : { budgetMicros }),
+      ...(credentials === undefined ? {} : { credentials }),
     };
     await this.db.send(
       new PutCommand({
