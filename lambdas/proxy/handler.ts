@@ -9,6 +9,7 @@ import { readEnv } from '#shared/env.ts';
 import { logger } from '#shared/log.ts';
 import { clientSignal } from './client-signal.ts';
 import { proxyFromEnv } from './deps.ts';
+import { tolerateDroppedRuntimeConnections } from './runtime-drop.ts';
 
 /** middy's streaming contract: status and headers are committed before the body streams. */
 interface LambdaStreamingResponse {
@@ -23,6 +24,7 @@ type StreamingHandler = (
   context: Context,
 ) => Promise<void>;
 
+tolerateDroppedRuntimeConnections();
 const proxy = proxyFromEnv(readEnv());
 /** The client signal of each invocation, by its context (middy hands the inner handler no stream). */
 const signals = new WeakMap<Context, AbortSignal>();

@@ -58,6 +58,8 @@ export interface StreamControl {
   silenceAfterFirstMs?: number;
   /** Hold the response headers back this long. */
   headerDelayMs?: number;
+  /** Awaited before each content chunk after the first (`index` ≥ 1), so a test can pace the stream. */
+  beforeChunk?: (index: number) => Promise<void>;
 }
 
 /** The per-API part of a fake. */
@@ -121,6 +123,7 @@ export async function startFakeUpstream(api: FakeApi, credentials: string[]) {
       if (i === content.length - 1 && control.gate !== undefined) {
         await Promise.race([control.gate, pause(control.gateTimeoutMs ?? 5000)]);
       }
+      if (i > 0 && control.beforeChunk !== undefined) await control.beforeChunk(i);
       if (res.destroyed) return;
       res.write(chunk);
       if (i === content.length - 1) state.lastChunkSentAt = process.hrtime.bigint();

@@ -1,0 +1,78 @@
+/**
+ * The proxy's deployed shape, locally: its Lambda bundle (built with the stack's own esbuild options) run
+ * by the real Node.js runtime interface client (`aws-lambda-ric`, installed in test/lambda-runtime/) against
+ * the Runtime API fake, with the environment a caller gives it — as the Lambda service runs it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { esbuildOptions } from '../../lib/bundling.ts';
+import { type RuntimeApi, startRuntimeApi } from '../fakes/lambda-runtime-api.ts';
+
+const RIC = fileURLToPath(
+  new URL('../lambda-runtime/node_modules/aws-lambda-ric/index.mjs', import.meta.url),
+);
+
+/** A proxy bundle running under the runtime interface client. */
+export interface ProxyUnderRic {
+  api: RuntimeApi;
+  child: ChildProcess;
+  /** Everything the function process printed (its log lines). */
+  output: () => string;
+  /** The process's exit code once it exited; undefined while it runs. */
+  exitCode: () => number | null | undefined;
+  stop: () => Promise<void>;
+}
+
+/** Builds the proxy bundle and starts it under `aws-lambda-ric`, with `env` as its environment. */
+export async function startProxyUnderRic(env: NodeJS.ProcessEnv): Promise<ProxyUnderRic> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-ric-'));
+  await build(esbuildOptions('proxy', join(dir, 'index.mjs')));
+  const api = await startRuntimeApi();
+  const child = spawn(process.execPath, [RIC], {
+    cwd: dir,
+    env: {
+      ...env,
+      AWS_LAMBDA_RUNTIME_API: api.address,
+      LAMBDA_TASK_ROOT: dir,
+      _HANDLER: 'index.handler',
+      AWS_LAMBDA_FUNCTION_NAME: 'tollgate-proxy',
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/tollgate-proxy',
+      AWS_LAMBDA_LOG_STREAM_NAME: '2026/11/24/[$LATEST]local',
+      AWS_REGION: env.AWS_REGION ?? 'eu-west-1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  let exitCode: number | null | undefined;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      resolve();
+    }),
+  );
+  return {
+    api,
+    child,
+    output: () => output,
+    exitCode: () => exitCode,
+    stop: async () => {
+      if (exitCode === undefined) child.kill('SIGTERM');
+      await exited;
+      await api.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
