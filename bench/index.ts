@@ -10,7 +10,9 @@
  * in the same run; coalesced events; non-streamed throughput and latency at 16 concurrent clients of one
  * key; CPU per request and RSS of each gateway process; RSS while one 50 MB stream passes; the Anthropic
  * route against the OpenAI route; the handler in-process (CPU, DynamoDB write units per request, 64-way
- * admission on one team — see in-process.ts); bundle sizes and import times. Every loop is bounded.
+ * admission on one team — see in-process.ts); the proxy bundle under the real Lambda runtime interface client
+ * (events per chunk, first-event delay — see lambda-runtime.ts); bundle sizes and import times. Every loop is
+ * bounded.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,7 @@ import { startFakeOpenAI } from '../test/fakes/openai-upstream.ts';
 import { runCliProcess, startDevProcess } from '../test/helpers/dev-process.ts';
 import { bundleFigures } from './bundles.ts';
 import { inProcessBench } from './in-process.ts';
+import { lambdaRuntimeBench } from './lambda-runtime.ts';
 import { cpuSeconds, rssMiB, startPortkey } from './peers.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 60);
@@ -318,6 +321,14 @@ async function main(): Promise<void> {
   const t = inProcess.teamAdmissions;
   console.log(
     `${t.concurrent} concurrent admissions on one team: ${t.admitted} admitted, ${f(t.conflictsPerAdmitted, 3)} transaction conflicts retried per admitted request, p50 ${f(t.p50Ms)} ms`,
+  );
+
+  const ric = await lambdaRuntimeBench();
+  console.log(
+    `\n## The proxy bundle under the real runtime interface client (aws-lambda-ric, ${ric.rounds} streamed answers of 20 events 10 ms apart)`,
+  );
+  console.log(
+    `SSE events per chunk reaching the Runtime API: mean ${f(ric.eventsPerChunk.mean, 2)}, max ${ric.eventsPerChunk.max}; first event ${f(ric.firstEventMs.p50)} ms p50 / ${f(ric.firstEventMs.p99)} ms p99 after the invocation`,
   );
 
   console.log('\n## Lambda bundles (minified)');

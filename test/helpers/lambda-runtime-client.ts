@@ -4,12 +4,17 @@
  * the Runtime API fake, with the environment a caller gives it — as the Lambda service runs it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../../lib/bundling.ts';
+import { type AuthorizerDecision, AuthorizerEmulator } from '../../lib/local/authorizer-emulation.ts';
+import { authorizerEvent, type IncomingParts, proxyEvent } from '../../lib/local/events.ts';
+import { localContext } from '../../lib/local/lambda-runtime.ts';
 import { type RuntimeApi, startRuntimeApi } from '../fakes/lambda-runtime-api.ts';
 
 const RIC = fileURLToPath(
@@ -75,4 +80,41 @@ export async function startProxyUnderRic(env: NodeJS.ProcessEnv): Promise<ProxyU
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+let authorizer: AuthorizerEmulator | undefined;
+
+/**
+ * The API Gateway event of a streamed OpenAI chat completion by `key`, with the context the real authorizer
+ * (run in this process, on this process's environment) gives it, as API Gateway delivers both.
+ */
+export async function streamedChatEvent(key: string, model: string): Promise<APIGatewayProxyEvent> {
+  if (authorizer === undefined) {
+    const { handler } = await import('../../lambdas/authorizer/handler.ts');
+    authorizer = new AuthorizerEmulator(
+      handler as unknown as ConstructorParameters<typeof AuthorizerEmulator>[0],
+      {
+        identityHeaders: ['authorization'],
+        ttlSeconds: 0,
+      },
+    );
+  }
+  const parts: IncomingParts = {
+    requestId: randomUUID(),
+    method: 'POST',
+    path: '/v1/chat/completions',
+    resource: '/v1/chat/completions',
+    params: {},
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    query: new URLSearchParams(),
+    body: Buffer.from(JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'Hi' }] })),
+    sourceIp: '127.0.0.1',
+    stage: 'prod',
+  };
+  const decision: AuthorizerDecision = await authorizer.decide(
+    authorizerEvent(parts),
+    localContext('tollgate-authorizer', parts.requestId),
+  );
+  if (decision.effect !== 'allow') throw new Error(`the authorizer answered ${decision.effect}`);
+  return proxyEvent(parts, { ...decision.context, principalId: decision.principalId });
 }

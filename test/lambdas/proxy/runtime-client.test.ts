@@ -6,15 +6,14 @@
  * back stalls the stream and the test fails — no timing is asserted. A caller who leaves (the service drops
  * the streamed response's connection) must abort the upstream before its next event and bill what was sent.
  */
-import { randomUUID } from 'node:crypto';
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthorizerEmulator } from '../../../lib/local/authorizer-emulation.ts';
-import { authorizerEvent, type IncomingParts, proxyEvent } from '../../../lib/local/events.ts';
-import { localContext } from '../../../lib/local/lambda-runtime.ts';
 import type { InvocationRecord } from '../../fakes/lambda-runtime-api.ts';
 import { type FakeOpenAI, startFakeOpenAI } from '../../fakes/openai-upstream.ts';
-import { type ProxyUnderRic, startProxyUnderRic } from '../../helpers/lambda-runtime-client.ts';
+import {
+  type ProxyUnderRic,
+  startProxyUnderRic,
+  streamedChatEvent,
+} from '../../helpers/lambda-runtime-client.ts';
 import type { setupLocalEnv } from '../../helpers/local-env.ts';
 
 const UPSTREAM_KEY = 'sk-upstream-ric-5e6f';
@@ -26,7 +25,6 @@ const HOLD_BOUND_MS = 5000;
 let env: Awaited<ReturnType<typeof setupLocalEnv>>;
 let fake: FakeOpenAI;
 let ric: ProxyUnderRic;
-let authorizer: AuthorizerEmulator;
 let key: string;
 
 beforeAll(async () => {
@@ -40,14 +38,6 @@ beforeAll(async () => {
   );
   await env.stores.providers.setPrice('openai', 'gpt-4o', { inputPerMTok: 0, outputPerMTok: 1000 });
   key = (await env.stores.keys.create({ name: 'ric', monthlyLimitMicros: 5_000_000 })).plaintext;
-  const { handler } = await import('../../../lambdas/authorizer/handler.ts');
-  authorizer = new AuthorizerEmulator(
-    handler as unknown as (
-      e: APIGatewayRequestAuthorizerEvent,
-      c: Context,
-    ) => Promise<APIGatewayAuthorizerResult>,
-    { identityHeaders: ['authorization'], ttlSeconds: 0 },
-  );
   ric = await startProxyUnderRic({ ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' });
 }, 120_000);
 
@@ -56,27 +46,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-/** The API Gateway event of a streamed chat completion, with the authorizer's context. */
-async function chatEvent() {
-  const body = Buffer.from(
-    JSON.stringify({ model: 'openai/gpt-4o', stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
-  );
-  const parts: IncomingParts = {
-    requestId: randomUUID(),
-    method: 'POST',
-    path: '/v1/chat/completions',
-    resource: '/v1/chat/completions',
-    params: {},
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    query: new URLSearchParams(),
-    body,
-    sourceIp: '127.0.0.1',
-    stage: 'prod',
-  };
-  const decision = await authorizer.decide(authorizerEvent(parts), localContext('tollgate-authorizer', 'a'));
-  if (decision.effect !== 'allow') throw new Error(`authorizer: ${decision.effect}`);
-  return { parts, event: proxyEvent(parts, { ...decision.context, principalId: decision.principalId }) };
-}
+const chatEvent = () => streamedChatEvent(key, 'openai/gpt-4o');
 
 /** Resolves once `text` has arrived in `record`'s body, or after the bound (answering false). */
 function arrival(record: () => InvocationRecord | undefined, text: string): Promise<boolean> {
@@ -117,7 +87,7 @@ describe('the proxy under the real Lambda runtime interface client', () => {
         if (!(await arrival(() => record, String(WORDS[i - 1])))) held.push(i - 1);
       },
     };
-    const { event } = await chatEvent();
+    const event = await chatEvent();
 
     // Act
     record = ric.api.invoke(event);
@@ -150,7 +120,7 @@ describe('the proxy under the real Lambda runtime interface client', () => {
         if (fake.state.abortedAt === undefined) sentAfterDrop = true;
       },
     };
-    const { event } = await chatEvent();
+    const event = await chatEvent();
     const pollsBefore = ric.api.polls();
 
     // Act
@@ -161,7 +131,7 @@ describe('the proxy under the real Lambda runtime interface client', () => {
     );
     const entry = await loggedEntry(requestId);
     fake.state.stream = {};
-    const after = ric.api.invoke((await chatEvent()).event);
+    const after = ric.api.invoke(await chatEvent());
     await after.done;
 
     // Assess: the upstream was closed while its fourth event was held; three were delivered and billed.
