@@ -69,6 +69,15 @@ export class TollgateAdmin extends Construct {
       actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
       key: props.key,
     });
+    // Usage operations read a key's or a project's requests from the request log's indexes.
+    bindTable({
+      fn,
+      role,
+      name: 'requestLog',
+      table: props.tables.requestLog,
+      actions: ['dynamodb:Query'],
+      key: props.key,
+    });
     bindTable({
       fn,
       role,

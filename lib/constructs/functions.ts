@@ -13,7 +13,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '#shared/env.ts';
-import type { TableName } from '#shared/store/schema.ts';
+import { TABLES, type TableName, type TableSpec } from '#shared/store/schema.ts';
 import { AWS_LIMITS } from '../aws-limits.ts';
 import {
   BUNDLE_BANNER,
@@ -72,7 +72,14 @@ export function bindTable(props: {
 }): void {
   const { fn, role, name, table, actions, key } = props;
   fn.addEnvironment(ENV[TABLE_ENV[name]], table.tableName);
-  role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: [table.tableArn] }));
+  // A query may read the table's indexes; nothing else reaches them.
+  const spec: TableSpec = TABLES[name];
+  const indexes = actions.includes('dynamodb:Query')
+    ? (spec.indexes ?? []).map((index) => `${table.tableArn}/index/${index.name}`)
+    : [];
+  role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: [...actions], resources: [table.tableArn, ...indexes] }),
+  );
   const reads = new Set([
     'dynamodb:GetItem',
     'dynamodb:Query',

@@ -1,9 +1,16 @@
 /** Tollgate's DynamoDB tables, built from the schema the local gateway uses too. */
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { TABLES, type TableName } from '#shared/store/schema.ts';
+import { TABLES, type TableName, type TableSpec } from '#shared/store/schema.ts';
 
 /** Props of {@link TollgateTables}. */
 export interface TollgateTablesProps {
@@ -22,10 +29,12 @@ export class TollgateTables extends Construct {
   constructor(scope: Construct, id: string, props: TollgateTablesProps) {
     super(scope, id);
     const build = (name: TableName, constructId: string): Table => {
-      const spec: (typeof TABLES)[TableName] = TABLES[name];
-      return new Table(this, constructId, {
+      const spec: TableSpec = TABLES[name];
+      const table = new Table(this, constructId, {
         partitionKey: { name: spec.partitionKey, type: AttributeType.STRING },
-        ...('sortKey' in spec ? { sortKey: { name: spec.sortKey, type: AttributeType.STRING } } : {}),
+        ...(spec.sortKey === undefined
+          ? {}
+          : { sortKey: { name: spec.sortKey, type: AttributeType.STRING } }),
         billingMode: BillingMode.PAY_PER_REQUEST,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         deletionProtection: true,
@@ -33,8 +42,17 @@ export class TollgateTables extends Construct {
         encryption: TableEncryption.CUSTOMER_MANAGED,
         encryptionKey: props.key,
         ...(spec.stream ? { stream: StreamViewType.NEW_AND_OLD_IMAGES } : {}),
-        ...('ttlAttribute' in spec ? { timeToLiveAttribute: spec.ttlAttribute } : {}),
+        ...(spec.ttlAttribute === undefined ? {} : { timeToLiveAttribute: spec.ttlAttribute }),
       });
+      for (const index of spec.indexes ?? []) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+          sortKey: { name: index.sortKey, type: AttributeType.STRING },
+          projectionType: ProjectionType.ALL,
+        });
+      }
+      return table;
     };
     this.tables = {
       keys: build('keys', 'Keys'),

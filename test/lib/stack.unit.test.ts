@@ -171,6 +171,41 @@ describe('encryption and tables', () => {
   });
 });
 
+describe('request log indexes', () => {
+  it('indexes the request log by key and by project, and lets the proxy and admin query exactly those indexes', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byKey',
+          KeySchema: [
+            { AttributeName: 'keyId', KeyType: 'HASH' },
+            { AttributeName: 'at', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: 'byProject',
+          KeySchema: [
+            { AttributeName: 'project', KeyType: 'HASH' },
+            { AttributeName: 'at', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+    const requestLog = logicalIdOf('AWS::DynamoDB::Table', 'RequestLog');
+    for (const role of ['FunctionsProxyRole', 'AdminFunctionRole']) {
+      const onLog = statementsOfRole(role).filter((s) => JSON.stringify(s.Resource).includes(requestLog));
+      const resources = JSON.stringify(
+        onLog.filter((s) => actionsOf(s).includes('dynamodb:Query')).map((s) => s.Resource),
+      );
+      expect(resources).toContain('/index/byKey');
+      expect(resources).toContain('/index/byProject');
+      expect(resources).not.toContain('/index/*');
+    }
+  });
+});
+
 describe('functions and IAM boundaries', () => {
   it('runs every function on nodejs24.x arm64 with bounded log retention', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>

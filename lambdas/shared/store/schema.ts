@@ -13,7 +13,19 @@ export interface TableSpec {
   readonly stream: boolean;
   /** Attribute holding the epoch-seconds expiry, when items expire. */
   readonly ttlAttribute?: string;
+  /** Global secondary indexes, projecting every attribute; items without the partition attribute stay out. */
+  readonly indexes?: readonly IndexSpec[];
 }
+
+/** One global secondary index. */
+export interface IndexSpec {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+/** The request log's indexes: a key's requests and a project's, each by time. */
+export const REQUEST_LOG_INDEX = { byKey: 'byKey', byProject: 'byProject' } as const;
 
 export const TABLES = {
   keys: { name: 'keys', partitionKey: 'keyId', stream: true },
@@ -21,7 +33,17 @@ export const TABLES = {
   providers: { name: 'providers', partitionKey: 'provider', sortKey: 'sk', stream: true },
   // Per-minute rate items expire on their own.
   usage: { name: 'usage', partitionKey: 'pk', sortKey: 'sk', stream: false, ttlAttribute: 'expiresAt' },
-  requestLog: { name: 'requestLog', partitionKey: 'requestId', stream: false, ttlAttribute: 'expiresAt' },
+  // Listing a key's or a project's requests is a query on an index, never a scan.
+  requestLog: {
+    name: 'requestLog',
+    partitionKey: 'requestId',
+    stream: false,
+    ttlAttribute: 'expiresAt',
+    indexes: [
+      { name: REQUEST_LOG_INDEX.byKey, partitionKey: 'keyId', sortKey: 'at' },
+      { name: REQUEST_LOG_INDEX.byProject, partitionKey: 'project', sortKey: 'at' },
+    ],
+  },
   // Append-only, never expiring: only the audit function may write it.
   audit: { name: 'audit', partitionKey: 'pk', sortKey: 'sk', stream: false },
 } as const satisfies Record<string, TableSpec>;
