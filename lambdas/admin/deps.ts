@@ -6,6 +6,7 @@ import { signerFromSpec } from '#shared/audit/signer.ts';
 import { requireEnv, type TollgateEnv } from '#shared/env.ts';
 import { documentClient } from '#shared/store/db.ts';
 import { Meter } from '#shared/store/metering.ts';
+import { RequestLogStore } from '#shared/store/request-log.ts';
 import { configStores } from '#shared/store/stores.ts';
 
 /** Built once per instance from the env contract. */
@@ -15,6 +16,7 @@ export function adminFromEnv(env: TollgateEnv): AdminDeps {
     stores: (actor) => ({
       ...configStores(env, db, actor),
       meter: new Meter(db, requireEnv(env, 'usageTable')),
+      requestLog: new RequestLogStore(db, requireEnv(env, 'requestLogTable'), env.requestLogRetentionDays),
     }),
     audit: new AuditLog(
       db,

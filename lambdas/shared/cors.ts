@@ -22,4 +22,5 @@ export const CORS_ALLOW_HEADERS = [
   'x-goog-api-key',
   'anthropic-version',
   'anthropic-beta',
+  'x-tollgate-project',
 ];

@@ -19,6 +19,8 @@ const SUMMARIES: Record<RouteSpec['operation'], string> = {
   model: 'One model of the catalogue, in the shape of the API asking (as for the list)',
   keyInfo: "This key's name, team, scope, limits, spend this month and rate-limit state",
   usage: "This key's usage by day and model, or one request by ?request_id=",
+  usageRequests:
+    "This key's requests, newest first, a page at a time: ?since, ?until (ISO 8601), ?status, ?limit (1-1000, default 100), ?cursor (the previous page's nextCursor)",
   health: 'Gateway and per-provider health, without secrets',
   providerStats:
     'Per provider, over the last hour and day: requests, rate-limit events, error rate and time to first byte (p50); no secrets, no per-key data',

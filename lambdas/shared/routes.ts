@@ -17,6 +17,7 @@ export type RouteOperation =
   | 'model'
   | 'keyInfo'
   | 'usage'
+  | 'usageRequests'
   | 'health'
   | 'providerStats'
   | 'analytics'
@@ -138,6 +139,14 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   { method: 'GET', path: '/v1/key', auth: 'key', carriers: 'any', operation: 'keyInfo', shape: 'openai' },
   { method: 'GET', path: '/v1/usage', auth: 'key', carriers: 'any', operation: 'usage', shape: 'openai' },
+  {
+    method: 'GET',
+    path: '/v1/usage/requests',
+    auth: 'key',
+    carriers: 'any',
+    operation: 'usageRequests',
+    shape: 'openai',
+  },
   { method: 'GET', path: '/health', auth: 'none', carriers: 'any', operation: 'health', shape: 'openai' },
   {
     method: 'GET',

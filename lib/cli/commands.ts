@@ -29,7 +29,8 @@ import { PROVIDER_COMMANDS } from './providers.ts';
 import { settingsCommand, teamShardsCommand } from './settings.ts';
 import { modelsForKey, setupCommand, TOOLS, type Tool } from './setup.ts';
 import { statusCommand } from './status.ts';
-import { TEAM_COMMANDS, usageCommand } from './teams.ts';
+import { TEAM_COMMANDS } from './teams.ts';
+import { USAGE_COMMANDS } from './usage.ts';
 
 /** Summaries of the command groups. */
 export const GROUPS: Readonly<Record<string, string>> = {
@@ -82,18 +83,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   }),
   ...KEY_COMMANDS,
   ...TEAM_COMMANDS,
-  command({
-    name: 'usage',
-    summary: 'usage by day and model and spend this month; one request from the request log',
-    options: {
-      key: { type: 'string', value: 'ID|NAME', summary: 'one key' },
-      team: { type: 'string', value: 'ID|NAME', summary: "a team's keys and its spend" },
-      request: { type: 'string', value: 'ID', summary: 'the x-request-id of a response' },
-    },
-    examples: ['tollgate usage --team team_AbC123xyZ789', 'tollgate usage --request 6f1c…'],
-    run: ({ options, global, withStores }) =>
-      withStores((s) => usageCommand(s, { ...options, json: global.json })).then(() => 0),
-  }),
+  ...USAGE_COMMANDS,
   command({
     name: 'audit list',
     summary: 'the audit log (--action key. matches every key action)',

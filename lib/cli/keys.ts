@@ -7,6 +7,7 @@ import {
   disableKey,
   enableKey,
   importKeys,
+  type ListedKey,
   listKeys,
   rotateKey,
   showKey,
@@ -40,9 +41,23 @@ export const KEY_SCOPE_OPTIONS = {
 export const KEY_REF = [{ name: 'ID', field: 'id' }] as const;
 
 /** Prints keys as a table. */
-export function printKeys(keys: readonly ShownKey[]): void {
+export function printKeys(
+  keys: ReadonlyArray<ShownKey & Partial<Pick<ListedKey, 'requests' | 'lastUsedAt'>>>,
+): void {
   printTable(
-    ['ID', 'NAME', 'STATUS', 'TEAM', 'MODELS', 'LIMIT USD/MO', 'RPM', 'TPM', 'EXPIRES'],
+    [
+      'ID',
+      'NAME',
+      'STATUS',
+      'TEAM',
+      'MODELS',
+      'LIMIT USD/MO',
+      'RPM',
+      'TPM',
+      'EXPIRES',
+      'REQUESTS',
+      'LAST USED',
+    ],
     keys.map((k) => [
       k.id,
       k.name,
@@ -53,6 +68,8 @@ export function printKeys(keys: readonly ShownKey[]): void {
       k.rpm === undefined ? '-' : String(k.rpm),
       k.tpm === undefined ? '-' : String(k.tpm),
       k.expiresAt ?? '-',
+      k.requests === undefined ? '-' : String(k.requests),
+      k.lastUsedAt ?? '-',
     ]),
   );
 }
@@ -89,7 +106,7 @@ export const KEY_COMMANDS: readonly CommandEntry[] = [
   }),
   operationCommand({
     name: 'keys list',
-    summary: 'list keys (never their hashes)',
+    summary: 'list keys (never their hashes) with their request counts and last use',
     options: { team: KEY_SCOPE_OPTIONS.team },
     examples: ['tollgate keys list --team platform'],
     operation: listKeys,
@@ -97,7 +114,7 @@ export const KEY_COMMANDS: readonly CommandEntry[] = [
   }),
   operationCommand({
     name: 'keys show',
-    summary: 'one key, by id or name',
+    summary: 'one key, by id or name, with its request count and last use',
     positionals: KEY_REF,
     examples: ['tollgate keys show ci'],
     operation: showKey,

@@ -1,7 +1,6 @@
-/** `tollgate teams …` (thin calls of the team operations) and `tollgate models price`, `tollgate usage`. */
+/** `tollgate teams …`: thin calls of the team operations. */
 
 import type { ShownTeam } from '#shared/operations/present.ts';
-import { resolveKey, resolveTeam } from '#shared/operations/resolve.ts';
 import {
   createTeam,
   deleteTeam,
@@ -11,12 +10,9 @@ import {
   showTeam,
   updateTeam,
 } from '#shared/operations/teams.ts';
-import { microsToUsd } from '#shared/proxy/estimate.ts';
-import { shardsToRead } from '#shared/store/shards.ts';
 import type { CommandEntry } from './command-spec.ts';
-import type { Stores } from './context.ts';
 import { operationCommand } from './operation-command.ts';
-import { printJson, printTable, UsageError } from './output.ts';
+import { printTable } from './output.ts';
 
 /** The ID positional of every command on one team. */
 const TEAM_REF = [{ name: 'ID', field: 'id' }] as const;
@@ -119,91 +115,3 @@ export const TEAM_COMMANDS: readonly CommandEntry[] = [
     print: (deleted) => process.stdout.write(`Team ${deleted.id} deleted.\n`),
   }),
 ];
-
-/** `usage [--key ID] [--team ID] [--request ID]`. */
-export async function usageCommand(
-  stores: Stores,
-  options: {
-    json: boolean;
-    key?: string | undefined;
-    team?: string | undefined;
-    request?: string | undefined;
-  },
-): Promise<void> {
-  if (options.request !== undefined) {
-    const entry = await stores.requestLog.get(options.request);
-    if (entry === undefined) throw new UsageError(`no request '${options.request}' in the request log`);
-    const { costMicros, ...logged } = entry;
-    if (options.json) printJson({ ...logged, costUsd: microsToUsd(costMicros) });
-    else {
-      printTable(
-        ['REQUEST', 'KEY', 'ROUTE', 'MODEL', 'STATUS', 'IN', 'OUT', 'USD', 'TTFB MS', 'MS', 'DISCONNECTED'],
-        [
-          [
-            entry.requestId,
-            entry.keyId,
-            entry.route,
-            entry.model ?? '-',
-            String(entry.status),
-            String(entry.inputTokens),
-            String(entry.outputTokens),
-            String(microsToUsd(entry.costMicros)),
-            String(entry.ttfbMs ?? '-'),
-            String(entry.durationMs),
-            String(entry.disconnected),
-          ],
-        ],
-      );
-    }
-    return;
-  }
-  const teamId = options.team === undefined ? undefined : (await resolveTeam(stores, options.team)).teamId;
-  const keys =
-    options.key !== undefined
-      ? [await resolveKey(stores, options.key)]
-      : await stores.keys.list(teamId === undefined ? {} : { teamId });
-  const report = [];
-  for (const key of keys) {
-    const spend = await stores.meter.monthSpend(`key#${key.keyId}`);
-    report.push({
-      id: key.keyId,
-      name: key.name,
-      month: spend.month,
-      spentUsd: microsToUsd(spend.spentMicros),
-      days: await stores.usage.forKey(key.keyId),
-    });
-  }
-  const team =
-    teamId === undefined
-      ? undefined
-      : await stores.meter.monthSpend(
-          `team#${teamId}`,
-          new Date(),
-          shardsToRead((await stores.teams.require(teamId)).budgetShards),
-        );
-  if (options.json) {
-    printJson({
-      keys: report,
-      ...(team === undefined
-        ? {}
-        : { team: { id: teamId, month: team.month, spentUsd: microsToUsd(team.spentMicros) } }),
-    });
-    return;
-  }
-  printTable(
-    ['KEY', 'DAY', 'MODEL', 'REQUESTS', 'IN', 'OUT'],
-    report.flatMap((k) =>
-      k.days.map((d) => [
-        k.id,
-        d.day,
-        d.model,
-        String(d.requests),
-        String(d.inputTokens),
-        String(d.outputTokens),
-      ]),
-    ),
-  );
-  for (const k of report) process.stdout.write(`${k.id} (${k.name}): ${k.spentUsd} USD in ${k.month}\n`);
-  if (team !== undefined)
-    process.stdout.write(`team ${teamId}: ${microsToUsd(team.spentMicros)} USD in ${team.month}\n`);
-}

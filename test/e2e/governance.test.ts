@@ -4,6 +4,7 @@
  * to the cent, billing of clients that disconnect, imported keys, grace rotation, the request log, and a
  * property test that arbitrary keys and bodies never cause a 5xx or a stack trace.
  */
+
 import { createHash } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
@@ -14,6 +15,7 @@ import { documentClient } from '#shared/store/db.ts';
 import type { RunningGateway } from '../../lib/local/gateway.ts';
 import { type FakeOpenAI, startFakeOpenAI } from '../fakes/openai-upstream.ts';
 import { captureStdout } from '../helpers/capture-stdout.ts';
+import { freshMinute } from '../helpers/clock.ts';
 import { deferred } from '../helpers/http.ts';
 import type { setupLocalEnv } from '../helpers/local-env.ts';
 
@@ -64,11 +66,6 @@ async function logged(requestId: string) {
 }
 
 /** Keeps a burst inside one rate-limit minute: waits for the next minute when fewer than 15 s are left. */
-async function freshMinute(): Promise<void> {
-  const intoMinute = Date.now() % 60_000;
-  if (intoMinute > 45_000) await new Promise((r) => setTimeout(r, 60_000 - intoMinute + 50));
-}
-
 beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
   // Providers and prices change during the suite; a warm instance would otherwise see them only after the cache TTL.

@@ -46,6 +46,7 @@ import {
   showTeam,
   updateTeam,
 } from '../operations/teams.ts';
+import { keyRequestSummary, listKeyRequests, projectUsage } from '../operations/usage.ts';
 import type { Actor } from '../store/attribution.ts';
 
 /** One management request, decoded from API Gateway. */
@@ -114,6 +115,9 @@ export const ADMIN_ROUTES: readonly Route[] = [
   route('POST', '/keys/:id/disable', disableKey),
   route('POST', '/keys/:id/enable', enableKey),
   route('POST', '/keys/:id/rotate', rotateKey),
+  route('GET', '/keys/:id/requests', listKeyRequests),
+  route('GET', '/keys/:id/usage', keyRequestSummary),
+  route('GET', '/projects/:project/usage', projectUsage),
   route('GET', '/teams', listTeams),
   route('POST', '/teams', createTeam, { status: 201 }),
   route('GET', '/teams/:id', showTeam),

@@ -13,6 +13,7 @@ import {
   flag,
   futureDate,
   list,
+  type ManagementStores,
   operation,
   optional,
   positive,
@@ -74,13 +75,25 @@ export const createKey = operation(
 /** Every key, or a team's. */
 export const listKeys = operation('listKeys', { team: optional(text) }, async (stores, input) => {
   const teamId = await teamIdFor(stores, input.team);
-  return (await stores.keys.list(teamId === undefined ? {} : { teamId })).map((k) => shown(k));
+  const keys = await stores.keys.list(teamId === undefined ? {} : { teamId });
+  return Promise.all(keys.map((k) => withUse(stores, k)));
 });
 
 /** One key, by id or name. */
 export const showKey = operation('showKey', byRef, async (stores, input) =>
-  shown(await resolveKey(stores, input.id)),
+  withUse(stores, await resolveKey(stores, input.id)),
 );
+
+/** A key as listed: with its admitted requests over all months and when it was last used. */
+export interface ListedKey extends ShownKey {
+  requests: number;
+  lastUsedAt: string | null;
+}
+
+async function withUse(stores: ManagementStores, key: KeyView): Promise<ListedKey> {
+  const use = await stores.meter.keyStats(key.keyId);
+  return { ...shown(key), requests: use.requests, lastUsedAt: use.lastUsedAt ?? null };
+}
 
 function statusChange(name: string, status: KeyView['status']) {
   return operation(name, byRef, async (stores, input) =>

@@ -7,6 +7,7 @@ import { parseDuration, parseFutureDate, positiveNumber } from '../inputs.ts';
 import type { KeyStore } from '../store/keys.ts';
 import type { Meter } from '../store/metering.ts';
 import type { ProviderStore } from '../store/providers.ts';
+import type { RequestLogStore } from '../store/request-log.ts';
 import type { SettingsStore } from '../store/settings.ts';
 import type { TeamStore } from '../store/teams.ts';
 import { InvalidError } from './errors.ts';
@@ -20,6 +21,8 @@ export interface ManagementStores {
   settings: SettingsStore;
   /** Spend counters, read by `teams show` and the settings. */
   meter: Meter;
+  /** The request log, read by the usage operations. */
+  requestLog: RequestLogStore;
 }
 
 /** Checks one field's raw value; `field` is its name for messages. */
@@ -47,16 +50,25 @@ export function operation<S extends Shape, O>(
   return {
     name,
     prepare(raw) {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-        throw new InvalidError('The body must be a JSON object.');
-      const fields = raw as Record<string, unknown>;
-      const unknown = Object.keys(fields).find((k) => !Object.hasOwn(shape, k) && fields[k] !== undefined);
-      if (unknown !== undefined) throw new InvalidError(`unknown field '${unknown}'`, { field: unknown });
-      const input: Record<string, unknown> = {};
-      for (const [field, check] of Object.entries(shape)) input[field] = check(fields[field], field);
-      return (stores) => run(stores, input as Input<S>);
+      const input = checkInput(shape, raw);
+      return (stores) => run(stores, input);
     },
   };
+}
+
+/**
+ * Checks `raw` against a shape: an object with only the shape's fields, each passing its check.
+ * @throws {InvalidError} naming the first field that does not
+ */
+export function checkInput<S extends Shape>(shape: S, raw: unknown): Input<S> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new InvalidError('The body must be a JSON object.');
+  const fields = raw as Record<string, unknown>;
+  const unknown = Object.keys(fields).find((k) => !Object.hasOwn(shape, k) && fields[k] !== undefined);
+  if (unknown !== undefined) throw new InvalidError(`unknown field '${unknown}'`, { field: unknown });
+  const input: Record<string, unknown> = {};
+  for (const [field, check] of Object.entries(shape)) input[field] = check(fields[field], field);
+  return input as Input<S>;
 }
 
 /** A non-empty string, trimmed. */

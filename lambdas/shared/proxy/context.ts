@@ -50,7 +50,7 @@ export interface ProxyDeps extends ProxyTimings {
   settings: SettingsSource;
   usage: Pick<UsageStore, 'record' | 'recordFailure' | 'markRejected' | 'health' | 'forKey'>;
   meter: Pick<Meter, 'admit' | 'settle' | 'monthSpend' | 'minuteUsage'>;
-  requestLog: Pick<RequestLogStore, 'put' | 'get'>;
+  requestLog: Pick<RequestLogStore, 'put' | 'get' | 'forKey'>;
   /** Per-provider statistics (`/v1/stats/providers`); absent: none are kept. */
   stats?: Pick<ProviderStatsStore, 'add' | 'window'>;
   /** How often an instance writes its statistics; default one minute. */
@@ -123,8 +123,10 @@ export interface ProxiedCall {
   auth: AuthContext;
   route: RouteSpec;
   operation: OperationSpec;
-  /** The client's JSON body. */
+  /** The client's JSON body, without the gateway's own fields (`project_id`). */
   body: Record<string, unknown>;
+  /** The project the request named, for the request log. */
+  project?: string | undefined;
   request: OperationRequest;
   outcome: Outcome;
 }

@@ -3,7 +3,7 @@ import type { GatewayRequest, GatewayResponse } from '../http.ts';
 import type { RouteOperation } from '../routes.ts';
 import { model, models } from './catalogue.ts';
 import type { Outcome, ProxyRuntime } from './context.ts';
-import { docs, health, keyInfo, openapi, usageReport } from './info.ts';
+import { docs, health, keyInfo, openapi, usageReport, usageRequests } from './info.ts';
 import { type MatchedRoute, proxied } from './proxied.ts';
 import { analytics, providerStats } from './stats.ts';
 
@@ -27,6 +27,7 @@ export const ROUTE_HANDLERS: Readonly<Record<RouteOperation, RouteHandler>> = {
   model,
   keyInfo,
   usage: usageReport,
+  usageRequests,
   health,
   providerStats,
   analytics,

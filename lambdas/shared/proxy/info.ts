@@ -6,6 +6,10 @@ import { DOCS_PAGE } from '../docs-page.ts';
 import { InvalidRequestError, NotFoundError, StorageUnavailableError } from '../errors.ts';
 import { type GatewayRequest, type GatewayResponse, jsonResponse } from '../http.ts';
 import { openApiDocument } from '../openapi.ts';
+import { InvalidError } from '../operations/errors.ts';
+import { checkInput } from '../operations/schema.ts';
+import { requestQuery, requestQueryShape, shownRequest } from '../operations/usage.ts';
+import type { RequestPage } from '../store/request-log.ts';
 import { shardsToRead } from '../store/shards.ts';
 import type { ProviderHealth } from '../store/usage.ts';
 import { requireKey } from './caller.ts';
@@ -83,17 +87,40 @@ export async function usageReport(rt: ProxyRuntime, req: GatewayRequest): Promis
     // Another key's request is as absent as a request that never was.
     if (entry === undefined || entry.keyId !== key.keyId)
       throw new NotFoundError('GET', `/v1/usage?request_id=${encodeURIComponent(requestId)}`);
-    const { costMicros, ...logged } = entry;
-    return jsonResponse(
-      200,
-      { ...logged, costUsd: microsToUsd(costMicros) },
-      { 'x-request-id': req.requestId },
-    );
+    return jsonResponse(200, shownRequest(entry), { 'x-request-id': req.requestId });
   }
   const rows = await deps.usage.forKey(key.keyId);
   return jsonResponse(
     200,
     { object: 'list', keyId: key.keyId, data: rows },
+    { 'x-request-id': req.requestId, 'cache-control': 'no-store' },
+  );
+}
+
+/**
+ * `GET /v1/usage/requests`: this key's requests, newest first, a page at a time (`since`, `until`,
+ * `status`, `limit`, `cursor`), as `GET /admin/keys/ID/requests` answers them.
+ */
+export async function usageRequests(rt: ProxyRuntime, req: GatewayRequest): Promise<GatewayResponse> {
+  const { deps } = rt;
+  const presented = await requireKey(deps, req);
+  const key = await deps.keys.authenticate(presented.keyId, presented.hash);
+  let page: RequestPage;
+  try {
+    page = await deps.requestLog.forKey(key.keyId, requestQuery(checkInput(requestQueryShape, req.query)));
+  } catch (err) {
+    // The client routes answer in the OpenAI shape; the message names the query parameter.
+    if (err instanceof InvalidError) throw new InvalidRequestError(err.message);
+    throw err;
+  }
+  return jsonResponse(
+    200,
+    {
+      object: 'list',
+      keyId: key.keyId,
+      data: page.requests.map(shownRequest),
+      nextCursor: page.nextCursor ?? null,
+    },
     { 'x-request-id': req.requestId, 'cache-control': 'no-store' },
   );
 }

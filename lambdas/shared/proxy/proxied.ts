@@ -12,6 +12,8 @@ import { requireKey } from './caller.ts';
 import type { Outcome, ProxiedCall, ProxyRuntime } from './context.ts';
 import { tryTargets } from './fallback.ts';
 import { OPERATIONS } from './operations.ts';
+import { takeProject } from './project.ts';
+import { logRefusal } from './settlement.ts';
 
 /** The matched route of a request, with its path parameters. */
 export interface MatchedRoute {
@@ -29,14 +31,24 @@ export async function proxied(
   const { route, params } = match;
   const operation = OPERATIONS[route.operation];
   if (operation === undefined) throw new NotFoundError(req.method, req.path);
-  const body = parseJsonObject(req.body, rt.deps.maxBodyBytes);
+  const started = rt.now();
+  const { body, project } = takeProject(parseJsonObject(req.body, rt.deps.maxBodyBytes), req.headers);
   const request = operation.read(body, params, req.query);
   const presented = await requireKey(rt.deps, req);
   const auth = req.auth;
   if (auth === undefined) throw new InvalidApiKeyError();
   outcome.model = request.model;
-  const call: ProxiedCall = { req, auth, route, operation, body, request, outcome };
-  const admitted = await admitCurrent(rt, call, presented);
+  const call: ProxiedCall = { req, auth, route, operation, body, project, request, outcome };
+  let admitted: Awaited<ReturnType<typeof admitCurrent>>;
+  try {
+    admitted = await admitCurrent(rt, call, presented);
+  } catch (err) {
+    // A known key's refusal (scope, limit, rate) belongs in its history; an unknown key has none.
+    const { status } = toGatewayError(err);
+    if (status >= 400 && status < 500 && status !== 401)
+      await logRefusal(rt, { ...call, model: request.model }, { keyId: presented.keyId, status, started });
+    throw err;
+  }
   try {
     return await tryTargets(rt, admitted);
   } catch (err) {

@@ -22,6 +22,51 @@ export interface Ending {
   upstreamMs?: number | undefined;
 }
 
+/** The request log entry's fields that come from the call rather than from how it ended. */
+function callFields(
+  call: Pick<ProxiedCall, 'req' | 'route' | 'project'>,
+  caller: { keyId: string; teamId?: string | undefined },
+  started: number,
+) {
+  return {
+    requestId: call.req.requestId,
+    keyId: caller.keyId,
+    ...(caller.teamId === undefined ? {} : { teamId: caller.teamId }),
+    ...(call.project === undefined ? {} : { project: call.project }),
+    route: `${call.req.method} ${call.route.path}`,
+    at: new Date(started).toISOString(),
+  };
+}
+
+/**
+ * Logs a request of a known key that was refused before admission reserved anything (a limit, the
+ * key's scope, its rate): no upstream, no cost, but the key's history shows it. Never fails the answer.
+ */
+export async function logRefusal(
+  rt: ProxyRuntime,
+  call: Pick<ProxiedCall, 'req' | 'route' | 'project' | 'auth'> & { model?: string | undefined },
+  refusal: { keyId: string; status: number; started: number },
+): Promise<void> {
+  try {
+    await rt.deps.requestLog.put({
+      ...callFields(call, { keyId: refusal.keyId, teamId: call.auth.teamId }, refusal.started),
+      ...(call.model === undefined ? {} : { model: call.model }),
+      status: refusal.status,
+      inputTokens: 0,
+      outputTokens: 0,
+      costMicros: 0,
+      durationMs: rt.now() - refusal.started,
+      disconnected: false,
+    });
+  } catch (err) {
+    logger.warn('could not log a refused request', {
+      requestId: call.req.requestId,
+      keyId: refusal.keyId,
+      error: (err as Error).name,
+    });
+  }
+}
+
 /** Settles one admitted request; later calls do nothing. */
 export type Settle = (end: Ending) => Promise<void>;
 
@@ -31,12 +76,12 @@ export type Settle = (end: Ending) => Promise<void>;
  */
 export function settler(
   rt: ProxyRuntime,
-  call: Pick<ProxiedCall, 'req' | 'route'>,
+  call: Pick<ProxiedCall, 'req' | 'route' | 'project'>,
   admission: Admission,
   started: number,
 ): Settle {
   const { deps } = rt;
-  const { req, route } = call;
+  const { req } = call;
   let done = false;
   return async (end) => {
     if (done) return;
@@ -58,10 +103,7 @@ export function settler(
         );
       }
       await deps.requestLog.put({
-        requestId: req.requestId,
-        keyId: admission.keyId,
-        ...(admission.teamId === undefined ? {} : { teamId: admission.teamId }),
-        route: `${req.method} ${route.path}`,
+        ...callFields(call, admission, started),
         ...(end.slug === undefined
           ? {}
           : { model: `${end.slug.provider}/${end.slug.model}`, provider: end.slug.provider }),
@@ -72,7 +114,6 @@ export function settler(
         ...(end.firstByteAt === undefined ? {} : { ttfbMs: end.firstByteAt - started }),
         durationMs: rt.now() - started,
         disconnected: end.disconnected === true,
-        at: new Date(started).toISOString(),
       });
       if (end.slug !== undefined && usage !== undefined) {
         deps.metrics?.upstream({
