@@ -74,7 +74,8 @@ async function untilActive(client: DynamoDBClient, table: string, index: string)
     const out = await client.send(new DescribeTableCommand({ TableName: table }));
     const status = out.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index)?.IndexStatus;
     if (status === 'ACTIVE') return;
-    if (Date.now() > deadline) throw new Error(`index ${index} of ${table} is still ${status} after a minute`);
+    if (Date.now() > deadline)
+      throw new Error(`index ${index} of ${table} is still ${status} after a minute`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
