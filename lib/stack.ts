@@ -38,6 +38,8 @@ export class TollgateStack extends Stack {
       keyPrefix: config.keyPrefix,
       maxBodyBytes: config.maxBodyBytes,
       credentialCacheSeconds: config.credentialCacheSeconds,
+      // Routes without an authorizer keep a checked key as long as the authorizer cache would.
+      callerCacheSeconds: config.authorizerCacheTtlSeconds,
       secretArns: config.secretArns,
       parameterArns: config.parameterArns,
       publicAnalytics: config.publicAnalytics,

@@ -24,6 +24,7 @@ export function proxyFromEnv(env: TollgateEnv, stores: TollgateStores = storesFr
     metrics: emfMetrics,
     corsOrigins: env.corsOrigins,
     keyPrefix: env.keyPrefix,
+    callerCacheSeconds: env.callerCacheSeconds,
     maxBodyBytes: env.maxBodyBytes,
     firstByteTimeoutMs: env.firstByteTimeoutMs,
     idleTimeoutMs: env.idleTimeoutMs,

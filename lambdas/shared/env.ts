@@ -25,6 +25,8 @@ export const ENV = {
   keyPrefix: 'TOLLGATE_KEY_PREFIX',
   maxBodyBytes: 'TOLLGATE_MAX_BODY_BYTES',
   credentialCacheSeconds: 'TOLLGATE_CREDENTIAL_CACHE_SECONDS',
+  /** How long a proxy instance keeps a key's checked context on routes without an authorizer (0: never). */
+  callerCacheSeconds: 'TOLLGATE_CALLER_CACHE_SECONDS',
   /** How often a proxy instance compares the configuration version (0: before every use). */
   configCheckMs: 'TOLLGATE_CONFIG_CHECK_MS',
   requestLogRetentionDays: 'TOLLGATE_REQUEST_LOG_RETENTION_DAYS',
@@ -52,6 +54,7 @@ export const ENV_DEFAULTS: Partial<Record<keyof typeof ENV, string>> = {
   keyPrefix: 'sk-tg-',
   maxBodyBytes: String(1024 * 1024),
   credentialCacheSeconds: '300',
+  callerCacheSeconds: '60',
   configCheckMs: '2000',
   requestLogRetentionDays: '90',
   auditDigestEvery: '100',
@@ -82,6 +85,7 @@ export interface TollgateEnv {
   keyPrefix: string;
   maxBodyBytes: number;
   credentialCacheSeconds: number;
+  callerCacheSeconds: number;
   configCheckMs: number;
   requestLogRetentionDays: number;
   auditDigestEvery: number;
@@ -171,6 +175,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): TollgateEnv {
     keyPrefix: read(source, 'keyPrefix'),
     maxBodyBytes: readPositiveInt(source, 'maxBodyBytes'),
     credentialCacheSeconds: readPositiveInt(source, 'credentialCacheSeconds'),
+    callerCacheSeconds: readPositiveInt(source, 'callerCacheSeconds'),
     configCheckMs: readPositiveInt(source, 'configCheckMs'),
     requestLogRetentionDays: readPositiveInt(source, 'requestLogRetentionDays'),
     auditDigestEvery: readPositiveInt(source, 'auditDigestEvery'),

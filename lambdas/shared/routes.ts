@@ -24,16 +24,39 @@ export type RouteOperation =
   | 'openapi'
   | 'docs';
 
-/** `key`: the Lambda authorizer runs first; `optional`: no authorizer, a key is checked if sent; `none`: public. */
+/**
+ * `key`: a valid key is required (checked by the authorizer or the proxy: see {@link KEY_CHECKED_BY});
+ * `optional`: no authorizer, a key is checked if sent; `none`: public.
+ */
 export type RouteAuth = 'key' | 'optional' | 'none';
 
 /**
- * Where clients of a route carry their key. API Gateway ANDs a REQUEST authorizer's identity sources, so
- * `bearer` routes (OpenAI clients) use an authorizer keyed on `Authorization`, cached; `any` routes
- * (Anthropic: `x-api-key` or Bearer; Gemini: `x-goog-api-key`, `?key=` or Bearer) use an authorizer with
- * no identity source, which API Gateway cannot cache, so it runs on every request.
+ * Where clients of a route carry their key. API Gateway ANDs a REQUEST authorizer's identity sources and
+ * cannot cache an authorizer without one, so only `bearer` routes (OpenAI clients) can use an authorizer
+ * keyed on `Authorization`, cached. `any` routes (Anthropic: `x-api-key` or Bearer; Gemini:
+ * `x-goog-api-key`, `?key=` or Bearer) have no API Gateway authorizer: the proxy authenticates them itself
+ * (see {@link KEY_CHECKED_BY}), so the coding tools' hot path pays no authorizer invocation per request.
  */
 export type Carriers = 'bearer' | 'any';
+
+/**
+ * Who checks the key of an `auth: 'key'` route: API Gateway's cached Lambda authorizer, or the proxy
+ * (a per-instance cache of the same check, held to the key and team at admission as the authorizer's is).
+ */
+export const KEY_CHECKED_BY = { bearer: 'authorizer', any: 'proxy' } as const satisfies Record<
+  Carriers,
+  'authorizer' | 'proxy'
+>;
+
+/** True when API Gateway runs the Lambda authorizer before the route's integration. */
+export function hasAuthorizer(route: Pick<RouteSpec, 'auth' | 'carriers'>): boolean {
+  return route.auth === 'key' && KEY_CHECKED_BY[route.carriers] === 'authorizer';
+}
+
+/** True when the proxy must authenticate the route's key itself. */
+export function proxyChecksKey(route: Pick<RouteSpec, 'auth' | 'carriers'>): boolean {
+  return route.auth === 'key' && KEY_CHECKED_BY[route.carriers] === 'proxy';
+}
 
 /** One HTTP route of the client API. */
 export interface RouteSpec {

@@ -23,7 +23,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { ROUTES } from '#shared/routes.ts';
+import { hasAuthorizer, proxyChecksKey, ROUTES } from '#shared/routes.ts';
 import { AWS_LIMITS } from '../aws-limits.ts';
 import {
   GATEWAY_RESPONSES,
@@ -71,8 +71,6 @@ export class TollgateApi extends Construct {
   readonly api: RestApi;
   /** Cached on `Authorization`: OpenAI clients' routes. */
   readonly authorizer: RequestAuthorizer;
-  /** No identity source, so never cached: routes whose clients may carry the key in several places. */
-  readonly anyCarrierAuthorizer: RequestAuthorizer;
 
   constructor(scope: Construct, id: string, props: TollgateApiProps) {
     super(scope, id);
@@ -144,14 +142,6 @@ export class TollgateApi extends Construct {
       identitySources: [IdentitySource.header('Authorization')],
       resultsCacheTtl: Duration.seconds(props.authorizerCacheTtlSeconds),
     });
-    // API Gateway ANDs identity sources and cannot cache without one: routes whose clients carry the key
-    // in one of several places get an authorizer that runs on every request.
-    this.anyCarrierAuthorizer = new RequestAuthorizer(this, 'AnyCarrierAuthorizer', {
-      handler: props.authorizer,
-      identitySources: [],
-      resultsCacheTtl: Duration.seconds(0),
-    });
-
     // A streamed integration may run 15 minutes; without an explicit timeout it would be cut at 29 s.
     const integration = new LambdaIntegration(props.proxy, {
       proxy: true,
@@ -160,19 +150,23 @@ export class TollgateApi extends Construct {
     });
     for (const route of ROUTES) {
       const resource = this.api.root.resourceForPath(route.path);
-      const method =
-        route.auth === 'key'
-          ? resource.addMethod(route.method, integration, {
-              authorizer: route.carriers === 'bearer' ? this.authorizer : this.anyCarrierAuthorizer,
-              authorizationType: AuthorizationType.CUSTOM,
-            })
-          : resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE });
+      const method = hasAuthorizer(route)
+        ? resource.addMethod(route.method, integration, {
+            authorizer: this.authorizer,
+            authorizationType: AuthorizationType.CUSTOM,
+          })
+        : resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE });
       Validations.of(method).acknowledge({
         id: 'AwsSolutions-COG4',
         reason:
           'Clients authenticate with Tollgate API keys checked by the Lambda REQUEST authorizer; there are no Cognito users.',
       });
-      if (route.auth !== 'key') {
+      if (proxyChecksKey(route)) {
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${route.method} ${route.path} takes the key in any of its API's carriers, which one REQUEST authorizer cannot cache (API Gateway ANDs identity sources): the proxy authenticates the key before anything else and refuses the request with 401 without it.`,
+        });
+      } else if (route.auth !== 'key') {
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-APIG4',
           reason: `${route.method} ${route.path} is public by design (a key, when sent, is checked by the proxy) and returns no secret.`,

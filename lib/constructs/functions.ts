@@ -160,6 +160,8 @@ export interface TollgateFunctionsProps {
   readonly keyPrefix: string;
   readonly maxBodyBytes: number;
   readonly credentialCacheSeconds: number;
+  /** How long the proxy keeps a key it checked itself (routes without an authorizer). */
+  readonly callerCacheSeconds: number;
   readonly requestLogRetentionDays: number;
   readonly corsOrigins: readonly string[];
   readonly firstByteTimeoutMs: number;
@@ -186,6 +188,7 @@ export class TollgateFunctions extends Construct {
       [ENV.keyPrefix]: props.keyPrefix,
       [ENV.maxBodyBytes]: String(props.maxBodyBytes),
       [ENV.credentialCacheSeconds]: String(props.credentialCacheSeconds),
+      [ENV.callerCacheSeconds]: String(props.callerCacheSeconds),
       [ENV.requestLogRetentionDays]: String(props.requestLogRetentionDays),
       [ENV.corsOrigins]: props.corsOrigins.join(','),
       [ENV.keyring]: `kms:${props.key.keyArn}`,

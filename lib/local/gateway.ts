@@ -11,8 +11,8 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { readEnv } from '#shared/env.ts';
-import { matchRoute } from '#shared/routes.ts';
+import { ENV, readEnv } from '#shared/env.ts';
+import { hasAuthorizer, matchRoute } from '#shared/routes.ts';
 import {
   type GatewayResponseType,
   gatewayResponse,
@@ -73,10 +73,8 @@ export interface RunningGateway {
   url: string;
   port: number;
   server: Server;
-  /** The cached authorizer of `bearer` routes (OpenAI clients). */
+  /** The cached authorizer of `bearer` routes (OpenAI clients); `any` routes have none. */
   authorizer: AuthorizerEmulator;
-  /** The uncached authorizer of `any` routes (Anthropic and Gemini clients). */
-  anyCarrierAuthorizer: AuthorizerEmulator;
   close(): Promise<void>;
 }
 
@@ -185,6 +183,9 @@ async function loadHandlers(): Promise<{ authorizer: AuthorizerHandler; proxy: u
 
 /** Starts the gateway on 127.0.0.1. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  // As deployed, the proxy keeps a key it checked itself as long as the authorizer cache keeps its
+  // answers; the handler reads it once, when its module loads (a first gateway of the process decides).
+  process.env[ENV.callerCacheSeconds] ??= String(options.authorizerCacheTtlSeconds);
   const handlers = await loadHandlers();
   const proxyHandler = handlers.proxy;
   if (!isStreamingHandler(proxyHandler)) throw new Error('the proxy handler is not a streaming handler');
@@ -194,14 +195,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const clock = options.clock ?? realClock;
   const corsOrigins = readEnv().corsOrigins;
   const faults = options.faults ?? {};
-  // The same two authorizers the stack deploys: see Carriers in the route table.
+  // The authorizer the stack deploys, on the routes it guards: see Carriers in the route table.
   const authorizer = new AuthorizerEmulator(handlers.authorizer, {
     identityHeaders: ['authorization'],
     ttlSeconds: options.authorizerCacheTtlSeconds,
-  });
-  const anyCarrierAuthorizer = new AuthorizerEmulator(handlers.authorizer, {
-    identityHeaders: [],
-    ttlSeconds: 0,
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -250,9 +247,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     };
 
     let authorizerContext: Record<string, string> | null = null;
-    if (route.auth === 'key') {
-      const emulator = route.carriers === 'bearer' ? authorizer : anyCarrierAuthorizer;
-      const decision = await emulator.decide(
+    if (hasAuthorizer(route)) {
+      const decision = await authorizer.decide(
         authorizerEvent(parts),
         localContext('tollgate-authorizer', randomUUID()),
       );
@@ -395,7 +391,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     port,
     server,
     authorizer,
-    anyCarrierAuthorizer,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

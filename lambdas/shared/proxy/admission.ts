@@ -7,7 +7,7 @@ import { InvalidApiKeyError, ModelNotAllowedError, ModelNotPricedError } from '.
 import type { AuthContext } from '../http.ts';
 import type { EffectiveLimits } from '../store/metering.ts';
 import type { ModelPrice } from '../store/providers.ts';
-import type { PresentedKey } from './caller.ts';
+import { callerCacheKey, type PresentedKey } from './caller.ts';
 import type { ProxiedCall, ProxyRuntime } from './context.ts';
 import {
   costMicros,
@@ -172,6 +172,8 @@ export async function admitCurrent(
       err instanceof ModelNotPricedError;
     if (!stale || call.auth.revisions === undefined) throw err;
     const auth = await authenticateCaller(rt.deps, presented);
+    // The proxy's own cache of the context (routes without an authorizer) learns the change at once.
+    if (call.req.auth === undefined) rt.callers.set(callerCacheKey(presented), auth);
     if (auth.revisions?.key === call.auth.revisions.key && auth.revisions.team === call.auth.revisions.team)
       throw err;
     const current = { ...call, auth };

@@ -2,6 +2,7 @@
  * The proxy's dependencies and the two objects its parts pass around: the runtime (built once per
  * instance) and the call (one per proxied request), so no function needs a long list of parameters.
  */
+import { TtlCache } from '../cache.ts';
 import type { AuthContext, GatewayRequest } from '../http.ts';
 import { logger } from '../log.ts';
 import type { MetricsSink } from '../metrics.ts';
@@ -61,6 +62,11 @@ export interface ProxyDeps extends ProxyTimings {
   corsOrigins?: readonly string[];
   /** Where request and upstream metrics go (EMF in Lambda). */
   metrics?: MetricsSink;
+  /**
+   * How long an instance keeps a key's checked context on routes API Gateway does not authorize (the
+   * authorizer cache's TTL; 0: check on every request). Admission holds it to the key and team as they are.
+   */
+  callerCacheSeconds?: number;
   /** Imported keys' hashes to key ids (cached by the caller). */
   importedKeys: () => Promise<Record<string, string>>;
   keyPrefix: string;
@@ -75,6 +81,8 @@ export interface ProxyRuntime {
   now: () => number;
   fetch: typeof fetch;
   cooldowns: CredentialCooldowns;
+  /** Callers this instance authenticated itself, by key id and hash (see {@link ProxyDeps.callerCacheSeconds}). */
+  callers: TtlCache<string, AuthContext>;
   /** This instance's per-provider counters, when statistics are kept. */
   stats: StatsAccumulator | undefined;
   /** Records a provider failure for `/health`; never fails the request. */
@@ -91,6 +99,7 @@ export function proxyRuntime(deps: ProxyDeps): ProxyRuntime {
     now,
     fetch: deps.fetch ?? fetch,
     cooldowns: new CredentialCooldowns(now),
+    callers: new TtlCache((deps.callerCacheSeconds ?? 0) * 1000, 10_000, now),
     stats:
       deps.stats === undefined
         ? undefined
@@ -111,6 +120,8 @@ export function proxyRuntime(deps: ProxyDeps): ProxyRuntime {
 
 /** What the request log line reports about a request, filled in as the request proceeds. */
 export interface Outcome {
+  /** The caller's key, when the proxy authenticated it itself (no authorizer context to log it from). */
+  keyId?: string;
   model?: string;
   provider?: string;
   upstreamMs?: number;

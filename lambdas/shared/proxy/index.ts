@@ -9,7 +9,8 @@ import { corsHeaders } from '../cors.ts';
 import { NotFoundError, toGatewayError } from '../errors.ts';
 import type { GatewayRequest, GatewayResponse } from '../http.ts';
 import { logger } from '../log.ts';
-import { matchRoute, requestShape, routeForResource } from '../routes.ts';
+import { matchRoute, proxyChecksKey, requestShape, routeForResource } from '../routes.ts';
+import { requireKey } from './caller.ts';
 import { type Outcome, type ProxyDeps, proxyRuntime } from './context.ts';
 import { ROUTE_HANDLERS } from './dispatch.ts';
 import { errorResponse } from './response.ts';
@@ -39,6 +40,8 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
       let errorCode: string | undefined;
       try {
         if (!('route' in match)) throw new NotFoundError(req.method, req.path);
+        // What no authorizer refused must not reach a handler without a key: a 401, as the authorizer's.
+        if (proxyChecksKey(match.route)) await requireKey(deps, req);
         response = await ROUTE_HANDLERS[match.route.operation](rt, req, match, outcome);
       } catch (err) {
         const gatewayError = toGatewayError(err);
@@ -56,7 +59,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
       const routeName = `${req.method} ${'route' in match ? match.route.path : '(unknown)'}`;
       logger.info('request', {
         requestId: req.requestId,
-        keyId: req.auth?.keyId,
+        keyId: req.auth?.keyId ?? outcome.keyId,
         route: routeName,
         provider: outcome.provider,
         model: outcome.model,

@@ -3,12 +3,12 @@
  * scope-check the model's targets, admit, then try the targets. Whatever happens after admission, the
  * reservation is settled.
  */
-import { InvalidApiKeyError, NotFoundError, toGatewayError } from '../errors.ts';
+import { NotFoundError, toGatewayError } from '../errors.ts';
 import type { GatewayRequest, GatewayResponse } from '../http.ts';
 import type { RouteSpec } from '../routes.ts';
 import { admitCurrent } from './admission.ts';
 import { parseJsonObject } from './body.ts';
-import { requireKey } from './caller.ts';
+import { callerContext, requireKey } from './caller.ts';
 import type { Outcome, ProxiedCall, ProxyRuntime } from './context.ts';
 import { tryTargets } from './fallback.ts';
 import { OPERATIONS } from './operations.ts';
@@ -32,11 +32,12 @@ export async function proxied(
   const operation = OPERATIONS[route.operation];
   if (operation === undefined) throw new NotFoundError(req.method, req.path);
   const started = rt.now();
+  // The key first: where no authorizer ran, an unknown key must learn nothing, not even about its body.
+  const presented = await requireKey(rt.deps, req);
+  const auth = await callerContext(rt, { req, route }, presented);
+  outcome.keyId = auth.keyId;
   const { body, project } = takeProject(parseJsonObject(req.body, rt.deps.maxBodyBytes), req.headers);
   const request = operation.read(body, params, req.query);
-  const presented = await requireKey(rt.deps, req);
-  const auth = req.auth;
-  if (auth === undefined) throw new InvalidApiKeyError();
   outcome.model = request.model;
   const call: ProxiedCall = { req, auth, route, operation, body, project, request, outcome };
   let admitted: Awaited<ReturnType<typeof admitCurrent>>;
