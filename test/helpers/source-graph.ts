@@ -30,6 +30,8 @@ export function sourceFiles(): string[] {
   const walk = (folder: string): void => {
     for (const entry of readdirSync(join(ROOT, folder), { withFileTypes: true })) {
       const path = `${folder}/${entry.name}`;
+      // Nested packages (the bench's peer gateway, installed by `npm run bench`) are not our source.
+      if (entry.isDirectory() && entry.name === 'node_modules') continue;
       if (entry.isDirectory()) walk(path);
       else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) out.push(path);
     }
