@@ -108,15 +108,14 @@ export async function usageCommand(stores: Stores, options: UsageOptions): Promi
   if (options.request !== undefined) return requestReport(stores, { ...options, request: options.request });
   if (options.project !== undefined) return projectReport(stores, { ...options, project: options.project });
   const teamId = options.team === undefined ? undefined : (await resolveTeam(stores, options.team)).teamId;
-  const keys =
-    options.key !== undefined
-      ? [await resolveKey(stores, options.key)]
-      : await stores.keys.list(teamId === undefined ? {} : { teamId });
+  const one = options.key === undefined ? undefined : await resolveKey(stores, options.key);
+  const keys = one !== undefined ? [one] : await stores.keys.list(teamId === undefined ? {} : { teamId });
   // Reading a key's requests costs a query per page: only for one key, where anomalies are looked for.
+  // It gets the resolved id, so a name is not looked up twice.
   const summary =
-    options.key === undefined
+    one === undefined
       ? undefined
-      : await run(keyRequestSummary, stores, { id: options.key, since: options.since, until: options.until });
+      : await run(keyRequestSummary, stores, { id: one.keyId, since: options.since, until: options.until });
   const report = [];
   for (const key of keys) {
     const spend = await stores.meter.monthSpend(`key#${key.keyId}`);

@@ -4,7 +4,7 @@
  * body (no provider API knows it) and records the project in the request log.
  */
 import { InvalidRequestError } from '../errors.ts';
-import { PROJECT_PATTERN } from '../operations/usage.ts';
+import { PROJECT_PATTERN, PROJECT_RULE } from '../operations/usage.ts';
 
 /** The header a client may name its project in. */
 export const PROJECT_HEADER = 'x-tollgate-project';
@@ -22,13 +22,9 @@ export function takeProject(
   const { [PROJECT_FIELD]: field, ...rest } = body;
   const header = headers[PROJECT_HEADER];
   if (field !== undefined && (typeof field !== 'string' || !PROJECT_PATTERN.test(field)))
-    throw new InvalidRequestError(
-      `'${PROJECT_FIELD}' must be 1-128 letters, digits or . _ : / @ - (starting with a letter or digit).`,
-    );
+    throw new InvalidRequestError(`'${PROJECT_FIELD}' ${PROJECT_RULE}.`);
   if (header !== undefined && !PROJECT_PATTERN.test(header))
-    throw new InvalidRequestError(
-      `'${PROJECT_HEADER}' must be 1-128 letters, digits or . _ : / @ - (starting with a letter or digit).`,
-    );
+    throw new InvalidRequestError(`'${PROJECT_HEADER}' ${PROJECT_RULE}.`);
   if (field !== undefined && header !== undefined && field !== header)
     throw new InvalidRequestError(
       `'${PROJECT_FIELD}' and '${PROJECT_HEADER}' name different projects; send one.`,

@@ -62,12 +62,13 @@ function encodeCursor(key: Record<string, unknown>): string {
 }
 
 function decodeCursor(cursor: string, listing: Listing): Record<string, string> {
-  const refused = new InvalidError('cursor is not one this listing returned', { field: 'cursor' });
+  const refused = (cause?: unknown) =>
+    new InvalidError('cursor is not one this listing returned', { field: 'cursor', cause });
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch (err) {
-    throw new InvalidError(refused.message, { field: 'cursor', cause: err });
+    throw refused(err);
   }
   const fields = ['requestId', 'at', PARTITION[listing.index]];
   if (
@@ -77,7 +78,7 @@ function decodeCursor(cursor: string, listing: Listing): Record<string, string> 
     !fields.every((f) => typeof (key as Record<string, unknown>)[f] === 'string') ||
     (key as Record<string, string>)[PARTITION[listing.index]] !== listing.value
   )
-    throw refused;
+    throw refused();
   return key as Record<string, string>;
 }
 
