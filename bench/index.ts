@@ -22,6 +22,7 @@ import { openLocalState, readRuntime } from '../lib/local/state.ts';
 import { startFakeAnthropic } from '../test/fakes/anthropic-upstream.ts';
 import { startFakeOpenAI } from '../test/fakes/openai-upstream.ts';
 import { runCliProcess, startDevProcess } from '../test/helpers/dev-process.ts';
+import { RIC_MISSING, ricInstalled } from '../test/helpers/lambda-runtime-client.ts';
 import { bundleFigures } from './bundles.ts';
 import { inProcessBench } from './in-process.ts';
 import { lambdaRuntimeBench } from './lambda-runtime.ts';
@@ -323,13 +324,15 @@ async function main(): Promise<void> {
     `${t.concurrent} concurrent admissions on one team: ${t.admitted} admitted, ${f(t.conflictsPerAdmitted, 3)} transaction conflicts retried per admitted request, p50 ${f(t.p50Ms)} ms`,
   );
 
-  const ric = await lambdaRuntimeBench();
-  console.log(
-    `\n## The proxy bundle under the real runtime interface client (aws-lambda-ric, ${ric.rounds} streamed answers of 20 events 10 ms apart)`,
-  );
-  console.log(
-    `SSE events per chunk reaching the Runtime API: mean ${f(ric.eventsPerChunk.mean, 2)}, max ${ric.eventsPerChunk.max}; first event ${f(ric.firstEventMs.p50)} ms p50 / ${f(ric.firstEventMs.p99)} ms p99 after the invocation`,
-  );
+  if (ricInstalled) {
+    const ric = await lambdaRuntimeBench();
+    console.log(
+      `\n## The proxy bundle under the real runtime interface client (aws-lambda-ric, ${ric.rounds} streamed answers of 20 events 10 ms apart)`,
+    );
+    console.log(
+      `SSE events per chunk reaching the Runtime API: mean ${f(ric.eventsPerChunk.mean, 2)}, max ${ric.eventsPerChunk.max}; first event ${f(ric.firstEventMs.p50)} ms p50 / ${f(ric.firstEventMs.p99)} ms p99 after the invocation`,
+    );
+  } else console.log(`\n## The proxy bundle under the real runtime interface client: ${RIC_MISSING}`);
 
   console.log('\n## Lambda bundles (minified)');
   console.log('| bundle | KiB | gzipped KiB | import ms (median of 5) | credential-chain code |');

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,20 @@ import { type RuntimeApi, startRuntimeApi } from '../fakes/lambda-runtime-api.ts
 const RIC = fileURLToPath(
   new URL('../lambda-runtime/node_modules/aws-lambda-ric/index.mjs', import.meta.url),
 );
+const RIC_NATIVE = fileURLToPath(
+  new URL('../lambda-runtime/node_modules/aws-lambda-ric/rapid-client.node', import.meta.url),
+);
+
+/**
+ * Whether `npm install` could build the runtime interface client: its install compiles a native Runtime API
+ * client (make, cmake, g++), which a machine with only Node and Java lacks — there the install goes on
+ * without it (package.json's `install:lambda-runtime`) and the tests that need it are skipped, by name.
+ */
+export const ricInstalled: boolean = existsSync(RIC) && existsSync(RIC_NATIVE);
+
+/** The name a skipped runtime-client test carries, so a run without it says why. */
+export const RIC_MISSING =
+  'skipped: aws-lambda-ric is not built here (its npm install needs make, cmake and g++)';
 
 /** A proxy bundle running under the runtime interface client. */
 export interface ProxyUnderRic {

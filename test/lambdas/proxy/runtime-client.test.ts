@@ -11,6 +11,8 @@ import type { InvocationRecord } from '../../fakes/lambda-runtime-api.ts';
 import { type FakeOpenAI, startFakeOpenAI } from '../../fakes/openai-upstream.ts';
 import {
   type ProxyUnderRic,
+  RIC_MISSING,
+  ricInstalled,
   startProxyUnderRic,
   streamedChatEvent,
 } from '../../helpers/lambda-runtime-client.ts';
@@ -28,6 +30,7 @@ let ric: ProxyUnderRic;
 let key: string;
 
 beforeAll(async () => {
+  if (!ricInstalled) return;
   const { setupLocalEnv } = await import('../../helpers/local-env.ts');
   env = await setupLocalEnv();
   fake = await startFakeOpenAI(UPSTREAM_KEY);
@@ -75,72 +78,75 @@ async function loggedEntry(requestId: string) {
   throw new Error(`request ${requestId} never reached the request log`);
 }
 
-describe('the proxy under the real Lambda runtime interface client', () => {
-  it('lets each SSE event leave the function before the upstream sends the next', {
-    timeout: 60_000,
-  }, async () => {
-    // Prepare: event i is sent only once event i-1 reached the Runtime API (or after the bound).
-    let record: InvocationRecord | undefined;
-    const held: number[] = [];
-    fake.state.stream = {
-      beforeChunk: async (i) => {
-        if (!(await arrival(() => record, String(WORDS[i - 1])))) held.push(i - 1);
-      },
-    };
-    const event = await chatEvent();
+describe.skipIf(!ricInstalled)(
+  ricInstalled ? 'the proxy under the real Lambda runtime interface client' : RIC_MISSING,
+  () => {
+    it('lets each SSE event leave the function before the upstream sends the next', {
+      timeout: 60_000,
+    }, async () => {
+      // Prepare: event i is sent only once event i-1 reached the Runtime API (or after the bound).
+      let record: InvocationRecord | undefined;
+      const held: number[] = [];
+      fake.state.stream = {
+        beforeChunk: async (i) => {
+          if (!(await arrival(() => record, String(WORDS[i - 1])))) held.push(i - 1);
+        },
+      };
+      const event = await chatEvent();
 
-    // Act
-    record = ric.api.invoke(event);
-    await record.done;
+      // Act
+      record = ric.api.invoke(event);
+      await record.done;
 
-    // Assess
-    expect(record.streamed).toBe(true);
-    expect(record.prelude).toMatchObject({ statusCode: 200 });
-    expect(held).toEqual([]);
-    for (const word of WORDS) expect(record.body()).toContain(word);
-    expect(record.body().trimEnd().endsWith('data: [DONE]')).toBe(true);
-    expect(record.error).toBeUndefined();
-  });
+      // Assess
+      expect(record.streamed).toBe(true);
+      expect(record.prelude).toMatchObject({ statusCode: 200 });
+      expect(held).toEqual([]);
+      for (const word of WORDS) expect(record.body()).toContain(word);
+      expect(record.body().trimEnd().endsWith('data: [DONE]')).toBe(true);
+      expect(record.error).toBeUndefined();
+    });
 
-  it('aborts the upstream before its next event when the caller leaves, bills what was sent, and serves on', {
-    timeout: 60_000,
-  }, async () => {
-    // Prepare: after three events have arrived, the service drops the response; the fake then waits for the
-    // proxy to close the upstream connection instead of sending the fourth.
-    let record: InvocationRecord | undefined;
-    fake.state.abortedAt = undefined;
-    let sentAfterDrop = false;
-    fake.state.stream = {
-      beforeChunk: async (i) => {
-        await arrival(() => record, String(WORDS[i - 1]));
-        if (i < 3) return;
-        if (i === 3 && record !== undefined) ric.api.dropClient(record);
-        for (let t = 0; t < HOLD_BOUND_MS / 10 && fake.state.abortedAt === undefined; t++)
-          await new Promise((r) => setTimeout(r, 10));
-        if (fake.state.abortedAt === undefined) sentAfterDrop = true;
-      },
-    };
-    const event = await chatEvent();
-    const pollsBefore = ric.api.polls();
+    it('aborts the upstream before its next event when the caller leaves, bills what was sent, and serves on', {
+      timeout: 60_000,
+    }, async () => {
+      // Prepare: after three events have arrived, the service drops the response; the fake then waits for the
+      // proxy to close the upstream connection instead of sending the fourth.
+      let record: InvocationRecord | undefined;
+      fake.state.abortedAt = undefined;
+      let sentAfterDrop = false;
+      fake.state.stream = {
+        beforeChunk: async (i) => {
+          await arrival(() => record, String(WORDS[i - 1]));
+          if (i < 3) return;
+          if (i === 3 && record !== undefined) ric.api.dropClient(record);
+          for (let t = 0; t < HOLD_BOUND_MS / 10 && fake.state.abortedAt === undefined; t++)
+            await new Promise((r) => setTimeout(r, 10));
+          if (fake.state.abortedAt === undefined) sentAfterDrop = true;
+        },
+      };
+      const event = await chatEvent();
+      const pollsBefore = ric.api.polls();
 
-    // Act
-    record = ric.api.invoke(event);
-    await record.done;
-    const requestId = String(
-      (record.prelude?.headers as Record<string, string> | undefined)?.['x-request-id'],
-    );
-    const entry = await loggedEntry(requestId);
-    fake.state.stream = {};
-    const after = ric.api.invoke(await chatEvent());
-    await after.done;
+      // Act
+      record = ric.api.invoke(event);
+      await record.done;
+      const requestId = String(
+        (record.prelude?.headers as Record<string, string> | undefined)?.['x-request-id'],
+      );
+      const entry = await loggedEntry(requestId);
+      fake.state.stream = {};
+      const after = ric.api.invoke(await chatEvent());
+      await after.done;
 
-    // Assess: the upstream was closed while its fourth event was held; three were delivered and billed.
-    expect(fake.state.abortedAt).toBeDefined();
-    expect(sentAfterDrop).toBe(false);
-    expect(entry).toMatchObject({ disconnected: true, outputTokens: 3, costMicros: 3000 });
-    // The runtime survived the drop: it asked for another invocation and served it.
-    expect(ric.exitCode()).toBeUndefined();
-    expect(ric.api.polls()).toBeGreaterThan(pollsBefore);
-    expect(after.prelude).toMatchObject({ statusCode: 200 });
-  });
-});
+      // Assess: the upstream was closed while its fourth event was held; three were delivered and billed.
+      expect(fake.state.abortedAt).toBeDefined();
+      expect(sentAfterDrop).toBe(false);
+      expect(entry).toMatchObject({ disconnected: true, outputTokens: 3, costMicros: 3000 });
+      // The runtime survived the drop: it asked for another invocation and served it.
+      expect(ric.exitCode()).toBeUndefined();
+      expect(ric.api.polls()).toBeGreaterThan(pollsBefore);
+      expect(after.prelude).toMatchObject({ statusCode: 200 });
+    });
+  },
+);
