@@ -116,6 +116,26 @@ describe('configuration changes after start', () => {
     expect(anthropic.requests.at(-1)?.body).toContain('claude-fresh-1');
   });
 
+  it('a model catalogue refreshed after start is listed by /v1/models on the next request', async () => {
+    // Prepare: the gateway has cached the provider with its first catalogue.
+    await env.stores.providers.add(
+      { name: 'refreshed', type: 'openai', baseUrl: openai.baseUrl, models: ['gpt-4o'] },
+      { secret: OPENAI_KEY },
+    );
+    const listed = async () =>
+      ((await (await fetch(`${gateway.url}/v1/models`)).json()) as { data: Array<{ id: string }> }).data.map(
+        (m) => m.id,
+      );
+    expect(await listed()).toContain('refreshed/gpt-4o');
+
+    // Act
+    await env.stores.providers.setModels('refreshed', ['gpt-4o', 'gpt-new']);
+    const models = await listed();
+
+    // Assess
+    expect(models).toContain('refreshed/gpt-new');
+  });
+
   it('an alias set after start resolves on the next request', async () => {
     // Prepare
     const { plaintext } = await env.stores.keys.create({ name: 'alias' });

@@ -669,7 +669,9 @@ export class ProviderStore {
 
   /** Replaces a provider's model catalogue (a `models refresh`), audited as `provider.update`. */
   async setModels(provider: string, models: string[]): Promise<ProviderConfig> {
+    const lastChange = this.change('provider.update');
     const catalogue = [...new Set(models.map((m) => m.trim()).filter((m) => m !== ''))];
+    checkModels(catalogue);
     try {
       const out = await this.db.send(
         new UpdateCommand({
@@ -677,10 +679,11 @@ export class ProviderStore {
           Key: { provider, sk: PROVIDER_SK },
           UpdateExpression: 'SET models = :models, lastChange = :change',
           ConditionExpression: 'attribute_exists(provider)',
-          ExpressionAttributeValues: { ':models': catalogue, ':change': this.change('provider.update') },
+          ExpressionAttributeValues: { ':models': catalogue, ':change': lastChange },
           ReturnValues: 'ALL_NEW',
         }),
       );
+      await this.bump(lastChange);
       return toConfig(out.Attributes ?? {});
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('provider', provider);
