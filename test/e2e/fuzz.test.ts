@@ -3,11 +3,13 @@
  * real HTTP to the local gateway (API Gateway emulation, the real authorizer, proxy and admin handlers, on
  * DynamoDB Local, with wire-faithful fake upstreams): 10,000 generated requests — malformed %-encoding,
  * JSON nested 10,000 deep, over-long identifiers, out-of-range numbers, garbage keys in each carrier — and
- * not one 5xx. Every refusal is JSON with an `error` object, and no provider is marked unhealthy by a
+ * not one 5xx. The management cases are drawn from `/admin`'s own route table, so every route it has is
+ * fuzzed, with every method. Every refusal is JSON with an `error` object, and no provider is marked unhealthy by a
  * client's input. Re-run a failure with its seed and index (printed).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_ROUTES } from '#shared/admin/core.ts';
 import { ROUTES } from '#shared/routes.ts';
 import type { RunningGateway } from '../../lib/local/gateway.ts';
 import { startFakeAnthropic } from '../fakes/anthropic-upstream.ts';
@@ -179,13 +181,24 @@ const clientCase: fc.Arbitrary<Case> = fc.constantFrom(...ROUTES).chain((route) 
     fc.constant({}),
     fc.constant({ alt: 'sse' }),
     fc.record({ request_id: fc.oneof(fc.constant(''), longText, anyText(20), fc.uuid()) }),
+    fc.record(
+      {
+        since: fc.oneof(anyText(12), fc.constantFrom('2026-01-01', '7d', '99999999999999999999d')),
+        until: anyText(12),
+        status: fc.oneof(fc.constantFrom('200', '402', '99999'), anyText(4)),
+        cursor: fc.oneof(anyText(40), longText, badEncoding),
+        limit: fc.constantFrom('0', '1', '1000', '1e300', '-5', 'x'),
+        project: fc.oneof(anyText(12), longText),
+      },
+      { requiredKeys: [] },
+    ),
     fc.dictionary(printable(8), anyText(20), { maxKeys: 2 }),
   );
   return fc
     .record({
       method: fc.oneof(
         { weight: 8, arbitrary: fc.constant(route.method) },
-        { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE') },
+        { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE') },
       ),
       path,
       query,
@@ -213,79 +226,136 @@ const clientCase: fc.Arbitrary<Case> = fc.constantFrom(...ROUTES).chain((route) 
     );
 });
 
-/** Requests to the management API: every collection, ids of every kind, bodies with bad fields. */
-const adminCase: fc.Arbitrary<Case> = fc
-  .record({
-    collection: fc.constantFrom('keys', 'teams', 'providers', 'audit', 'aliases', 'nothing'),
-    id: fc.option(identifier, { nil: undefined }),
-    action: fc.option(fc.constantFrom('disable', 'enable', 'rotate', 'credentials', 'verify', 'x'), {
-      nil: undefined,
+/** A management request body: fields of every operation, plausible and not, or no JSON at all. */
+const adminBody: fc.Arbitrary<string> = fc.oneof(
+  fc
+    .record(
+      {
+        name: fc.oneof(
+          { weight: 30, arbitrary: fc.oneof(anyText(30), longText, number) },
+          { weight: 1, arbitrary: fc.constant('x'.repeat(500_000)) },
+        ),
+        models: fc.oneof(fc.array(anyText(10), { maxLength: 3 }), number),
+        monthlyLimitUsd: fc.oneof(number, fc.constant(null)),
+        budgetUsd: fc.oneof(number, fc.constant(null)),
+        rpm: fc.oneof(number, fc.constant(null)),
+        tpm: number,
+        team: fc.oneof(identifier, number, fc.constant(null)),
+        expires: fc.oneof(anyText(12), fc.constant('2999-01-01'), fc.constant(null)),
+        grace: fc.oneof(fc.constantFrom('1h', '99999999999999999999d', 'x'), number),
+        credentials: fc.oneof(fc.array(anyText(8), { maxLength: 3 }), anyText(10), number, fc.constant(null)),
+        label: fc.oneof(anyText(12), longText, number),
+        priority: number,
+        ring: fc.oneof(anyText(80), fc.constant(`a:${'0'.repeat(64)},${'f'.repeat(63)}`), number),
+        sync: fc.oneof(fc.boolean(), anyText(4)),
+        targets: fc.oneof(fc.array(anyText(12), { maxLength: 3 }), number),
+        model: fc.oneof(model, fc.constant('zzfuzz/m')),
+        inputPerMTok: number,
+        outputPerMTok: number,
+      },
+      { requiredKeys: [] },
+    )
+    .map((b) => JSON.stringify(b)),
+  fc
+    .record(
+      {
+        // Fuzzed providers never take a name a client request uses, and never a bare-model API type.
+        name: fc.oneof(fc.stringMatching(/^zz[a-z0-9]{1,8}$/), longText, anyText(10)),
+        type: fc.constantFrom('openai', 'openai-compatible', 'bogus', ''),
+        baseUrl: fc.constantFrom('http://127.0.0.1:9/v1', 'ftp://x', 'not a url', 'https://user:pw@x/'),
+        models: fc.array(anyText(8), { maxLength: 3 }),
+        credential: fc.oneof(
+          fc.constant(undefined),
+          fc.constant({}),
+          fc.record({ secret: anyText(20) }),
+          fc.record({ secretArn: anyText(20) }),
+          fc.record({ parameterArn: anyText(20) }),
+          fc.record({ keyFile: anyText(20) }),
+          fc.record({ keyEnv: anyText(12), live: fc.boolean() }),
+        ),
+        secret: anyText(20),
+        keyFile: anyText(20),
+        keyEnv: anyText(12),
+        parameterArn: anyText(20),
+        label: anyText(12),
+        priority: number,
+      },
+      { requiredKeys: [] },
+    )
+    .map((b) => JSON.stringify(b)),
+  fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+  deepValue.map((d) => `{"name":${deep(d)}}`),
+  anyText(30),
+);
+
+/**
+ * Installation settings only ever fuzzed with values they refuse (or that clear nothing set): a budget or
+ * a default price set by the fuzzer would turn the rest of the run's client requests into refusals.
+ */
+const settingsBody: fc.Arbitrary<string> = fc
+  .record(
+    {
+      budgetUsd: fc.constantFrom(-1, 0, 1e300, 'abc', true, [], null),
+      defaultPrice: fc.oneof(
+        fc.constantFrom(null, 'x', 0, []),
+        fc.record({ inputPerMTok: fc.constantFrom(-1, 1e300, 'x'), outputPerMTok: number }),
+      ),
+      budgetShards: fc.oneof(number, fc.constant(1e300)),
+    },
+    { requiredKeys: [] },
+  )
+  .map((b) => JSON.stringify(b));
+
+/** Queries of the management API's listings: windows, statuses, cursors and page sizes of every kind. */
+const adminQuery = fc.oneof(
+  fc.constant({}),
+  fc.record(
+    {
+      since: fc.oneof(anyText(12), fc.constantFrom('2026-01-01', '7d', '-1', '99999999999999999999d')),
+      until: fc.oneof(anyText(12), fc.constant('2026-01-02')),
+      status: fc.oneof(fc.constantFrom('200', '429', '99999', 'x'), anyText(4)),
+      cursor: fc.oneof(anyText(40), longText, badEncoding),
+      limit: fc.oneof(fc.constantFrom('0', '1', '1000', '1e300', '-5', 'x'), anyText(4)),
+      team: identifier,
+    },
+    { requiredKeys: [] },
+  ),
+  fc.dictionary(printable(8), anyText(20), { maxKeys: 2 }),
+);
+
+/** Requests to the management API: every route of its table, ids of every kind, bodies with bad fields. */
+const adminCase: fc.Arbitrary<Case> = fc.constantFrom(...ADMIN_ROUTES).chain((route) =>
+  fc
+    .record({
+      method: fc.oneof(
+        { weight: 8, arbitrary: fc.constant(route.method) },
+        { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE') },
+      ),
+      params: fc.array(identifier, { minLength: 3, maxLength: 3 }),
+      query: adminQuery,
+      token: fc.oneof(
+        { weight: 9, arbitrary: fc.constant(ADMIN_TOKEN) },
+        { weight: 1, arbitrary: printable(64) },
+      ),
+      body: route.path === '/settings' ? settingsBody : adminBody,
+    })
+    .map(({ method, params, query, token, body: b }) => {
+      let n = 0;
+      const path = route.path
+        .split('/')
+        .map((segment) => (segment.startsWith(':') ? (params[n++] ?? 'x') : segment))
+        .join('/');
+      return {
+        route: `/admin${route.path}`,
+        carrier: 'admin-token',
+        method,
+        path: `/admin${path}`,
+        query: method === 'GET' ? query : {},
+        headers: { 'content-type': 'application/json', 'x-tollgate-admin-token': token },
+        ...(method === 'GET' || method === 'DELETE' ? {} : { body: b }),
+      };
     }),
-    sub: fc.option(identifier, { nil: undefined }),
-    method: fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'),
-    token: fc.oneof(
-      { weight: 9, arbitrary: fc.constant(ADMIN_TOKEN) },
-      { weight: 1, arbitrary: printable(64) },
-    ),
-    body: fc.oneof(
-      fc
-        .record(
-          {
-            name: fc.oneof(
-              { weight: 30, arbitrary: fc.oneof(anyText(30), longText, number) },
-              { weight: 1, arbitrary: fc.constant('x'.repeat(500_000)) },
-            ),
-            models: fc.oneof(fc.array(anyText(10), { maxLength: 3 }), number),
-            monthlyLimitUsd: number,
-            budgetUsd: number,
-            rpm: number,
-            tpm: number,
-            team: fc.oneof(identifier, number),
-            expires: fc.oneof(anyText(12), fc.constant('2999-01-01')),
-            grace: fc.oneof(fc.constantFrom('1h', '99999999999999999999d', 'x'), number),
-          },
-          { requiredKeys: [] },
-        )
-        .map((b) => JSON.stringify(b)),
-      fc
-        .record(
-          {
-            // Fuzzed providers never take a name a client request uses, and never a bare-model API type.
-            name: fc.oneof(fc.stringMatching(/^zz[a-z0-9]{1,8}$/), longText, anyText(10)),
-            type: fc.constantFrom('openai', 'openai-compatible', 'bogus', ''),
-            baseUrl: fc.constantFrom('http://127.0.0.1:9/v1', 'ftp://x', 'not a url', 'https://user:pw@x/'),
-            models: fc.array(anyText(8), { maxLength: 3 }),
-            credential: fc.oneof(
-              fc.constant(undefined),
-              fc.constant({}),
-              fc.record({ secret: anyText(20) }),
-              fc.record({ secretArn: anyText(20) }),
-            ),
-            secret: anyText(20),
-            priority: number,
-          },
-          { requiredKeys: [] },
-        )
-        .map((b) => JSON.stringify(b)),
-      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-      deepValue.map((d) => `{"name":${deep(d)}}`),
-      anyText(30),
-    ),
-  })
-  .map(({ collection, id, action, sub, method, token, body: b }) => {
-    const segments = [collection, id, action, action === 'credentials' ? sub : undefined].filter(
-      (s) => s !== undefined,
-    );
-    return {
-      route: `/admin/${collection}`,
-      carrier: 'admin-token',
-      method,
-      path: `/admin/${segments.join('/')}`,
-      query: {},
-      headers: { 'content-type': 'application/json', 'x-tollgate-admin-token': token },
-      ...(method === 'GET' || method === 'DELETE' ? {} : { body: b }),
-    };
-  });
+);
 
 /** Paths that exist nowhere. */
 const strayCase: fc.Arbitrary<Case> = fc
@@ -304,7 +374,7 @@ const strayCase: fc.Arbitrary<Case> = fc
 
 const anyCase = fc.oneof(
   { weight: 14, arbitrary: clientCase },
-  { weight: 5, arbitrary: adminCase },
+  { weight: 6, arbitrary: adminCase },
   { weight: 1, arbitrary: strayCase },
 );
 
@@ -415,8 +485,7 @@ describe('fuzzing every route, carrier and management path', () => {
     };
     const routes = count((c) => c.route);
     for (const route of ROUTES) expect(routes.get(route.path) ?? 0).toBeGreaterThan(100);
-    for (const collection of ['keys', 'teams', 'providers', 'audit', 'aliases'])
-      expect(routes.get(`/admin/${collection}`) ?? 0).toBeGreaterThan(100);
+    for (const route of ADMIN_ROUTES) expect(routes.get(`/admin${route.path}`) ?? 0).toBeGreaterThan(30);
     const carriers = count((c) => c.carrier);
     for (const carrier of ['none', 'bearer', 'x-api-key', 'x-goog-api-key', 'query', 'admin-token'])
       expect(carriers.get(carrier) ?? 0).toBeGreaterThan(100);

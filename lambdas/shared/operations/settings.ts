@@ -13,6 +13,7 @@ import {
   type ManagementStores,
   operation,
   optional,
+  positive,
   positiveInteger,
 } from './schema.ts';
 
@@ -78,7 +79,7 @@ export const showSettings = operation('showSettings', {}, async (stores) =>
 /** Changes the settings: absent fields stay, `null` clears; a shard count applies from next month. */
 export const updateSettings = operation(
   'updateSettings',
-  { defaultPrice: clearable(price), budgetUsd: clearable(amount), budgetShards: optional(shards) },
+  { defaultPrice: clearable(price), budgetUsd: clearable(positive), budgetShards: optional(shards) },
   async (stores, input) => {
     const patch: SettingsPatch = {};
     if (input.defaultPrice !== undefined) patch.defaultPrice = input.defaultPrice;

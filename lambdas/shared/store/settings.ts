@@ -5,9 +5,11 @@
  * so its changes are attributed and audited like every other configuration write.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { InvalidError } from '../operations/errors.ts';
 import { newChange } from './attribution.ts';
 import { bumpConfigVersion } from './config-version.ts';
 import type { StoreOptions } from './keys.ts';
+import { checkMicros } from './limits.ts';
 import { nextMonthOf, type ShardSpec, validShardCount } from './shards.ts';
 
 /** A model's price in USD per million tokens (the providers store's shape). */
@@ -77,7 +79,7 @@ export class SettingsStore {
     else if (patch.defaultPrice !== undefined) {
       for (const value of [patch.defaultPrice.inputPerMTok, patch.defaultPrice.outputPerMTok]) {
         if (!Number.isFinite(value) || value < 0 || value > 10_000)
-          throw new Error('prices must be USD per million tokens, from 0 to 10000');
+          throw new InvalidError('prices must be USD per million tokens, from 0 to 10000');
       }
       sets.push('defaultPrice = :price');
       values[':price'] = {
@@ -87,8 +89,7 @@ export class SettingsStore {
     }
     if (patch.budgetMicros === null) removes.push('budgetMicros');
     else if (patch.budgetMicros !== undefined) {
-      if (!Number.isSafeInteger(patch.budgetMicros) || patch.budgetMicros < 0)
-        throw new Error('the budget must be a non-negative amount of USD');
+      checkMicros(patch.budgetMicros, 'the budget');
       sets.push('budgetMicros = :budget');
       values[':budget'] = patch.budgetMicros;
     }
