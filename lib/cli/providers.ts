@@ -120,7 +120,7 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
     complete: (raw, given) => withCredential(raw, given.options, given.global.stack === undefined),
     print: (view, { args }) =>
       process.stdout.write(
-        `Credential ${view.credentialId} added to ${args.NAME} with priority ${view.priority}.\n`,
+        `Credential ${view.id} added to ${args.NAME} with priority ${view.priority}.\n`,
       ),
   }),
   operationCommand({
@@ -133,7 +133,7 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
       printTable(
         ['ID', 'LABEL', 'PRIORITY', 'SOURCE', 'EXPIRES', 'ADDED'],
         credentials.map((c) => [
-          c.credentialId,
+          c.id,
           c.label ?? '-',
           String(c.priority),
           c.secretArn ?? (c.reference === undefined ? c.source : `${c.source}:${c.reference}`),
@@ -155,7 +155,7 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
     operation: updateCredential,
     print: (view, { args }) =>
       process.stdout.write(
-        `Credential ${view.credentialId} of ${args.NAME}: label ${view.label ?? '-'}, priority ${view.priority}.\n`,
+        `Credential ${view.id} of ${args.NAME}: label ${view.label ?? '-'}, priority ${view.priority}.\n`,
       ),
   }),
   operationCommand({
@@ -166,7 +166,7 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
     confirm: ({ args }) => `Remove credential ${args.CREDENTIAL_ID} of ${args.NAME}?`,
     operation: removeCredential,
     print: (removed) =>
-      process.stdout.write(`Credential ${removed.credentialId} removed from ${removed.provider}.\n`),
+      process.stdout.write(`Credential ${removed.id} removed from ${removed.provider}.\n`),
   }),
   operationCommand({
     name: 'aliases set',

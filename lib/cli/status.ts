@@ -65,8 +65,8 @@ export async function providerStatuses(
       }
     }
     const credentials: CredentialStatus[] = views.map((view) => {
-      const probed = probes.get(view.credentialId);
-      const rejection = health?.rejected.find((r) => r.credentialId === view.credentialId);
+      const probed = probes.get(view.id);
+      const rejection = health?.rejected.find((r) => r.credentialId === view.id);
       return {
         ...view,
         provider: provider.provider,
@@ -134,7 +134,7 @@ export async function statusCommand(
         (s.credentials.length === 0 ? [undefined] : s.credentials).map((c) => [
           s.provider,
           s.state,
-          c?.credentialId ?? '-',
+          c?.id ?? '-',
           c?.label ?? '-',
           c === undefined ? '-' : String(c.priority),
           c?.expiresAt ?? '-',

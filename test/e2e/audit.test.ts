@@ -94,8 +94,8 @@ describe('attributed audit records', () => {
     process.env.AUDIT_UPSTREAM = `${UPSTREAM_SECRET}-2`;
     const credential = JSON.parse(
       (await run('providers', 'credentials', 'add', 'up', '--key-env', 'AUDIT_UPSTREAM', '--json')).stdout,
-    ) as { credentialId: string };
-    await run('providers', 'credentials', 'remove', 'up', credential.credentialId, '--yes');
+    ) as { id: string };
+    await run('providers', 'credentials', 'remove', 'up', credential.id, '--yes');
     await run('models', 'price', 'up/gpt-4o', '--input', '2.5', '--output', '10');
     await run('aliases', 'set', 'fast', '--targets', 'up/gpt-4o');
     await run('aliases', 'remove', 'fast', '--yes');

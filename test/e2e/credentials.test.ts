@@ -64,7 +64,7 @@ const addProvider = (name: string, ...source: string[]) =>
   );
 
 interface CredentialRow {
-  credentialId: string;
+  id: string;
   label?: string;
   priority: number;
 }
@@ -115,6 +115,11 @@ describe('credential labels and order', () => {
       ['team-a', 0],
       ['team-b', 1],
     ]);
+    // One field-naming convention: a credential's own id is `id`, as a key's and a team's are.
+    for (const row of rows) {
+      expect(row.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(row).not.toHaveProperty('credentialId');
+    }
     expect(listed.stdout).toMatch(/LABEL/);
     expect(listed.stdout).toContain('team-b');
     expect(listed.stdout).not.toContain(SECOND);
@@ -133,25 +138,17 @@ describe('credential labels and order', () => {
       'credentials',
       'update',
       'up',
-      String(teamB?.credentialId),
+      String(teamB?.id),
       '--priority',
       '0',
     );
-    await cliJson(
-      'providers',
-      'credentials',
-      'update',
-      'up',
-      String(rows[0]?.credentialId),
-      '--priority',
-      '5',
-    );
+    await cliJson('providers', 'credentials', 'update', 'up', String(rows[0]?.id), '--priority', '5');
     const after = await chat();
 
     // Assess
     expect(before.choices[0]?.message.content).toBeDefined();
     expect(after.choices[0]?.message.content).toBeDefined();
-    expect(updated).toMatchObject({ credentialId: teamB?.credentialId, label: 'team-b', priority: 0 });
+    expect(updated).toMatchObject({ id: teamB?.id, label: 'team-b', priority: 0 });
     expect(upstream.requests.map((r) => r.credential)).toEqual([FIRST, SECOND]);
   });
 
@@ -161,7 +158,7 @@ describe('credential labels and order', () => {
     const target = rows.find((r) => r.label === 'team-a');
 
     // Act
-    const patched = await admin('PATCH', `/providers/up/credentials/${target?.credentialId}`, {
+    const patched = await admin('PATCH', `/providers/up/credentials/${target?.id}`, {
       label: 'team-a2',
     });
     await poller.drain();
@@ -179,7 +176,7 @@ describe('credential labels and order', () => {
   it('refuses a taken or malformed label, an empty change and an unknown credential, writing nothing', async () => {
     // Prepare
     const rows = (await admin('GET', '/providers/up/credentials')).body as unknown as CredentialRow[];
-    const id = String(rows[0]?.credentialId);
+    const id = String(rows[0]?.id);
 
     // Act
     const taken = await admin('PATCH', `/providers/up/credentials/${id}`, { label: 'team-a2' });
@@ -361,6 +358,53 @@ describe('local credential references', () => {
     // Assess
     expect(upstream.requests.map((r) => r.credential)).toEqual([THIRD, SECOND]);
     expect(listed).toMatchObject([{ source: 'file', reference: file }]);
+  });
+
+  it('takes the same references through /admin: a key file, a live variable, and refuses what cannot work here', async () => {
+    // Prepare
+    const file = join(mkdtempSync(join(tmpdir(), 'tollgate-keyfile-')), 'admin.key');
+    writeFileSync(file, `${THIRD}\n`, { mode: 0o600 });
+    const provider = (name: string, credential: Record<string, unknown>) =>
+      admin('POST', '/providers', {
+        name,
+        type: 'openai',
+        baseUrl: upstream.baseUrl,
+        models: ['gpt-4o'],
+        credential,
+      });
+    delete process.env.CREDS_ADMIN_LIVE;
+
+    // Act
+    const byFile = await provider('adminfile', { keyFile: file, label: 'file' });
+    const byEnv = await provider('adminenv', { keyEnv: 'CREDS_ADMIN_LIVE' });
+    process.env.CREDS_ADMIN_LIVE = FIRST;
+    upstream.reset();
+    await chatModel('adminfile/gpt-4o');
+    await chatModel('adminenv/gpt-4o');
+    const listed = await admin('GET', '/providers/adminfile/credentials');
+    const parameter = await admin('POST', '/providers/adminfile/credentials', {
+      parameterArn: 'arn:aws:ssm:eu-west-1:111122223333:parameter/x',
+    });
+    const relative = await admin('POST', '/providers/adminfile/credentials', { keyFile: 'admin.key' });
+    const both = await admin('POST', '/providers/adminfile/credentials', { keyFile: file, keyEnv: 'X' });
+    const after = await admin('GET', '/providers/adminfile/credentials');
+
+    // Assess
+    expect(byFile.status).toBe(201);
+    expect(byEnv.status).toBe(201);
+    expect(upstream.requests.map((r) => r.credential)).toEqual([THIRD, FIRST]);
+    expect(listed.body).toMatchObject([{ source: 'file', reference: file, label: 'file' }]);
+    expect(JSON.stringify(listed.body)).not.toContain(THIRD);
+    expect(parameter).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request', message: expect.stringContaining('Parameter Store') } },
+    });
+    expect(relative).toMatchObject({
+      status: 400,
+      body: { error: { message: 'a key file must be an absolute path' } },
+    });
+    expect(both.status).toBe(400);
+    expect(after.body).toEqual(listed.body);
   });
 
   it('refuses --live without --key-env, and a deployed-only reference locally', async () => {

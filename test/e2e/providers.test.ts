@@ -394,7 +394,7 @@ describe('credential failover', () => {
       health as { providers: Array<{ name: string; rejectedCredentials: unknown[] }> }
     ).providers.find((p) => p.name === 'fo2');
     expect(fo2?.rejectedCredentials).toEqual([
-      { id: refused?.credentialId, status: 401, at: expect.any(String) },
+      { id: refused?.id, status: 401, at: expect.any(String) },
     ]);
   });
 

@@ -172,7 +172,7 @@ export const removeCredential = operation(
   { provider: text, credentialId: text },
   async (stores, input) => {
     await stores.providers.removeCredential(input.provider, input.credentialId);
-    return { provider: input.provider, credentialId: input.credentialId, removed: true };
+    return { provider: input.provider, id: input.credentialId, removed: true };
   },
 );
 

@@ -78,7 +78,8 @@ export interface ProviderView extends ProviderConfig {
 
 /** A credential as operators see it: never its value. */
 export interface CredentialView {
-  credentialId: string;
+  /** The credential's own id (stored as `credentialId`, the name the encryption context binds). */
+  id: string;
   /** The operator's name for it (e.g. `team-a`), by which keys and teams are bound to it. */
   label?: string;
   priority: number;
@@ -90,7 +91,8 @@ export interface CredentialView {
   createdAt: string;
 }
 
-interface CredentialItem extends CredentialView {
+interface CredentialItem extends Omit<CredentialView, 'id'> {
+  credentialId: string;
   provider: string;
   sk: string;
   envelope?: Envelope;
@@ -121,6 +123,11 @@ export interface Alias {
 /** Reads Secrets Manager, Parameter Store and local references at run time. */
 export interface SecretSource extends ReferenceReader {
   getSecretValue(secretArn: string): Promise<string>;
+  /**
+   * The credential sources this place cannot read, each with the reason: a credential of such a source is
+   * refused when it is added (a 400 on every management path), rather than failing at its first request.
+   */
+  refuses: Partial<Record<CredentialView['source'], string>>;
 }
 
 /** Input for registering a provider. */
@@ -398,6 +405,12 @@ export class ProviderStore {
     };
   }
 
+  /** Refuses a credential source this installation's secret source cannot read. */
+  private readableHere(source: CredentialView['source'], field: string): void {
+    const reason = this.secrets?.refuses[source];
+    if (reason !== undefined) throw new InvalidError(reason, { field });
+  }
+
   /** Checks and seals one credential into its item; writes nothing. */
   private async credentialItem(
     provider: string,
@@ -426,6 +439,7 @@ export class ProviderStore {
       ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
     };
     if (input.secretArn !== undefined) {
+      this.readableHere('secretsmanager', 'secretArn');
       const secretArn = validateSecretArn(input.secretArn);
       if (existing.some((c) => c.secretArn === secretArn))
         throw new RecordExistsError('credential for that secret ARN', provider);
@@ -434,6 +448,7 @@ export class ProviderStore {
     const referenced = referenceOf(input);
     if (referenced !== undefined) {
       const { kind, reference } = referenced;
+      this.readableHere(kind, REFERENCE_KINDS[kind].field);
       if (existing.some((c) => c.source === kind && c.reference === reference))
         throw new RecordExistsError(`credential for that ${REFERENCE_KINDS[kind].field}`, provider);
       return { ...base, source: kind, reference };
@@ -794,7 +809,7 @@ function sortCredentials<T extends { priority: number; createdAt: string }>(item
 
 function credentialView(item: CredentialItem): CredentialView {
   return {
-    credentialId: item.credentialId,
+    id: item.credentialId,
     ...(item.label === undefined ? {} : { label: item.label }),
     priority: item.priority,
     source: item.source,

@@ -16,10 +16,11 @@ export interface SecretClients {
   parameterStore?: ParameterStoreOptions;
 }
 
-const onlyDeployed = (what: string) => async (): Promise<never> => {
-  throw new Error(
-    `${what} references work only on a deployed stack; locally use --key-stdin, --key-env or --key-file`,
-  );
+const deployedOnly = (what: string) =>
+  `${what} references work only on a deployed stack; locally give the value, a key file or an environment variable`;
+const LOCAL_ONLY = 'key files and environment references are read only by a local gateway';
+const refused = (reason: string) => async (): Promise<never> => {
+  throw new Error(reason);
 };
 
 /** Reads a local reference; an empty or unset one is an error, not an empty credential. */
@@ -33,10 +34,12 @@ async function readLocal(kind: 'file' | 'env', reference: string): Promise<strin
 /** The secret source for a keyring spec (`kms:...` reads AWS; `local:...` reads the host). */
 export function secretSourceFor(keyring: string, clients: SecretClients = {}): SecretSource {
   if (keyring.startsWith('local:')) {
+    const refuses = { secretsmanager: deployedOnly('Secrets Manager'), ssm: deployedOnly('Parameter Store') };
     return {
-      getSecretValue: onlyDeployed('Secrets Manager'),
-      getParameter: onlyDeployed('Parameter Store'),
+      getSecretValue: refused(refuses.secretsmanager),
+      getParameter: refused(refuses.ssm),
       readLocal,
+      refuses,
     };
   }
   let secretsManager = clients.secretsManager;
@@ -49,8 +52,7 @@ export function secretSourceFor(keyring: string, clients: SecretClients = {}): S
       return out.SecretString;
     },
     getParameter,
-    readLocal: async () => {
-      throw new Error('key files and environment references are read only by a local gateway');
-    },
+    readLocal: refused(LOCAL_ONLY),
+    refuses: { file: LOCAL_ONLY, env: LOCAL_ONLY },
   };
 }

@@ -222,7 +222,7 @@ describe('tollgate providers credentials and aliases', () => {
     );
     const duplicate = await run('providers', 'credentials', 'add', 'multi', '--key-env', 'TEST_UPSTREAM_KEY');
     const listed = await run('providers', 'credentials', 'list', 'multi', '--json');
-    const id = (JSON.parse(added.stdout) as { credentialId: string }).credentialId;
+    const id = (JSON.parse(added.stdout) as { id: string }).id;
     const removed = await run('providers', 'credentials', 'remove', 'multi', id, '--yes');
     const after = JSON.parse(
       (await run('providers', 'credentials', 'list', 'multi', '--json')).stdout,
@@ -308,8 +308,8 @@ describe('tollgate status', () => {
     });
     for (const c of JSON.parse(
       (await run('providers', 'credentials', 'list', 'st', '--json')).stdout,
-    ) as Array<{ credentialId: string }>) {
-      await run('providers', 'credentials', 'remove', 'st', c.credentialId, '--yes');
+    ) as Array<{ id: string }>) {
+      await run('providers', 'credentials', 'remove', 'st', c.id, '--yes');
     }
     const none = await run('status');
     expect(none.code).toBe(1);

@@ -110,7 +110,7 @@ describe('the provider cache', () => {
     expect((await cache.resolve('rotating'))?.credentials).toHaveLength(2);
 
     // Act
-    await env.stores.providers.removeCredential('rotating', first?.credentialId ?? '');
+    await env.stores.providers.removeCredential('rotating', first?.id ?? '');
     now += 2000;
     const resolved = await cache.resolve('rotating');
 
