@@ -119,9 +119,7 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
     operation: addCredential,
     complete: (raw, given) => withCredential(raw, given.options, given.global.stack === undefined),
     print: (view, { args }) =>
-      process.stdout.write(
-        `Credential ${view.id} added to ${args.NAME} with priority ${view.priority}.\n`,
-      ),
+      process.stdout.write(`Credential ${view.id} added to ${args.NAME} with priority ${view.priority}.\n`),
   }),
   operationCommand({
     name: 'providers credentials list',
@@ -165,8 +163,7 @@ export const PROVIDER_COMMANDS: readonly CommandEntry[] = [
     examples: ['tollgate providers credentials remove openai cred_AbC123'],
     confirm: ({ args }) => `Remove credential ${args.CREDENTIAL_ID} of ${args.NAME}?`,
     operation: removeCredential,
-    print: (removed) =>
-      process.stdout.write(`Credential ${removed.id} removed from ${removed.provider}.\n`),
+    print: (removed) => process.stdout.write(`Credential ${removed.id} removed from ${removed.provider}.\n`),
   }),
   operationCommand({
     name: 'aliases set',

@@ -393,9 +393,7 @@ describe('credential failover', () => {
     const fo2 = (
       health as { providers: Array<{ name: string; rejectedCredentials: unknown[] }> }
     ).providers.find((p) => p.name === 'fo2');
-    expect(fo2?.rejectedCredentials).toEqual([
-      { id: refused?.id, status: 401, at: expect.any(String) },
-    ]);
+    expect(fo2?.rejectedCredentials).toEqual([{ id: refused?.id, status: 401, at: expect.any(String) }]);
   });
 
   it('answers 502 upstream_credential_rejected, not the client’s 401, when every credential is refused', async () => {
