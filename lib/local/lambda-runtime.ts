@@ -108,9 +108,17 @@ export function invokeStreaming(
   // The caller may never await the prelude (e.g. the client left); avoid an unhandled rejection.
   prelude.catch(() => undefined);
 
+  // The body goes on at the reader's pace: a client slower than the upstream holds the handler's writes
+  // back (as the Runtime API's connection does), rather than the stream piling up here.
+  const forward = (chunk: Buffer): void => {
+    if (!body.write(chunk)) {
+      responseStream.pause();
+      body.once('drain', () => responseStream.resume());
+    }
+  };
   responseStream.on('data', (chunk: Buffer) => {
     if (preludeDone) {
-      body.write(chunk);
+      forward(chunk);
       return;
     }
     buffered = Buffer.concat([buffered, chunk]);
@@ -126,7 +134,8 @@ export function invokeStreaming(
       rejectPrelude(new Error('response prelude is not JSON'));
     }
     const rest = buffered.subarray(at + DELIMITER.length);
-    if (rest.length > 0) body.write(rest);
+    buffered = Buffer.alloc(0);
+    if (rest.length > 0) forward(rest);
   });
   responseStream.on('end', () => {
     if (!preludeDone) rejectPrelude(new Error('handler ended without a response prelude'));

@@ -1,13 +1,5 @@
 /** Anthropic's Messages API: `baseUrl` is `https://api.anthropic.com`, as in the official SDK. */
-import { frameSse } from '../proxy/sse.ts';
-import {
-  listOf,
-  numberAt,
-  type ProviderAdapter,
-  tryParseJson,
-  type UpstreamOperation,
-  type Usage,
-} from './types.ts';
+import { listOf, numberAt, type ProviderAdapter, type UpstreamOperation, type Usage } from './types.ts';
 
 const PATHS: Partial<Record<UpstreamOperation, string>> = {
   messages: '/v1/messages',
@@ -53,22 +45,28 @@ export const anthropic: ProviderAdapter = {
       ? undefined
       : { inputTokens: input, outputTokens: numberAt(usage, 'output_tokens') ?? 0 };
   },
-  transformStreamEvent(event, state) {
-    const data = tryParseJson(event.data) as
+  readStreamEvent(data, state) {
+    const record = data as
       | { type?: string; message?: { usage?: unknown }; usage?: unknown }
+      | null
       | undefined;
-    if (data?.type === 'content_block_delta') state.contentEvents += 1;
-    if (data?.type === 'message_start') {
-      state.usage = {
-        inputTokens: inputTokens(data.message?.usage) ?? 0,
-        outputTokens: numberAt(data.message?.usage, 'output_tokens') ?? 0,
+    const type = typeof record === 'object' && record !== null ? record.type : undefined;
+    const content = type === 'content_block_delta';
+    if (type === 'message_start') {
+      const usage = record?.message?.usage;
+      return {
+        content,
+        usage: { inputTokens: inputTokens(usage) ?? 0, outputTokens: numberAt(usage, 'output_tokens') ?? 0 },
       };
-    } else if (data?.type === 'message_delta') {
-      // message_delta carries the cumulative output count.
-      const output = numberAt(data.usage, 'output_tokens');
-      if (output !== undefined)
-        state.usage = { inputTokens: state.usage?.inputTokens ?? 0, outputTokens: output };
     }
-    return frameSse(event);
+    // message_delta carries the cumulative output count.
+    const output = type === 'message_delta' ? numberAt(record?.usage, 'output_tokens') : undefined;
+    return {
+      content,
+      usage:
+        output === undefined
+          ? undefined
+          : { inputTokens: state.usage?.inputTokens ?? 0, outputTokens: output },
+    };
   },
 };

@@ -111,8 +111,5 @@ export const echo: ProviderAdapter = {
   forwardHeaders: {},
   isRateLimited: () => false,
   usageFromBody: (body) => nativeFor(body).usageFromBody(body),
-  transformStreamEvent(event, state) {
-    if (event.data === '[DONE]') return frameSse(event);
-    return nativeFor(tryParseJson(event.data)).transformStreamEvent(event, state);
-  },
+  readStreamEvent: (data, state) => nativeFor(data).readStreamEvent(data, state),
 };

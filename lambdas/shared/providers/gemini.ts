@@ -1,13 +1,5 @@
 /** Google's Gemini API: `baseUrl` is `https://generativelanguage.googleapis.com`, as in the official SDK. */
-import { frameSse } from '../proxy/sse.ts';
-import {
-  listOf,
-  numberAt,
-  type ProviderAdapter,
-  tryParseJson,
-  type UpstreamOperation,
-  type Usage,
-} from './types.ts';
+import { listOf, numberAt, type ProviderAdapter, type UpstreamOperation, type Usage } from './types.ts';
 
 /** What follows `models/{model}` upstream for each operation (v1beta serves everything v1 does). */
 const ACTIONS: Partial<Record<UpstreamOperation, string>> = {
@@ -57,12 +49,9 @@ export const gemini: ProviderAdapter = {
   forwardHeaders: {},
   isRateLimited: (status, body) => status === 429 || /RESOURCE_EXHAUSTED/.test(body),
   usageFromBody: usageOf,
-  transformStreamEvent(event, state) {
+  readStreamEvent(data) {
     // Every chunk repeats the cumulative usage so far; the last one wins.
-    const data = tryParseJson(event.data) as { candidates?: unknown[] } | undefined;
-    if (Array.isArray(data?.candidates) && data.candidates.length > 0) state.contentEvents += 1;
-    const usage = usageOf(data);
-    if (usage !== undefined) state.usage = usage;
-    return frameSse(event);
+    const candidates = (data as { candidates?: unknown } | null | undefined)?.candidates;
+    return { content: Array.isArray(candidates) && candidates.length > 0, usage: usageOf(data) };
   },
 };

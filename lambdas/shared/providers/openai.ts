@@ -1,13 +1,5 @@
 /** OpenAI's API, and any server that speaks it (vLLM, Ollama, Groq, OpenRouter…). */
-import { frameSse } from '../proxy/sse.ts';
-import {
-  listOf,
-  numberAt,
-  type ProviderAdapter,
-  tryParseJson,
-  type UpstreamOperation,
-  type Usage,
-} from './types.ts';
+import { listOf, numberAt, type ProviderAdapter, type UpstreamOperation, type Usage } from './types.ts';
 
 const PATHS: Partial<Record<UpstreamOperation, string>> = {
   chatCompletions: '/chat/completions',
@@ -40,34 +32,29 @@ export const openai: ProviderAdapter = {
   isRateLimited: (status, body) =>
     status === 429 || /"(code|type)"\s*:\s*"(rate_limit_exceeded|insufficient_quota)"/.test(body),
   usageFromBody: (body) => usageOf((body as { usage?: unknown } | undefined)?.usage),
-  transformStreamEvent(event, state) {
-    const data = event.data === '[DONE]' ? undefined : tryParseJson(event.data);
-    if (typeof data === 'object' && data !== null) {
-      const record = data as {
-        usage?: unknown;
-        choices?: Array<{ delta?: { content?: unknown } }>;
-        type?: string;
-        response?: { usage?: unknown };
-      };
-      const content = record.choices?.[0]?.delta?.content;
-      if ((typeof content === 'string' && content !== '') || record.type === 'response.output_text.delta') {
-        state.contentEvents += 1;
-      }
-      const usage =
-        usageOf(record.usage) ??
-        (record.type === 'response.completed' ? usageOf(record.response?.usage) : undefined);
-      if (usage !== undefined) state.usage = usage;
+  readStreamEvent(data, state) {
+    if (typeof data !== 'object' || data === null) return { content: false };
+    const record = data as {
+      usage?: unknown;
+      choices?: Array<{ delta?: { content?: unknown } }>;
+      type?: string;
+      response?: { usage?: unknown };
+    };
+    const content = record.choices?.[0]?.delta?.content;
+    const usage =
+      usageOf(record.usage) ??
+      (record.type === 'response.completed' ? usageOf(record.response?.usage) : undefined);
+    return {
+      content:
+        (typeof content === 'string' && content !== '') || record.type === 'response.output_text.delta',
+      usage,
       // The usage-only chunk the gateway asked for on the client's behalf is not the client's to see.
-      if (
+      drop:
         state.hideUsageChunk &&
         usage !== undefined &&
         Array.isArray(record.choices) &&
-        record.choices.length === 0
-      ) {
-        return undefined;
-      }
-    }
-    return frameSse(event);
+        record.choices.length === 0,
+    };
   },
 };
 

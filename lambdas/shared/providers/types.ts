@@ -35,6 +35,16 @@ export interface StreamState {
   hideUsageChunk: boolean;
 }
 
+/** What one upstream stream event says for billing. */
+export interface EventReading {
+  /** It carries content: what a client that leaves before the usage report is billed for. */
+  content: boolean;
+  /** The usage so far it reports, which replaces any an earlier event reported. */
+  usage?: Usage | undefined;
+  /** Not the client's to see (the usage chunk the gateway asked for on its behalf): dropped when still held. */
+  drop?: boolean;
+}
+
 /** An upstream served by the gateway itself. */
 export interface InProcessUpstream {
   serve(input: string | URL | Request, init?: RequestInit): Promise<Response>;
@@ -77,10 +87,11 @@ export interface ProviderAdapter {
   /** Token usage in a whole (non-streamed) answer. */
   usageFromBody(body: unknown): Usage | undefined;
   /**
-   * Maps one upstream SSE event to the framed text to forward, or `undefined` to drop it, recording any
-   * usage it reports in `state`. Pure but for `state`.
+   * What one upstream SSE event says for billing, from its data parsed as JSON (undefined when it is not
+   * JSON, e.g. `[DONE]`). The data of a very large event is a skeleton of it: its strings cut short (never
+   * to empty), its usage numbers whole (see json-skeleton.ts). Pure: the proxy records the reading.
    */
-  transformStreamEvent(event: SseEvent, state: StreamState): string | undefined;
+  readStreamEvent(data: unknown, state: Readonly<StreamState>): EventReading;
 }
 
 /** Reads a number at a path of plain objects; undefined when absent. */

@@ -87,6 +87,36 @@ describe('Lambda response streaming emulation', () => {
     expect(rest).toBe('data: 2\n\n');
   });
 
+  it("holds the handler's body back while the client does not read, then passes all of it", async () => {
+    // Prepare: a body of 64 chunks of 64 KiB, produced only when asked for.
+    const chunk = new Uint8Array(65_536).fill(120);
+    let pulls = 0;
+    const handler = streamingHandler(async () => ({
+      statusCode: 200,
+      headers: {},
+      body: new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulls += 1;
+          if (pulls > 64) controller.close();
+          else controller.enqueue(chunk);
+        },
+      }),
+    }));
+
+    // Act: let the handler run as far as it can while nothing reads the body.
+    const invocation = invokeStreaming(handler as never, {}, localContext('test', 'req-5'));
+    await invocation.prelude;
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    const pulledUnread = pulls;
+    let bytes = 0;
+    for await (const piece of invocation.body as AsyncIterable<Buffer>) bytes += piece.length;
+    await invocation.completion;
+
+    // Assess: a few chunks of lead, not the stream piled up in the emulation.
+    expect(pulledUnread).toBeLessThan(8);
+    expect(bytes).toBe(64 * 65_536);
+  });
+
   it('rejects the prelude when the handler fails before sending one', async () => {
     const handler = streamingHandler(async () => {
       throw new Error('boom');

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { adapterFor, apiOf, isProviderType, PROVIDERS } from '#shared/providers/index.ts';
 import type { StreamState } from '#shared/providers/types.ts';
+import { streamMeter } from '#shared/proxy/stream.ts';
 
 /** A fresh stream state, as the proxy starts each stream with. */
 function state(hideUsageChunk = false): StreamState {
@@ -52,22 +53,15 @@ describe('openai', () => {
   it('counts content events, records usage and drops the usage chunk the gateway asked for', () => {
     // Prepare
     const streamState = state(true);
+    const meter = streamMeter(adapter, streamState);
 
     // Act
-    const content = adapter.transformStreamEvent(
-      { data: '{"choices":[{"delta":{"content":"Hi"}}]}' },
-      streamState,
-    );
-    const usage = adapter.transformStreamEvent(
-      { data: '{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":1}}' },
-      streamState,
-    );
-    const done = adapter.transformStreamEvent({ data: '[DONE]' }, streamState);
+    const content = meter.event({ choices: [{ delta: { content: 'Hi' } }] });
+    const usage = meter.event({ choices: [], usage: { prompt_tokens: 7, completion_tokens: 1 } });
+    const done = meter.event(undefined);
 
     // Assess
-    expect(content).toBe('data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n');
-    expect(usage).toBeUndefined();
-    expect(done).toBe('data: [DONE]\n\n');
+    expect([content, usage, done]).toEqual([true, false, true]);
     expect(streamState.contentEvents).toBe(1);
     expect(streamState.usage).toEqual({ inputTokens: 7, outputTokens: 1 });
   });
@@ -98,28 +92,15 @@ describe('anthropic', () => {
   it('takes input from message_start and the cumulative output from message_delta', () => {
     // Prepare
     const streamState = state();
+    const meter = streamMeter(adapter, streamState);
 
     // Act
-    adapter.transformStreamEvent(
-      {
-        event: 'message_start',
-        data: '{"type":"message_start","message":{"usage":{"input_tokens":9,"output_tokens":1}}}',
-      },
-      streamState,
-    );
-    adapter.transformStreamEvent(
-      { event: 'content_block_delta', data: '{"type":"content_block_delta","delta":{"text":"Hi"}}' },
-      streamState,
-    );
-    const framed = adapter.transformStreamEvent(
-      { event: 'message_delta', data: '{"type":"message_delta","usage":{"output_tokens":12}}' },
-      streamState,
-    );
+    meter.event({ type: 'message_start', message: { usage: { input_tokens: 9, output_tokens: 1 } } });
+    meter.event({ type: 'content_block_delta', delta: { text: 'Hi' } });
+    const kept = meter.event({ type: 'message_delta', usage: { output_tokens: 12 } });
 
     // Assess
-    expect(framed).toBe(
-      'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":12}}\n\n',
-    );
+    expect(kept).toBe(true);
     expect(streamState.usage).toEqual({ inputTokens: 9, outputTokens: 12 });
     expect(streamState.contentEvents).toBe(1);
   });
@@ -146,15 +127,15 @@ describe('gemini', () => {
   it('bills thinking tokens as output, and the last cumulative usage of a stream wins', () => {
     // Prepare
     const streamState = state();
-    const chunk = (out: number) =>
-      JSON.stringify({
-        candidates: [{}],
-        usageMetadata: { promptTokenCount: 4, candidatesTokenCount: out, thoughtsTokenCount: 2 },
-      });
+    const meter = streamMeter(adapter, streamState);
+    const chunk = (out: number) => ({
+      candidates: [{}],
+      usageMetadata: { promptTokenCount: 4, candidatesTokenCount: out, thoughtsTokenCount: 2 },
+    });
 
     // Act
-    adapter.transformStreamEvent({ data: chunk(1) }, streamState);
-    adapter.transformStreamEvent({ data: chunk(5) }, streamState);
+    meter.event(chunk(1));
+    meter.event(chunk(5));
 
     // Assess
     expect(streamState.usage).toEqual({ inputTokens: 4, outputTokens: 7 });

@@ -1,17 +1,6 @@
-/** Server-sent events both ways: framing what the gateway sends, parsing what upstreams send. */
+/** Server-sent events the gateway writes (reading upstream events: sse-relay.unit.test.ts). */
 import { describe, expect, it } from 'vitest';
-import { frameSse, parseSse } from '#shared/proxy/sse.ts';
-
-/** A byte stream delivering `chunks` one by one, as a network would. */
-function bytes(chunks: string[]): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  return new ReadableStream({
-    start(controller) {
-      for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
-      controller.close();
-    },
-  });
-}
+import { frameSse } from '#shared/proxy/sse.ts';
 
 describe('frameSse', () => {
   it('writes event and id lines, one data line per line of data, and a blank line', () => {
@@ -22,34 +11,5 @@ describe('frameSse', () => {
 
   it('leaves out the default message event', () => {
     expect(frameSse({ event: 'message', data: '{}' })).toBe('data: {}\n\n');
-  });
-});
-
-describe('parseSse', () => {
-  it('yields each event once complete, across chunk boundaries, ignoring comments', async () => {
-    // Prepare
-    const upstream = bytes(['event: message_start\nda', 'ta: {"a":1}\n\n: ping\n\n', 'data: [DONE]\n\n']);
-
-    // Act
-    const events = [];
-    for await (const event of parseSse(upstream)) events.push(event);
-
-    // Assess
-    expect(events.map((e) => [e.event, e.data])).toEqual([
-      ['message_start', '{"a":1}'],
-      [undefined, '[DONE]'],
-    ]);
-  });
-
-  it('round-trips what frameSse writes', async () => {
-    // Prepare
-    const sent = { event: 'error', data: 'line 1\nline 2' };
-
-    // Act
-    const events = [];
-    for await (const event of parseSse(bytes([frameSse(sent)]))) events.push(event);
-
-    // Assess
-    expect(events).toEqual([{ event: 'error', id: undefined, data: 'line 1\nline 2' }]);
   });
 });
