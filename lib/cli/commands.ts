@@ -26,7 +26,7 @@ import { routeLogs } from './logging.ts';
 import { operationCommand } from './operation-command.ts';
 import { UsageError } from './output.ts';
 import { PROVIDER_COMMANDS } from './providers.ts';
-import { settingsCommand, teamShardsCommand } from './settings.ts';
+import { settingsCommand } from './settings.ts';
 import { modelsForKey, setupCommand, TOOLS, type Tool } from './setup.ts';
 import { statusCommand } from './status.ts';
 import { TEAM_COMMANDS } from './teams.ts';
@@ -178,15 +178,6 @@ export const COMMANDS: readonly CommandEntry[] = [
     ],
     run: ({ options, global, withStores }) =>
       withStores(settingsCommand({ ...options, json: global.json })).then(() => 0),
-  }),
-  command({
-    name: 'teams shards',
-    summary: "split a busy team's monthly counters over N shards, from next month (see Admission at scale)",
-    positionals: [{ name: 'ID' }],
-    options: { count: { type: 'string', value: 'N', summary: 'shards, 1 to 64', required: true } },
-    examples: ['tollgate teams shards team_AbC123xyZ789 --count 16'],
-    run: ({ args, options, global, withStores }) =>
-      withStores(teamShardsCommand(args.ID, { count: options.count, json: global.json })).then(() => 0),
   }),
   operationCommand({
     name: 'reservations reconcile',

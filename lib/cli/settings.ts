@@ -1,11 +1,10 @@
 /**
- * `tollgate settings` and `tollgate teams shards`: thin calls of the settings operations (the same under
- * `/admin/settings`). Options are checked before any storage starts.
+ * `tollgate settings`: a thin call of the settings operations (the same under `/admin/settings`). Options
+ * are checked before any storage starts.
  */
 
 import type { ManagementStores } from '#shared/operations/schema.ts';
 import { showSettings, updateSettings } from '#shared/operations/settings.ts';
-import { validShardCount } from '#shared/store/shards.ts';
 import type { Stores } from './context.ts';
 import { printJson, UsageError } from './output.ts';
 
@@ -52,26 +51,5 @@ export function settingsCommand(options: SettingsOptions): (stores: Stores) => P
           `${name.padEnd(18)}${typeof value === 'string' ? value : JSON.stringify(value)}\n`,
         );
     }
-  };
-}
-
-/** `tollgate teams shards ID --count N`: checks the count now, returns the work. */
-export function teamShardsCommand(
-  teamId: string,
-  options: { count: string; json: boolean },
-): (stores: Stores) => Promise<void> {
-  const count = Number(options.count);
-  try {
-    validShardCount(count);
-  } catch (err) {
-    throw new UsageError(`--count: ${(err as Error).message}`);
-  }
-  return async (stores) => {
-    const team = await stores.teams.setBudgetShards(teamId, count);
-    if (options.json) printJson(team);
-    else
-      process.stdout.write(
-        `Team ${team.teamId} will be admitted against ${count} shard(s) from ${team.budgetShards?.from ?? 'next month'}.\n`,
-      );
   };
 }

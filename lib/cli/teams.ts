@@ -7,6 +7,7 @@ import {
   disableTeam,
   enableTeam,
   listTeams,
+  setTeamShards,
   showTeam,
   updateTeam,
 } from '#shared/operations/teams.ts';
@@ -104,6 +105,18 @@ export const TEAM_COMMANDS: readonly CommandEntry[] = [
     ],
     operation: updateTeam,
     print: (team) => printTeams([team]),
+  }),
+  operationCommand({
+    name: 'teams shards',
+    summary: "split a busy team's monthly counters over N shards, from next month (see Admission at scale)",
+    positionals: TEAM_REF,
+    options: { count: { type: 'string', value: 'N', summary: 'shards, 1 to 64', required: true } },
+    examples: ['tollgate teams shards platform --count 16'],
+    operation: setTeamShards,
+    print: (team) =>
+      process.stdout.write(
+        `Team ${team.id} will be admitted against ${team.budgetShards?.count ?? 1} shard(s) from ${team.budgetShards?.from ?? 'next month'}.\n`,
+      ),
   }),
   operationCommand({
     name: 'teams delete',

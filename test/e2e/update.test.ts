@@ -16,6 +16,8 @@ let env: Awaited<ReturnType<typeof setupLocalEnv>>;
 let fake: FakeOpenAI;
 let gateway: RunningGateway;
 let poller: StreamPoller;
+/** The key whose limits, team and expiry change, so the audit test can tell its records apart. */
+let moverId = '';
 
 async function admin(method: string, path: string, body?: unknown) {
   const response = await fetch(`${gateway.url}/admin${path}`, {
@@ -82,6 +84,35 @@ describe('PATCH /admin/keys/ID', () => {
     expect(first.status).toBe(200);
   });
 
+  it('binds rate limits, a move into a team and an expiry from the next request on', async () => {
+    // Prepare: a key with no limits, its context cached by a first request; a team with no room.
+    const created = await admin('POST', '/keys', { name: 'mover' });
+    const key = String(created.body.key);
+    moverId = String(created.body.id);
+    const first = await chat(key, 'up/gpt-4o');
+    await admin('POST', '/teams', { name: 'tight', budgetUsd: 0.01 });
+
+    // Act + Assess: a TPM below any request's estimate refuses the very next request.
+    await admin('PATCH', '/keys/mover', { tpm: 1 });
+    expect(await chat(key, 'up/gpt-4o')).toEqual({ status: 429, code: 'rate_limited' });
+    // RPM 1: of three requests at least two share a minute, so one of them is refused.
+    await admin('PATCH', '/keys/mover', { tpm: null, rpm: 1 });
+    const rated = [await chat(key, 'up/gpt-4o'), await chat(key, 'up/gpt-4o'), await chat(key, 'up/gpt-4o')];
+    expect(rated.map((r) => r.status)).toContain(429);
+    expect(rated.filter((r) => r.status !== 429).map((r) => r.status)).toEqual(
+      rated.filter((r) => r.status !== 429).map(() => 200),
+    );
+    await admin('PATCH', '/keys/mover', { rpm: null, team: 'tight' });
+    expect(await chat(key, 'up/gpt-4o')).toEqual({ status: 402, code: 'billing_shortfall' });
+    await admin('PATCH', '/keys/mover', { team: null });
+    expect((await chat(key, 'up/gpt-4o')).status).toBe(200);
+    const expires = new Date(Date.now() + 1_500).toISOString();
+    expect((await admin('PATCH', '/keys/mover', { expires })).body).toMatchObject({ expiresAt: expires });
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    expect(await chat(key, 'up/gpt-4o')).toMatchObject({ status: 401 });
+    expect(first.status).toBe(200);
+  });
+
   it('refuses what it cannot change with the field named, and changes nothing', async () => {
     // Prepare
     await admin('POST', '/keys', { name: 'steady', rpm: 5 });
@@ -127,6 +158,30 @@ describe('PATCH /admin/teams/ID', () => {
   });
 });
 
+describe('PUT /admin/teams/ID/shards', () => {
+  it('splits a team named by its name, and refuses a count out of range with the field named', async () => {
+    // Prepare
+    await admin('POST', '/teams', { name: 'crowd', budgetUsd: 100 });
+
+    // Act
+    const split = await admin('PUT', '/teams/crowd/shards', { count: 8 });
+    const refused = await admin('PUT', '/teams/crowd/shards', { count: 0 });
+
+    // Assess
+    expect(split.status).toBe(200);
+    expect(split.body).toMatchObject({
+      name: 'crowd',
+      budgetUsd: 100,
+      budgetShards: { count: 8, previous: 1 },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      error: { code: 'invalid_request', message: 'count must be a positive integer' },
+    });
+    expect((await admin('GET', '/teams/crowd')).body).toMatchObject({ budgetShards: { count: 8 } });
+  });
+});
+
 describe('the audit log', () => {
   it('records each update with its before and after', async () => {
     // Act
@@ -135,7 +190,14 @@ describe('the audit log', () => {
     const teamUpdates = (await admin('GET', '/audit?action=team.update')).body as unknown as AuditRecord[];
 
     // Assess
-    expect(keyUpdates.map((r) => r.diff)).toEqual([
+    expect(keyUpdates.filter((r) => r.target.id === moverId).map((r) => Object.keys(r.diff).sort())).toEqual([
+      ['tpm'],
+      ['rpm', 'tpm'],
+      ['rpm', 'teamId'],
+      ['teamId'],
+      ['expiresAt'],
+    ]);
+    expect(keyUpdates.filter((r) => r.target.id !== moverId).map((r) => r.diff)).toEqual([
       { models: { before: ['up/gpt-4o'], after: ['up/gpt-4o-mini'] } },
       {
         models: { before: ['up/gpt-4o-mini'], after: ['up/*'] },
@@ -146,6 +208,10 @@ describe('the audit log', () => {
     expect(teamUpdates.map((r) => r.diff)).toEqual([
       { name: { before: 'payers', after: 'savers' }, budgetMicros: { before: 1_000_000_000, after: 10_000 } },
       { budgetMicros: { before: 10_000, after: null } },
+      {
+        shards: { before: null, after: 8 },
+        shardsFrom: { before: null, after: expect.stringMatching(/^\d{4}-\d{2}$/) },
+      },
     ]);
   });
 });

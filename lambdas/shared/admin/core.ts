@@ -43,6 +43,7 @@ import {
   disableTeam,
   enableTeam,
   listTeams,
+  setTeamShards,
   showTeam,
   updateTeam,
 } from '../operations/teams.ts';
@@ -125,6 +126,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
   route('DELETE', '/teams/:id', deleteTeam),
   route('POST', '/teams/:id/disable', disableTeam),
   route('POST', '/teams/:id/enable', enableTeam),
+  route('PUT', '/teams/:id/shards', setTeamShards),
   route('GET', '/providers', listProviders),
   route('POST', '/providers', addProvider, { status: 201 }),
   route('DELETE', '/providers/:name', removeProvider),

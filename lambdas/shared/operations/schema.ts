@@ -9,6 +9,7 @@ import type { Meter } from '../store/metering.ts';
 import type { ProviderStore } from '../store/providers.ts';
 import type { RequestLogStore } from '../store/request-log.ts';
 import type { SettingsStore } from '../store/settings.ts';
+import { validShardCount } from '../store/shards.ts';
 import type { TeamStore } from '../store/teams.ts';
 import { InvalidError } from './errors.ts';
 
@@ -92,6 +93,16 @@ export function clearable<T>(check: Check<T>): Check<T | null | undefined> {
 export const positive: Check<number> = (value, field) => number(value, field, false);
 /** A positive integer (a JSON number or a numeric string). */
 export const positiveInteger: Check<number> = (value, field) => number(value, field, true);
+
+/** How many counters a budget's month is split over: an integer from 1 to 64 (see `shards.ts`). */
+export const shardCount: Check<number> = (value, field) => {
+  const n = positiveInteger(value, field);
+  try {
+    return validShardCount(n);
+  } catch (err) {
+    throw new InvalidError(`${field}: ${(err as Error).message}`, { field, cause: err });
+  }
+};
 
 function number(value: unknown, field: string, integer: boolean): number {
   const n =

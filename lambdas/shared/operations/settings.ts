@@ -5,7 +5,7 @@
 import { usdToMicros } from '../inputs.ts';
 import { microsToUsd } from '../proxy/estimate.ts';
 import type { InstallationSettings, Price, SettingsPatch } from '../store/settings.ts';
-import { shardsToRead, validShardCount } from '../store/shards.ts';
+import { shardsToRead } from '../store/shards.ts';
 import { InvalidError } from './errors.ts';
 import {
   type Check,
@@ -14,7 +14,7 @@ import {
   operation,
   optional,
   positive,
-  positiveInteger,
+  shardCount,
 } from './schema.ts';
 
 /** A non-negative amount (USD or USD per MTok): a JSON number or a numeric string. */
@@ -34,15 +34,6 @@ const price: Check<Price> = (value, field) => {
     inputPerMTok: amount(inputPerMTok, `${field}.inputPerMTok`),
     outputPerMTok: amount(outputPerMTok, `${field}.outputPerMTok`),
   };
-};
-
-const shards: Check<number> = (value, field) => {
-  const n = positiveInteger(value, field);
-  try {
-    return validShardCount(n);
-  } catch (err) {
-    throw new InvalidError(`${field}: ${(err as Error).message}`, { field });
-  }
 };
 
 /** The settings as shown, with this month's installation spend when a budget is set. */
@@ -79,7 +70,7 @@ export const showSettings = operation('showSettings', {}, async (stores) =>
 /** Changes the settings: absent fields stay, `null` clears; a shard count applies from next month. */
 export const updateSettings = operation(
   'updateSettings',
-  { defaultPrice: clearable(price), budgetUsd: clearable(positive), budgetShards: optional(shards) },
+  { defaultPrice: clearable(price), budgetUsd: clearable(positive), budgetShards: optional(shardCount) },
   async (stores, input) => {
     const patch: SettingsPatch = {};
     if (input.defaultPrice !== undefined) patch.defaultPrice = input.defaultPrice;

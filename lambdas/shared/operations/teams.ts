@@ -7,7 +7,7 @@ import { InUseError, InvalidError } from './errors.ts';
 import { credentialLabels } from './keys.ts';
 import { shownTeam } from './present.ts';
 import { resolveTeam } from './resolve.ts';
-import { clearable, operation, optional, positive, text } from './schema.ts';
+import { clearable, operation, optional, positive, shardCount, text } from './schema.ts';
 
 const byRef = { id: text };
 
@@ -94,4 +94,15 @@ export const updateTeam = operation(
     });
     return shownTeam(edited);
   },
+);
+
+/**
+ * Splits a busy team's monthly counters over `count` shards from next month (this month keeps the split
+ * its admissions were made against; see `shards.ts`).
+ */
+export const setTeamShards = operation(
+  'setTeamShards',
+  { ...byRef, count: shardCount },
+  async (stores, input) =>
+    shownTeam(await stores.teams.setBudgetShards((await resolveTeam(stores, input.id)).teamId, input.count)),
 );

@@ -624,3 +624,36 @@ describe('CLI manners', () => {
     expect(written).toBe('Working…\n');
   });
 });
+
+describe('tollgate teams shards', () => {
+  it('takes the team by name, answers the shown team, and refuses a count out of range before storage', async () => {
+    // Prepare
+    const created = JSON.parse(
+      (await run('teams', 'create', '--name', 'busy-team', '--budget', '500', '--json')).stdout,
+    ) as { id: string };
+
+    // Act
+    const split = await run('teams', 'shards', 'busy-team', '--count', '8', '--json');
+    const human = await run('teams', 'shards', created.id, '--count', '4');
+    const tooMany = await run('teams', 'shards', 'busy-team', '--count', '65');
+    const missing = await run('teams', 'shards', 'no-such-team', '--count', '2');
+
+    // Assess
+    expect(split.code).toBe(0);
+    const team = JSON.parse(split.stdout) as Record<string, unknown>;
+    expect(team).toMatchObject({ id: created.id, name: 'busy-team', budgetUsd: 500 });
+    expect(team.budgetShards).toEqual({
+      count: 8,
+      previous: 1,
+      from: expect.stringMatching(/^\d{4}-\d{2}$/),
+    });
+    expect(team).not.toHaveProperty('teamId');
+    expect(team).not.toHaveProperty('budgetMicros');
+    expect(human.stdout).toMatch(
+      new RegExp(`^Team ${created.id} will be admitted against 4 shard\\(s\\) from \\d{4}-\\d{2}\\.\\n$`),
+    );
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr.split('\n')[0]).toMatch(/^tollgate: --count: the shard count/);
+    expect(missing.code).toBe(1);
+  });
+});
