@@ -72,8 +72,8 @@ describe('GET /v1/stats/providers', () => {
     const body = JSON.parse(text) as {
       data: Array<{
         provider: string;
-        last_hour: Record<string, unknown>;
-        last_day: Record<string, unknown>;
+        lastHour: Record<string, unknown>;
+        lastDay: Record<string, unknown>;
       }>;
     };
 
@@ -82,19 +82,19 @@ describe('GET /v1/stats/providers', () => {
     const busy = body.data.find((p) => p.provider === 'busy');
     const expected = {
       requests: 4,
-      rate_limited: 1,
+      rateLimited: 1,
       errors: 1,
-      error_rate: 0.25,
-      ttfb_p50_ms: expect.any(Number),
+      errorRate: 0.25,
+      ttfbP50Ms: expect.any(Number),
     };
-    expect(busy?.last_hour).toEqual(expected);
-    expect(busy?.last_day).toEqual(expected);
-    expect(body.data.find((p) => p.provider === 'idle')?.last_day).toEqual({
+    expect(busy?.lastHour).toEqual(expected);
+    expect(busy?.lastDay).toEqual(expected);
+    expect(body.data.find((p) => p.provider === 'idle')?.lastDay).toEqual({
       requests: 0,
-      rate_limited: 0,
+      rateLimited: 0,
       errors: 0,
-      error_rate: 0,
-      ttfb_p50_ms: null,
+      errorRate: 0,
+      ttfbP50Ms: null,
     });
     expect(text).not.toContain(A);
     expect(text).not.toContain(B);
@@ -111,13 +111,13 @@ describe('GET /v1/analytics', () => {
     // Assess
     expect(response.status).toBe(200);
     expect(body).toMatchObject({
-      last_day: { requests: 4, rate_limited: 1, errors: 1 },
+      lastDay: { requests: 4, rateLimited: 1, errors: 1 },
       providers: 2,
-      by_provider: expect.arrayContaining([{ provider: 'busy', last_day_requests: 4 }]),
+      byProvider: expect.arrayContaining([{ provider: 'busy', lastDayRequests: 4 }]),
     });
   });
 
-  it('is off unless the operator turns it on', () => {
+  it('is off unless the operator turns it on (the route itself: analytics-off.test.ts)', () => {
     expect(readEnv({}).publicAnalytics).toBe(false);
     expect(readEnv({ TOLLGATE_PUBLIC_ANALYTICS: 'on' }).publicAnalytics).toBe(true);
   });

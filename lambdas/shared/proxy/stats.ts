@@ -16,10 +16,10 @@ const HOUR_MS = 3_600_000;
 function shown(counts: StatsCounts) {
   return {
     requests: counts.requests,
-    rate_limited: counts.rateLimited,
+    rateLimited: counts.rateLimited,
     errors: counts.errors,
-    error_rate: counts.requests === 0 ? 0 : Math.round((counts.errors / counts.requests) * 10_000) / 10_000,
-    ttfb_p50_ms: ttfbP50(counts.ttfb),
+    errorRate: counts.requests === 0 ? 0 : Math.round((counts.errors / counts.requests) * 10_000) / 10_000,
+    ttfbP50Ms: ttfbP50(counts.ttfb),
   };
 }
 
@@ -65,8 +65,8 @@ export async function providerStats(rt: ProxyRuntime, req: GatewayRequest): Prom
   const data = (await figures(rt)).map((f) => ({
     provider: f.provider,
     type: f.type,
-    last_hour: shown(f.hour),
-    last_day: shown(f.day),
+    lastHour: shown(f.hour),
+    lastDay: shown(f.day),
   }));
   return jsonResponse(200, { object: 'list', data }, { 'x-request-id': req.requestId });
 }
@@ -88,10 +88,10 @@ export async function analytics(rt: ProxyRuntime, req: GatewayRequest): Promise<
   return jsonResponse(
     200,
     {
-      last_hour: shown(sum((f) => f.hour)),
-      last_day: shown(sum((f) => f.day)),
+      lastHour: shown(sum((f) => f.hour)),
+      lastDay: shown(sum((f) => f.day)),
       providers: all.length,
-      by_provider: all.map((f) => ({ provider: f.provider, last_day_requests: f.day.requests })),
+      byProvider: all.map((f) => ({ provider: f.provider, lastDayRequests: f.day.requests })),
     },
     { 'x-request-id': req.requestId },
   );
