@@ -439,12 +439,20 @@ describe('credential failover', () => {
 
   it('returns the last 429 when every credential is rate limited', async () => {
     fakes.failover.reset();
-    fakes.failover.state.rateLimited.add(K4A);
-    fakes.failover.state.rateLimited.add(K4B);
+    // Each credential's 429 says a different Retry-After, so the client's shows which one it got.
+    const limited = (retryAfter: string) => ({
+      status: 429,
+      headers: { 'retry-after': retryAfter },
+      body: {
+        error: { message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded' },
+      },
+    });
+    fakes.failover.state.failing.set(K4A, limited('20'));
+    fakes.failover.state.failing.set(K4B, limited('7'));
     const err = await chat('fo4/m').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     // The last upstream 429's Retry-After reaches the client.
-    expect((err as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after')).toBe('20');
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after')).toBe('7');
     expect(fakes.failover.requests.map((r) => r.credential)).toEqual([K4A, K4B]);
   });
 });
