@@ -16,7 +16,8 @@ function byName<T extends { name: string }>(
   const named = all.filter((record) => record.name === ref);
   if (named.length > 1)
     throw new ConflictError(
-      `${named.length} ${kind}s are named '${ref}': ${named.map(idOf).join(', ')}; give the id`,
+      // Sorted: the store lists in hash order, and the same refusal should read the same every time.
+      `${named.length} ${kind}s are named '${ref}': ${named.map(idOf).sort().join(', ')}; give the id`,
     );
   return named[0];
 }

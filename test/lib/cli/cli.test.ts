@@ -657,3 +657,32 @@ describe('tollgate teams shards', () => {
     expect(missing.code).toBe(1);
   });
 });
+
+describe('names shared by several records', () => {
+  it('are refused with every candidate id, and nothing is changed', async () => {
+    // Prepare: key names need not be unique, so two keys share one.
+    const first = JSON.parse((await run('keys', 'create', '--name', 'cli-twin', '--json')).stdout) as {
+      id: string;
+    };
+    const second = JSON.parse((await run('keys', 'create', '--name', 'cli-twin', '--json')).stdout) as {
+      id: string;
+    };
+
+    // Act
+    const shown = await run('keys', 'show', 'cli-twin');
+    const updated = await run('keys', 'update', 'cli-twin', '--rpm', '5', '--json');
+    const byId = JSON.parse((await run('keys', 'show', first.id, '--json')).stdout) as Record<
+      string,
+      unknown
+    >;
+
+    // Assess
+    expect(shown.code).toBe(1);
+    expect(shown.stderr.split('\n')[0]).toBe(
+      `tollgate: 2 keys are named 'cli-twin': ${[first.id, second.id].sort().join(', ')}; give the id`,
+    );
+    expect(updated.code).toBe(1);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ error: { code: 'conflict' } });
+    expect(byId).not.toHaveProperty('rpm');
+  });
+});

@@ -197,7 +197,9 @@ describe('destructive commands', () => {
       ['keys', 'rotate', id],
       ['keys', 'disable', id],
       ['teams', 'delete', 'x'],
+      ['teams', 'disable', 'x'],
       ['providers', 'remove', 'x'],
+      ['providers', 'credentials', 'remove', 'x', 'cred_x'],
       ['aliases', 'remove', 'x'],
     ])
       refused.push(await runCli(...argv));
@@ -205,7 +207,7 @@ describe('destructive commands', () => {
     const confirmed = await runCli('keys', 'delete', id, '--yes');
 
     // Assess
-    expect(refused.map((r) => r.code)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(refused.map((r) => r.code)).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
     expect(refused[0]?.stderr.split('\n')[0]).toBe(
       'tollgate: keys delete cannot be undone: add --yes to confirm (there is no terminal to ask on)',
     );
