@@ -90,7 +90,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     options: {
       since: { type: 'string', value: 'DATE', summary: 'records from this time' },
       actor: { type: 'string', value: 'A', summary: 'records by this actor' },
-      target: { type: 'string', value: 'ID', summary: 'records about this id' },
+      target: {
+        type: 'string',
+        value: 'ID|NAME',
+        summary: 'records about this id, or any item ever of this name',
+      },
       action: { type: 'string', value: 'X', summary: 'actions starting with X' },
     },
     examples: ['tollgate audit list --action key. --since 2026-11-01'],

@@ -339,6 +339,12 @@ describe('failures and the CLI', () => {
       (await run('audit', 'list', '--target', target, '--json')).stdout,
     ) as AuditRecord[];
     expect(one.every((r) => r.target.id === target)).toBe(true);
+    const byName = JSON.parse(
+      (await run('audit', 'list', '--target', 'auditors', '--json')).stdout,
+    ) as AuditRecord[];
+    // The team is deleted by now: its name is found in its own records, not in the teams table.
+    expect(byName.map((r) => r.action)).toEqual(['team.create', 'team.disable', 'team.delete']);
+    expect(byName).toEqual(one);
     expect((await run('audit', 'list', '--since', 'yesterday-ish')).code).toBe(2);
   });
 

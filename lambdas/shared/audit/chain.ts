@@ -59,12 +59,26 @@ export interface SealOptions {
   reason: DigestReason;
 }
 
-/** Filters of an audit listing; `action` matches a prefix (`key.` or `key.create`). */
+/**
+ * Filters of an audit listing; `action` matches a prefix (`key.` or `key.create`); `target` is an id or a
+ * name the item bore in any record, so a deleted or renamed key or team is still found by its name.
+ */
 export interface AuditFilters {
   since?: string | undefined;
   actor?: string | undefined;
   target?: string | undefined;
   action?: string | undefined;
+}
+
+/** The target ids `target` names: itself, and every item whose records show it under that name. */
+function targetIds(records: AuditRecord[], target: string): Set<string> {
+  // From the log itself, not the stores: the item may be gone, or renamed since, and its history still wanted.
+  const ids = new Set([target]);
+  for (const r of records) {
+    const name = r.diff.name;
+    if (name !== undefined && (name.before === target || name.after === target)) ids.add(r.target.id);
+  }
+  return ids;
 }
 
 /**
@@ -82,11 +96,12 @@ export function filterAuditRecords(
     if (Number.isNaN(at.getTime())) throw new InputError(`${sinceName} '${filters.since}' is not a date`);
     since = at.toISOString();
   }
+  const targets = filters.target === undefined ? undefined : targetIds(records, filters.target);
   return records.filter(
     (r) =>
       (since === undefined || r.time >= since) &&
       (filters.actor === undefined || r.actor === filters.actor) &&
-      (filters.target === undefined || r.target.id === filters.target) &&
+      (targets === undefined || targets.has(r.target.id)) &&
       (filters.action === undefined || r.action.startsWith(filters.action)),
   );
 }
