@@ -262,7 +262,8 @@ describe('projects', () => {
     );
     const malformed = await chat(first.key, { model: 'up/gpt-4o', project_id: 'no spaces' });
     const elsewhere = await chat(first.key, { model: 'up/gpt-4o', project_id: 'search' });
-    const forwarded = fake.requests.slice(seen).map((r) => JSON.parse(r.body) as Json);
+    const upstream = fake.requests.slice(seen);
+    const forwarded = upstream.map((r) => JSON.parse(r.body) as Json);
     const viaAdmin = await admin('/projects/checkout/usage');
     const cli = await runCli('usage', '--project', 'checkout', '--json');
     const text = await runCli('usage', '--project', 'checkout');
@@ -274,6 +275,7 @@ describe('projects', () => {
     expect(malformed.status).toBe(400);
     expect(forwarded).toHaveLength(4);
     expect(forwarded.every((body) => !('project_id' in body))).toBe(true);
+    expect(upstream.filter((r) => 'x-tollgate-project' in r.headers)).toEqual([]);
     expect(viaAdmin.body).toMatchObject({ project: 'checkout', requests: 3, byStatus: { '200': 3 } });
     expect(Object.keys(viaAdmin.body.byKey as Json).sort()).toEqual([first.id, second.id].sort());
     expect(viaAdmin.body.byKey).toMatchObject({ [first.id]: { requests: 2 }, [second.id]: { requests: 1 } });
