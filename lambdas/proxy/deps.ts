@@ -17,6 +17,7 @@ export function proxyFromEnv(env: TollgateEnv, stores: TollgateStores = storesFr
     teams: stores.teams,
     providers: config.providers,
     settings: config.settings,
+    configForRequest: config.forRequest,
     usage: stores.usage,
     meter: stores.meter,
     requestLog: stores.requestLog,

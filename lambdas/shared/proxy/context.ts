@@ -49,6 +49,11 @@ export interface ProxyDeps extends ProxyTimings {
   providers: ProviderSource;
   /** The installation's settings (default price, budget), cached like the providers. */
   settings: SettingsSource;
+  /**
+   * The providers and settings as one request is to see them (a cache's view that compares the
+   * configuration version once per request); absent: every request uses `providers` and `settings`.
+   */
+  configForRequest?: () => Pick<ProxyDeps, 'providers' | 'settings'>;
   usage: Pick<UsageStore, 'record' | 'recordFailure' | 'markRejected' | 'health' | 'forKey'>;
   meter: Pick<Meter, 'admit' | 'settle' | 'monthSpend' | 'minuteUsage'>;
   requestLog: Pick<RequestLogStore, 'put' | 'get' | 'forKey'>;

@@ -42,7 +42,9 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
         if (!('route' in match)) throw new NotFoundError(req.method, req.path);
         // What no authorizer refused must not reach a handler without a key: a 401, as the authorizer's.
         if (proxyChecksKey(match.route)) await requireKey(deps, req);
-        response = await ROUTE_HANDLERS[match.route.operation](rt, req, match, outcome);
+        const view = deps.configForRequest?.();
+        const callRt = view === undefined ? rt : { ...rt, deps: { ...deps, ...view } };
+        response = await ROUTE_HANDLERS[match.route.operation](callRt, req, match, outcome);
       } catch (err) {
         const gatewayError = toGatewayError(err);
         if (gatewayError.code === 'internal_error') {

@@ -1,10 +1,11 @@
 /**
  * The proxy's configuration on a Lambda: the provider store and the installation's settings behind one
  * cache that stays fresh. Everything cached (configuration, aliases, prices, decrypted credentials, default
- * price and installation budget) is dropped as soon as the configuration version moves; the version is compared at most every `checkEveryMs` per instance (0: before every use),
- * and on a miss (a model, alias or price the cache does not know) at once, unless it was compared within
- * the last {@link MISS_CHECK_MS}. `ttlSeconds` still bounds how
- * long anything lives, should a version bump itself have failed.
+ * price and installation budget) is dropped as soon as the configuration version moves; the version is
+ * compared at most every `checkEveryMs` per instance (0: once per request), and on a miss (a model, alias
+ * or price the cache does not know) at once, unless it was compared within the last {@link MISS_CHECK_MS}.
+ * `ttlSeconds` still bounds how long anything lives, should a version bump itself have failed. A request
+ * works on one view ({@link CachedConfig.forRequest}), so it reads one configuration, checked once.
  */
 import { TtlCache } from '../cache.ts';
 import type { ApiShape } from '../errors.ts';
@@ -38,10 +39,20 @@ export interface ConfigOrigin {
   settings: Pick<SettingsStore, 'get'>;
 }
 
-/** The proxy's two configuration sources, kept fresh by one version. */
-export interface CachedConfig {
+/** The proxy's two configuration sources. */
+export interface ConfigView {
   providers: ProviderSource;
   settings: SettingsSource;
+}
+
+/** The proxy's two configuration sources, kept fresh by one version. */
+export interface CachedConfig extends ConfigView {
+  /**
+   * The sources as one request sees them: the version is compared at the request's first lookup (when the
+   * interval asks for it) and not again, but for a miss, so its lookups cost one version read, not one each,
+   * and never mix two configurations.
+   */
+  forRequest(): ConfigView;
 }
 
 /** One generation of cached values; a version change starts a new one, so late loads land in the old. */
@@ -63,7 +74,7 @@ export function cachedProviders(store: ProviderOrigin, options: FreshnessOptions
  * without it (a miss refreshes at once), and every other request within `checkEveryMs`.
  */
 export function cachedConfig(origin: ConfigOrigin, options: FreshnessOptions): CachedConfig {
-  if (options.ttlSeconds <= 0) return origin;
+  if (options.ttlSeconds <= 0) return { ...origin, forRequest: () => origin };
   const store = origin.providers;
   const now = options.now ?? Date.now;
   const ttlMs = options.ttlSeconds * 1000;
@@ -111,35 +122,44 @@ export function cachedConfig(origin: ConfigOrigin, options: FreshnessOptions): C
     if (version === undefined || now() - checkedAt >= options.checkEveryMs) await readFromNow();
     return generation;
   };
+  const refresh = (): Promise<void> =>
+    now() - checkedAt < Math.min(options.checkEveryMs, MISS_CHECK_MS) ? Promise.resolve() : readFromNow();
 
-  const providers: ProviderSource = {
-    resolve: async (name) => {
-      const gen = await current();
-      const hit = gen.resolved.get(name);
-      if (hit !== undefined) return hit;
-      const loaded = await store.resolve(name);
-      // An unknown name is not cached: the next request asks the store again.
-      if (loaded !== undefined) gen.resolved.set(name, loaded);
-      return loaded;
+  const sources = (gen: () => Promise<Generation>, refreshed: () => Promise<void>): ConfigView => ({
+    providers: {
+      resolve: async (name) => {
+        const cached = await gen();
+        const hit = cached.resolved.get(name);
+        if (hit !== undefined) return hit;
+        const loaded = await store.resolve(name);
+        // An unknown name is not cached: the next request asks the store again.
+        if (loaded !== undefined) cached.resolved.set(name, loaded);
+        return loaded;
+      },
+      list: async () => (await gen()).providers.getOrLoad('providers', () => store.list()),
+      listAliases: async () => (await gen()).aliases.getOrLoad('aliases', () => store.listAliases()),
+      refresh: refreshed,
     },
-    list: async () => {
-      const gen = await current();
-      return gen.providers.getOrLoad('providers', () => store.list());
+    settings: {
+      get: async () => (await gen()).settings.getOrLoad('settings', () => origin.settings.get()),
     },
-    listAliases: async () => {
-      const gen = await current();
-      return gen.aliases.getOrLoad('aliases', () => store.listAliases());
+  });
+  return {
+    ...sources(current, refresh),
+    forRequest: () => {
+      let pinned: Promise<Generation> | undefined;
+      return sources(
+        () => {
+          pinned ??= current();
+          return pinned;
+        },
+        async () => {
+          await refresh();
+          pinned = Promise.resolve(generation);
+        },
+      );
     },
-    refresh: () =>
-      now() - checkedAt < Math.min(options.checkEveryMs, MISS_CHECK_MS) ? Promise.resolve() : readFromNow(),
   };
-  const settings: SettingsSource = {
-    get: async () => {
-      const gen = await current();
-      return gen.settings.getOrLoad('settings', () => origin.settings.get());
-    },
-  };
-  return { providers, settings };
 }
 
 /** True when every target's provider is known with a price for its model. */

@@ -33,8 +33,11 @@ afterAll(async () => {
   await fake?.close();
 });
 
-/** Sends `n` requests through an in-process proxy and returns what its DynamoDB client wrote per request. */
-async function writesPerRequest(input: { teamId?: string; limits: EffectiveLimits }, n = 5) {
+/**
+ * Sends `warm` requests, then `n` more through an in-process proxy, and returns what its DynamoDB client
+ * wrote and read per request of the `n`.
+ */
+async function writesPerRequest(input: { teamId?: string; limits: EffectiveLimits }, n = 5, warm = 0) {
   const created = await env.stores.keys.create({
     name: 'counted',
     ...(input.teamId ? { teamId: input.teamId } : {}),
@@ -42,7 +45,8 @@ async function writesPerRequest(input: { teamId?: string; limits: EffectiveLimit
   const db = documentClient();
   const count = countWriteUnits(db);
   const proxy = proxyFromEnv(readEnv(), storesFromEnv(readEnv(), undefined, db));
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < warm + n; i++) {
+    if (i === warm) Object.assign(count, { units: 0, writes: 0, reads: 0, conflicts: 0 });
     const response = await proxy.handle({
       requestId: `writes-${created.key.keyId}-${i}`,
       method: 'POST',
@@ -68,7 +72,12 @@ async function writesPerRequest(input: { teamId?: string; limits: EffectiveLimit
     expect(response.status).toBe(200);
   }
   db.destroy();
-  return { writes: count.writes / n, units: count.units / n, conflicts: count.conflicts };
+  return {
+    writes: count.writes / n,
+    units: count.units / n,
+    conflicts: count.conflicts,
+    reads: count.reads / n,
+  };
 }
 
 describe('DynamoDB writes per request', () => {
@@ -76,12 +85,24 @@ describe('DynamoDB writes per request', () => {
   // an item lands in as a write of its own.
   it('a key with a monthly limit: its month twice, its day row, the request log and its index — 4 writes, 5 units', async () => {
     const counted = await writesPerRequest({ limits: { monthlyLimitMicros: 1_000_000 } });
-    expect(counted).toEqual({ writes: 4, units: 5, conflicts: 0 });
+    expect(counted).toMatchObject({ writes: 4, units: 5, conflicts: 0 });
   });
 
   it('a key in a team with a budget adds the team shard twice — 6 writes, 7 units', async () => {
     const team = await env.stores.teams.create('counted-team', 1_000_000);
     const counted = await writesPerRequest({ teamId: team.teamId, limits: { teamBudgetMicros: 1_000_000 } });
-    expect(counted).toEqual({ writes: 6, units: 7, conflicts: 0 });
+    expect(counted).toMatchObject({ writes: 6, units: 7, conflicts: 0 });
+  });
+
+  // Locally the configuration version is compared before every request (TOLLGATE_CONFIG_CHECK_MS=0); one
+  // comparison serves all of a request's lookups (prices, settings, aliases, the provider).
+  it('a warm request reads the configuration version once, then the key and its team — 3 reads', async () => {
+    const team = await env.stores.teams.create('read-team', 1_000_000);
+    const counted = await writesPerRequest(
+      { teamId: team.teamId, limits: { teamBudgetMicros: 1_000_000 } },
+      5,
+      2,
+    );
+    expect(counted.reads).toBe(3);
   });
 });

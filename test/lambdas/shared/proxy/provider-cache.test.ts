@@ -175,4 +175,60 @@ describe('the provider cache', () => {
     expect(during.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(after.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
   });
+
+  it('checks once per request when asked to check before every use, and the next request sees a change', async () => {
+    // Prepare: the local gateway's setting (0 ms: a change binds the very next request).
+    const origin = counted(env.stores.providers);
+    const config = cachedConfig(
+      { providers: origin, settings: env.stores.settings },
+      { ttlSeconds: 300, checkEveryMs: 0 },
+    );
+    const lookups = async (view: ReturnType<typeof config.forRequest>) => {
+      await Promise.all([view.providers.list(), view.settings.get()]);
+      await view.providers.listAliases();
+      await view.providers.resolve('nobody');
+      return (await view.providers.list()).map((p) => p.provider);
+    };
+
+    // Act
+    const first = await lookups(config.forRequest());
+    const readsOfOne = origin.versionReads();
+    await env.stores.providers.add(
+      { name: 'next-one', type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', models: ['m'] },
+      { secret: 'sk-next-1' },
+    );
+    const second = await lookups(config.forRequest());
+
+    // Assess
+    expect(readsOfOne).toBe(1);
+    expect(first).not.toContain('next-one');
+    expect(second).toContain('next-one');
+    expect(origin.versionReads()).toBe(2);
+  });
+
+  it('keeps one configuration through a request, moving on only after a miss', async () => {
+    // Prepare
+    let now = 17_000_000;
+    const config = cachedConfig(
+      { providers: env.stores.providers, settings: env.stores.settings },
+      { ttlSeconds: 300, checkEveryMs: 0, now: () => now },
+    );
+    const view = config.forRequest();
+    const before = (await view.providers.list()).map((p) => p.provider);
+
+    // Act
+    await env.stores.providers.add(
+      { name: 'mid-request', type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', models: ['m'] },
+      { secret: 'sk-mid-1' },
+    );
+    now += 1000;
+    const during = (await view.providers.list()).map((p) => p.provider);
+    await view.providers.refresh?.();
+    const afterMiss = (await view.providers.list()).map((p) => p.provider);
+
+    // Assess
+    expect(before).not.toContain('mid-request');
+    expect(during).not.toContain('mid-request');
+    expect(afterMiss).toContain('mid-request');
+  });
 });
