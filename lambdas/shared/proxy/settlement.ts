@@ -88,55 +88,58 @@ export function settler(
     done = true;
     const usage = end.usage;
     const micros = usage === undefined ? 0 : costMicros(usage, end.price);
-    try {
-      await deps.meter.settle(
-        admission,
-        micros,
-        usage === undefined ? 0 : usage.inputTokens + usage.outputTokens,
-      );
-      if (usage !== undefined && end.slug !== undefined) {
-        await deps.usage.record(
-          admission.keyId,
-          `${end.slug.provider}/${end.slug.model}`,
-          usage,
-          new Date(started),
-        );
-      }
-      await deps.requestLog.put({
-        ...callFields(call, admission, started),
-        ...(end.slug === undefined
-          ? {}
-          : { model: `${end.slug.provider}/${end.slug.model}`, provider: end.slug.provider }),
-        status: end.status,
-        inputTokens: usage?.inputTokens ?? 0,
-        outputTokens: usage?.outputTokens ?? 0,
-        costMicros: micros,
-        ...(end.firstByteAt === undefined ? {} : { ttfbMs: end.firstByteAt - started }),
-        durationMs: rt.now() - started,
-        disconnected: end.disconnected === true,
-      });
-      if (end.slug !== undefined && usage !== undefined) {
-        deps.metrics?.upstream({
-          provider: end.slug.provider,
-          model: end.slug.model,
-          inputTokens: usage.inputTokens,
-          outputTokens: usage.outputTokens,
-          costMicros: micros,
-          ttfbMs: end.firstByteAt === undefined ? undefined : end.firstByteAt - started,
-          upstreamMs: end.upstreamMs,
-        });
-      }
-    } catch (err) {
+    const entry = {
+      ...callFields(call, admission, started),
+      ...(end.slug === undefined
+        ? {}
+        : { model: `${end.slug.provider}/${end.slug.model}`, provider: end.slug.provider }),
+      status: end.status,
+      inputTokens: usage?.inputTokens ?? 0,
+      outputTokens: usage?.outputTokens ?? 0,
+      costMicros: micros,
+      ...(end.firstByteAt === undefined ? {} : { ttfbMs: end.firstByteAt - started }),
+      durationMs: rt.now() - started,
+      disconnected: end.disconnected === true,
+    };
+    // Three different items, none waiting on another: written at once, so the instance is free sooner,
+    // and one failing loses nothing the others record.
+    const writes = await Promise.allSettled([
+      deps.meter.settle(admission, micros, usage === undefined ? 0 : usage.inputTokens + usage.outputTokens),
+      usage === undefined || end.slug === undefined
+        ? undefined
+        : deps.usage.record(
+            admission.keyId,
+            `${end.slug.provider}/${end.slug.model}`,
+            usage,
+            new Date(started),
+          ),
+      deps.requestLog.put(entry),
+    ]);
+    const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed !== undefined) {
+      const err = failed.reason as Error;
       // Never silent: the amount is in the log, and the reservations are billed at their estimate
       // once they expire (see metering.ts).
       logger.error('settlement failed', {
         requestId: req.requestId,
         keyId: admission.keyId,
         costMicros: micros,
-        error: (err as Error).name,
-        cause: ((err as Error).cause as Error | undefined)?.name,
+        error: err.name,
+        cause: (err.cause as Error | undefined)?.name,
       });
       deps.metrics?.settlementFailed?.();
+      return;
+    }
+    if (end.slug !== undefined && usage !== undefined) {
+      deps.metrics?.upstream({
+        provider: end.slug.provider,
+        model: end.slug.model,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        costMicros: micros,
+        ttfbMs: end.firstByteAt === undefined ? undefined : end.firstByteAt - started,
+        upstreamMs: end.upstreamMs,
+      });
     }
   };
 }
