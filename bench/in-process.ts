@@ -1,6 +1,7 @@
 /**
  * The proxy handler measured in-process, without the local emulation: its own CPU per request, DynamoDB
- * write units and operations per request (counted by an SDK middleware), and admission at 64 concurrent
+ * write units and operations per request (counted by an SDK middleware), the streamed time to first byte it
+ * adds to the upstream's (paired rounds), and admission at 64 concurrent
  * requests on one team (transaction conflicts retried per admitted request). DynamoDB Local of its own,
  * a fake OpenAI upstream on 127.0.0.1. Bounded by request counts.
  */
@@ -30,6 +31,25 @@ export interface InProcessResult {
   writesPerRequest: number;
   readsPerRequest: number;
   teamAdmissions: { concurrent: number; admitted: number; conflictsPerAdmitted: number; p50Ms: number };
+  /** Streamed time to first byte added by the handler alone (no emulation), paired with the upstream direct. */
+  addedTtfbMs: { p50: number; p99: number; rounds: number };
+}
+
+const TTFB_ROUNDS = 100;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return (
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
+  );
+}
+
+/** Milliseconds from `start` until the first chunk of `body` (which is then read to its end). */
+async function firstByte(started: number, body: string | ReadableStream<Uint8Array> | null): Promise<number> {
+  let at: number | undefined;
+  if (body === null || typeof body === 'string') return performance.now() - started;
+  for await (const _ of body) at ??= performance.now();
+  return (at ?? performance.now()) - started;
 }
 
 async function drain(body: string | ReadableStream<Uint8Array>): Promise<void> {
@@ -48,6 +68,8 @@ export async function inProcessBench(): Promise<InProcessResult> {
     const state = { ...openLocalState(home), tables: localTableNames('bench') };
     applyLocalEnv(state, dynamo.endpoint);
     process.env.TOLLGATE_CREDENTIAL_CACHE_SECONDS = '300';
+    // As on Lambda, where the configuration version is compared every 2 s, not before every request.
+    process.env.TOLLGATE_CONFIG_CHECK_MS = '2000';
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint });
     await ensureTables(client, state.tables);
     await client.send(new ListTablesCommand({}));
@@ -95,6 +117,7 @@ export async function inProcessBench(): Promise<InProcessResult> {
     // Settlement runs after the answer; let the last ones land before counting.
     await new Promise((r) => setTimeout(r, 300));
     const used = process.cpuUsage(cpu);
+    const measured = { ...count };
     const perRequest = (n: number): number => n / REQUESTS;
     // The fake upstream runs in this process too: its share is not the handler's, so it is measured alone.
     const upstreamCpu = process.cpuUsage();
@@ -108,14 +131,33 @@ export async function inProcessBench(): Promise<InProcessResult> {
       ).text();
     }
     const upstreamUsed = process.cpuUsage(upstreamCpu);
+    // Streamed first byte, the handler against the upstream direct in alternate rounds (paired).
+    const added: number[] = [];
+    const streamed = { model: 'm', stream: true, messages: [{ role: 'user', content: 'bench' }] };
+    for (let i = 0; i < TTFB_ROUNDS; i++) {
+      const direct = performance.now();
+      const upstream = await fetch(`${fake.baseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-bench-inproc', 'content-type': 'application/json' },
+        body: JSON.stringify(streamed),
+      });
+      const directMs = await firstByte(direct, upstream.body);
+      const viaHandler = performance.now();
+      const answer = await proxy.handle({
+        ...request(REQUESTS + i),
+        body: JSON.stringify({ ...streamed, model: 'bench/m', max_tokens: 16 }),
+      });
+      added.push((await firstByte(viaHandler, answer.body)) - directMs);
+    }
     const handlerMicros = used.user + used.system - (upstreamUsed.user + upstreamUsed.system) / 2;
     const result = {
       requests: REQUESTS,
       handlerCpuMsPerRequest: handlerMicros / 1000 / REQUESTS,
-      writeUnitsPerRequest: perRequest(count.units),
-      writesPerRequest: perRequest(count.writes),
-      readsPerRequest: perRequest(count.reads),
+      writeUnitsPerRequest: perRequest(measured.units),
+      writesPerRequest: perRequest(measured.writes),
+      readsPerRequest: perRequest(measured.reads),
       teamAdmissions: await teamAdmissions(team.teamId),
+      addedTtfbMs: { p50: percentile(added, 50), p99: percentile(added, 99), rounds: TTFB_ROUNDS },
     };
     db.destroy();
     return result;

@@ -9,8 +9,9 @@
  * added time to first byte (p50/p99, paired) against one DynamoDB Local TransactWriteItems of 3 items timed
  * in the same run; coalesced events; non-streamed throughput and latency at 16 concurrent clients of one
  * key; CPU per request and RSS of each gateway process; RSS while one 50 MB stream passes; the Anthropic
- * route against the OpenAI route; the handler in-process (CPU, DynamoDB write units per request, 64-way
- * admission on one team — see in-process.ts); the proxy bundle under the real Lambda runtime interface client
+ * route against the OpenAI route; the handler in-process (CPU, DynamoDB write units per request, its own
+ * added first byte, 64-way admission on one team — see in-process.ts); DynamoDB Local's own floor (SDK CPU
+ * per call, operations/s — see dynamo-floor.ts); the proxy bundle under the real Lambda runtime interface client
  * (events per chunk, first-event delay — see lambda-runtime.ts); bundle sizes and import times. Every loop is
  * bounded.
  */
@@ -24,6 +25,7 @@ import { startFakeOpenAI } from '../test/fakes/openai-upstream.ts';
 import { runCliProcess, startDevProcess } from '../test/helpers/dev-process.ts';
 import { RIC_MISSING, ricInstalled } from '../test/helpers/lambda-runtime-client.ts';
 import { bundleFigures } from './bundles.ts';
+import { type DynamoFloor, dynamoFloor } from './dynamo-floor.ts';
 import { inProcessBench } from './in-process.ts';
 import { lambdaRuntimeBench } from './lambda-runtime.ts';
 import { cpuSeconds, rssMiB, startPortkey } from './peers.ts';
@@ -314,14 +316,27 @@ async function main(): Promise<void> {
 
   const inProcess = await inProcessBench();
   console.log(
-    `\n## The proxy handler in-process (${inProcess.requests} non-streamed requests, key with a limit in a team with a budget)`,
+    `\n## The proxy handler in-process (${inProcess.requests} non-streamed requests, key with a limit in a team with a budget, configuration checked every 2 s as on Lambda)`,
   );
   console.log(
     `handler CPU ${f(inProcess.handlerCpuMsPerRequest, 2)} ms/request; DynamoDB ${f(inProcess.writeUnitsPerRequest, 2)} write units, ${f(inProcess.writesPerRequest, 2)} writes and ${f(inProcess.readsPerRequest, 2)} reads per request`,
   );
+  console.log(
+    `streamed first byte added by the handler alone (no local emulation), ${inProcess.addedTtfbMs.rounds} paired rounds: p50 ${f(inProcess.addedTtfbMs.p50, 2)} ms, p99 ${f(inProcess.addedTtfbMs.p99, 2)} ms`,
+  );
   const t = inProcess.teamAdmissions;
   console.log(
     `${t.concurrent} concurrent admissions on one team: ${t.admitted} admitted, ${f(t.conflictsPerAdmitted, 3)} transaction conflicts retried per admitted request, p50 ${f(t.p50Ms)} ms`,
+  );
+
+  const floor = await dynamoFloor();
+  const perRequest = (o: DynamoFloor['opsPerSecond']) =>
+    1 / (inProcess.writesPerRequest / o.sameItemUpdate + inProcess.readsPerRequest / o.consistentGet);
+  console.log(
+    `\n## DynamoDB Local's floor (its own instance; ${CLIENTS} concurrent callers)\n` +
+      `SDK CPU per call in this process: GetItem ${f(floor.cpuMsPerCall.get, 3)} ms, UpdateItem ${f(floor.cpuMsPerCall.update, 3)} ms; ` +
+      `operations/s: ${f(floor.opsPerSecond.sameItemUpdate, 0)} updates of one item, ${f(floor.opsPerSecond.distinctItemUpdate, 0)} of distinct items, ${f(floor.opsPerSecond.consistentGet, 0)} consistent reads; ` +
+      `so at most ${f(perRequest(floor.opsPerSecond), 0)} requests/s of one key with ${f(inProcess.writesPerRequest, 0)} writes and ${f(inProcess.readsPerRequest, 0)} reads each, before the gateway's own CPU`,
   );
 
   if (ricInstalled) {

@@ -1,0 +1,85 @@
+/**
+ * The floor DynamoDB Local puts under every request, measured on a DynamoDB Local of its own: the SDK's
+ * CPU per call in this process (what each of a request's DynamoDB calls costs the handler), and how many
+ * operations per second DynamoDB Local serves to 16 concurrent callers (what bounds the local gateway's
+ * throughput whatever the gateway does). Bounded by operation counts.
+ */
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { startDynamoDbLocal } from '../lib/local/dynamodb-local.ts';
+
+const TABLE = 'bench-floor';
+const SEQUENTIAL = 2000;
+const CONCURRENT_OPS = 3000;
+const CLIENTS = 16;
+
+/** What the floor measured. */
+export interface DynamoFloor {
+  /** CPU of this process per call, ms (sequential calls, so nothing overlaps). */
+  cpuMsPerCall: { get: number; update: number };
+  /** Operations per second at 16 concurrent callers. */
+  opsPerSecond: { sameItemUpdate: number; distinctItemUpdate: number; consistentGet: number };
+}
+
+/** Measures the floor on a DynamoDB Local started for it. */
+export async function dynamoFloor(): Promise<DynamoFloor> {
+  const dynamo = await startDynamoDbLocal({});
+  const raw = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+  });
+  const db = DynamoDBDocumentClient.from(raw);
+  try {
+    await raw.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const update = (pk: string) =>
+      db.send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: { pk },
+          UpdateExpression: 'ADD n :one',
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+      );
+    const get = () => db.send(new GetCommand({ TableName: TABLE, Key: { pk: 'one' }, ConsistentRead: true }));
+    for (let i = 0; i < 300; i++) await update('one');
+    const cpuPerCall = async (op: () => Promise<unknown>): Promise<number> => {
+      const cpu = process.cpuUsage();
+      for (let i = 0; i < SEQUENTIAL; i++) await op();
+      const used = process.cpuUsage(cpu);
+      return (used.user + used.system) / 1000 / SEQUENTIAL;
+    };
+    const rate = async (op: (client: number) => Promise<unknown>): Promise<number> => {
+      let left = CONCURRENT_OPS;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, client) => {
+          while (left-- > 0) await op(client);
+        }),
+      );
+      return CONCURRENT_OPS / ((performance.now() - started) / 1000);
+    };
+    return {
+      cpuMsPerCall: { get: await cpuPerCall(get), update: await cpuPerCall(() => update('one')) },
+      opsPerSecond: {
+        sameItemUpdate: await rate(() => update('one')),
+        distinctItemUpdate: await rate((client) => update(`client-${client}`)),
+        consistentGet: await rate(get),
+      },
+    };
+  } finally {
+    db.destroy();
+    await dynamo.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await dynamoFloor(), null, 2));
+}
