@@ -16,7 +16,7 @@ import type { InstallationSettings } from '../store/settings.ts';
 import type { TeamStore } from '../store/teams.ts';
 import type { UsageStore } from '../store/usage.ts';
 import type { OperationRequest, OperationSpec } from './operations.ts';
-import { StatsAccumulator } from './provider-stats.ts';
+import { type ProviderFigures, StatsAccumulator } from './provider-stats.ts';
 import { CredentialCooldowns } from './upstream.ts';
 
 /** Where the proxy finds providers and aliases; the Lambda wraps the store in a cache kept fresh. */
@@ -90,6 +90,8 @@ export interface ProxyRuntime {
   callers: TtlCache<string, AuthContext>;
   /** This instance's per-provider counters, when statistics are kept. */
   stats: StatsAccumulator | undefined;
+  /** The statistics routes' figures, served from memory for `statsFlushMs` (they cannot be fresher). */
+  figures: TtlCache<'all', ProviderFigures[]>;
   /** Records a provider failure for `/health`; never fails the request. */
   recordFailure(provider: string, errorClass: string, status?: number): void;
   /** Marks a credential the upstream refused, for `/health` and `status`; never fails the request. */
@@ -105,6 +107,7 @@ export function proxyRuntime(deps: ProxyDeps): ProxyRuntime {
     fetch: deps.fetch ?? fetch,
     cooldowns: new CredentialCooldowns(now),
     callers: new TtlCache((deps.callerCacheSeconds ?? 0) * 1000, 10_000, now),
+    figures: new TtlCache(deps.statsFlushMs ?? 60_000, 1, now),
     stats:
       deps.stats === undefined
         ? undefined

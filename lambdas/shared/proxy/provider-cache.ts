@@ -5,7 +5,7 @@
  * compared at most every `checkEveryMs` per instance (0: once per request), and on a miss (a model, alias
  * or price the cache does not know) at once, unless it was compared within the last {@link MISS_CHECK_MS}.
  * `ttlSeconds` still bounds how long anything lives, should a version bump itself have failed. A request
- * works on one view ({@link CachedConfig.forRequest}), so it reads one configuration, checked once.
+ * works on one view ({@link CachedConfig.forRequest}), so its lookups share one version check.
  */
 import { TtlCache } from '../cache.ts';
 import type { ApiShape } from '../errors.ts';
@@ -49,8 +49,8 @@ export interface ConfigView {
 export interface CachedConfig extends ConfigView {
   /**
    * The sources as one request sees them: the version is compared at the request's first lookup (when the
-   * interval asks for it) and not again, but for a miss, so its lookups cost one version read, not one each,
-   * and never mix two configurations.
+   * interval asks for it) and not again, but for a miss, so its lookups cost one version read, not one
+   * each, and what they cached stays for the request's whole length.
    */
   forRequest(): ConfigView;
 }
@@ -74,7 +74,10 @@ export function cachedProviders(store: ProviderOrigin, options: FreshnessOptions
  * without it (a miss refreshes at once), and every other request within `checkEveryMs`.
  */
 export function cachedConfig(origin: ConfigOrigin, options: FreshnessOptions): CachedConfig {
-  if (options.ttlSeconds <= 0) return { ...origin, forRequest: () => origin };
+  if (options.ttlSeconds <= 0) {
+    const uncached = { providers: origin.providers, settings: origin.settings };
+    return { ...uncached, forRequest: () => uncached };
+  }
   const store = origin.providers;
   const now = options.now ?? Date.now;
   const ttlMs = options.ttlSeconds * 1000;

@@ -13,6 +13,14 @@ import {
 } from '../store/provider-stats.ts';
 
 /** One upstream call's outcome as the statistics see it. */
+/** One provider's counts over the last hour and day, as the statistics routes serve them. */
+export interface ProviderFigures {
+  provider: string;
+  type: string;
+  hour: StatsCounts;
+  day: StatsCounts;
+}
+
 export interface StatsEvent {
   /** A request answered (or failed) by the provider. */
   request?: boolean;

@@ -9,6 +9,7 @@ import { NotFoundError } from '../errors.ts';
 import { type GatewayRequest, type GatewayResponse, jsonResponse } from '../http.ts';
 import { emptyCounts, type StatsCounts, ttfbP50 } from '../store/provider-stats.ts';
 import type { ProxyRuntime } from './context.ts';
+import type { ProviderFigures } from './provider-stats.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -23,24 +24,14 @@ function shown(counts: StatsCounts) {
   };
 }
 
-interface ProviderFigures {
-  provider: string;
-  type: string;
-  hour: StatsCounts;
-  day: StatsCounts;
-}
-
-const memos = new WeakMap<ProxyRuntime, { at: number; figures: ProviderFigures[] }>();
-
 /** Every provider's hour and day, from the store or this instance's memo. */
 async function figures(rt: ProxyRuntime): Promise<ProviderFigures[]> {
   const { deps } = rt;
   const now = rt.now();
-  const ttl = deps.statsFlushMs ?? 60_000;
   // This instance's own counts first: locally the only instance, so the figures include every request.
   await rt.stats?.flush();
-  const memo = memos.get(rt);
-  if (memo !== undefined && now - memo.at < ttl) return memo.figures;
+  const memo = rt.figures.get('all');
+  if (memo !== undefined) return memo;
   const stats = deps.stats;
   const providers = await deps.providers.list();
   const until = new Date(now);
@@ -56,7 +47,7 @@ async function figures(rt: ProxyRuntime): Promise<ProviderFigures[]> {
       return { provider: p.provider, type: p.type, hour: hour ?? emptyCounts(), day: day ?? emptyCounts() };
     }),
   );
-  memos.set(rt, { at: now, figures: result });
+  rt.figures.set('all', result);
   return result;
 }
 
