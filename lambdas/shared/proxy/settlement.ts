@@ -103,33 +103,40 @@ export function settler(
     };
     // Three different items, none waiting on another: written at once, so the instance is free sooner,
     // and one failing loses nothing the others record.
-    const writes = await Promise.allSettled([
-      deps.meter.settle(admission, micros, usage === undefined ? 0 : usage.inputTokens + usage.outputTokens),
-      usage === undefined || end.slug === undefined
-        ? undefined
-        : deps.usage.record(
-            admission.keyId,
-            `${end.slug.provider}/${end.slug.model}`,
-            usage,
-            new Date(started),
-          ),
-      deps.requestLog.put(entry),
-    ]);
-    const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
-    if (failed !== undefined) {
-      const err = failed.reason as Error;
-      // Never silent: the amount is in the log, and the reservations are billed at their estimate
-      // once they expire (see metering.ts).
+    const writes = {
+      counters: deps.meter.settle(
+        admission,
+        micros,
+        usage === undefined ? 0 : usage.inputTokens + usage.outputTokens,
+      ),
+      usage:
+        usage === undefined || end.slug === undefined
+          ? Promise.resolve()
+          : deps.usage.record(
+              admission.keyId,
+              `${end.slug.provider}/${end.slug.model}`,
+              usage,
+              new Date(started),
+            ),
+      requestLog: deps.requestLog.put(entry),
+    };
+    const results = await Promise.allSettled(Object.values(writes));
+    Object.keys(writes).forEach((write, i) => {
+      const result = results[i];
+      if (result?.status !== 'rejected') return;
+      const err = result.reason as Error;
+      // Never silent. Counters not settled keep the reservation until it expires and is billed at its
+      // estimate (see metering.ts); a day row or log entry not written is the amount named here.
       logger.error('settlement failed', {
         requestId: req.requestId,
         keyId: admission.keyId,
+        write,
         costMicros: micros,
         error: err.name,
         cause: (err.cause as Error | undefined)?.name,
       });
       deps.metrics?.settlementFailed?.();
-      return;
-    }
+    });
     if (end.slug !== undefined && usage !== undefined) {
       deps.metrics?.upstream({
         provider: end.slug.provider,

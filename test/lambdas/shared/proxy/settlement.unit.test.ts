@@ -63,7 +63,7 @@ const ending = {
 };
 
 describe('settlement', () => {
-  it('still logs the request and its usage when the counters cannot be written, and counts the failure', async () => {
+  it('still logs the request, its usage and its upstream metrics when the counters cannot be written, and counts the failure', async () => {
     // Prepare
     const { rt, logged, recorded, counted } = runtime('meter');
 
@@ -74,7 +74,7 @@ describe('settlement', () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ requestId: 'req-settle', keyId: 'key-1', status: 200, costMicros: 20 });
     expect(recorded).toEqual(['key-1 openai/m']);
-    expect(counted).toEqual({ failures: 1, upstream: 0 });
+    expect(counted).toEqual({ failures: 1, upstream: 1 });
   });
 
   it('writes everything once, however often it is called', async () => {
