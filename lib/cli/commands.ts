@@ -93,7 +93,7 @@ export const COMMANDS: readonly CommandEntry[] = [
       target: {
         type: 'string',
         value: 'ID|NAME',
-        summary: 'records about this id, or any item ever of this name',
+        summary: 'records about this id, or every key or team that bore this name',
       },
       action: { type: 'string', value: 'X', summary: 'actions starting with X' },
     },

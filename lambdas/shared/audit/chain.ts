@@ -61,7 +61,8 @@ export interface SealOptions {
 
 /**
  * Filters of an audit listing; `action` matches a prefix (`key.` or `key.create`); `target` is an id or a
- * name the item bore in any record, so a deleted or renamed key or team is still found by its name.
+ * name a key or team bore in any record, so a deleted or renamed one is still found by its name (every
+ * key that bore it: a listing shows them all rather than refuse, as acting on a name would).
  */
 export interface AuditFilters {
   since?: string | undefined;
@@ -76,7 +77,10 @@ function targetIds(records: AuditRecord[], target: string): Set<string> {
   const ids = new Set([target]);
   for (const r of records) {
     const name = r.diff.name;
-    if (name !== undefined && (name.before === target || name.after === target)) ids.add(r.target.id);
+    // Keys and teams only: names elsewhere (aliases, credential labels) are not what an operator means here.
+    const named = r.target.table === 'keys' || r.target.table === 'teams';
+    if (named && name !== undefined && (name.before === target || name.after === target))
+      ids.add(r.target.id);
   }
   return ids;
 }
