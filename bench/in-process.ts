@@ -147,7 +147,11 @@ export async function inProcessBench(): Promise<InProcessResult> {
         ...request(REQUESTS + i),
         body: JSON.stringify({ ...streamed, model: 'bench/m', max_tokens: 16 }),
       });
+      if (answer.status !== 200)
+        throw new Error(`the handler answered ${answer.status} to a streamed request`);
       added.push((await firstByte(viaHandler, answer.body)) - directMs);
+      // Settlement runs after the answer's end: let it land before the next pair is timed.
+      await new Promise((r) => setTimeout(r, 20));
     }
     const handlerMicros = used.user + used.system - (upstreamUsed.user + upstreamUsed.system) / 2;
     const result = {

@@ -4,16 +4,16 @@
  * bench/in-process.ts, bench/bundles.ts and bench/peers.ts.
  *
  * `npm run bench`: Tollgate side by side with the upstream called directly and with a peer gateway
- * (Portkey's, from npm), in one run on this machine. Fake upstreams on 127.0.0.1 stream N events with a
- * fixed pause; the gateways run as separate processes (`tollgate dev` with its own DynamoDB Local). Measures:
- * added time to first byte (p50/p99, paired) against one DynamoDB Local TransactWriteItems of 3 items timed
- * in the same run; coalesced events; non-streamed throughput and latency at 16 concurrent clients of one
- * key; CPU per request and RSS of each gateway process; RSS while one 50 MB stream passes; the Anthropic
- * route against the OpenAI route; the handler in-process (CPU, DynamoDB write units per request, its own
- * added first byte, 64-way admission on one team — see in-process.ts); DynamoDB Local's own floor (SDK CPU
- * per call, operations/s — see dynamo-floor.ts); the proxy bundle under the real Lambda runtime interface client
- * (events per chunk, first-event delay — see lambda-runtime.ts); bundle sizes and import times. Every loop is
- * bounded.
+ * (Portkey's, from npm), in one run on this machine. Fake upstreams on 127.0.0.1 stream N events with a fixed
+ * pause; the gateways run as separate processes (`tollgate dev` with its own DynamoDB Local). Measures: added
+ * time to first byte (p50/p99, paired) against one DynamoDB Local TransactWriteItems of 3 items timed in the
+ * same run; coalesced events; non-streamed throughput and latency at 16 concurrent clients of one key; CPU
+ * per request and RSS of each gateway process; RSS across 10,000 requests (`BENCH_RSS_REQUESTS`) and while
+ * one 50 MB stream passes; the Anthropic route against the OpenAI route; the handler in-process (CPU,
+ * DynamoDB write units per request, its own added first byte, 64-way admission on one team — see
+ * in-process.ts); DynamoDB Local's own floor (SDK CPU per call, operations/s — see dynamo-floor.ts); the proxy
+ * bundle under the real Lambda runtime interface client (events per chunk, first-event delay — see
+ * lambda-runtime.ts); bundle sizes and import times. Every loop is bounded.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +94,30 @@ async function load(send: () => Promise<Response>, seconds: number, clients = CL
     perSecond: latencies.length / seconds,
     p50: percentile(latencies, 50),
   };
+}
+
+const RSS_REQUESTS = Number(process.env.BENCH_RSS_REQUESTS ?? 10_000);
+const RSS_EVERY = 1_000;
+
+/**
+ * `requests` non-streamed requests from 16 clients, sampling the process's RSS every 1,000: growth that
+ * stops (heap warming up) and growth that goes on (a leak) tell apart.
+ */
+async function rssAcross(send: () => Promise<Response>, pid: number, requests: number): Promise<number[]> {
+  const samples = [rssMiB(pid)];
+  let started = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (started < requests) {
+        started += 1;
+        await (await send()).arrayBuffer();
+        done += 1;
+        if (done % RSS_EVERY === 0) samples.push(rssMiB(pid));
+      }
+    }),
+  );
+  return samples;
 }
 
 async function main(): Promise<void> {
@@ -287,6 +311,14 @@ async function main(): Promise<void> {
       );
     }
 
+    const tollgate = gateways.find((g) => g.name === 'tollgate');
+    if (tollgate?.pid !== undefined) {
+      const rss = await rssAcross(tollgate.send, tollgate.pid, RSS_REQUESTS);
+      console.log(
+        `\n## RSS of tollgate dev across ${RSS_REQUESTS} requests (16 clients), MiB every ${RSS_EVERY}: ${rss.map((r) => f(r)).join(' → ')}`,
+      );
+    }
+
     // One 50 MB stream through Tollgate: its memory while the stream passes.
     openai.state.words = Array.from({ length: 50 }, () => 'x'.repeat(1_000_000));
     const pid = dev.child.pid ?? 0;
@@ -336,7 +368,7 @@ async function main(): Promise<void> {
     `\n## DynamoDB Local's floor (its own instance; ${CLIENTS} concurrent callers)\n` +
       `SDK CPU per call in this process: GetItem ${f(floor.cpuMsPerCall.get, 3)} ms, UpdateItem ${f(floor.cpuMsPerCall.update, 3)} ms; ` +
       `operations/s: ${f(floor.opsPerSecond.sameItemUpdate, 0)} updates of one item, ${f(floor.opsPerSecond.distinctItemUpdate, 0)} of distinct items, ${f(floor.opsPerSecond.consistentGet, 0)} consistent reads; ` +
-      `so at most ${f(perRequest(floor.opsPerSecond), 0)} requests/s of one key with ${f(inProcess.writesPerRequest, 0)} writes and ${f(inProcess.readsPerRequest, 0)} reads each, before the gateway's own CPU`,
+      `so about ${f(perRequest(floor.opsPerSecond), 0)} requests/s of one key with ${f(inProcess.writesPerRequest, 0)} writes (priced as updates of one item) and ${f(inProcess.readsPerRequest, 0)} reads each, before the gateway's own CPU`,
   );
 
   if (ricInstalled) {
