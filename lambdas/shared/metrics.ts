@@ -64,7 +64,8 @@ export const emfMetrics: MetricsSink = {
     metrics.publishStoredMetrics();
   },
   settlementFailed() {
-    const metrics = emf({ service: 'proxy' });
+    // Powertools' own `service` dimension only: one series, which an alarm can name exactly.
+    const metrics = emf({});
     metrics.addMetric('SettlementFailures', MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
   },

@@ -35,6 +35,7 @@ export const EMITTED_DIMENSIONS = {
   CostMicroUSD: ['service', 'provider', 'model'],
   TimeToFirstByte: ['service', 'provider', 'model'],
   UpstreamLatency: ['service', 'provider', 'model'],
+  SettlementFailures: ['service'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** A metric Tollgate's code emits. */
@@ -130,6 +131,21 @@ export class TollgateObservability extends Construct {
             treatMissingData: TreatMissingData.NOT_BREACHING,
           }),
       ),
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'SettlementFailures',
+        statistic: 'Sum',
+        period,
+        dimensionsMap: { service: 'tollgate' },
+      }).createAlarm(this, 'SettlementFailures', {
+        alarmDescription:
+          'A request could not be settled after its retries: its reservation is billed at the estimate when it ' +
+          'expires, and its cost is in the error log line (`settlement failed`).',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
       ...props.auditAlarms,
     ];
 

@@ -387,6 +387,7 @@ describe('observability shows data', () => {
     // Prepare: what the metrics code really writes, read back from its EMF lines.
     const capture = captureStdout();
     emfMetrics.request({ route: 'chat', status: 500, code: 'internal_error' });
+    emfMetrics.settlementFailed?.();
     emfMetrics.upstream({
       provider: 'p',
       model: 'm',

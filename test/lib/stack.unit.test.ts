@@ -436,10 +436,18 @@ describe('observability', () => {
       expect(body).toContain(metric);
   });
 
-  it('alarms on the 5xx rate, authorizer errors, throttles, function errors and the audit failure queue', () => {
+  it('alarms on the 5xx rate, authorizer errors, throttles, function errors, settlement failures and the audit failure queue', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const text = alarms.map((a) => JSON.stringify(a.Properties));
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(8);
+    expect(
+      text.some(
+        (t) =>
+          t.includes('"MetricName":"SettlementFailures"') &&
+          t.includes('"Namespace":"Tollgate"') &&
+          t.includes('"Threshold":1'),
+      ),
+    ).toBe(true);
     expect(text.some((t) => t.includes('100 * errors / MAX([requests, 1])') && t.includes('5XXError'))).toBe(
       true,
     );
