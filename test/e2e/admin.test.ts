@@ -103,6 +103,7 @@ describe('management API', () => {
     expect((await admin('POST', '/keys', { name: 'x', rpm: 'lots' })).body.error).toEqual({
       code: 'invalid_request',
       message: 'rpm must be a positive integer',
+      field: 'rpm',
     });
     expect(
       (
@@ -197,7 +198,11 @@ describe('management API', () => {
     expect(missing.body.error).toEqual({ code: 'not_found', message: "key 'NoSuchKey123' not found" });
     expect(inUse.status).toBe(409);
     expect(inUse.body.error?.message).toBe(`team ${teamId} still has 1 key(s); delete them first`);
-    expect(typo.body.error).toEqual({ code: 'invalid_request', message: "unknown field 'monthlyLimit'" });
+    expect(typo.body.error).toEqual({
+      code: 'invalid_request',
+      message: "unknown field 'monthlyLimit'",
+      field: 'monthlyLimit',
+    });
     expect(ambiguous.status).toBe(409);
     expect(ambiguous.body.error?.message).toContain(String(keyA.body.id));
     expect(ambiguous.body.error?.message).toContain(String(keyB.body.id));

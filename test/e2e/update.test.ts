@@ -126,7 +126,7 @@ describe('PATCH /admin/keys/ID', () => {
     // Assess
     expect(bad).toEqual({
       status: 400,
-      body: { error: { code: 'invalid_request', message: 'rpm must be a positive integer' } },
+      body: { error: { code: 'invalid_request', message: 'rpm must be a positive integer', field: 'rpm' } },
     });
     expect(empty.status).toBe(400);
     expect(missing.status).toBe(404);
@@ -176,7 +176,7 @@ describe('PUT /admin/teams/ID/shards', () => {
     });
     expect(refused.status).toBe(400);
     expect(refused.body).toEqual({
-      error: { code: 'invalid_request', message: 'count must be a positive integer' },
+      error: { code: 'invalid_request', message: 'count must be a positive integer', field: 'count' },
     });
     expect((await admin('GET', '/teams/crowd')).body).toMatchObject({ budgetShards: { count: 8 } });
   });

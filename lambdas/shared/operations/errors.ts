@@ -5,7 +5,8 @@
 
 /** The body `/admin` answers an error with, and the CLI prints under `--json`. */
 export interface OperationErrorBody {
-  error: { code: string; message: string };
+  /** `field`: the body field (or query parameter) the refusal is about, when it is about one. */
+  error: { code: string; message: string; field?: string };
 }
 
 /** A refusal of a management operation, in a sentence meant for the operator. */
@@ -62,5 +63,11 @@ export class InvalidError extends OperationError {
     super(message, options);
     this.name = 'InvalidError';
     this.field = options?.field;
+  }
+
+  override toBody(): OperationErrorBody {
+    const body = super.toBody();
+    if (this.field !== undefined) body.error.field = this.field;
+    return body;
   }
 }
