@@ -19,6 +19,7 @@ import { applyLocalEnv, openLocalState } from '../lib/local/state.ts';
 import { ensureTables, localTableNames } from '../lib/local/tables.ts';
 import { startFakeOpenAI } from '../test/fakes/openai-upstream.ts';
 import { countWriteUnits } from '../test/helpers/write-units.ts';
+import { percentile } from './percentile.ts';
 
 const REQUESTS = Number(process.env.BENCH_INPROCESS_REQUESTS ?? 300);
 const CONCURRENT = 64;
@@ -36,13 +37,6 @@ export interface InProcessResult {
 }
 
 const TTFB_ROUNDS = 100;
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return (
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
-  );
-}
 
 /** Milliseconds from `start` until the first chunk of `body` (which is then read to its end). */
 async function firstByte(started: number, body: string | ReadableStream<Uint8Array> | null): Promise<number> {

@@ -29,6 +29,7 @@ import { type DynamoFloor, dynamoFloor } from './dynamo-floor.ts';
 import { inProcessBench } from './in-process.ts';
 import { lambdaRuntimeBench } from './lambda-runtime.ts';
 import { cpuSeconds, rssMiB, startPortkey } from './peers.ts';
+import { percentile } from './percentile.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 60);
 const WARMUP = 10;
@@ -43,11 +44,6 @@ interface Sample {
   coalesced: number;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}
 const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '—');
 
 /** One streamed request; times the first byte and counts content events that arrived in one read with another. */

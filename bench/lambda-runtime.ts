@@ -15,6 +15,7 @@ import { applyLocalEnv, openLocalState } from '../lib/local/state.ts';
 import { ensureTables, localTableNames } from '../lib/local/tables.ts';
 import { startFakeOpenAI } from '../test/fakes/openai-upstream.ts';
 import { startProxyUnderRic, streamedChatEvent } from '../test/helpers/lambda-runtime-client.ts';
+import { percentile } from './percentile.ts';
 
 const ROUNDS = Number(process.env.BENCH_RIC_ROUNDS ?? 30);
 const WARMUP = 3;
@@ -26,13 +27,6 @@ export interface LambdaRuntimeResult {
   rounds: number;
   eventsPerChunk: { mean: number; max: number };
   firstEventMs: { p50: number; p99: number };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return (
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
-  );
 }
 
 /** Runs the streamed rounds under the runtime interface client. */

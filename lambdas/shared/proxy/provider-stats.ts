@@ -12,7 +12,6 @@ import {
   ttfbBucket,
 } from '../store/provider-stats.ts';
 
-/** One upstream call's outcome as the statistics see it. */
 /** One provider's counts over the last hour and day, as the statistics routes serve them. */
 export interface ProviderFigures {
   provider: string;
@@ -21,6 +20,7 @@ export interface ProviderFigures {
   day: StatsCounts;
 }
 
+/** One upstream call's outcome as the statistics see it. */
 export interface StatsEvent {
   /** A request answered (or failed) by the provider. */
   request?: boolean;

@@ -88,11 +88,13 @@ export function settler(
     done = true;
     const usage = end.usage;
     const micros = usage === undefined ? 0 : costMicros(usage, end.price);
+    const served =
+      end.slug === undefined
+        ? undefined
+        : { model: `${end.slug.provider}/${end.slug.model}`, provider: end.slug.provider };
     const entry = {
       ...callFields(call, admission, started),
-      ...(end.slug === undefined
-        ? {}
-        : { model: `${end.slug.provider}/${end.slug.model}`, provider: end.slug.provider }),
+      ...served,
       status: end.status,
       inputTokens: usage?.inputTokens ?? 0,
       outputTokens: usage?.outputTokens ?? 0,
@@ -110,14 +112,9 @@ export function settler(
         usage === undefined ? 0 : usage.inputTokens + usage.outputTokens,
       ),
       usage:
-        usage === undefined || end.slug === undefined
+        usage === undefined || served === undefined
           ? Promise.resolve()
-          : deps.usage.record(
-              admission.keyId,
-              `${end.slug.provider}/${end.slug.model}`,
-              usage,
-              new Date(started),
-            ),
+          : deps.usage.record(admission.keyId, served.model, usage, new Date(started)),
       requestLog: deps.requestLog.put(entry),
     };
     const results = await Promise.allSettled(Object.values(writes));
