@@ -1,6 +1,7 @@
 /**
  * Each Lambda bundle built with the stack's own esbuild options: its size, its import time (a fresh
- * Node process per import, median of 5) and which default-credential-chain modules it still carries.
+ * Node process per import, median of 5), which default-credential-chain modules it still carries and which
+ * of the SDK features left out of the request path's bundles it has.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -30,6 +31,22 @@ export const CREDENTIAL_CHAIN_MARKERS = {
 /** The credential-chain providers a bundle's text still contains. */
 export function credentialChainIn(text: string): string[] {
   return Object.entries(CREDENTIAL_CHAIN_MARKERS)
+    .filter(([, marker]) => text.includes(marker))
+    .map(([name]) => name);
+}
+
+/**
+ * Strings only the SDK features lib/bundling.ts leaves out contain: the event-stream codec's header names
+ * and the endpoint-discovery cache (see lambdas/shared/sdk-lean/).
+ */
+export const LEFT_OUT_MARKERS = {
+  eventStreams: ':message-type',
+  endpointCache: 'endpointCache',
+} as const;
+
+/** The left-out SDK features a bundle's text still contains. */
+export function leftOutIn(text: string): string[] {
+  return Object.entries(LEFT_OUT_MARKERS)
     .filter(([, marker]) => text.includes(marker))
     .map(([name]) => name);
 }
@@ -72,6 +89,7 @@ export async function bundleFigures() {
         gzip: gzipSync(text).length,
         importMs: times[2] ?? Number.NaN,
         credentialChain: credentialChainIn(text),
+        sdkFeatures: leftOutIn(text),
       });
     }
   } finally {

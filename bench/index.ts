@@ -378,11 +378,13 @@ async function main(): Promise<void> {
   } else console.log(`\n## The proxy bundle under the real runtime interface client: ${RIC_MISSING}`);
 
   console.log('\n## Lambda bundles (minified)');
-  console.log('| bundle | KiB | gzipped KiB | import ms (median of 5) | credential-chain code |');
-  console.log('|---|---|---|---|---|');
+  console.log(
+    '| bundle | KiB | gzipped KiB | import ms (median of 5) | credential-chain code | event streams, endpoint cache |',
+  );
+  console.log('|---|---|---|---|---|---|');
   for (const b of await bundleFigures()) {
     console.log(
-      `| ${b.name} | ${f(b.bytes / 1024)} | ${f(b.gzip / 1024)} | ${f(b.importMs)} | ${b.credentialChain.length === 0 ? 'none' : b.credentialChain.join(', ')} |`,
+      `| ${b.name} | ${f(b.bytes / 1024)} | ${f(b.gzip / 1024)} | ${f(b.importMs)} | ${b.credentialChain.length === 0 ? 'none' : b.credentialChain.join(', ')} | ${b.sdkFeatures.length === 0 ? 'none' : b.sdkFeatures.join(', ')} |`,
     );
   }
 }

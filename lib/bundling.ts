@@ -21,20 +21,31 @@ export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
 export const BUNDLE_BANNER =
   "import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);";
 
+const lean = (file: string): string =>
+  fileURLToPath(new URL(`../lambdas/shared/sdk-lean/${file}`, import.meta.url));
+
 /**
- * Module replacements in every bundle: the SDK's default credential chain becomes the environment provider
- * alone (see lambdas/shared/env-credentials.ts).
+ * Module replacements, by function (see lambdas/shared/sdk-lean/): the SDK's default credential chain
+ * becomes the environment provider alone, endpoint discovery keeps its settings but not its cache, and the
+ * event-stream codec is left out of the request path's two functions, whose clients (DynamoDB, KMS, Secrets
+ * Manager) have no event-stream operation. The audit and admin functions keep the codec: their S3 client
+ * resolves its event-stream settings when it is built.
  */
-export const BUNDLE_ALIAS: Readonly<Record<string, string>> = {
-  '@aws-sdk/credential-provider-node': fileURLToPath(
-    new URL('../lambdas/shared/env-credentials.ts', import.meta.url),
-  ),
-};
+export const BUNDLE_ALIASES: Readonly<Record<LambdaName, Readonly<Record<string, string>>>> = (() => {
+  const all = {
+    '@aws-sdk/credential-provider-node': lean('credential-provider.ts'),
+    '@aws-sdk/middleware-endpoint-discovery': lean('endpoint-discovery.ts'),
+  };
+  const noEventStreams = { ...all, '@smithy/core/event-streams': lean('event-streams.ts') };
+  return { authorizer: noEventStreams, proxy: noEventStreams, admin: all, audit: all };
+})();
 
 /** The same replacements as esbuild command-line arguments, for the stack's `NodejsFunction` bundling. */
-export const BUNDLE_ESBUILD_ARGS: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.entries(BUNDLE_ALIAS).map(([from, to]) => [`--alias:${from}`, to]),
-);
+export function bundleEsbuildArgs(name: LambdaName): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(BUNDLE_ALIASES[name]).map(([from, to]) => [`--alias:${from}`, to]),
+  );
+}
 
 /** The esbuild options equivalent to the stack's bundling, writing `outfile`. */
 export function esbuildOptions(name: LambdaName, outfile: string): BuildOptions {
@@ -48,7 +59,7 @@ export function esbuildOptions(name: LambdaName, outfile: string): BuildOptions 
     minify: true,
     mainFields: BUNDLE_MAIN_FIELDS,
     banner: { js: BUNDLE_BANNER },
-    alias: { ...BUNDLE_ALIAS },
+    alias: { ...BUNDLE_ALIASES[name] },
     logLevel: 'silent',
   };
 }

@@ -17,9 +17,9 @@ import { TABLES, type TableName, type TableSpec } from '#shared/store/schema.ts'
 import { AWS_LIMITS } from '../aws-limits.ts';
 import {
   BUNDLE_BANNER,
-  BUNDLE_ESBUILD_ARGS,
   BUNDLE_MAIN_FIELDS,
   BUNDLE_TARGET,
+  bundleEsbuildArgs,
   LAMBDA_ENTRIES,
   type LambdaName,
 } from '../bundling.ts';
@@ -140,7 +140,7 @@ export function tollgateFunction(
       // Bundle the SDK instead of relying on the runtime's copy: pinned versions, tree-shaken.
       externalModules: [],
       banner: BUNDLE_BANNER,
-      esbuildArgs: { ...BUNDLE_ESBUILD_ARGS },
+      esbuildArgs: bundleEsbuildArgs(props.name),
     },
   });
   // CDK makes the function depend on its role and policy; the role is already implied by the function's

@@ -6,7 +6,7 @@
 import { relative } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_ALIAS, esbuildOptions, LAMBDA_ENTRIES, type LambdaName } from '../../lib/bundling.ts';
+import { BUNDLE_ALIASES, esbuildOptions, LAMBDA_ENTRIES, type LambdaName } from '../../lib/bundling.ts';
 import { importGraph, ROOT, runtimeReach } from '../helpers/source-graph.ts';
 
 /** Folders of other functions' domains that a bundle must not pull in. */
@@ -75,8 +75,8 @@ describe.each(NAMES)('the %s bundle', (name) => {
     const handler = `lambdas/${name}/handler.ts`;
     const graph = importGraph();
     const reach = runtimeReach(graph, handler);
-    // A module the bundle options put in place of a dependency (BUNDLE_ALIAS) is reached through that dependency.
-    for (const replacement of Object.values(BUNDLE_ALIAS)) {
+    // A module the bundle options put in place of a dependency (BUNDLE_ALIASES) is reached through that dependency.
+    for (const replacement of Object.values(BUNDLE_ALIASES[name])) {
       for (const module of runtimeReach(graph, relative(ROOT, replacement))) reach.add(module);
     }
 
