@@ -3,9 +3,9 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { InvalidApiKeyError } from './errors.ts';
 import type { AuthContext, Revisions } from './http.ts';
 import { hashKey, keyFromRequest, parseKey } from './keys.ts';
-import type { KeyStore, KeyView } from './store/keys.ts';
+import type { KeyReader, KeyView } from './store/key-reader.ts';
 import type { EffectiveLimits } from './store/metering.ts';
-import type { Team, TeamStore } from './store/teams.ts';
+import type { Team, TeamReader } from './store/team-reader.ts';
 
 /**
  * API Gateway turns an authorizer error whose message is exactly `Unauthorized` into a 401 (the
@@ -20,8 +20,8 @@ export class Unauthorized extends Error {
 
 /** What the authorizer needs. */
 export interface AuthorizerDeps {
-  keys: KeyStore;
-  teams: Pick<TeamStore, 'get'>;
+  keys: Pick<KeyReader, 'authenticate'>;
+  teams: Pick<TeamReader, 'get'>;
   prefix: string;
   /** Hashes of imported keys to their key ids; consulted only for keys not in Tollgate's format. */
   importedKeys: () => Promise<Record<string, string>>;

@@ -12,6 +12,10 @@ import { importGraph, ROOT, runtimeReach } from '../helpers/source-graph.ts';
 /** Folders of other functions' domains that a bundle must not pull in. */
 const FORBIDDEN: Record<LambdaName, readonly string[]> = {
   authorizer: [
+    // Key and team writes (with their audit stamps and transactions): the authorizer only reads.
+    'lambdas/shared/store/keys.ts',
+    'lambdas/shared/store/teams.ts',
+    'lambdas/shared/store/team-mark.ts',
     'lambdas/shared/proxy/',
     'lambdas/shared/admin/',
     'lambdas/shared/audit/',

@@ -7,13 +7,13 @@ import type { AuthContext, GatewayRequest } from '../http.ts';
 import { logger } from '../log.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { RouteSpec } from '../routes.ts';
-import type { KeyStore } from '../store/keys.ts';
+import type { KeyReader } from '../store/key-reader.ts';
 import type { Meter } from '../store/metering.ts';
 import type { ProviderStatsStore } from '../store/provider-stats.ts';
 import type { Alias, ProviderView, ResolvedProvider } from '../store/providers.ts';
 import type { RequestLogStore } from '../store/request-log.ts';
 import type { InstallationSettings } from '../store/settings.ts';
-import type { TeamStore } from '../store/teams.ts';
+import type { TeamReader } from '../store/team-reader.ts';
 import type { UsageStore } from '../store/usage.ts';
 import type { OperationRequest, OperationSpec } from './operations.ts';
 import { type ProviderFigures, StatsAccumulator } from './provider-stats.ts';
@@ -44,8 +44,8 @@ export interface ProxyTimings {
 
 /** Everything the proxy needs from the outside world. */
 export interface ProxyDeps extends ProxyTimings {
-  keys: KeyStore;
-  teams: Pick<TeamStore, 'get'>;
+  keys: Pick<KeyReader, 'authenticate'>;
+  teams: Pick<TeamReader, 'get'>;
   providers: ProviderSource;
   /** The installation's settings (default price, budget), cached like the providers. */
   settings: SettingsSource;

@@ -1,20 +1,18 @@
 /**
  * Persistence of Tollgate API keys. Only hashes are stored; plaintext leaves through return values once.
  *
- * Over 300 lines because it is one class over one table: the item layout, the conditional writes and their
- * audit stamps are private to it. Reading helpers that need none of that belong in modules of their own.
+ * The reads the request path needs are {@link KeyReader}'s (`key-reader.ts`); this module adds the writes:
+ * the conditional updates and their audit stamps are private to it.
  */
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   paginateScan,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { InvalidApiKeyError } from '../errors.ts';
-import { hashesEqual, issueKey, KEY_ID_LENGTH, randomBase62 } from '../keys.ts';
+import { issueKey, KEY_ID_LENGTH, randomBase62 } from '../keys.ts';
 import { ConflictError, InvalidError } from '../operations/errors.ts';
 import { type Actor, type AuditAction, type Change, newChange } from './attribution.ts';
 import {
@@ -23,40 +21,24 @@ import {
   isConditionalCheckFailed,
   RecordNotFoundError,
 } from './db.ts';
+import {
+  IMPORTED_INDEX_ID,
+  type KeyItem,
+  type KeyLimits,
+  KeyReader,
+  type KeyStatus,
+  type KeyView,
+  view,
+} from './key-reader.ts';
 import { checkKeyInput, isStoredId } from './limits.ts';
 import { teamMark } from './team-mark.ts';
 
-export type KeyStatus = 'active' | 'disabled';
-
-/** Spend and rate limits of a key; absent means unlimited. Money is in micro-USD (1e-6 USD). */
-export interface KeyLimits {
-  monthlyLimitMicros?: number;
-  rpm?: number;
-  tpm?: number;
-}
-
-/** What a key looks like to operators and clients: everything but its hashes. */
-export interface KeyView extends KeyLimits {
-  keyId: string;
-  name: string;
-  status: KeyStatus;
-  /** Allowed `provider/model` slugs or `provider/*`; empty means every model. */
-  models: string[];
-  /** Labels of the provider credentials its requests may use (over its team's); absent: any. */
-  credentials?: string[];
-  teamId?: string;
-  createdAt: string;
-  updatedAt: string;
-  rotatedAt?: string;
-  /** Until when the secret that was rotated away still works (`rotate --grace`). */
-  previousValidUntil?: string;
-  /** ISO time after which the key is refused. */
-  expiresAt?: string;
-  /** Imported as a pre-hashed key issued elsewhere. */
-  imported?: boolean;
-  /** Counts the changes to the item; the authorizer's cached context is checked against it. */
-  rev?: number;
-}
+export {
+  IMPORTED_INDEX_ID,
+  type KeyLimits,
+  type KeyStatus,
+  type KeyView,
+} from './key-reader.ts';
 
 /** A change to a key's name, scope or limits; `null` removes a limit, the team or the expiry. */
 export interface KeyPatch {
@@ -68,12 +50,6 @@ export interface KeyPatch {
   rpm?: number | null;
   tpm?: number | null;
   expiresAt?: string | null;
-}
-
-interface KeyItem extends KeyView {
-  keyHash: string;
-  previousKeyHash?: string;
-  lastChange: Change;
 }
 
 /** Options for a new key. */
@@ -93,33 +69,20 @@ export interface StoreOptions {
   teamsTable?: string | undefined;
 }
 
-/** The item listing imported keys' hashes, so a key of foreign format can be found without a scan. */
-export const IMPORTED_INDEX_ID = '#imported-index';
-
-function view(item: KeyItem): KeyView {
-  const { keyHash: _hash, previousKeyHash: _previous, lastChange: _change, ...rest } = item;
-  return rest;
-}
-
 function optional<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Keys table access. */
-export class KeyStore {
-  readonly table: string;
-  private readonly db: DynamoDBDocumentClient;
+/** Keys table access: the reads of {@link KeyReader}, and every change, each stamped for the audit log. */
+export class KeyStore extends KeyReader {
   private readonly prefix: string;
   private readonly actor: Actor | undefined;
-  private readonly now: () => Date;
   private readonly teamsTable: string | undefined;
 
   constructor(db: DynamoDBDocumentClient, table: string, prefix: string, options: StoreOptions = {}) {
-    this.db = db;
-    this.table = table;
+    super(db, table, options.now);
     this.prefix = prefix;
     this.actor = options.actor;
-    this.now = options.now ?? (() => new Date());
     this.teamsTable = options.teamsTable;
   }
 
@@ -213,11 +176,9 @@ export class KeyStore {
   }
 
   /** Imported hashes to key ids. `ensure` creates the index item when missing. */
-  async importedIndex(ensure = false): Promise<Record<string, string>> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { keyId: IMPORTED_INDEX_ID }, ConsistentRead: true }),
-    );
-    if (out.Item !== undefined) return out.Item.hashes as Record<string, string>;
+  override async importedIndex(ensure = false): Promise<Record<string, string>> {
+    const hashes = await this.readIndex();
+    if (hashes !== undefined) return hashes;
     if (ensure) {
       await this.db
         .send(
@@ -236,19 +197,6 @@ export class KeyStore {
         });
     }
     return {};
-  }
-
-  /** The key's public view, or undefined. */
-  async get(keyId: string): Promise<KeyView | undefined> {
-    const item = await this.item(keyId);
-    return item === undefined ? undefined : view(item);
-  }
-
-  /** Like {@link get} but throws {@link RecordNotFoundError}. */
-  async require(keyId: string): Promise<KeyView> {
-    const key = await this.get(keyId);
-    if (key === undefined) throw new RecordNotFoundError('key', keyId);
-    return key;
   }
 
   /** Every key, oldest first. */
@@ -354,34 +302,6 @@ export class KeyStore {
     }
   }
 
-  /**
-   * The authorizer's check: one strongly consistent read by key id, then constant-time comparison of the
-   * hash (or, during a rotation grace period, the previous hash), status and expiry.
-   * @throws {InvalidApiKeyError} for any refusal, with no hint of which check failed.
-   */
-  async authenticate(keyId: string, hash: string): Promise<KeyView> {
-    const item = await this.item(keyId);
-    if (item === undefined || !this.hashMatches(item, hash) || !this.usable(item))
-      throw new InvalidApiKeyError();
-    return view(item);
-  }
-
-  private hashMatches(item: KeyItem, hash: string): boolean {
-    if (hashesEqual(item.keyHash, hash)) return true;
-    return (
-      item.previousKeyHash !== undefined &&
-      item.previousValidUntil !== undefined &&
-      item.previousValidUntil > this.now().toISOString() &&
-      hashesEqual(item.previousKeyHash, hash)
-    );
-  }
-
-  private usable(item: KeyItem): boolean {
-    return (
-      item.status === 'active' && (item.expiresAt === undefined || item.expiresAt > this.now().toISOString())
-    );
-  }
-
   private newItem(keyId: string, input: CreateKeyInput, hash: string, lastChange: Change): KeyItem {
     const at = this.now().toISOString();
     return {
@@ -428,15 +348,6 @@ export class KeyStore {
     return (await this.item(keyId)) === undefined
       ? new RecordNotFoundError('key', keyId)
       : new ConcurrentChangeError('key', keyId, { cause });
-  }
-
-  private async item(keyId: string): Promise<KeyItem | undefined> {
-    // An id no key can have is absent without a read (and never reaches DynamoDB's key-size limits).
-    if (keyId === IMPORTED_INDEX_ID || !isStoredId(keyId)) return undefined;
-    const result = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { keyId }, ConsistentRead: true }),
-    );
-    return result.Item as KeyItem | undefined;
   }
 
   /**

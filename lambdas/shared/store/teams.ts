@@ -15,33 +15,17 @@ import { type AuditAction, newChange } from './attribution.ts';
 import { ConcurrentChangeError, isConditionalCheckFailed, RecordNotFoundError } from './db.ts';
 import type { StoreOptions } from './keys.ts';
 import { checkMicros, checkName, isStoredId } from './limits.ts';
-import { nextMonthOf, type ShardSpec, validShardCount } from './shards.ts';
+import { nextMonthOf, validShardCount } from './shards.ts';
+import { type Team, TeamReader, withoutChange } from './team-reader.ts';
 
-/** A team as stored and shown. Money is in micro-USD. */
-export interface Team {
-  teamId: string;
-  name: string;
-  status: 'active' | 'disabled';
-  budgetMicros?: number;
-  /** How many counters the team's month is split over, for teams too busy for one (see `shards.ts`). */
-  budgetShards?: ShardSpec;
-  /** Labels of the provider credentials its keys' requests may use, unless a key has its own; absent: any. */
-  credentials?: string[];
-  createdAt: string;
-  updatedAt: string;
-  /** Counts the changes to the item; the authorizer's cached context is checked against it. */
-  rev?: number;
-}
+export type { Team } from './team-reader.ts';
 
-/** Teams table access. */
-export class TeamStore {
-  readonly table: string;
-  private readonly db: DynamoDBDocumentClient;
+/** Teams table access: the reads of {@link TeamReader}, and every change, each stamped for the audit log. */
+export class TeamStore extends TeamReader {
   private readonly options: StoreOptions;
 
   constructor(db: DynamoDBDocumentClient, table: string, options: StoreOptions = {}) {
-    this.db = db;
-    this.table = table;
+    super(db, table);
     this.options = options;
   }
 
@@ -72,23 +56,6 @@ export class TeamStore {
         ConditionExpression: 'attribute_not_exists(teamId)',
       }),
     );
-    return team;
-  }
-
-  /** One team, or undefined. */
-  async get(teamId: string): Promise<Team | undefined> {
-    // An id no team can have is absent without a read (and never reaches DynamoDB's key-size limits).
-    if (!isStoredId(teamId)) return undefined;
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { teamId }, ConsistentRead: true }),
-    );
-    return out.Item === undefined ? undefined : withoutChange(out.Item);
-  }
-
-  /** Like {@link get} but throws {@link RecordNotFoundError}. */
-  async require(teamId: string): Promise<Team> {
-    const team = await this.get(teamId);
-    if (team === undefined) throw new RecordNotFoundError('team', teamId);
     return team;
   }
 
@@ -271,20 +238,4 @@ export class TeamStore {
       throw err;
     }
   }
-}
-
-function withoutChange(item: Record<string, unknown> | undefined): Team {
-  const { lastChange: _change, keyEpoch: _epoch, shards, previousShards, shardsFrom, ...team } = item ?? {};
-  return {
-    ...(team as unknown as Team),
-    ...(shards === undefined
-      ? {}
-      : {
-          budgetShards: {
-            count: Number(shards),
-            previous: Number(previousShards ?? 1),
-            from: String(shardsFrom ?? ''),
-          },
-        }),
-  };
 }
