@@ -203,13 +203,15 @@ export class Meter {
     if (request.teamId !== undefined && (limits.teamBudgetMicros ?? est) < est)
       throw new BillingShortfallError('team');
     if ((request.installation?.budgetMicros ?? est) < est) throw new BillingShortfallError('installation');
-    const base = { table: this.table, requestId: request.requestId, expiresAt };
+    const base = { table: this.table };
+    const receipt = receiptName(request.requestId, expiresAt);
     const money = (pk: string, kind: Counter['kind']): Counter => ({
       pk,
       sk: `month#${month}`,
       micros: est,
       tokens: 0,
       kind,
+      receipt,
     });
     const monthSet = { set: ['#month = :month'], values: { ':month': month }, names: { '#month': 'month' } };
     const attempts: Array<Promise<Placed | Placed[]>> = [
@@ -289,7 +291,7 @@ export class Meter {
         this.retrying(() =>
           this.db.send(
             new UpdateCommand(
-              closeUpdate(this.table, counter, admission.requestId, {
+              closeUpdate(this.table, counter, {
                 micros: counter.kind === 'rate' ? 0 : actualMicros,
                 tokens: counter.kind === 'rate' ? actualTokens : 0,
                 requests: counter.kind === 'rate' ? 0 : 1,
@@ -321,7 +323,7 @@ export class Meter {
       for (const item of page.Items ?? []) {
         count += await this.reconcile(
           { pk: String(item.pk), sk: String(item.sk), kind: kindOf(String(item.pk)) },
-          receiptsOf(item).filter((r) => r.expiresAt <= at.getTime()),
+          receiptsOf(item, kindOf(String(item.pk))).filter((r) => r.expiresAt <= at.getTime()),
         );
       }
     }
@@ -473,14 +475,13 @@ export class Meter {
     return this.place(
       {
         table: this.table,
-        requestId: request.requestId,
-        expiresAt: window.expiresAt,
         counter: {
           pk: `rate#${request.keyId}`,
           sk: `minute#${window.minute}`,
           micros: 0,
           tokens,
           kind: 'rate',
+          receipt: receiptName(request.requestId, window.expiresAt),
         },
         cap: undefined,
         add: ['n :one'],
@@ -500,8 +501,8 @@ export class Meter {
           this.db.send(
             new UpdateCommand(
               counter.kind === 'rate'
-                ? releaseRate(this.table, counter, requestId)
-                : closeUpdate(this.table, counter, requestId, { micros: 0, tokens: 0, requests: 0 }),
+                ? releaseRate(this.table, counter)
+                : closeUpdate(this.table, counter, { micros: 0, tokens: 0, requests: 0 }),
             ),
           ),
         ),
@@ -528,7 +529,9 @@ export class Meter {
         .map((p) =>
           this.reconcile(
             p.counter,
-            receiptsOf(p.item).filter((r) => r.expiresAt <= now && r.requestId !== request.requestId),
+            receiptsOf(p.item, p.counter.kind).filter(
+              (r) => r.expiresAt <= now && r.name !== p.counter.receipt,
+            ),
           ),
         ),
     );
@@ -546,8 +549,7 @@ export class Meter {
           new UpdateCommand(
             closeUpdate(
               this.table,
-              { ...counter, micros: receipt.micros, tokens: receipt.tokens },
-              receipt.requestId,
+              { ...counter, micros: receipt.micros, tokens: receipt.tokens, receipt: receipt.name },
               { micros: receipt.micros, tokens: receipt.tokens, requests: 1 },
             ),
           ),
@@ -588,13 +590,13 @@ export class Meter {
 }
 
 /** A refused request's count and tokens taken back out of its rate minute. */
-function releaseRate(table: string, counter: Counter, requestId: string): UpdateCommandInput {
+function releaseRate(table: string, counter: Counter): UpdateCommandInput {
   return {
     TableName: table,
     Key: { pk: counter.pk, sk: counter.sk },
     UpdateExpression: 'ADD n :minus, tok :tok REMOVE #r',
     ConditionExpression: 'attribute_exists(#r)',
-    ExpressionAttributeNames: { '#r': receiptName(requestId) },
+    ExpressionAttributeNames: { '#r': counter.receipt },
     ExpressionAttributeValues: { ':minus': -1, ':tok': -counter.tokens },
   };
 }

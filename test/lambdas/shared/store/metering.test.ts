@@ -1,14 +1,17 @@
 /**
  * The meter on DynamoDB Local: expired reservations reconciled by the next admission, settlement retried
- * through an outage and applied once, and sharded team and installation budgets exact under 200-way
- * concurrency.
+ * through an outage and applied once, the write units a busy counter costs, and sharded team and
+ * installation budgets exact under 200-way concurrency.
  */
+import { randomUUID } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ENV } from '#shared/env.ts';
 import { documentClient } from '#shared/store/db.ts';
 import { type AdmissionRequest, DEFAULT_RESERVATION_TTL_MS, Meter } from '#shared/store/metering.ts';
 import { startCuttableProxy } from '../../../helpers/cuttable-proxy.ts';
 import type { setupLocalEnv } from '../../../helpers/local-env.ts';
+import { countWriteUnits } from '../../../helpers/write-units.ts';
 
 let env: Awaited<ReturnType<typeof setupLocalEnv>>;
 let counter = 0;
@@ -107,6 +110,57 @@ describe('reservations that outlive their request', () => {
     });
     db.destroy();
     await link.close();
+  });
+});
+
+describe('a counter with many requests in flight', () => {
+  it('costs 4 write units a write with 100 reservations open on it (the earlier receipts cost 7)', async () => {
+    // Prepare: 100 requests of one key in flight, as API Gateway names them.
+    const db = documentClient();
+    const count = countWriteUnits(db);
+    const meter = new Meter(db, String(process.env[ENV.usageTable]));
+    const admit = () => meter.admit(request('k-busy', { requestId: randomUUID(), estimateMicros: 123_456 }));
+    for (let i = 0; i < 100; i++) await admit();
+    count.units = 0;
+
+    // Act: one more request, admitted and settled.
+    await meter.settle(await admit(), 1000, 10);
+
+    // Assess: DynamoDB bills a write by the item's size, 1 unit per KB, and each receipt is on the item.
+    expect(count.units).toBe(8);
+    db.destroy();
+  });
+
+  it('bills a receipt of the earlier format when it expires, so an upgrade strands no reservation', async () => {
+    // Prepare: a reservation filed before the receipt format changed, never settled.
+    const requestId = randomUUID();
+    const month = new Date().toISOString().slice(0, 7);
+    const db = documentClient();
+    await db.send(
+      new PutCommand({
+        TableName: String(process.env[ENV.usageTable]),
+        Item: {
+          pk: 'key#k-legacy',
+          sk: `month#${month}`,
+          month,
+          spr: 900,
+          reservedMicros: 900,
+          [`r_${requestId}`]: { x: Date.now(), m: 900, t: 0 },
+        },
+      }),
+    );
+
+    db.destroy();
+
+    // Act
+    const reconciled = await env.stores.meter.sweep(new Date(Date.now() + 1000));
+
+    // Assess
+    expect(reconciled).toBeGreaterThanOrEqual(1);
+    expect(await env.stores.meter.monthSpend('key#k-legacy')).toMatchObject({
+      spentMicros: 900,
+      reservedMicros: 0,
+    });
   });
 });
 
