@@ -1,10 +1,12 @@
 /**
  * The proxy handler measured in-process, without the local emulation: its own CPU per request, DynamoDB
  * write units and operations per request (counted by an SDK middleware), the streamed time to first byte it
- * adds to the upstream's (paired rounds), and admission at 64 concurrent
- * requests on one team (transaction conflicts retried per admitted request). DynamoDB Local of its own,
- * a fake OpenAI upstream on 127.0.0.1. Bounded by request counts.
+ * adds to the upstream's (paired rounds), admission at 64 concurrent requests on one team (transaction
+ * conflicts retried per admitted request), and what one write of a counter costs with requests in flight
+ * on it (each keeps a receipt there). DynamoDB Local of its own, a fake OpenAI upstream on 127.0.0.1.
+ * Bounded by request counts.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +34,8 @@ export interface InProcessResult {
   writesPerRequest: number;
   readsPerRequest: number;
   teamAdmissions: { concurrent: number; admitted: number; conflictsPerAdmitted: number; p50Ms: number };
+  /** Write units of one admission and one settlement of a key's month with this many requests in flight. */
+  inFlightUnits: Array<{ inFlight: number; admission: number; settlement: number }>;
   /** Streamed time to first byte added by the handler alone (no emulation), paired with the upstream direct. */
   addedTtfbMs: { p50: number; p99: number; rounds: number };
 }
@@ -155,6 +159,7 @@ export async function inProcessBench(): Promise<InProcessResult> {
       writesPerRequest: perRequest(measured.writes),
       readsPerRequest: perRequest(measured.reads),
       teamAdmissions: await teamAdmissions(team.teamId),
+      inFlightUnits: await inFlightUnits(),
       addedTtfbMs: { p50: percentile(added, 50), p99: percentile(added, 99), rounds: TTFB_ROUNDS },
     };
     db.destroy();
@@ -200,6 +205,40 @@ async function teamAdmissions(teamId: string): Promise<InProcessResult['teamAdmi
     conflictsPerAdmitted: counted.conflicts / admitted,
     p50Ms: latencies[Math.floor(latencies.length / 2)] ?? Number.NaN,
   };
+}
+
+const IN_FLIGHT = [0, 16, 100, 500] as const;
+
+/**
+ * One admission and one settlement on a key's month while `n` other requests of the key are in flight
+ * (admitted with API Gateway's UUID request ids, not settled), for each `n` of {@link IN_FLIGHT}.
+ */
+async function inFlightUnits(): Promise<InProcessResult['inFlightUnits']> {
+  const db = documentClient();
+  const count = countWriteUnits(db);
+  const meter = storesFromEnv(readEnv(), undefined, db).meter;
+  const admit = () =>
+    meter.admit({
+      requestId: randomUUID(),
+      keyId: 'in-flight-key',
+      limits: { monthlyLimitMicros: 1e12 },
+      estimateMicros: 123_456,
+      estimateTokens: 0,
+      at: new Date(),
+    });
+  const out: InProcessResult['inFlightUnits'] = [];
+  let open = 0;
+  for (const inFlight of IN_FLIGHT) {
+    for (; open < inFlight; open++) await admit();
+    count.units = 0;
+    const admission = await admit();
+    const admitted = count.units;
+    count.units = 0;
+    await meter.settle(admission, 1000, 10);
+    out.push({ inFlight, admission: admitted, settlement: count.units });
+  }
+  db.destroy();
+  return out;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -357,6 +357,10 @@ async function main(): Promise<void> {
     `${t.concurrent} concurrent admissions on one team: ${t.admitted} admitted, ${f(t.conflictsPerAdmitted, 3)} transaction conflicts retried per admitted request, p50 ${f(t.p50Ms)} ms`,
   );
 
+  console.log(
+    `write units of one admission / one settlement of a key's month with requests of the key in flight (each keeps its receipt on the item, which DynamoDB bills by size): ${inProcess.inFlightUnits.map((u) => `${u.inFlight} in flight ${u.admission} / ${u.settlement}`).join(', ')}`,
+  );
+
   const floor = await dynamoFloor();
   const perRequest = (o: DynamoFloor['opsPerSecond']) =>
     1 / (inProcess.writesPerRequest / o.sameItemUpdate + inProcess.readsPerRequest / o.consistentGet);
