@@ -1,7 +1,8 @@
 /**
  * A TCP pass-through in front of a server (DynamoDB Local) that a test can cut and restore, so a storage
  * outage hits requests already in flight exactly as a network partition would: open connections are
- * reset and new ones are refused until `restore()`.
+ * reset and new ones are refused until `restore()`. It can also lose one answer: the request reaches the
+ * server, which applies it, and the client's connection is reset instead of receiving the reply.
  */
 import { createConnection, createServer, type Socket } from 'node:net';
 
@@ -9,6 +10,7 @@ export async function startCuttableProxy(target: string) {
   const upstream = new URL(target);
   const sockets = new Set<Socket>();
   let cut = false;
+  let loseNext = false;
   const server = createServer((client) => {
     if (cut) {
       client.resetAndDestroy();
@@ -20,7 +22,16 @@ export async function startCuttableProxy(target: string) {
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => undefined);
     }
-    client.pipe(server).pipe(client);
+    client.pipe(server);
+    server.on('data', (chunk: Buffer) => {
+      if (!loseNext) {
+        client.write(chunk);
+        return;
+      }
+      loseNext = false;
+      client.resetAndDestroy();
+    });
+    server.on('end', () => client.end());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -34,6 +45,10 @@ export async function startCuttableProxy(target: string) {
     },
     restore(): void {
       cut = false;
+    },
+    /** The next answer from the server is dropped and its connection reset; the server has applied it. */
+    loseNextAnswer(): void {
+      loseNext = true;
     },
     close: () =>
       new Promise<void>((resolve) => {

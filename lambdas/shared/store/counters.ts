@@ -121,10 +121,14 @@ export interface ReserveSpec {
   names?: Record<string, string>;
 }
 
-/** The conditional update that reserves on a counter and files the receipt. */
+/**
+ * The conditional update that reserves on a counter and files the receipt, only while the receipt is not
+ * there yet (see {@link isOwnReceipt}).
+ */
 export function reserveUpdate(spec: ReserveSpec): UpdateCommandInput {
   const { counter } = spec;
-  const conditions = [...(spec.condition ?? [])];
+  // Never twice: an attempt the SDK retries after its answer was lost finds its own receipt and stops.
+  const conditions = ['attribute_not_exists(#r)', ...(spec.condition ?? [])];
   const values: Record<string, unknown> = {
     ':m': counter.micros,
     ':t': counter.tokens,
@@ -139,13 +143,22 @@ export function reserveUpdate(spec: ReserveSpec): UpdateCommandInput {
     TableName: spec.table,
     Key: { pk: counter.pk, sk: counter.sk },
     UpdateExpression: `ADD ${['spr :m', 'reservedMicros :m', 'tok :t', ...(spec.add ?? [])].join(', ')} SET ${['#r = :receipt', ...(spec.set ?? [])].join(', ')}`,
-    ...(conditions.length === 0 ? {} : { ConditionExpression: conditions.join(' AND ') }),
+    ConditionExpression: conditions.join(' AND '),
     ExpressionAttributeNames: { '#r': counter.receipt, ...spec.names },
     ExpressionAttributeValues: values,
     ReturnValues: 'ALL_NEW',
     // A refusal can then say how much was left.
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
+}
+
+/**
+ * Whether a reservation refused by its condition was refused because it had already been made: an earlier
+ * attempt of the same update applied and its answer was lost (a reset connection, a timeout), and the SDK
+ * retried it. `held` is the item as the refusal returned it (`ReturnValuesOnConditionCheckFailure`).
+ */
+export function isOwnReceipt(counter: Counter, held: Record<string, unknown> | undefined): boolean {
+  return held !== undefined && Object.hasOwn(held, counter.receipt);
 }
 
 /**

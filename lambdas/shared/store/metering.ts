@@ -32,6 +32,7 @@ import { logger } from '../log.ts';
 import {
   type Counter,
   closeUpdate,
+  isOwnReceipt,
   type Receipt,
   receiptName,
   receiptsOf,
@@ -408,7 +409,9 @@ export class Meter {
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
       // The item as it was (ReturnValuesOnConditionCheckFailure), in DynamoDB's own encoding.
-      const held = (err as { Item?: Record<string, { N?: string }> }).Item?.spr?.N;
+      const item = (err as { Item?: Record<string, { N?: string }> }).Item;
+      if (isOwnReceipt(spec.counter, item)) return { counter: spec.counter, item: undefined };
+      const held = item?.spr?.N;
       throw refusal(held === undefined ? undefined : Number(held));
     }
   }

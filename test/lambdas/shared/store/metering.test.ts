@@ -113,6 +113,31 @@ describe('reservations that outlive their request', () => {
   });
 });
 
+describe('an admission whose answer was lost', () => {
+  it('is reserved once although the SDK sends it twice, and settled once likewise', async () => {
+    // Prepare: the first answer never arrives, so the SDK retries an update DynamoDB already applied.
+    const link = await startCuttableProxy(inject('dynamoEndpoint'));
+    const db = documentClient({ endpoint: link.endpoint });
+    const meter = new Meter(db, String(process.env[ENV.usageTable]));
+
+    // Act
+    link.loseNextAnswer();
+    const admission = await meter.admit(request('k-lost-answer', { estimateMicros: 800 }));
+    const held = await env.stores.meter.monthSpend('key#k-lost-answer');
+    link.loseNextAnswer();
+    await meter.settle(admission, 300, 1);
+
+    // Assess: one reservation, not two, and one settlement: nothing left reserved, the cost counted once.
+    expect(held).toMatchObject({ reservedMicros: 800, spentMicros: 0 });
+    expect(await env.stores.meter.monthSpend('key#k-lost-answer')).toMatchObject({
+      reservedMicros: 0,
+      spentMicros: 300,
+    });
+    db.destroy();
+    await link.close();
+  });
+});
+
 describe('a counter with many requests in flight', () => {
   it('costs 4 write units a write with 100 reservations open on it (the earlier receipts cost 7)', async () => {
     // Prepare: 100 requests of one key in flight, as API Gateway names them.
