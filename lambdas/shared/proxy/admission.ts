@@ -5,8 +5,10 @@
 import { authenticateCaller } from '../auth.ts';
 import { InvalidApiKeyError, ModelNotAllowedError, ModelNotPricedError } from '../errors.ts';
 import type { AuthContext } from '../http.ts';
+import type { KeyView } from '../store/key-reader.ts';
 import type { EffectiveLimits } from '../store/metering.ts';
 import type { ModelPrice } from '../store/providers.ts';
+import { type Team, withoutChange } from '../store/team-reader.ts';
 import { callerCacheKey, type PresentedKey } from './caller.ts';
 import type { ProxiedCall, ProxyRuntime } from './context.ts';
 import {
@@ -69,16 +71,27 @@ export function pricedTargets(
   return priced;
 }
 
+/** The key, authenticated, and the team the cached context names, in one round trip of consistent reads. */
+async function readCaller(
+  deps: ProxyRuntime['deps'],
+  presented: PresentedKey,
+  teamId: string | undefined,
+): Promise<{ key: KeyView; team: Team | undefined }> {
+  if (teamId === undefined)
+    return { key: await deps.keys.authenticate(presented.keyId, presented.hash), team: undefined };
+  const ref = deps.teams.ref(teamId);
+  if (ref === undefined) throw new InvalidApiKeyError();
+  const read = await deps.keys.authenticateAlong(presented.keyId, presented.hash, ref);
+  return { key: read.key, team: read.along === undefined ? undefined : withoutChange(read.along) };
+}
+
 /** Re-checks the key (hash, status, expiry) and its team's status with consistent reads. */
 async function verifyCaller(
   deps: ProxyRuntime['deps'],
   presented: PresentedKey,
   auth: AuthContext,
 ): Promise<void> {
-  const [key, team] = await Promise.all([
-    deps.keys.authenticate(presented.keyId, presented.hash),
-    auth.teamId === undefined ? undefined : deps.teams.get(auth.teamId),
-  ]);
+  const { key, team } = await readCaller(deps, presented, auth.teamId);
   if (auth.teamId !== undefined && team?.status !== 'active') throw new InvalidApiKeyError();
   // The authorizer's context is cached: scope or limits changed since it was read make it stale, and
   // {@link admitCurrent} reads the key and team anew.

@@ -44,8 +44,8 @@ export interface ProxyTimings {
 
 /** Everything the proxy needs from the outside world. */
 export interface ProxyDeps extends ProxyTimings {
-  keys: Pick<KeyReader, 'authenticate'>;
-  teams: Pick<TeamReader, 'get'>;
+  keys: Pick<KeyReader, 'authenticate' | 'authenticateAlong'>;
+  teams: Pick<TeamReader, 'get' | 'ref'>;
   providers: ProviderSource;
   /** The installation's settings (default price, budget), cached like the providers. */
   settings: SettingsSource;

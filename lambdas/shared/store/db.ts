@@ -10,6 +10,9 @@ import { ConflictError, NotFoundError } from '../operations/errors.ts';
  */
 export function documentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
   const client = new DynamoDBClient(config);
+  // Without a logger of ours the SDK's logs go nowhere, yet its logger middleware still builds a copy of
+  // every input and output with sensitive fields masked: about 0.1 ms of CPU per call, for nothing.
+  if (config.logger === undefined) client.middlewareStack.remove('loggerMiddleware');
   // After the SDK's own retries: what is still a transient failure becomes one typed error, a 503.
   client.middlewareStack.add(
     (next) => async (args) => {

@@ -4,6 +4,7 @@
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { RecordNotFoundError } from './db.ts';
+import type { ItemRef } from './key-reader.ts';
 import { isStoredId } from './limits.ts';
 import type { ShardSpec } from './shards.ts';
 
@@ -31,6 +32,11 @@ export class TeamReader {
   constructor(db: DynamoDBDocumentClient, table: string) {
     this.db = db;
     this.table = table;
+  }
+
+  /** Where a team's item is, for reading it along with another (undefined: an id no team can have). */
+  ref(teamId: string): ItemRef | undefined {
+    return isStoredId(teamId) ? { table: this.table, key: { teamId } } : undefined;
   }
 
   /** One team, or undefined. */
