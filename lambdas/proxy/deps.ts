@@ -4,10 +4,13 @@ import { emfMetrics } from '#shared/metrics.ts';
 import { createProxy, type GatewayProxy } from '#shared/proxy/index.ts';
 import { cachedConfig } from '#shared/proxy/provider-cache.ts';
 import { importedKeysCache } from '#shared/store/imported-keys.ts';
-import { storesFromEnv, type TollgateStores } from '#shared/store/stores.ts';
+import { type RequestPathStores, requestPathStores } from '#shared/store/request-path.ts';
 
 /** The proxy with every dependency built from the environment (the stores given, for measuring them). */
-export function proxyFromEnv(env: TollgateEnv, stores: TollgateStores = storesFromEnv(env)): GatewayProxy {
+export function proxyFromEnv(
+  env: TollgateEnv,
+  stores: RequestPathStores = requestPathStores(env),
+): GatewayProxy {
   const config = cachedConfig(stores, {
     ttlSeconds: env.credentialCacheSeconds,
     checkEveryMs: env.configCheckMs,

@@ -9,13 +9,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_ALIASES, esbuildOptions, LAMBDA_ENTRIES, type LambdaName } from '../../lib/bundling.ts';
 import { importGraph, ROOT, runtimeReach } from '../helpers/source-graph.ts';
 
+/** Key and team writes, with their audit stamps and transactions: the request path only reads them. */
+const KEY_AND_TEAM_WRITES = [
+  'lambdas/shared/store/keys.ts',
+  'lambdas/shared/store/teams.ts',
+  'lambdas/shared/store/team-mark.ts',
+  'lambdas/shared/store/stores.ts',
+];
+
 /** Folders of other functions' domains that a bundle must not pull in. */
 const FORBIDDEN: Record<LambdaName, readonly string[]> = {
   authorizer: [
-    // Key and team writes (with their audit stamps and transactions): the authorizer only reads.
-    'lambdas/shared/store/keys.ts',
-    'lambdas/shared/store/teams.ts',
-    'lambdas/shared/store/team-mark.ts',
+    ...KEY_AND_TEAM_WRITES,
     'lambdas/shared/proxy/',
     'lambdas/shared/admin/',
     'lambdas/shared/audit/',
@@ -26,6 +31,7 @@ const FORBIDDEN: Record<LambdaName, readonly string[]> = {
     'lambdas/audit/',
   ],
   proxy: [
+    ...KEY_AND_TEAM_WRITES,
     'lambdas/shared/admin/',
     'lambdas/shared/audit/',
     'lambdas/admin/',

@@ -1,0 +1,64 @@
+/**
+ * The stores the request path (the proxy) uses, built from the env contract. Keys and teams are only read
+ * there, so its bundle carries their readers and not the writes, audit stamps and transactions of
+ * `KeyStore` and `TeamStore`; every other store is the one `stores.ts` builds for the CLI and the admin API.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { keyringFromSpec } from '../crypto/keyrings.ts';
+import { requireEnv, type TollgateEnv } from '../env.ts';
+import type { Actor } from './attribution.ts';
+import { documentClient } from './db.ts';
+import { KeyReader } from './key-reader.ts';
+import { Meter } from './metering.ts';
+import { ProviderStatsStore } from './provider-stats.ts';
+import { ProviderStore } from './providers.ts';
+import { RequestLogStore } from './request-log.ts';
+import { secretSourceFor } from './secrets-manager.ts';
+import { SettingsStore } from './settings.ts';
+import { TeamReader } from './team-reader.ts';
+import { UsageStore } from './usage.ts';
+
+/** The proxy's stores: configuration read without an actor (so never changed), counters and logs written. */
+export interface RequestPathStores {
+  keys: KeyReader;
+  teams: TeamReader;
+  providers: ProviderStore;
+  settings: SettingsStore;
+  usage: UsageStore;
+  meter: Meter;
+  requestLog: RequestLogStore;
+  providerStats: ProviderStatsStore;
+}
+
+/** The providers and settings stores; only ones given an `actor` may change configuration. */
+export function providerStores(
+  env: TollgateEnv,
+  db: DynamoDBDocumentClient,
+  actor?: Actor,
+): Pick<RequestPathStores, 'providers' | 'settings'> {
+  const keyring = requireEnv(env, 'keyring');
+  return {
+    providers: new ProviderStore(db, requireEnv(env, 'providersTable'), keyringFromSpec(keyring), {
+      actor,
+      secrets: secretSourceFor(keyring),
+    }),
+    settings: new SettingsStore(db, requireEnv(env, 'providersTable'), { actor }),
+  };
+}
+
+/** The request path's stores over `db` (one client for all, so one connection pool). */
+export function requestPathStores(
+  env: TollgateEnv,
+  db: DynamoDBDocumentClient = documentClient(),
+): RequestPathStores {
+  const usage = requireEnv(env, 'usageTable');
+  return {
+    keys: new KeyReader(db, requireEnv(env, 'keysTable')),
+    teams: new TeamReader(db, requireEnv(env, 'teamsTable')),
+    ...providerStores(env, db),
+    usage: new UsageStore(db, usage),
+    meter: new Meter(db, usage),
+    providerStats: new ProviderStatsStore(db, usage),
+    requestLog: new RequestLogStore(db, requireEnv(env, 'requestLogTable'), env.requestLogRetentionDays),
+  };
+}
