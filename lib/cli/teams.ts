@@ -110,7 +110,7 @@ export const TEAM_COMMANDS: readonly CommandEntry[] = [
     name: 'teams shards',
     summary: "split a busy team's monthly counters over N shards, from next month (see Admission at scale)",
     positionals: TEAM_REF,
-    options: { count: { type: 'string', value: 'N', summary: 'shards, 1 to 64', required: true } },
+    options: { count: { type: 'string', value: 'N', summary: 'shards, 1 to 100', required: true } },
     examples: ['tollgate teams shards platform --count 16'],
     operation: setTeamShards,
     print: (team) =>

@@ -94,7 +94,7 @@ export const positive: Check<number> = (value, field) => number(value, field, fa
 /** A positive integer (a JSON number or a numeric string). */
 export const positiveInteger: Check<number> = (value, field) => number(value, field, true);
 
-/** How many counters a budget's month is split over: an integer from 1 to 64 (see `shards.ts`). */
+/** How many counters a budget's month is split over: an integer from 1 to 100 (see `shards.ts`). */
 export const shardCount: Check<number> = (value, field) => {
   const n = positiveInteger(value, field);
   try {

@@ -1,6 +1,6 @@
 /** DynamoDB client construction, shared by the Lambdas, the local gateway and the CLI. */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StorageUnavailableError } from '../errors.ts';
 import { ConflictError, NotFoundError } from '../operations/errors.ts';
 
@@ -26,6 +26,47 @@ export function documentClient(config: DynamoDBClientConfig = {}): DynamoDBDocum
     { step: 'initialize', name: 'tollgateStorageUnavailable' },
   );
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** One item of a table, by its primary key. */
+export interface ItemRef {
+  table: string;
+  key: Record<string, string>;
+}
+
+/**
+ * Reads up to 100 items (of one or more tables) consistently in one `BatchGetItem`, returned in the order
+ * asked (undefined for an item that does not exist). Keys DynamoDB leaves unprocessed (when throttled) are
+ * asked again after a pause that doubles; still unprocessed after 5 calls, storage is unavailable (503):
+ * a partial answer is never taken for the whole.
+ */
+export async function consistentBatchGet(
+  db: DynamoDBDocumentClient,
+  refs: ItemRef[],
+): Promise<Array<Record<string, unknown> | undefined>> {
+  const found = new Map<string, Record<string, unknown>>();
+  const id = (table: string, key: Record<string, unknown>, names: string[]) =>
+    `${table}|${names.map((name) => String(key[name])).join('|')}`;
+  let requested: Record<string, { Keys: Array<Record<string, string>>; ConsistentRead: true }> = {};
+  for (const ref of refs) {
+    const entry = requested[ref.table] ?? { Keys: [], ConsistentRead: true };
+    entry.Keys.push(ref.key);
+    requested[ref.table] = entry;
+  }
+  for (let attempt = 0; Object.keys(requested).length > 0; attempt++) {
+    if (attempt === 5) throw new StorageUnavailableError();
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+    const out = await db.send(new BatchGetCommand({ RequestItems: requested }));
+    for (const ref of refs) {
+      const names = Object.keys(ref.key);
+      for (const item of out.Responses?.[ref.table] ?? []) {
+        if (id(ref.table, item, names) === id(ref.table, ref.key, names))
+          found.set(id(ref.table, ref.key, names), item);
+      }
+    }
+    requested = (out.UnprocessedKeys ?? {}) as typeof requested;
+  }
+  return refs.map((ref) => found.get(id(ref.table, ref.key, Object.keys(ref.key))));
 }
 
 /** Errors that say DynamoDB cannot serve now (unreachable, throttling, its own 5xx), not that the request is wrong. */

@@ -2,11 +2,11 @@
  * Reading Tollgate API keys: the authorizer's check and lookups by id. The request path needs nothing
  * else, so its bundles carry this module and not the writes of `KeyStore` (`keys.ts`).
  */
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { InvalidApiKeyError, StorageUnavailableError } from '../errors.ts';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { InvalidApiKeyError } from '../errors.ts';
 import { hashesEqual } from '../keys.ts';
 import type { Change } from './attribution.ts';
-import { RecordNotFoundError } from './db.ts';
+import { consistentBatchGet, type ItemRef, RecordNotFoundError } from './db.ts';
 import { isStoredId } from './limits.ts';
 
 export type KeyStatus = 'active' | 'disabled';
@@ -55,12 +55,6 @@ export const IMPORTED_INDEX_ID = '#imported-index';
 export function view(item: KeyItem): KeyView {
   const { keyHash: _hash, previousKeyHash: _previous, lastChange: _change, ...rest } = item;
   return rest;
-}
-
-/** One item of another table, by its primary key. */
-export interface ItemRef {
-  table: string;
-  key: Record<string, string>;
 }
 
 /** Reads of the keys table. */
@@ -120,39 +114,8 @@ export class KeyReader {
     along: ItemRef,
   ): Promise<{ key: KeyView; along: Record<string, unknown> | undefined }> {
     if (keyId === IMPORTED_INDEX_ID || !isStoredId(keyId)) throw new InvalidApiKeyError();
-    const found = await this.batchGet([{ table: this.table, key: { keyId } }, along]);
+    const found = await consistentBatchGet(this.db, [{ table: this.table, key: { keyId } }, along]);
     return { key: this.checked(found[0] as KeyItem | undefined, hash), along: found[1] };
-  }
-
-  /**
-   * Reads items of one or two tables consistently, in the order asked. Keys DynamoDB leaves unprocessed
-   * (when throttled) are asked again after a pause that doubles; still unprocessed after 5 calls, storage
-   * is unavailable (503).
-   */
-  private async batchGet(refs: ItemRef[]): Promise<Array<Record<string, unknown> | undefined>> {
-    const found = new Map<string, Record<string, unknown>>();
-    const id = (table: string, key: Record<string, unknown>, names: string[]) =>
-      `${table}|${names.map((name) => String(key[name])).join('|')}`;
-    let requested: Record<string, { Keys: Array<Record<string, string>>; ConsistentRead: true }> = {};
-    for (const ref of refs) {
-      const entry = requested[ref.table] ?? { Keys: [], ConsistentRead: true };
-      entry.Keys.push(ref.key);
-      requested[ref.table] = entry;
-    }
-    for (let attempt = 0; Object.keys(requested).length > 0; attempt++) {
-      if (attempt === 5) throw new StorageUnavailableError();
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-      const out = await this.db.send(new BatchGetCommand({ RequestItems: requested }));
-      for (const ref of refs) {
-        const names = Object.keys(ref.key);
-        for (const item of out.Responses?.[ref.table] ?? []) {
-          if (id(ref.table, item, names) === id(ref.table, ref.key, names))
-            found.set(id(ref.table, ref.key, names), item);
-        }
-      }
-      requested = (out.UnprocessedKeys ?? {}) as typeof requested;
-    }
-    return refs.map((ref) => found.get(id(ref.table, ref.key, Object.keys(ref.key))));
   }
 
   /** The key's view when the hash matches and the key may be used; otherwise the one refusal. */

@@ -19,7 +19,6 @@
  * and receipts; it is the store's largest module and the first to split (admission / settlement) next.
  */
 import {
-  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   paginateQuery,
@@ -38,7 +37,7 @@ import {
   receiptsOf,
   reserveUpdate,
 } from './counters.ts';
-import { isConditionalCheckFailed } from './db.ts';
+import { consistentBatchGet, isConditionalCheckFailed } from './db.ts';
 import { monthOf, type ShardSpec, shardKey, shardOrder, shardsFor, sliceOf } from './shards.ts';
 
 /** Limits as the authorizer resolved them for this key (and its team). */
@@ -345,10 +344,12 @@ export class Meter {
       );
       items = out.Item === undefined ? [] : [out.Item];
     } else {
-      const out = await this.db.send(
-        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
+      // Every shard or none: a shard left unprocessed would under-report the month.
+      const found = await consistentBatchGet(
+        this.db,
+        keys.map((key) => ({ table: this.table, key })),
       );
-      items = out.Responses?.[this.table] ?? [];
+      items = found.filter((item) => item !== undefined);
     }
     return {
       month,

@@ -8,8 +8,12 @@
  * month), so no month is ever admitted against two different splits (which could overshoot).
  */
 
-/** Shards of a budget. */
-export const MAX_SHARDS = 64;
+/**
+ * Shards of a budget at most: a month's spend is read from all its shards in one `BatchGetItem`, which
+ * takes 100 keys. With receipts on each shard for every request in flight, 100 shards sustain about 2,100
+ * requests/s of 30-second streams (see the README's Admission at scale).
+ */
+export const MAX_SHARDS = 100;
 
 /** A shard count with the month it takes effect from; before that month, `previous` applies. */
 export interface ShardSpec {

@@ -3,8 +3,7 @@
  * not the writes of `TeamStore` (`teams.ts`).
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { RecordNotFoundError } from './db.ts';
-import type { ItemRef } from './key-reader.ts';
+import { type ItemRef, RecordNotFoundError } from './db.ts';
 import { isStoredId } from './limits.ts';
 import type { ShardSpec } from './shards.ts';
 

@@ -635,7 +635,7 @@ describe('tollgate teams shards', () => {
     // Act
     const split = await run('teams', 'shards', 'busy-team', '--count', '8', '--json');
     const human = await run('teams', 'shards', created.id, '--count', '4');
-    const tooMany = await run('teams', 'shards', 'busy-team', '--count', '65');
+    const tooMany = await run('teams', 'shards', 'busy-team', '--count', '101');
     const missing = await run('teams', 'shards', 'no-such-team', '--count', '2');
 
     // Assess

@@ -209,6 +209,24 @@ describe('sharded budgets under concurrency', { timeout: 120_000 }, () => {
     expect(spend).toEqual(expect.objectContaining({ spentMicros: 40 * 1000, reservedMicros: 0 }));
   });
 
+  it('admits and reads a team budget over the most shards, 100, across 200 concurrent requests', async () => {
+    // Prepare: room for 150 requests of 1000 µUSD, 1,500 per shard; a month read in one BatchGetItem.
+    const hundred = { count: 100, previous: 100, from: '2000-01' };
+    const limits = { teamBudgetMicros: 150 * 1000, teamShards: hundred };
+    const requests = Array.from({ length: 200 }, (_, i) =>
+      request(`k-wide-${i % 5}`, { teamId: 'widest', limits }),
+    );
+
+    // Act
+    const { admitted, codes } = await burst(env.stores.meter, requests);
+    const spend = await env.stores.meter.monthSpend('team#widest', new Date(), 100);
+
+    // Assess: one request per shard fits (1,500 ≥ 1,000, 2 × 1,000 > 1,500), and the read sums all 100.
+    expect(admitted).toBe(100);
+    expect(new Set(codes)).toEqual(new Set(['billing_shortfall']));
+    expect(spend).toEqual(expect.objectContaining({ spentMicros: 100 * 1000, reservedMicros: 0 }));
+  });
+
   it('bounds an installation budget over 4 shards, refusing with billing_shortfall', async () => {
     const installation = { budgetMicros: 30 * 1000 + 3, shards: { count: 4, previous: 4, from: '2000-01' } };
     const requests = Array.from({ length: 200 }, (_, i) => request(`k-install-${i % 7}`, { installation }));
