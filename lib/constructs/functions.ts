@@ -38,12 +38,18 @@ export const CREDENTIAL_CONTEXT_CONDITIONS = {
 export const TABLE_ACCESS = {
   authorizer: { keys: ['dynamodb:GetItem'], teams: ['dynamodb:GetItem'] },
   proxy: {
-    // Admission only checks the key inside its transaction; the proxy never writes the keys table.
-    keys: ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'],
-    // The admission transaction checks the team's status without writing it.
-    teams: ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'],
+    // Admission reads the key and its team together (one BatchGetItem); the proxy never writes either.
+    keys: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+    teams: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
     providers: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
-    usage: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    // A sharded month's spend is read from all its shards in one BatchGetItem.
+    usage: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Query',
+    ],
     requestLog: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
   },
 } as const satisfies Record<string, Partial<Record<TableName, readonly string[]>>>;
@@ -82,6 +88,7 @@ export function bindTable(props: {
   );
   const reads = new Set([
     'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
     'dynamodb:Query',
     'dynamodb:Scan',
     'dynamodb:ConditionCheckItem',

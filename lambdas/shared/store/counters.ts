@@ -155,10 +155,14 @@ export function reserveUpdate(spec: ReserveSpec): UpdateCommandInput {
 /**
  * Whether a reservation refused by its condition was refused because it had already been made: an earlier
  * attempt of the same update applied and its answer was lost (a reset connection, a timeout), and the SDK
- * retried it. `held` is the item as the refusal returned it (`ReturnValuesOnConditionCheckFailure`).
+ * retried it. `held` is the item as the refusal returned it (`ReturnValuesOnConditionCheckFailure`, in
+ * DynamoDB's own encoding). The receipt must hold this reservation's amount too: a receipt of the same
+ * name with another amount is an earlier admission of the request (same second, other estimate) whose
+ * release failed, and taking it for this one would release the wrong amount.
  */
-export function isOwnReceipt(counter: Counter, held: Record<string, unknown> | undefined): boolean {
-  return held !== undefined && Object.hasOwn(held, counter.receipt);
+export function isOwnReceipt(counter: Counter, held: Record<string, { N?: string }> | undefined): boolean {
+  const reserved = counter.kind === 'rate' ? counter.tokens : counter.micros;
+  return held?.[counter.receipt]?.N === String(reserved);
 }
 
 /**

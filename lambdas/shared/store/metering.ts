@@ -26,7 +26,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { GatewayError } from '../errors.ts';
+import { GatewayError, StorageUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
 import {
   type Counter,
@@ -412,6 +412,9 @@ export class Meter {
       // The item as it was (ReturnValuesOnConditionCheckFailure), in DynamoDB's own encoding.
       const item = (err as { Item?: Record<string, { N?: string }> }).Item;
       if (isOwnReceipt(spec.counter, item)) return { counter: spec.counter, item: undefined };
+      // A receipt of this name with another amount: an earlier admission of the request left it (its
+      // release failed); storage is in trouble, and that reservation is billed when it expires.
+      if (item?.[spec.counter.receipt] !== undefined) throw new StorageUnavailableError();
       const held = item?.spr?.N;
       throw refusal(held === undefined ? undefined : Number(held));
     }

@@ -3,7 +3,7 @@
  * back exactly; receipts of the earlier format are still read; no other counter attribute is taken for one.
  */
 import { describe, expect, it } from 'vitest';
-import { receiptName, receiptsOf } from '#shared/store/counters.ts';
+import { isOwnReceipt, receiptName, receiptsOf } from '#shared/store/counters.ts';
 
 const UUID = 'c0a8012e-7f3b-4d2a-9e61-0b5c3d4e5f60';
 const EXPIRY = Date.parse('2026-12-07T01:16:30.250Z');
@@ -63,5 +63,26 @@ describe('receipts on a counter item', () => {
       R: 1,
     };
     expect(receiptsOf(item, 'key')).toEqual([]);
+  });
+});
+
+describe('a reservation refused because its receipt is there', () => {
+  const counter = {
+    pk: 'key#k',
+    sk: 'month#2026-12',
+    micros: 800,
+    tokens: 0,
+    kind: 'key' as const,
+    receipt: receiptName(UUID, EXPIRY),
+  };
+
+  it('is its own earlier attempt when the receipt holds its amount', () => {
+    expect(isOwnReceipt(counter, { [counter.receipt]: { N: '800' } })).toBe(true);
+  });
+
+  it('is not when the receipt holds another amount, or is absent', () => {
+    expect(isOwnReceipt(counter, { [counter.receipt]: { N: '900' } })).toBe(false);
+    expect(isOwnReceipt(counter, { spr: { N: '800' } })).toBe(false);
+    expect(isOwnReceipt(counter, undefined)).toBe(false);
   });
 });

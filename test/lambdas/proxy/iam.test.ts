@@ -1,0 +1,123 @@
+/**
+ * The proxy's DynamoDB calls against the grants its role has on AWS (`TABLE_ACCESS.proxy`, which the
+ * stack binds), enforced by a gate in front of DynamoDB Local as IAM would: DynamoDB Local itself
+ * authorizes everything, so a call the role lacks would pass every other test and fail only deployed.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ENV, readEnv } from '#shared/env.ts';
+import type { GatewayRequest } from '#shared/http.ts';
+import { documentClient } from '#shared/store/db.ts';
+import { requestPathStores } from '#shared/store/request-path.ts';
+import type { TableName } from '#shared/store/schema.ts';
+import { proxyFromEnv } from '../../../lambdas/proxy/deps.ts';
+import { TABLE_ACCESS } from '../../../lib/constructs/functions.ts';
+import { type FakeOpenAI, startFakeOpenAI } from '../../fakes/openai-upstream.ts';
+import { startIamGate } from '../../helpers/iam-gate.ts';
+import type { setupLocalEnv } from '../../helpers/local-env.ts';
+
+const UPSTREAM_KEY = 'sk-upstream-iam-7a8b';
+let env: Awaited<ReturnType<typeof setupLocalEnv>>;
+let fake: FakeOpenAI;
+
+/** Physical table names of this run to the logical names grants are stated in. */
+function tableNames(): Record<string, TableName> {
+  const logical = {
+    keys: ENV.keysTable,
+    teams: ENV.teamsTable,
+    providers: ENV.providersTable,
+    usage: ENV.usageTable,
+    requestLog: ENV.requestLogTable,
+  } as const;
+  return Object.fromEntries(
+    Object.entries(logical).map(([name, variable]) => [String(process.env[variable]), name]),
+  ) as Record<string, TableName>;
+}
+
+beforeAll(async () => {
+  process.env.TOLLGATE_CREDENTIAL_CACHE_SECONDS = '300';
+  const { setupLocalEnv } = await import('../../helpers/local-env.ts');
+  env = await setupLocalEnv();
+  fake = await startFakeOpenAI(UPSTREAM_KEY);
+  await env.stores.providers.add(
+    { name: 'iam', type: 'openai', baseUrl: fake.baseUrl, models: ['m'] },
+    { secret: UPSTREAM_KEY },
+  );
+  await env.stores.providers.setPrice('iam', 'm', { inputPerMTok: 1, outputPerMTok: 2 });
+});
+
+afterAll(async () => {
+  await fake?.close();
+});
+
+/** Every kind of request the proxy serves for a key in a sharded team with limits, through `grants`. */
+async function servedThrough(grants: Partial<Record<TableName, readonly string[]>>) {
+  const gate = await startIamGate(inject('dynamoEndpoint'), grants, tableNames());
+  const team = await env.stores.teams.create(`iam-team-${Date.now()}`, 1_000_000_000);
+  await env.stores.teams.setBudgetShards(team.teamId, 4);
+  const created = await env.stores.keys.create({
+    name: 'iam',
+    teamId: team.teamId,
+    monthlyLimitMicros: 1_000_000_000,
+    rpm: 1000,
+  });
+  const db = documentClient({ endpoint: gate.endpoint });
+  const proxy = proxyFromEnv(readEnv(), requestPathStores(readEnv(), db));
+  const auth = {
+    keyId: created.key.keyId,
+    keyName: 'iam',
+    models: [],
+    teamId: team.teamId,
+    limits: { monthlyLimitMicros: 1_000_000_000, rpm: 1000, teamBudgetMicros: 1_000_000_000 },
+  };
+  const request = (path: string, body?: unknown, headers: Record<string, string> = {}): GatewayRequest => ({
+    requestId: `iam-${path}-${Math.random()}`,
+    method: body === undefined ? 'GET' : 'POST',
+    resource: path,
+    path,
+    params: {},
+    headers: { authorization: `Bearer ${created.plaintext}`, ...headers },
+    query: {},
+    body: body === undefined ? undefined : JSON.stringify(body),
+    auth,
+    signal: new AbortController().signal,
+  });
+  const chat = { model: 'iam/m', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] };
+  const statuses: Record<string, number> = {};
+  for (const [name, req] of [
+    ['chat', request('/v1/chat/completions', chat)],
+    ['stream', request('/v1/chat/completions', { ...chat, stream: true })],
+    ['key', request('/v1/key')],
+    ['usage', request('/v1/usage')],
+    ['requests', request('/v1/usage/requests')],
+    ['models', request('/v1/models')],
+  ] as const) {
+    const answer = await proxy.handle(req);
+    if (typeof answer.body !== 'string' && answer.body !== null) for await (const _ of answer.body) void _;
+    statuses[name] = answer.status;
+  }
+  // Settlement runs after the answer: let it reach the gate before it closes.
+  await new Promise((r) => setTimeout(r, 300));
+  db.destroy();
+  await gate.close();
+  return { statuses, denied: gate.denied };
+}
+
+describe('the proxy under its role’s DynamoDB grants', () => {
+  it('serves requests, streams, key, usage and model views with no call its role lacks', async () => {
+    const { statuses, denied } = await servedThrough(TABLE_ACCESS.proxy);
+    expect(denied).toEqual([]);
+    expect(statuses).toEqual({ chat: 200, stream: 200, key: 200, usage: 200, requests: 200, models: 200 });
+  });
+
+  it('fails where a grant is missing, so the gate does hold the proxy to them', async () => {
+    const withoutBatch = {
+      ...TABLE_ACCESS.proxy,
+      teams: (TABLE_ACCESS.proxy.teams as readonly string[]).filter(
+        (action) => action !== 'dynamodb:BatchGetItem',
+      ),
+    };
+    const { statuses, denied } = await servedThrough(withoutBatch);
+    expect(denied.some((line) => line.includes('dynamodb:BatchGetItem'))).toBe(true);
+    expect(statuses.chat).not.toBe(200);
+  });
+});
