@@ -6,9 +6,8 @@ import { importedKeysCache } from '#shared/store/imported-keys.ts';
 import { KeyReader } from '#shared/store/key-reader.ts';
 import { TeamReader } from '#shared/store/team-reader.ts';
 
-/** What the authorizer reads, from the env contract. */
-export function authorizerDepsFromEnv(env: TollgateEnv): AuthorizerDeps {
-  const db = documentClient();
+/** What the authorizer reads, from the env contract (over `db`, for measuring or gating its calls). */
+export function authorizerDepsFromEnv(env: TollgateEnv, db = documentClient()): AuthorizerDeps {
   const keys = new KeyReader(db, requireEnv(env, 'keysTable'));
   return {
     keys,

@@ -1,16 +1,21 @@
 /**
- * The proxy's DynamoDB calls against the grants its role has on AWS (`TABLE_ACCESS.proxy`, which the
- * stack binds), enforced by a gate in front of DynamoDB Local as IAM would: DynamoDB Local itself
- * authorizes everything, so a call the role lacks would pass every other test and fail only deployed.
+ * The proxy's and the authorizer's DynamoDB calls against the grants their roles have on AWS
+ * (`TABLE_ACCESS`, which the stack binds), enforced by a gate in front of DynamoDB Local as IAM would:
+ * DynamoDB Local itself authorizes everything, so a call a role lacks would pass every other test and fail
+ * only deployed.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { authorizeRequest } from '#shared/auth.ts';
 import { ENV, readEnv } from '#shared/env.ts';
 import type { GatewayRequest } from '#shared/http.ts';
+import { issueKey } from '#shared/keys.ts';
 import { documentClient } from '#shared/store/db.ts';
 import { requestPathStores } from '#shared/store/request-path.ts';
 import type { TableName } from '#shared/store/schema.ts';
+import { authorizerDepsFromEnv } from '../../../lambdas/authorizer/deps.ts';
 import { proxyFromEnv } from '../../../lambdas/proxy/deps.ts';
 import { TABLE_ACCESS } from '../../../lib/constructs/functions.ts';
+import { startFakeAnthropic } from '../../fakes/anthropic-upstream.ts';
 import { type FakeOpenAI, startFakeOpenAI } from '../../fakes/openai-upstream.ts';
 import { startIamGate } from '../../helpers/iam-gate.ts';
 import type { setupLocalEnv } from '../../helpers/local-env.ts';
@@ -18,6 +23,7 @@ import type { setupLocalEnv } from '../../helpers/local-env.ts';
 const UPSTREAM_KEY = 'sk-upstream-iam-7a8b';
 let env: Awaited<ReturnType<typeof setupLocalEnv>>;
 let fake: FakeOpenAI;
+let anthropic: Awaited<ReturnType<typeof startFakeAnthropic>>;
 
 /** Physical table names of this run to the logical names grants are stated in. */
 function tableNames(): Record<string, TableName> {
@@ -43,10 +49,17 @@ beforeAll(async () => {
     { secret: UPSTREAM_KEY },
   );
   await env.stores.providers.setPrice('iam', 'm', { inputPerMTok: 1, outputPerMTok: 2 });
+  anthropic = await startFakeAnthropic(UPSTREAM_KEY);
+  await env.stores.providers.add(
+    { name: 'iam-claude', type: 'anthropic', baseUrl: anthropic.url, models: ['claude'] },
+    { secret: UPSTREAM_KEY },
+  );
+  await env.stores.providers.setPrice('iam-claude', 'claude', { inputPerMTok: 3, outputPerMTok: 15 });
 });
 
 afterAll(async () => {
   await fake?.close();
+  await anthropic?.close();
 });
 
 /** Every kind of request the proxy serves for a key in a sharded team with limits, through `grants`. */
@@ -90,6 +103,15 @@ async function servedThrough(grants: Partial<Record<TableName, readonly string[]
     ['usage', request('/v1/usage')],
     ['requests', request('/v1/usage/requests')],
     ['models', request('/v1/models')],
+    // No authorizer on the Anthropic route: the proxy authenticates the key itself.
+    [
+      'messages',
+      {
+        ...request('/v1/messages', { ...chat, model: 'iam-claude/claude' }),
+        headers: { 'x-api-key': created.plaintext, 'anthropic-version': '2023-06-01' },
+        auth: undefined,
+      },
+    ],
   ] as const) {
     const answer = await proxy.handle(req);
     if (typeof answer.body !== 'string' && answer.body !== null) for await (const _ of answer.body) void _;
@@ -106,7 +128,15 @@ describe('the proxy under its role’s DynamoDB grants', () => {
   it('serves requests, streams, key, usage and model views with no call its role lacks', async () => {
     const { statuses, denied } = await servedThrough(TABLE_ACCESS.proxy);
     expect(denied).toEqual([]);
-    expect(statuses).toEqual({ chat: 200, stream: 200, key: 200, usage: 200, requests: 200, models: 200 });
+    expect(statuses).toEqual({
+      chat: 200,
+      stream: 200,
+      key: 200,
+      usage: 200,
+      requests: 200,
+      models: 200,
+      messages: 200,
+    });
   });
 
   it('fails where a grant is missing, so the gate does hold the proxy to them', async () => {
@@ -119,5 +149,33 @@ describe('the proxy under its role’s DynamoDB grants', () => {
     const { statuses, denied } = await servedThrough(withoutBatch);
     expect(denied.some((line) => line.includes('dynamodb:BatchGetItem'))).toBe(true);
     expect(statuses.chat).not.toBe(200);
+  });
+});
+
+describe('the authorizer under its role’s DynamoDB grants', () => {
+  it('authorizes a key in a team, and refuses an unknown one, with no call its role lacks', async () => {
+    // Prepare
+    const gate = await startIamGate(inject('dynamoEndpoint'), TABLE_ACCESS.authorizer, tableNames());
+    const team = await env.stores.teams.create(`iam-auth-team-${Date.now()}`);
+    const created = await env.stores.keys.create({ name: 'iam-auth', teamId: team.teamId });
+    const db = documentClient({ endpoint: gate.endpoint });
+    const deps = authorizerDepsFromEnv(readEnv(), db);
+    const event = (key: string) => ({
+      headers: { Authorization: `Bearer ${key}` },
+      methodArn: 'arn:aws:execute-api:us-east-1:123456789012:api/prod/POST/v1/chat/completions',
+      queryStringParameters: null,
+    });
+
+    // Act
+    const allowed = await authorizeRequest(event(created.plaintext), deps);
+    // Well formed, the key's own id, another secret: refused after reading the key.
+    const refused = authorizeRequest(event(issueKey(readEnv().keyPrefix, created.key.keyId).plaintext), deps);
+
+    // Assess
+    expect(allowed.context?.teamId).toBe(team.teamId);
+    await expect(refused).rejects.toThrow('Unauthorized');
+    expect(gate.denied).toEqual([]);
+    db.destroy();
+    await gate.close();
   });
 });
