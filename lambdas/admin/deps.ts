@@ -9,9 +9,8 @@ import { Meter } from '#shared/store/metering.ts';
 import { RequestLogStore } from '#shared/store/request-log.ts';
 import { configStores } from '#shared/store/stores.ts';
 
-/** Built once per instance from the env contract. */
-export function adminFromEnv(env: TollgateEnv): AdminDeps {
-  const db = documentClient();
+/** Built once per instance from the env contract (over `db`, for gating its calls in tests). */
+export function adminFromEnv(env: TollgateEnv, db = documentClient()): AdminDeps {
   return {
     stores: (actor) => ({
       ...configStores(env, db, actor),

@@ -16,16 +16,7 @@ import { Construct } from 'constructs';
 import { ENV } from '#shared/env.ts';
 import type { TableName } from '#shared/store/schema.ts';
 import { AWS_LIMITS } from '../aws-limits.ts';
-import { bindTable, CREDENTIAL_CONTEXT_CONDITIONS, tollgateFunction } from './functions.ts';
-
-const CONFIG_WRITE = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-];
+import { bindTable, CREDENTIAL_CONTEXT_CONDITIONS, TABLE_ACCESS, tollgateFunction } from './functions.ts';
 
 /** Props of {@link TollgateAdmin}. */
 export interface TollgateAdminProps {
@@ -56,36 +47,11 @@ export class TollgateAdmin extends Construct {
       },
     });
     this.fn = fn;
-    for (const name of ['keys', 'teams', 'providers'] as const) {
-      bindTable({ fn, role, name, table: props.tables[name], actions: CONFIG_WRITE, key: props.key });
+    for (const [name, actions] of Object.entries(TABLE_ACCESS.admin) as Array<
+      [TableName, readonly string[]]
+    >) {
+      bindTable({ fn, role, name, table: props.tables[name], actions, key: props.key });
     }
-    // `teams show` reads the team's month spend; reconciling reservations scans the month counters and
-    // bills each expired receipt with a conditional update.
-    bindTable({
-      fn,
-      role,
-      name: 'usage',
-      table: props.tables.usage,
-      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
-      key: props.key,
-    });
-    // Usage operations read a key's or a project's requests from the request log's indexes.
-    bindTable({
-      fn,
-      role,
-      name: 'requestLog',
-      table: props.tables.requestLog,
-      actions: ['dynamodb:Query'],
-      key: props.key,
-    });
-    bindTable({
-      fn,
-      role,
-      name: 'audit',
-      table: props.tables.audit,
-      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
-      key: props.key,
-    });
     // Sealing a credential needs a fresh data key under its context; opening one stays the proxy's alone.
     role.addToPolicy(
       new PolicyStatement({

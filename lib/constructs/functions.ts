@@ -34,7 +34,21 @@ export const CREDENTIAL_CONTEXT_CONDITIONS = {
   Null: { 'kms:EncryptionContext:provider': 'false', 'kms:EncryptionContext:credentialId': 'false' },
 };
 
-/** DynamoDB actions each function may perform on each table; nothing else is granted. */
+/** What the management API does to configuration: every change goes through conditional writes. */
+const CONFIG_WRITE = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+] as const;
+
+/**
+ * DynamoDB actions each function may perform on each table; nothing else is granted (the audit function's,
+ * on streams and its own table, are in `audit.ts`). `test/lambdas/proxy/iam.test.ts` holds the functions'
+ * calls to these.
+ */
 export const TABLE_ACCESS = {
   authorizer: { keys: ['dynamodb:GetItem'], teams: ['dynamodb:GetItem'] },
   proxy: {
@@ -51,6 +65,23 @@ export const TABLE_ACCESS = {
       'dynamodb:Query',
     ],
     requestLog: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+  },
+  admin: {
+    keys: CONFIG_WRITE,
+    teams: CONFIG_WRITE,
+    providers: CONFIG_WRITE,
+    // `teams show` and `settings` read a month's spend (one BatchGetItem over its shards); reconciling
+    // reservations scans the month counters and bills each expired receipt with a conditional update.
+    usage: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+    ],
+    // Usage operations read a key's or a project's requests from the request log's indexes.
+    requestLog: ['dynamodb:Query'],
+    audit: ['dynamodb:GetItem', 'dynamodb:Query'],
   },
 } as const satisfies Record<string, Partial<Record<TableName, readonly string[]>>>;
 

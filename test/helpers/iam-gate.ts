@@ -58,7 +58,7 @@ export async function startIamGate(target: string, grants: Grants, tables: Recor
     );
     if (refused.length > 0) {
       const first = refused[0];
-      const message = `User: proxy is not authorized to perform: ${first?.action} on resource: table/${first?.table}`;
+      const message = `User: the function's role is not authorized to perform: ${first?.action} on resource: table/${first?.table}`;
       denied.push(message);
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
       res.end(JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: message }));

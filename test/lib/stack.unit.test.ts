@@ -411,6 +411,7 @@ describe('management API', () => {
         actionsOf(s).some((a) => a.startsWith('dynamodb:')),
     );
     expect(onUsage.flatMap(actionsOf).sort()).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:Query',
       'dynamodb:Scan',

@@ -1,5 +1,5 @@
 /**
- * The proxy's and the authorizer's DynamoDB calls against the grants their roles have on AWS
+ * The proxy's, the authorizer's and the management API's DynamoDB calls against the grants their roles have on AWS
  * (`TABLE_ACCESS`, which the stack binds), enforced by a gate in front of DynamoDB Local as IAM would:
  * DynamoDB Local itself authorizes everything, so a call a role lacks would pass every other test and fail
  * only deployed.
@@ -12,6 +12,8 @@ import { issueKey } from '#shared/keys.ts';
 import { documentClient } from '#shared/store/db.ts';
 import { requestPathStores } from '#shared/store/request-path.ts';
 import type { TableName } from '#shared/store/schema.ts';
+import { serveAdmin } from '../../../lambdas/admin/boundary.ts';
+import { adminFromEnv } from '../../../lambdas/admin/deps.ts';
 import { authorizerDepsFromEnv } from '../../../lambdas/authorizer/deps.ts';
 import { proxyFromEnv } from '../../../lambdas/proxy/deps.ts';
 import { TABLE_ACCESS } from '../../../lib/constructs/functions.ts';
@@ -33,6 +35,7 @@ function tableNames(): Record<string, TableName> {
     providers: ENV.providersTable,
     usage: ENV.usageTable,
     requestLog: ENV.requestLogTable,
+    audit: ENV.auditTable,
   } as const;
   return Object.fromEntries(
     Object.entries(logical).map(([name, variable]) => [String(process.env[variable]), name]),
@@ -175,6 +178,76 @@ describe('the authorizer under its role’s DynamoDB grants', () => {
     expect(allowed.context?.teamId).toBe(team.teamId);
     await expect(refused).rejects.toThrow('Unauthorized');
     expect(gate.denied).toEqual([]);
+    db.destroy();
+    await gate.close();
+  });
+});
+
+describe('the management API under its role’s DynamoDB grants', () => {
+  it('serves every kind of operation with no call its role lacks', async () => {
+    // Prepare
+    const gate = await startIamGate(inject('dynamoEndpoint'), TABLE_ACCESS.admin, tableNames());
+    const db = documentClient({ endpoint: gate.endpoint });
+    const deps = adminFromEnv(readEnv(), db);
+    const actor = { id: 'arn:aws:iam::123456789012:user/operator' };
+    let n = 0;
+    const call = async (method: string, target: string, body?: unknown) => {
+      n += 1;
+      const url = new URL(target, 'http://admin');
+      const answer = await serveAdmin(
+        {
+          requestId: `iam-admin-${n}`,
+          method,
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          body: body === undefined ? undefined : JSON.stringify(body),
+          actor,
+        },
+        deps,
+      );
+      return { status: answer.statusCode, body: JSON.parse(answer.body) as Record<string, unknown> };
+    };
+    const name = `iam-admin-team-${Date.now()}`;
+
+    // Act: a team with a sharded budget, a key in it, the installation budget (sharded from the start),
+    // the reads of their spend, a key's requests and usage, reconciliation and the audit log.
+    const team = await call('POST', '/teams', { name, budgetUsd: 100 });
+    const statuses = {
+      team: team.status,
+      shards: (await call('PUT', `/teams/${name}/shards`, { count: 4 })).status,
+      key: (await call('POST', '/keys', { name: `${name}-key`, team: name, monthlyLimitUsd: 5 })).status,
+      showTeam: (await call('GET', `/teams/${name}`)).status,
+      keys: (await call('GET', `/keys?team=${name}`)).status,
+      showKey: (await call('GET', `/keys/${name}-key`)).status,
+      disable: (await call('POST', `/keys/${name}-key/disable`)).status,
+      requests: (await call('GET', `/keys/${name}-key/requests`)).status,
+      usage: (await call('GET', `/keys/${name}-key/usage`)).status,
+      budget: (await call('PATCH', '/settings', { budgetUsd: 100 })).status,
+      settings: (await call('GET', '/settings')).status,
+      reconcile: (await call('POST', '/reservations/reconcile')).status,
+      audit: (await call('GET', '/audit')).status,
+      providers: (await call('GET', '/providers')).status,
+    };
+
+    // Assess
+    expect(gate.denied).toEqual([]);
+    expect(statuses).toEqual({
+      team: 201,
+      shards: 200,
+      key: 201,
+      showTeam: 200,
+      keys: 200,
+      showKey: 200,
+      disable: 200,
+      requests: 200,
+      usage: 200,
+      budget: 200,
+      settings: 200,
+      reconcile: 200,
+      audit: 200,
+      providers: 200,
+    });
+    await call('PATCH', '/settings', { budgetUsd: null });
     db.destroy();
     await gate.close();
   });
