@@ -46,7 +46,7 @@ const CONFIG_WRITE = [
 
 /**
  * DynamoDB actions each function may perform on each table; nothing else is granted (the audit function's,
- * on streams and its own table, are in `audit.ts`). `test/lambdas/proxy/iam.test.ts` holds the functions'
+ * on streams and its own table, are in `audit.ts`). `test/lib/constructs/table-access.test.ts` holds the functions'
  * calls to these.
  */
 export const TABLE_ACCESS = {
