@@ -16,7 +16,8 @@ import { Construct } from 'constructs';
 import { ENV } from '#shared/env.ts';
 import type { TableName } from '#shared/store/schema.ts';
 import { AWS_LIMITS } from '../aws-limits.ts';
-import { bindTable, CREDENTIAL_CONTEXT_CONDITIONS, TABLE_ACCESS, tollgateFunction } from './functions.ts';
+import { CREDENTIAL_CONTEXT_CONDITIONS, tollgateFunction } from './functions.ts';
+import { bindTable, TABLE_ACCESS } from './table-access.ts';
 
 /** Props of {@link TollgateAdmin}. */
 export interface TollgateAdminProps {

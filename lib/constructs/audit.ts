@@ -34,7 +34,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '#shared/env.ts';
 import type { TableName } from '#shared/store/schema.ts';
-import { bindTable, tollgateFunction } from './functions.ts';
+import { tollgateFunction } from './functions.ts';
+import { bindTable } from './table-access.ts';
 
 /** The event source mapping's settings, exported for the infrastructure tests. */
 export const AUDIT_STREAM_SETTINGS = {

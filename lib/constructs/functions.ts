@@ -1,19 +1,19 @@
 /**
  * The authorizer and proxy Lambdas: Node.js 24 on arm64, esbuild-bundled (minified ESM, AWS SDK v3
  * bundled and tree-shaken rather than taken from the runtime), each with its own role and log group.
- * Table access goes through {@link bindTable}, which sets the env-contract variable and grants the IAM
- * actions together so they cannot drift apart.
+ * Table access goes through `bindTable` (`table-access.ts`), which sets the env-contract variable and
+ * grants the IAM actions together so they cannot drift apart.
  */
 import { CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '#shared/env.ts';
-import { TABLES, type TableName, type TableSpec } from '#shared/store/schema.ts';
+import type { TableName } from '#shared/store/schema.ts';
 import { AWS_LIMITS } from '../aws-limits.ts';
 import {
   BUNDLE_BANNER,
@@ -23,6 +23,7 @@ import {
   LAMBDA_ENTRIES,
   type LambdaName,
 } from '../bundling.ts';
+import { bindTable, TABLE_ACCESS } from './table-access.ts';
 
 /**
  * The encryption context every credential data key is bound to, as IAM conditions: both keys present and no
@@ -33,108 +34,6 @@ export const CREDENTIAL_CONTEXT_CONDITIONS = {
   'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['provider', 'credentialId'] },
   Null: { 'kms:EncryptionContext:provider': 'false', 'kms:EncryptionContext:credentialId': 'false' },
 };
-
-/** What the management API does to configuration: every change goes through conditional writes. */
-const CONFIG_WRITE = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-] as const;
-
-/**
- * DynamoDB actions each function may perform on each table; nothing else is granted (the audit function's,
- * on streams and its own table, are in `audit.ts`). `test/lib/constructs/table-access.test.ts` holds the functions'
- * calls to these.
- */
-export const TABLE_ACCESS = {
-  authorizer: { keys: ['dynamodb:GetItem'], teams: ['dynamodb:GetItem'] },
-  proxy: {
-    // Admission reads the key and its team together (one BatchGetItem); the proxy never writes either.
-    keys: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
-    teams: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
-    providers: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
-    // A sharded month's spend is read from all its shards in one BatchGetItem.
-    usage: [
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:Query',
-    ],
-    requestLog: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-  },
-  admin: {
-    keys: CONFIG_WRITE,
-    teams: CONFIG_WRITE,
-    providers: CONFIG_WRITE,
-    // `teams show` and `settings` read a month's spend (one BatchGetItem over its shards); reconciling
-    // reservations scans the month counters and bills each expired receipt with a conditional update.
-    usage: [
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:Query',
-      'dynamodb:Scan',
-      'dynamodb:UpdateItem',
-    ],
-    // Usage operations read a key's or a project's requests from the request log's indexes.
-    requestLog: ['dynamodb:Query'],
-    audit: ['dynamodb:GetItem', 'dynamodb:Query'],
-  },
-} as const satisfies Record<string, Partial<Record<TableName, readonly string[]>>>;
-
-const TABLE_ENV = {
-  keys: 'keysTable',
-  teams: 'teamsTable',
-  providers: 'providersTable',
-  usage: 'usageTable',
-  requestLog: 'requestLogTable',
-  audit: 'auditTable',
-} as const satisfies Record<TableName, keyof typeof ENV>;
-
-/**
- * Grants a function exactly `actions` on `table`, sets the table's env-contract variable, and lets it use
- * the table key only through DynamoDB (`kms:ViaService`), so table access never doubles as the right to
- * decrypt credentials.
- */
-export function bindTable(props: {
-  fn: NodejsFunction;
-  role: IRole;
-  name: TableName;
-  table: Table;
-  actions: readonly string[];
-  key: IKey;
-}): void {
-  const { fn, role, name, table, actions, key } = props;
-  fn.addEnvironment(ENV[TABLE_ENV[name]], table.tableName);
-  // A query may read the table's indexes; nothing else reaches them.
-  const spec: TableSpec = TABLES[name];
-  const indexes = actions.includes('dynamodb:Query')
-    ? (spec.indexes ?? []).map((index) => `${table.tableArn}/index/${index.name}`)
-    : [];
-  role.addToPrincipalPolicy(
-    new PolicyStatement({ actions: [...actions], resources: [table.tableArn, ...indexes] }),
-  );
-  const reads = new Set([
-    'dynamodb:GetItem',
-    'dynamodb:BatchGetItem',
-    'dynamodb:Query',
-    'dynamodb:Scan',
-    'dynamodb:ConditionCheckItem',
-  ]);
-  const writes = actions.some((a) => !reads.has(a));
-  role.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: writes
-        ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
-        : ['kms:Decrypt', 'kms:DescribeKey'],
-      resources: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(fn).region}.amazonaws.com` } },
-    }),
-  );
-}
 
 /**
  * One Tollgate Lambda: Node.js 24 on arm64, the shared bundling, JSON logs to its own log group, and its

@@ -37,7 +37,21 @@ function required(
       table,
     }));
   }
-  return [{ action: `dynamodb:${operation}`, table: String(body.TableName) }];
+  const table = String(body.TableName);
+  return [
+    { action: `dynamodb:${operation}`, table },
+    ...(body.IndexName === undefined ? [] : [{ action: 'dynamodb:Query', table }]),
+  ];
+}
+
+/** The body as JSON, or undefined when it is none (refused like any call the gate cannot place). */
+function parsed(body: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(body || '{}');
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -47,15 +61,20 @@ function required(
 export async function startIamGate(target: string, grants: Grants, tables: Record<string, TableName>) {
   const upstream = new URL(target);
   const denied: string[] = [];
+  /** `Operation@table` (logical) of every call let through. */
+  const allowed = new Set<string>();
+  let lastCallAt = Date.now();
   const { port, close } = await listen(async (req, res) => {
+    lastCallAt = Date.now();
     const operation = dynamoOperation(req) ?? 'unknown';
     const body = await readAll(req);
-    const refused = required(operation, JSON.parse(body || '{}') as Record<string, unknown>).filter(
-      ({ action, table }) => {
-        const logical = tables[table];
-        return logical === undefined || !(grants[logical] ?? []).includes(action);
-      },
-    );
+    const json = parsed(body);
+    const refused = (
+      json === undefined ? [{ action: operation, table: '' }] : required(operation, json)
+    ).filter(({ action, table }) => {
+      const logical = tables[table];
+      return logical === undefined || !(grants[logical] ?? []).includes(action);
+    });
     if (refused.length > 0) {
       const first = refused[0];
       const message = `User: the function's role is not authorized to perform: ${first?.action} on resource: table/${first?.table}`;
@@ -64,7 +83,20 @@ export async function startIamGate(target: string, grants: Grants, tables: Recor
       res.end(JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: message }));
       return;
     }
+    for (const { table } of required(operation, json ?? {})) allowed.add(`${operation}@${tables[table]}`);
     forwardTo(upstream, { req, res, body });
   });
-  return { endpoint: `http://127.0.0.1:${port}`, denied, close };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    denied,
+    allowed,
+    /** Resolves once no call has arrived for `ms` (work after an answer, such as settlement, is done). */
+    async quiet(ms = 200): Promise<void> {
+      for (const started = Date.now(); Date.now() - lastCallAt < ms; ) {
+        if (Date.now() - started > 10_000) throw new Error('calls kept arriving for 10 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close,
+  };
 }

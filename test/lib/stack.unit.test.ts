@@ -7,7 +7,9 @@ import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#shared/routes.ts';
+import type { TableName } from '#shared/store/schema.ts';
 import { DEFAULT_CONFIG, loadConfig } from '../../lib/config.ts';
+import { TABLE_ACCESS } from '../../lib/constructs/table-access.ts';
 import { TollgateStack } from '../../lib/stack.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
@@ -380,6 +382,44 @@ describe('audit pipeline', () => {
     );
     expect(signers).toHaveLength(1);
   });
+});
+
+describe('table grants', () => {
+  const ROLES = {
+    authorizer: 'FunctionsAuthorizerRole',
+    proxy: 'FunctionsProxyRole',
+    admin: 'AdminFunctionRole',
+  };
+  const TABLE_IDS: Record<TableName, string> = {
+    keys: 'TablesKeys',
+    teams: 'TablesTeams',
+    providers: 'TablesProviders',
+    usage: 'TablesUsage',
+    requestLog: 'TablesRequestLog',
+    audit: 'TablesAudit',
+  };
+
+  it.each(Object.keys(ROLES) as Array<keyof typeof ROLES>)(
+    'give the %s role exactly the DynamoDB actions TABLE_ACCESS lists, table by table',
+    (fn) => {
+      const statements = statementsOfRole(ROLES[fn]);
+      const granted = Object.fromEntries(
+        (Object.keys(TABLE_IDS) as TableName[]).map((table) => {
+          const id = logicalIdOf('AWS::DynamoDB::Table', TABLE_IDS[table]);
+          const actions = statements
+            .filter((st) => JSON.stringify(st.Resource).includes(`"${id}"`))
+            .flatMap(actionsOf)
+            .filter((a) => a.startsWith('dynamodb:'));
+          return [table, [...new Set(actions)].sort()];
+        }),
+      );
+      const listed: Partial<Record<TableName, readonly string[]>> = TABLE_ACCESS[fn];
+      const expected = Object.fromEntries(
+        (Object.keys(TABLE_IDS) as TableName[]).map((table) => [table, [...(listed[table] ?? [])].sort()]),
+      );
+      expect(granted).toEqual(expected);
+    },
+  );
 });
 
 describe('management API', () => {

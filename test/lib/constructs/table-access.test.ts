@@ -16,7 +16,7 @@ import { serveAdmin } from '../../../lambdas/admin/boundary.ts';
 import { adminFromEnv } from '../../../lambdas/admin/deps.ts';
 import { authorizerDepsFromEnv } from '../../../lambdas/authorizer/deps.ts';
 import { proxyFromEnv } from '../../../lambdas/proxy/deps.ts';
-import { TABLE_ACCESS } from '../../../lib/constructs/functions.ts';
+import { TABLE_ACCESS } from '../../../lib/constructs/table-access.ts';
 import { startFakeAnthropic } from '../../fakes/anthropic-upstream.ts';
 import { type FakeOpenAI, startFakeOpenAI } from '../../fakes/openai-upstream.ts';
 import { startIamGate } from '../../helpers/iam-gate.ts';
@@ -44,6 +44,8 @@ function tableNames(): Record<string, TableName> {
 
 beforeAll(async () => {
   process.env.TOLLGATE_CREDENTIAL_CACHE_SECONDS = '300';
+  // The provider statistics are flushed at once, so their write goes through the gate too.
+  process.env.TOLLGATE_STATS_FLUSH_MS = '1';
   const { setupLocalEnv } = await import('../../helpers/local-env.ts');
   env = await setupLocalEnv();
   fake = await startFakeOpenAI(UPSTREAM_KEY);
@@ -120,17 +122,27 @@ async function servedThrough(grants: Partial<Record<TableName, readonly string[]
     if (typeof answer.body !== 'string' && answer.body !== null) for await (const _ of answer.body) void _;
     statuses[name] = answer.status;
   }
-  // Settlement runs after the answer: let it reach the gate before it closes.
-  await new Promise((r) => setTimeout(r, 300));
+  // Settlement runs after the answer, and the statistics flush after it: both reach the gate before it closes.
+  await gate.quiet();
   db.destroy();
   await gate.close();
-  return { statuses, denied: gate.denied };
+  return { statuses, denied: gate.denied, allowed: [...gate.allowed].sort() };
 }
 
 describe('the proxy under its role’s DynamoDB grants', () => {
   it('serves requests, streams, key, usage and model views with no call its role lacks', async () => {
-    const { statuses, denied } = await servedThrough(TABLE_ACCESS.proxy);
+    const { statuses, denied, allowed } = await servedThrough(TABLE_ACCESS.proxy);
     expect(denied).toEqual([]);
+    // Admission, settlement and the request log all went through the gate.
+    expect(allowed).toEqual(
+      expect.arrayContaining([
+        'BatchGetItem@keys',
+        'UpdateItem@usage',
+        'PutItem@requestLog',
+        'Query@requestLog',
+        'BatchGetItem@usage',
+      ]),
+    );
     expect(statuses).toEqual({
       chat: 200,
       stream: 200,

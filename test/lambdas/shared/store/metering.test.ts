@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ENV } from '#shared/env.ts';
+import { StorageUnavailableError } from '#shared/errors.ts';
 import { documentClient } from '#shared/store/db.ts';
 import { type AdmissionRequest, DEFAULT_RESERVATION_TTL_MS, Meter } from '#shared/store/metering.ts';
 import { startCuttableProxy } from '../../../helpers/cuttable-proxy.ts';
@@ -135,6 +136,24 @@ describe('an admission whose answer was lost', () => {
     });
     db.destroy();
     await link.close();
+  });
+});
+
+describe('a receipt left by an earlier admission of the same request', () => {
+  it('is not taken for this admission when it holds another amount: storage is unavailable (503)', async () => {
+    // Prepare: the request's first admission (its release failed, so its receipt stays).
+    const at = new Date();
+    const first = request('k-left-receipt', { at, estimateMicros: 800 });
+    await env.stores.meter.admit(first);
+
+    // Act: admitted again in the same second with another estimate (new scope or prices).
+    const again = env.stores.meter.admit({ ...first, estimateMicros: 900 });
+
+    // Assess: refused, and the first reservation is the only one held.
+    await expect(again).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(await env.stores.meter.monthSpend('key#k-left-receipt', at)).toMatchObject({
+      reservedMicros: 800,
+    });
   });
 });
 
