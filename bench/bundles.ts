@@ -28,12 +28,15 @@ export const CREDENTIAL_CHAIN_MARKERS = {
   imds: '/latest/meta-data/iam/security-credentials/',
 } as const;
 
-/** The credential-chain providers a bundle's text still contains. */
-export function credentialChainIn(text: string): string[] {
-  return Object.entries(CREDENTIAL_CHAIN_MARKERS)
+/** The names of the `markers` whose string `text` contains. */
+function found(markers: Readonly<Record<string, string>>, text: string): string[] {
+  return Object.entries(markers)
     .filter(([, marker]) => text.includes(marker))
     .map(([name]) => name);
 }
+
+/** The credential-chain providers a bundle's text still contains. */
+export const credentialChainIn = (text: string): string[] => found(CREDENTIAL_CHAIN_MARKERS, text);
 
 /**
  * Strings only the SDK features lib/bundling.ts leaves out contain: the event-stream codec's header names
@@ -45,11 +48,7 @@ export const LEFT_OUT_MARKERS = {
 } as const;
 
 /** The left-out SDK features a bundle's text still contains. */
-export function leftOutIn(text: string): string[] {
-  return Object.entries(LEFT_OUT_MARKERS)
-    .filter(([, marker]) => text.includes(marker))
-    .map(([name]) => name);
-}
+export const leftOutIn = (text: string): string[] => found(LEFT_OUT_MARKERS, text);
 
 /** Builds one bundle into `dir` and returns its path. */
 export async function buildBundle(name: LambdaName, dir: string): Promise<string> {

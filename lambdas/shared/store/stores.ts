@@ -7,25 +7,13 @@ import { requireEnv, type TollgateEnv } from '../env.ts';
 import type { Actor } from './attribution.ts';
 import { documentClient } from './db.ts';
 import { KeyStore } from './keys.ts';
-import type { Meter } from './metering.ts';
-import type { ProviderStatsStore } from './provider-stats.ts';
-import type { ProviderStore } from './providers.ts';
-import type { RequestLogStore } from './request-log.ts';
-import { providerStores, requestPathStores } from './request-path.ts';
-import type { SettingsStore } from './settings.ts';
+import { providerStores, type RequestPathStores, requestPathStores } from './request-path.ts';
 import { TeamStore } from './teams.ts';
-import type { UsageStore } from './usage.ts';
 
-/** Every store; the proxy, the CLI and the local gateway share them. */
-export interface TollgateStores {
+/** Every store: the request path's, with keys and teams that can change; the CLI and the local gateway share them. */
+export interface TollgateStores extends Omit<RequestPathStores, 'keys' | 'teams'> {
   keys: KeyStore;
   teams: TeamStore;
-  providers: ProviderStore;
-  settings: SettingsStore;
-  usage: UsageStore;
-  meter: Meter;
-  requestLog: RequestLogStore;
-  providerStats: ProviderStatsStore;
 }
 
 /** The stores that hold configuration, the ones a change is attributed and audited on. */
