@@ -421,8 +421,10 @@ export class Meter {
   }
 
   /**
-   * Reserves on one shard of a sharded budget: a random one first, then the others while they are full.
-   * Shard `i` admits within its slice of the budget, and the slices add up to the budget.
+   * Reserves on one shard of a sharded budget: a random one first; when that one is full, the others that
+   * one consistent read of all of them shows room on, so a refusal near exhaustion costs one write and one
+   * read instead of a write per shard. Shard `i` admits within its slice of the budget, and the slices add
+   * up to the budget.
    */
   private async placeSharded(options: {
     subject: string;
@@ -431,30 +433,50 @@ export class Meter {
     counter: (pk: string) => Omit<Parameters<typeof reserveUpdate>[0], 'cap'>;
     refusal: () => Error;
   }): Promise<Placed> {
+    const { shards, budget } = options;
     const full = new Error('shard full');
     const now = Date.now();
-    for (const index of shardOrder(options.shards, this.random)) {
+    const specOf = (index: number) => {
       const spec = options.counter(shardKey(options.subject, index));
-      const cap = options.budget === undefined ? undefined : sliceOf(options.budget, index, options.shards);
-      if (cap !== undefined && cap < spec.counter.micros) continue;
-      // A shard that just refused an estimate this large is skipped for a second: near exhaustion, a
-      // refusal then costs no write per shard. (Room freed meanwhile waits out the second: never overshoot.)
-      const cacheKey = `${spec.counter.pk}|${spec.counter.sk}`;
+      const cap = budget === undefined ? undefined : sliceOf(budget, index, shards);
+      return { spec, cap, cacheKey: `${spec.counter.pk}|${spec.counter.sk}` };
+    };
+    // A slice smaller than the estimate never fits; a shard that just refused an estimate this large is
+    // skipped for a second. (Room freed meanwhile waits out the second: never overshoot.)
+    const fits = (index: number): boolean => {
+      const { spec, cap, cacheKey } = specOf(index);
+      if (cap !== undefined && cap < spec.counter.micros) return false;
       const known = this.fullShards.get(cacheKey);
-      if (
-        options.shards > 1 &&
-        known !== undefined &&
-        known.until > now &&
-        spec.counter.micros >= known.micros
-      )
-        continue;
+      return !(shards > 1 && known !== undefined && known.until > now && spec.counter.micros >= known.micros);
+    };
+    const attempt = async (index: number): Promise<Placed | undefined> => {
+      const { spec, cap, cacheKey } = specOf(index);
       try {
         return await this.place({ ...spec, cap }, () => full);
       } catch (err) {
         if (err !== full) throw err;
-        if (options.shards > 1)
-          this.fullShards.set(cacheKey, { until: now + 1000, micros: spec.counter.micros });
+        if (shards > 1) this.fullShards.set(cacheKey, { until: now + 1000, micros: spec.counter.micros });
+        return undefined;
       }
+    };
+    const order = shardOrder(shards, this.random).filter(fits);
+    const [first, ...rest] = order;
+    if (first === undefined) throw options.refusal();
+    const placed = await attempt(first);
+    if (placed !== undefined) return placed;
+    if (rest.length === 0 || budget === undefined) throw options.refusal();
+    const held = await consistentBatchGet(
+      this.db,
+      rest.map((index) => ({
+        table: this.table,
+        key: { pk: specOf(index).spec.counter.pk, sk: specOf(index).spec.counter.sk },
+      })),
+    );
+    for (const [i, index] of rest.entries()) {
+      const { spec, cap } = specOf(index);
+      if ((cap ?? 0) - Number(held[i]?.spr ?? 0) < spec.counter.micros) continue;
+      const next = await attempt(index);
+      if (next !== undefined) return next;
     }
     throw options.refusal();
   }

@@ -2,7 +2,8 @@
  * Sharded month counters. DynamoDB serialises the writes to one item (and one partition serves about 1,000
  * write units a second), so a budget shared by many callers — a busy team, the whole installation — is
  * split into `count` counters with partition keys of their own, each admitting within `budget / count`.
- * A request tries one shard picked at random and, only when that one is full, the others.
+ * A request tries one shard picked at random and, only when that one is full, those of the others a
+ * consistent read of them all shows room on.
  *
  * The split of a month never changes while the month runs: a new count applies from `from` (the next
  * month), so no month is ever admitted against two different splits (which could overshoot).

@@ -11,6 +11,7 @@ import { StorageUnavailableError } from '#shared/errors.ts';
 import { documentClient } from '#shared/store/db.ts';
 import { type AdmissionRequest, DEFAULT_RESERVATION_TTL_MS, Meter } from '#shared/store/metering.ts';
 import { startCuttableProxy } from '../../../helpers/cuttable-proxy.ts';
+import { startDynamoSpy } from '../../../helpers/dynamo-spy.ts';
 import type { setupLocalEnv } from '../../../helpers/local-env.ts';
 import { countWriteUnits } from '../../../helpers/write-units.ts';
 
@@ -244,6 +245,22 @@ describe('sharded budgets under concurrency', { timeout: 120_000 }, () => {
     expect(admitted).toBe(100);
     expect(new Set(codes)).toEqual(new Set(['billing_shortfall']));
     expect(spend).toEqual(expect.objectContaining({ spentMicros: 100 * 1000, reservedMicros: 0 }));
+
+    // Act: one more request, on an instance that has seen no refusal yet.
+    const spy = await startDynamoSpy(inject('dynamoEndpoint'));
+    const db = documentClient({ endpoint: spy.endpoint });
+    const fresh = new Meter(db, String(process.env[ENV.usageTable]));
+    const refused = fresh.admit(request('k-wide-late', { teamId: 'widest', limits }));
+
+    // Assess: refused after one team write (its random shard) and one read of the other 99, not a write
+    // on each of the 100; the key's own reservation and its release are the other two writes.
+    await expect(refused).rejects.toMatchObject({ code: 'billing_shortfall' });
+    expect({ writes: spy.count('UpdateItem'), reads: spy.count('BatchGetItem') }).toEqual({
+      writes: 3,
+      reads: 1,
+    });
+    db.destroy();
+    await spy.close();
   });
 
   it('bounds an installation budget over 4 shards, refusing with billing_shortfall', async () => {
