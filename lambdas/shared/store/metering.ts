@@ -149,6 +149,20 @@ export class SettlementError extends Error {
 }
 
 const minuteOf = (at: Date): number => Math.floor(at.getTime() / 60_000);
+
+/**
+ * Requests in flight on one counter from which each write of it costs 2 write units or more: a counter
+ * item is about 150 bytes, and each receipt adds about 34 (see `counters.ts`).
+ */
+export const BUSY_COUNTER_IN_FLIGHT = 26;
+
+/** What splits a busy counter of each kind. */
+const SPLIT_ADVICE: Record<Counter['kind'], string> = {
+  key: 'a key has one counter: spread the load over more keys',
+  team: 'tollgate teams shards TEAM --count N (from next month)',
+  installation: 'tollgate settings --budget-shards N (from next month)',
+  rate: 'a rate minute has one counter: spread the load over more keys',
+};
 /** The longest a request lives (API Gateway's and the proxy Lambda's 15 minutes), plus a margin. */
 export const DEFAULT_RESERVATION_TTL_MS = 16 * 60_000;
 
@@ -166,6 +180,8 @@ export class Meter {
   private readonly attempts: number;
   private readonly retryBaseMs: number;
   private readonly random: () => number;
+  /** Counters this instance last warned about as busy, and when (see {@link warnIfBusy}). */
+  private readonly busyWarned = new Map<string, number>();
   /** Shards that recently refused, with the smallest estimate they refused (per instance). */
   private readonly fullShards = new Map<string, { until: number; micros: number }>();
 
@@ -269,6 +285,7 @@ export class Meter {
       throw failure.reason;
     }
     await this.reconcileStale(counters, request);
+    this.warnIfBusy(counters, request.at.getTime());
     return {
       requestId: request.requestId,
       keyId: request.keyId,
@@ -546,6 +563,30 @@ export class Meter {
             error: (result.reason as Error).name,
           },
         );
+    }
+  }
+
+  /**
+   * Says, at most once a minute per counter and instance, when a counter holds so many requests in flight
+   * (each keeps its receipt on the item) that every write of it costs more than one write unit, and how to
+   * split it: the operator's signal for `tollgate teams shards` (see the README's Admission at scale).
+   */
+  private warnIfBusy(placed: Placed[], now: number): void {
+    for (const { counter, item } of placed) {
+      if (item === undefined) continue;
+      const inFlight = receiptsOf(item, counter.kind).length;
+      if (inFlight < BUSY_COUNTER_IN_FLIGHT) continue;
+      const id = `${counter.pk}|${counter.sk}`;
+      if ((this.busyWarned.get(id) ?? Number.NEGATIVE_INFINITY) > now - 60_000) continue;
+      if (this.busyWarned.size >= 1000) this.busyWarned.clear();
+      this.busyWarned.set(id, now);
+      logger.warn('counter busy: each of its writes costs more than one write unit', {
+        counter: counter.pk,
+        period: counter.sk,
+        inFlight,
+        writeUnitsPerWrite: Math.ceil((150 + 34 * inFlight) / 1024),
+        split: SPLIT_ADVICE[counter.kind],
+      });
     }
   }
 

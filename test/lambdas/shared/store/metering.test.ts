@@ -9,7 +9,13 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ENV } from '#shared/env.ts';
 import { StorageUnavailableError } from '#shared/errors.ts';
 import { documentClient } from '#shared/store/db.ts';
-import { type AdmissionRequest, DEFAULT_RESERVATION_TTL_MS, Meter } from '#shared/store/metering.ts';
+import {
+  type AdmissionRequest,
+  BUSY_COUNTER_IN_FLIGHT,
+  DEFAULT_RESERVATION_TTL_MS,
+  Meter,
+} from '#shared/store/metering.ts';
+import { captureStdout } from '../../../helpers/capture-stdout.ts';
 import { startCuttableProxy } from '../../../helpers/cuttable-proxy.ts';
 import { startDynamoSpy } from '../../../helpers/dynamo-spy.ts';
 import type { setupLocalEnv } from '../../../helpers/local-env.ts';
@@ -174,6 +180,33 @@ describe('a counter with many requests in flight', () => {
     // Assess: DynamoDB bills a write by the item's size, 1 unit per KB, and each receipt is on the item.
     expect(count.units).toBe(8);
     db.destroy();
+  });
+
+  it('warns once a minute when a counter holds enough requests in flight that a write costs 2 units', async () => {
+    // Prepare: 25 requests of one team in flight, on its one counter.
+    const meter = new Meter(documentClient(), String(process.env[ENV.usageTable]));
+    const limits = { teamBudgetMicros: 1e12 };
+    const at = new Date();
+    const admit = (i: number) =>
+      meter.admit(request(`k-busy-team-${i % 3}`, { teamId: 'busy', limits, at, requestId: randomUUID() }));
+    for (let i = 0; i < BUSY_COUNTER_IN_FLIGHT - 1; i++) await admit(i);
+
+    // Act: the 26th, then a 27th in the same minute.
+    const capture = captureStdout(process.stderr);
+    await admit(26);
+    await admit(27);
+    capture.restore();
+
+    // Assess: one line, naming the team's counter and how to split it.
+    const busy = capture.lines.filter((line) => line.includes('counter busy'));
+    expect(busy).toHaveLength(1);
+    expect(JSON.parse(busy[0] ?? '{}')).toMatchObject({
+      level: 'WARN',
+      counter: 'team#busy',
+      inFlight: BUSY_COUNTER_IN_FLIGHT,
+      writeUnitsPerWrite: 2,
+      split: expect.stringContaining('tollgate teams shards'),
+    });
   });
 
   it('bills a receipt of the earlier format when it expires, so an upgrade strands no reservation', async () => {
