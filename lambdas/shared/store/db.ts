@@ -32,6 +32,32 @@ export function documentClient(config: DynamoDBClientConfig = {}): DynamoDBDocum
 export interface ItemRef {
   table: string;
   key: Record<string, string>;
+  /** Only these attributes (with the key's) are read; every ref of one table names the same. Default: all. */
+  attributes?: readonly string[];
+}
+
+type TableRequest = {
+  Keys: Array<Record<string, string>>;
+  ConsistentRead: true;
+  ProjectionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+};
+
+/** One table's part of a `BatchGetItem`, its projection (if any) by placeholders, so no name is reserved. */
+function tableRequest(refs: ItemRef[]): TableRequest {
+  const first = refs[0];
+  const names =
+    first?.attributes === undefined ? undefined : [...Object.keys(first.key), ...first.attributes];
+  return {
+    Keys: refs.map((ref) => ref.key),
+    ConsistentRead: true,
+    ...(names === undefined
+      ? {}
+      : {
+          ProjectionExpression: names.map((_, i) => `#a${i}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#a${i}`, name])),
+        }),
+  };
 }
 
 /**
@@ -44,29 +70,26 @@ export async function consistentBatchGet(
   db: DynamoDBDocumentClient,
   refs: ItemRef[],
 ): Promise<Array<Record<string, unknown> | undefined>> {
+  const tables = [...new Set(refs.map((ref) => ref.table))];
+  const keyNames = new Map(
+    tables.map((table) => [table, Object.keys(refs.find((r) => r.table === table)?.key ?? {})]),
+  );
+  const id = (table: string, key: Record<string, unknown>) =>
+    `${table}|${(keyNames.get(table) ?? []).map((name) => String(key[name])).join('|')}`;
   const found = new Map<string, Record<string, unknown>>();
-  const id = (table: string, key: Record<string, unknown>, names: string[]) =>
-    `${table}|${names.map((name) => String(key[name])).join('|')}`;
-  let requested: Record<string, { Keys: Array<Record<string, string>>; ConsistentRead: true }> = {};
-  for (const ref of refs) {
-    const entry = requested[ref.table] ?? { Keys: [], ConsistentRead: true };
-    entry.Keys.push(ref.key);
-    requested[ref.table] = entry;
-  }
+  let requested: Record<string, TableRequest> = Object.fromEntries(
+    tables.map((table) => [table, tableRequest(refs.filter((ref) => ref.table === table))]),
+  );
   for (let attempt = 0; Object.keys(requested).length > 0; attempt++) {
     if (attempt === 5) throw new StorageUnavailableError();
     if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
     const out = await db.send(new BatchGetCommand({ RequestItems: requested }));
-    for (const ref of refs) {
-      const names = Object.keys(ref.key);
-      for (const item of out.Responses?.[ref.table] ?? []) {
-        if (id(ref.table, item, names) === id(ref.table, ref.key, names))
-          found.set(id(ref.table, ref.key, names), item);
-      }
+    for (const [table, items] of Object.entries(out.Responses ?? {})) {
+      for (const item of items) found.set(id(table, item), item);
     }
     requested = (out.UnprocessedKeys ?? {}) as typeof requested;
   }
-  return refs.map((ref) => found.get(id(ref.table, ref.key, Object.keys(ref.key))));
+  return refs.map((ref) => found.get(id(ref.table, ref.key)));
 }
 
 /** Errors that say DynamoDB cannot serve now (unreachable, throttling, its own 5xx), not that the request is wrong. */

@@ -38,7 +38,7 @@ import {
   reserveUpdate,
 } from './counters.ts';
 import { consistentBatchGet, isConditionalCheckFailed } from './db.ts';
-import { monthOf, type ShardSpec, shardKey, shardOrder, shardsFor, sliceOf } from './shards.ts';
+import { monthOf, type ShardSpec, shardKey, shardOrder, shardsFor, shuffled, sliceOf } from './shards.ts';
 
 /** Limits as the authorizer resolved them for this key (and its team). */
 export interface EffectiveLimits {
@@ -156,13 +156,13 @@ const minuteOf = (at: Date): number => Math.floor(at.getTime() / 60_000);
  */
 export const BUSY_COUNTER_IN_FLIGHT = 26;
 
-/** What splits a busy counter of each kind. */
-const SPLIT_ADVICE: Record<Counter['kind'], string> = {
-  key: 'a key has one counter: spread the load over more keys',
-  team: 'tollgate teams shards TEAM --count N (from next month)',
-  installation: 'tollgate settings --budget-shards N (from next month)',
-  rate: 'a rate minute has one counter: spread the load over more keys',
-};
+/** What splits a busy counter: the command for a team's or the installation's month (from next month). */
+function splitAdvice(counter: Counter): string {
+  if (counter.kind === 'team')
+    return `tollgate teams shards ${counter.pk.split('#')[1] ?? ''} --count N (from next month)`;
+  if (counter.kind === 'installation') return 'tollgate settings --budget-shards N (from next month)';
+  return 'a key has one counter: spread its load over more keys';
+}
 /** The longest a request lives (API Gateway's and the proxy Lambda's 15 minutes), plus a margin. */
 export const DEFAULT_RESERVATION_TTL_MS = 16 * 60_000;
 
@@ -484,14 +484,20 @@ export class Meter {
     if (rest.length === 0 || budget === undefined) throw options.refusal();
     const held = await consistentBatchGet(
       this.db,
-      rest.map((index) => ({
-        table: this.table,
-        key: { pk: specOf(index).spec.counter.pk, sk: specOf(index).spec.counter.sk },
-      })),
+      rest.map((index) => {
+        const { pk, sk } = specOf(index).spec.counter;
+        return { table: this.table, key: { pk, sk }, attributes: ['spr'] };
+      }),
     );
+    // Shards the read shows full are remembered as if they had refused; the others are tried in random
+    // order, so requests that find their first shard full spread over all the room that is left.
+    const roomy: number[] = [];
     for (const [i, index] of rest.entries()) {
-      const { spec, cap } = specOf(index);
-      if ((cap ?? 0) - Number(held[i]?.spr ?? 0) < spec.counter.micros) continue;
+      const { spec, cap, cacheKey } = specOf(index);
+      if ((cap ?? 0) - Number(held[i]?.spr ?? 0) >= spec.counter.micros) roomy.push(index);
+      else this.fullShards.set(cacheKey, { until: now + 1000, micros: spec.counter.micros });
+    }
+    for (const index of shuffled(roomy, this.random)) {
       const next = await attempt(index);
       if (next !== undefined) return next;
     }
@@ -573,7 +579,8 @@ export class Meter {
    */
   private warnIfBusy(placed: Placed[], now: number): void {
     for (const { counter, item } of placed) {
-      if (item === undefined) continue;
+      // A busy key fills its rate minute too; its month counter's line says it once.
+      if (item === undefined || counter.kind === 'rate') continue;
       const inFlight = receiptsOf(item, counter.kind).length;
       if (inFlight < BUSY_COUNTER_IN_FLIGHT) continue;
       const id = `${counter.pk}|${counter.sk}`;
@@ -583,9 +590,10 @@ export class Meter {
       logger.warn('counter busy: each of its writes costs more than one write unit', {
         counter: counter.pk,
         period: counter.sk,
+        // About: expired receipts awaiting reconciliation count too, and older receipts are larger.
         inFlight,
         writeUnitsPerWrite: Math.ceil((150 + 34 * inFlight) / 1024),
-        split: SPLIT_ADVICE[counter.kind],
+        split: splitAdvice(counter),
       });
     }
   }

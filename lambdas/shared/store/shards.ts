@@ -65,6 +65,16 @@ export function shardOrder(count: number, random: () => number = Math.random): n
   return Array.from({ length: count }, (_, i) => (start + i) % count);
 }
 
+/** `items` in a random order (Fisher–Yates), for spreading requests over the shards that have room. */
+export function shuffled<T>(items: readonly T[], random: () => number = Math.random): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
 /** How many shards may hold a month's spend: readers sum that many. */
 export function shardsToRead(spec: ShardSpec | undefined): number {
   return spec === undefined ? 1 : Math.max(spec.count, spec.previous);

@@ -292,6 +292,16 @@ describe('sharded budgets under concurrency', { timeout: 120_000 }, () => {
       writes: 3,
       reads: 1,
     });
+
+    // And the next refusal within the second costs that instance no team write and no read: the shards
+    // the read showed full are remembered as if they had refused.
+    await expect(fresh.admit(request('k-wide-late', { teamId: 'widest', limits }))).rejects.toMatchObject({
+      code: 'billing_shortfall',
+    });
+    expect({ writes: spy.count('UpdateItem'), reads: spy.count('BatchGetItem') }).toEqual({
+      writes: 5,
+      reads: 1,
+    });
     db.destroy();
     await spy.close();
   });
