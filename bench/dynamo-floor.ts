@@ -1,12 +1,14 @@
 /**
  * The floor DynamoDB Local puts under every request, measured on a DynamoDB Local of its own: the SDK's
- * CPU per call in this process (what each of a request's DynamoDB calls costs the handler), and how many
- * operations per second DynamoDB Local serves to 16 concurrent callers (what bounds the local gateway's
- * throughput whatever the gateway does). Bounded by operation counts.
+ * CPU per call in this process (what each of a request's DynamoDB calls costs the handler), one update's
+ * latency p50 and p99 (the tail under every admission), and how many operations per second DynamoDB Local
+ * serves to 16 concurrent callers (what bounds the local gateway's throughput whatever the gateway does).
+ * Bounded by operation counts.
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '../lib/local/dynamodb-local.ts';
+import { percentile } from './percentile.ts';
 
 const TABLE = 'bench-floor';
 const SEQUENTIAL = 2000;
@@ -17,6 +19,8 @@ const CLIENTS = 16;
 export interface DynamoFloor {
   /** CPU of this process per call, ms (sequential calls, so nothing overlaps). */
   cpuMsPerCall: { get: number; update: number };
+  /** One sequential UpdateItem's round trip, ms. */
+  updateLatencyMs: { p50: number; p99: number };
   /** Operations per second at 16 concurrent callers. */
   opsPerSecond: { sameItemUpdate: number; distinctItemUpdate: number; consistentGet: number };
 }
@@ -66,8 +70,15 @@ export async function dynamoFloor(): Promise<DynamoFloor> {
       );
       return CONCURRENT_OPS / ((performance.now() - started) / 1000);
     };
+    const latencies: number[] = [];
+    for (let i = 0; i < SEQUENTIAL; i++) {
+      const started = performance.now();
+      await update('one');
+      latencies.push(performance.now() - started);
+    }
     return {
       cpuMsPerCall: { get: await cpuPerCall(get), update: await cpuPerCall(() => update('one')) },
+      updateLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
       opsPerSecond: {
         sameItemUpdate: await rate(() => update('one')),
         distinctItemUpdate: await rate((client) => update(`client-${client}`)),

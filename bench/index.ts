@@ -367,6 +367,7 @@ async function main(): Promise<void> {
   console.log(
     `\n## DynamoDB Local's floor (its own instance; ${CLIENTS} concurrent callers)\n` +
       `SDK CPU per call in this process: GetItem ${f(floor.cpuMsPerCall.get, 3)} ms, UpdateItem ${f(floor.cpuMsPerCall.update, 3)} ms; ` +
+      `one UpdateItem's round trip p50 ${f(floor.updateLatencyMs.p50, 2)} ms, p99 ${f(floor.updateLatencyMs.p99, 2)} ms; ` +
       `operations/s: ${f(floor.opsPerSecond.sameItemUpdate, 0)} updates of one item, ${f(floor.opsPerSecond.distinctItemUpdate, 0)} of distinct items, ${f(floor.opsPerSecond.consistentGet, 0)} consistent reads; ` +
       `so about ${f(perRequest(floor.opsPerSecond), 0)} requests/s of one key with ${f(inProcess.writesPerRequest, 0)} writes (priced as updates of one item) and ${f(inProcess.readsPerRequest, 0)} reads each, before the gateway's own CPU`,
   );
