@@ -6,12 +6,16 @@ import { signerFromSpec } from '#shared/audit/signer.ts';
 import { ENV, EnvError, requireEnv, type TollgateEnv } from '#shared/env.ts';
 import { documentClient } from '#shared/store/db.ts';
 
-/** The audit log with its digest store, its signer and failure sink, and the tables it records. */
-export function auditorFromEnv(env: TollgateEnv, clock: () => number = Date.now): AuditorDeps {
+/** The audit log with its digest store, its signer and failure sink, and the tables it records (over `db`). */
+export function auditorFromEnv(
+  env: TollgateEnv,
+  clock: () => number = Date.now,
+  db = documentClient(),
+): AuditorDeps {
   if (env.auditDigestMinutes < 1) throw new EnvError(ENV.auditDigestMinutes, 'must be at least 1');
   return {
     log: new AuditLog(
-      documentClient(),
+      db,
       requireEnv(env, 'auditTable'),
       digestStoreFromSpec(requireEnv(env, 'auditDigestStore')),
     ),

@@ -35,7 +35,7 @@ import { Construct } from 'constructs';
 import { ENV } from '#shared/env.ts';
 import type { TableName } from '#shared/store/schema.ts';
 import { tollgateFunction } from './functions.ts';
-import { bindTable } from './table-access.ts';
+import { bindTable, TABLE_ACCESS } from './table-access.ts';
 
 /** The event source mapping's settings, exported for the infrastructure tests. */
 export const AUDIT_STREAM_SETTINGS = {
@@ -147,7 +147,7 @@ export class TollgateAudit extends Construct {
       role,
       name: 'audit',
       table: props.tables.audit,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      actions: TABLE_ACCESS.audit.audit,
       key: props.key,
     });
     role.addToPolicy(

@@ -22,8 +22,8 @@ const CONFIG_WRITE = [
 ] as const;
 
 /**
- * DynamoDB actions each function may perform on each table; nothing else is granted (the audit function's,
- * on streams and its own table, are in `audit.ts`). `test/lib/constructs/table-access.test.ts` holds the functions'
+ * DynamoDB actions each function may perform on each table; nothing else is granted (the audit function's
+ * stream reads come with its event source mappings). `test/lib/constructs/table-access.test.ts` holds the functions'
  * calls to these.
  */
 export const TABLE_ACCESS = {
@@ -54,6 +54,11 @@ export const TABLE_ACCESS = {
     // Usage operations read a key's or a project's requests from the request log's indexes.
     requestLog: ['dynamodb:Query'],
     audit: ['dynamodb:GetItem', 'dynamodb:Query'],
+  },
+  audit: {
+    // Appending a record and sealing a digest are transactions of Puts and an Update of the chain's head;
+    // IAM authorizes each part by its own action (PutItem, UpdateItem), not by TransactWriteItems.
+    audit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
   },
 } as const satisfies Record<string, Partial<Record<TableName, readonly string[]>>>;
 

@@ -1,10 +1,15 @@
 /**
- * The proxy's, the authorizer's and the management API's DynamoDB calls against the grants their roles have on AWS
+ * The proxy's, the authorizer's, the management API's and the audit function's DynamoDB calls against the
+ * grants their roles have on AWS
  * (`TABLE_ACCESS`, which the stack binds), enforced by a gate in front of DynamoDB Local as IAM would:
  * DynamoDB Local itself authorizes everything, so a call a role lacks would pass every other test and fail
  * only deployed.
  */
+
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { auditRecord, sealOnSchedule } from '#shared/audit/auditor.ts';
 import { authorizeRequest } from '#shared/auth.ts';
 import { ENV, readEnv } from '#shared/env.ts';
 import type { GatewayRequest } from '#shared/http.ts';
@@ -14,6 +19,7 @@ import { requestPathStores } from '#shared/store/request-path.ts';
 import type { TableName } from '#shared/store/schema.ts';
 import { serveAdmin } from '../../../lambdas/admin/boundary.ts';
 import { adminFromEnv } from '../../../lambdas/admin/deps.ts';
+import { auditorFromEnv } from '../../../lambdas/audit/deps.ts';
 import { authorizerDepsFromEnv } from '../../../lambdas/authorizer/deps.ts';
 import { proxyFromEnv } from '../../../lambdas/proxy/deps.ts';
 import { TABLE_ACCESS } from '../../../lib/constructs/table-access.ts';
@@ -260,6 +266,45 @@ describe('the management API under its role’s DynamoDB grants', () => {
       providers: 200,
     });
     await call('PATCH', '/settings', { budgetUsd: null });
+    db.destroy();
+    await gate.close();
+  });
+});
+
+describe('the audit function under its role’s DynamoDB grants', () => {
+  it('appends a stream record to the chain and seals a digest with no call its role lacks', async () => {
+    // Prepare: a team's creation as the teams table's stream delivers it.
+    const gate = await startIamGate(inject('dynamoEndpoint'), TABLE_ACCESS.audit, tableNames());
+    const db = documentClient({ endpoint: gate.endpoint });
+    const deps = auditorFromEnv(readEnv(), Date.now, db);
+    const teamId = `team_iam${Date.now()}`;
+    const record = {
+      eventID: `iam-${teamId}`,
+      eventName: 'INSERT',
+      eventSourceARN: `arn:aws:dynamodb:us-east-1:000000000000:table/${String(process.env[ENV.teamsTable])}/stream/2026-12-07T00:00:00.000`,
+      dynamodb: {
+        NewImage: marshall({
+          teamId,
+          name: teamId,
+          status: 'active',
+          lastChange: {
+            actor: 'local:iam',
+            changeId: `c-${teamId}`,
+            at: new Date().toISOString(),
+            action: 'team.create',
+          },
+        }),
+      },
+    } as unknown as DynamoDBRecord;
+
+    // Act
+    await auditRecord(record, deps);
+    await sealOnSchedule(deps, 'schedule');
+
+    // Assess: the chain's transactions (Puts and the head's Update) all went through.
+    expect(gate.denied).toEqual([]);
+    expect([...gate.allowed]).toEqual(expect.arrayContaining(['TransactWriteItems@audit']));
+    expect((await deps.log.records()).some((r) => r.eventId === `iam-${teamId}`)).toBe(true);
     db.destroy();
     await gate.close();
   });
