@@ -7,7 +7,9 @@
  *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html);
  * - buffered integrations: 29 s by default
  *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html);
- * - Lambda `Invoke`: 6 MB synchronous payload (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
+ * - Lambda `Invoke`: 6 MB synchronous payload (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html);
+ * - IAM: a role's inline policies together at most 10,240 characters, whitespace not counted
+ *   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
  */
 
 /** Limits, in milliseconds and bytes. */
@@ -22,7 +24,32 @@ export const AWS_LIMITS = {
   lambdaSyncPayloadBytes: 6 * 1024 * 1024,
   /** Lambda's maximum function timeout. */
   lambdaMaxTimeoutMs: 900_000,
+  /** Characters of all of a role's inline policies (CDK's policies are inline), whitespace not counted. */
+  rolePolicyChars: 10_240,
 } as const;
+
+/**
+ * The proxy role's policy without any secret or parameter ARN, in characters, with room: 2,387 measured on
+ * the synthesized template with 67-character table and key ARNs; account, region and stack names can make
+ * each of its 14 ARNs about 40 characters longer (`test/lib/aws-limits.test.ts` holds the measurement).
+ */
+export const PROXY_POLICY_BASE_CHARS = 3_000;
+
+/**
+ * What the proxy role's policy grows by for its credential ARNs: a secret ARN appears three times
+ * (`GetSecretValue`'s resource, and the KMS context as itself and with Secrets Manager's `-??????`
+ * suffix), a parameter ARN twice (`GetParameter`'s resource and the KMS context).
+ */
+export function credentialPolicyChars(arns: {
+  secretArns: readonly string[];
+  parameterArns: readonly string[];
+}): number {
+  const quoted = (arn: string) => arn.length + 3;
+  return (
+    arns.secretArns.reduce((sum, arn) => sum + 3 * quoted(arn) + 7, 0) +
+    arns.parameterArns.reduce((sum, arn) => sum + 2 * quoted(arn), 0)
+  );
+}
 
 /**
  * Room kept for the API Gateway event around the body: headers and multiValueHeaders (both), the request

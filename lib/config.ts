@@ -1,6 +1,11 @@
 /** The deploy configuration, read from `cdk.json` context and validated with errors that name the option. */
 import type { App } from 'aws-cdk-lib';
-import { AWS_LIMITS, MAX_BODY_BYTES } from '../lib/aws-limits.ts';
+import {
+  AWS_LIMITS,
+  credentialPolicyChars,
+  MAX_BODY_BYTES,
+  PROXY_POLICY_BASE_CHARS,
+} from '../lib/aws-limits.ts';
 
 /** Everything the stack can be configured with. */
 export interface TollgateConfig {
@@ -177,6 +182,14 @@ export function loadConfig(app: Pick<App, 'node'>): TollgateConfig {
     !parameterArns.every((arn) => typeof arn === 'string' && PARAMETER_ARN.test(arn))
   ) {
     throw new ConfigError('parameterArns', 'must be a list of SSM parameter ARNs (no wildcards)');
+  }
+  // IAM refuses a role whose inline policies pass its quota at deploy time, naming no setting: say which.
+  const policyChars = PROXY_POLICY_BASE_CHARS + credentialPolicyChars({ secretArns, parameterArns });
+  if (policyChars > AWS_LIMITS.rolePolicyChars) {
+    throw new ConfigError(
+      secretArns.length > 0 ? 'secretArns' : 'parameterArns',
+      `with tollgate:parameterArns and tollgate:secretArns, the proxy role's policy would be about ${policyChars} characters, over IAM's ${AWS_LIMITS.rolePolicyChars} for a role's inline policies (whitespace not counted): list fewer ARNs`,
+    );
   }
   const customDomain = get('customDomain');
   if (customDomain !== undefined) {

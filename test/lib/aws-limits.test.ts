@@ -12,7 +12,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emfMetrics } from '#shared/metrics.ts';
-import { AWS_LIMITS, MAX_BODY_BYTES } from '../../lib/aws-limits.ts';
+import {
+  AWS_LIMITS,
+  credentialPolicyChars,
+  MAX_BODY_BYTES,
+  PROXY_POLICY_BASE_CHARS,
+} from '../../lib/aws-limits.ts';
 import { DEFAULT_CONFIG, loadConfig, type TollgateConfig } from '../../lib/config.ts';
 import { EMITTED_DIMENSIONS } from '../../lib/constructs/observability.ts';
 import { TollgateStack } from '../../lib/stack.ts';
@@ -144,6 +149,75 @@ describe('synth refuses settings AWS cannot honour', () => {
 
     // Assess
     expect(config).toMatchObject({ maxBodyBytes: MAX_BODY_BYTES, adminTimeoutSeconds: 28 });
+  });
+});
+
+/**
+ * The characters IAM counts in a role's inline policies (whitespace not), with every reference the template
+ * leaves to CloudFormation (a table's or a key's ARN) taken as 110 characters: longer than any of them gets
+ * with a long stack name, account and region.
+ */
+function rolePolicyChars(t: Template, roleIdPart: string): number {
+  const resolved = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolved);
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value);
+    const [name, argument] = entries[0] ?? [];
+    if (entries.length === 1 && name === 'Fn::Join') {
+      const [separator, parts] = argument as [string, unknown[]];
+      return parts.map(resolved).join(separator);
+    }
+    if (entries.length === 1 && (name === 'Ref' || name?.startsWith('Fn::'))) return 'a'.repeat(110);
+    return Object.fromEntries(entries.map(([k, v]) => [k, resolved(v)]));
+  };
+  const roleId = Object.keys(t.findResources('AWS::IAM::Role')).find((id) => id.includes(roleIdPart));
+  return resourcesOf(t, 'AWS::IAM::Policy')
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(String(roleId)))
+    .reduce(
+      (sum, p) => sum + JSON.stringify(resolved(p.Properties.PolicyDocument)).replace(/\s/g, '').length,
+      0,
+    );
+}
+
+describe("IAM's quota on a role's policies", () => {
+  const secrets = (n: number) =>
+    Array.from(
+      { length: n },
+      (_, i) => `arn:aws:secretsmanager:eu-west-1:111122223333:secret:tollgate/provider-${i}-AbCdEf`,
+    );
+  const parameters = (n: number) =>
+    Array.from(
+      { length: n },
+      (_, i) => `arn:aws:ssm:eu-west-1:111122223333:parameter/tollgate/provider-${i}`,
+    );
+
+  it('keeps the proxy role within it, and the estimate the config check uses above the real size', () => {
+    // Prepare: as many ARNs as the check lets through, and the role without any.
+    const arns = { secretArns: secrets(18), parameterArns: parameters(8) };
+    const estimate = PROXY_POLICY_BASE_CHARS + credentialPolicyChars(arns);
+    const { Loaded: loaded } = synth({ Loaded: arns }) as { Loaded: Template };
+
+    // Act
+    const base = rolePolicyChars(plain, 'FunctionsProxyRole');
+    const size = rolePolicyChars(loaded, 'FunctionsProxyRole');
+
+    // Assess
+    expect(estimate).toBeLessThanOrEqual(AWS_LIMITS.rolePolicyChars);
+    expect(() =>
+      loadConfig(
+        new App({
+          context: { 'tollgate:secretArns': arns.secretArns, 'tollgate:parameterArns': arns.parameterArns },
+        }),
+      ),
+    ).not.toThrow();
+    expect(base).toBeLessThanOrEqual(PROXY_POLICY_BASE_CHARS);
+    expect(size).toBeLessThanOrEqual(estimate);
+    expect(size).toBeLessThanOrEqual(AWS_LIMITS.rolePolicyChars);
+  });
+
+  it('refuses at synth the ARN lists that would pass it, naming the setting', () => {
+    const app = new App({ context: { 'tollgate:secretArns': secrets(40) } });
+    expect(() => loadConfig(app)).toThrow(/tollgate:secretArns.*10240/);
   });
 });
 
