@@ -114,7 +114,13 @@ export function settler(
       usage:
         usage === undefined || served === undefined
           ? Promise.resolve()
-          : deps.usage.record(admission.keyId, served.model, usage, new Date(started)),
+          : deps.usage.record({
+              keyId: admission.keyId,
+              model: served.model,
+              usage,
+              at: new Date(started),
+              requestId: req.requestId,
+            }),
       requestLog: deps.requestLog.put(entry),
     };
     const results = await Promise.allSettled(Object.values(writes));

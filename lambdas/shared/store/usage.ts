@@ -6,6 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Usage } from '../providers/types.ts';
+import { isConditionalCheckFailed } from './db.ts';
 
 /** One day of one key's use of one model. */
 export interface UsageRow {
@@ -42,25 +43,43 @@ export class UsageStore {
     this.table = table;
   }
 
-  /** Adds one request's tokens to the key's counters for the day (UTC) and model slug. */
-  async record(keyId: string, model: string, usage: Usage, at: Date = new Date()): Promise<void> {
-    const day = at.toISOString().slice(0, 10);
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: `key#${keyId}`, sk: `day#${day}#${model}` },
-        UpdateExpression:
-          'ADD requests :one, inputTokens :in, outputTokens :out SET #day = :day, model = :model',
-        ExpressionAttributeNames: { '#day': 'day' },
-        ExpressionAttributeValues: {
-          ':one': 1,
-          ':in': usage.inputTokens,
-          ':out': usage.outputTokens,
-          ':day': day,
-          ':model': model,
-        },
-      }),
-    );
+  /**
+   * Adds one request's tokens to the key's counters for the day (UTC) and model slug. The row remembers
+   * the last request it counted, so an attempt the SDK repeats after its answer was lost is not counted
+   * twice — unless another request of the same key, day and model was counted in between, which only a
+   * per-request mark on the row could rule out (the request log stays exact either way).
+   */
+  async record(entry: {
+    keyId: string;
+    model: string;
+    usage: Usage;
+    at: Date;
+    requestId: string;
+  }): Promise<void> {
+    const day = entry.at.toISOString().slice(0, 10);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `key#${entry.keyId}`, sk: `day#${day}#${entry.model}` },
+          UpdateExpression:
+            'ADD requests :one, inputTokens :in, outputTokens :out SET #day = :day, model = :model, lastRequest = :request',
+          ConditionExpression: 'attribute_not_exists(lastRequest) OR lastRequest <> :request',
+          ExpressionAttributeNames: { '#day': 'day' },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':in': entry.usage.inputTokens,
+            ':out': entry.usage.outputTokens,
+            ':day': day,
+            ':model': entry.model,
+            ':request': entry.requestId,
+          },
+        }),
+      );
+    } catch (err) {
+      // The row already counted this request: the earlier attempt applied.
+      if (!isConditionalCheckFailed(err)) throw err;
+    }
   }
 
   /** A key's usage rows, oldest day first. */
