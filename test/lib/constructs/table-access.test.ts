@@ -48,6 +48,20 @@ function tableNames(): Record<string, TableName> {
   ) as Record<string, TableName>;
 }
 
+/** A gate for `grants` in front of this run's DynamoDB Local, and a document client through it. */
+async function gated(grants: Partial<Record<TableName, readonly string[]>>) {
+  const gate = await startIamGate(inject('dynamoEndpoint'), grants, tableNames());
+  const db = documentClient({ endpoint: gate.endpoint });
+  return {
+    gate,
+    db,
+    close: async () => {
+      db.destroy();
+      await gate.close();
+    },
+  };
+}
+
 beforeAll(async () => {
   process.env.TOLLGATE_CREDENTIAL_CACHE_SECONDS = '300';
   // The provider statistics are flushed at once, so their write goes through the gate too.
@@ -75,7 +89,7 @@ afterAll(async () => {
 
 /** Every kind of request the proxy serves for a key in a sharded team with limits, through `grants`. */
 async function servedThrough(grants: Partial<Record<TableName, readonly string[]>>) {
-  const gate = await startIamGate(inject('dynamoEndpoint'), grants, tableNames());
+  const { gate, db, close } = await gated(grants);
   const team = await env.stores.teams.create(`iam-team-${Date.now()}`, 1_000_000_000);
   await env.stores.teams.setBudgetShards(team.teamId, 4);
   const created = await env.stores.keys.create({
@@ -84,7 +98,6 @@ async function servedThrough(grants: Partial<Record<TableName, readonly string[]
     monthlyLimitMicros: 1_000_000_000,
     rpm: 1000,
   });
-  const db = documentClient({ endpoint: gate.endpoint });
   const proxy = proxyFromEnv(readEnv(), requestPathStores(readEnv(), db));
   const auth = {
     keyId: created.key.keyId,
@@ -130,8 +143,7 @@ async function servedThrough(grants: Partial<Record<TableName, readonly string[]
   }
   // Settlement runs after the answer, and the statistics flush after it: both reach the gate before it closes.
   await gate.quiet();
-  db.destroy();
-  await gate.close();
+  await close();
   return { statuses, denied: gate.denied, allowed: [...gate.allowed].sort() };
 }
 
@@ -176,10 +188,9 @@ describe('the proxy under its role’s DynamoDB grants', () => {
 describe('the authorizer under its role’s DynamoDB grants', () => {
   it('authorizes a key in a team, and refuses an unknown one, with no call its role lacks', async () => {
     // Prepare
-    const gate = await startIamGate(inject('dynamoEndpoint'), TABLE_ACCESS.authorizer, tableNames());
+    const { gate, db, close } = await gated(TABLE_ACCESS.authorizer);
     const team = await env.stores.teams.create(`iam-auth-team-${Date.now()}`);
     const created = await env.stores.keys.create({ name: 'iam-auth', teamId: team.teamId });
-    const db = documentClient({ endpoint: gate.endpoint });
     const deps = authorizerDepsFromEnv(readEnv(), db);
     const event = (key: string) => ({
       headers: { Authorization: `Bearer ${key}` },
@@ -196,16 +207,14 @@ describe('the authorizer under its role’s DynamoDB grants', () => {
     expect(allowed.context?.teamId).toBe(team.teamId);
     await expect(refused).rejects.toThrow('Unauthorized');
     expect(gate.denied).toEqual([]);
-    db.destroy();
-    await gate.close();
+    await close();
   });
 });
 
 describe('the management API under its role’s DynamoDB grants', () => {
   it('serves every kind of operation with no call its role lacks', async () => {
     // Prepare
-    const gate = await startIamGate(inject('dynamoEndpoint'), TABLE_ACCESS.admin, tableNames());
-    const db = documentClient({ endpoint: gate.endpoint });
+    const { gate, db, close } = await gated(TABLE_ACCESS.admin);
     const deps = adminFromEnv(readEnv(), db);
     const actor = { id: 'arn:aws:iam::123456789012:user/operator' };
     let n = 0;
@@ -266,16 +275,14 @@ describe('the management API under its role’s DynamoDB grants', () => {
       providers: 200,
     });
     await call('PATCH', '/settings', { budgetUsd: null });
-    db.destroy();
-    await gate.close();
+    await close();
   });
 });
 
 describe('the audit function under its role’s DynamoDB grants', () => {
   it('appends a stream record to the chain and seals a digest with no call its role lacks', async () => {
     // Prepare: a team's creation as the teams table's stream delivers it.
-    const gate = await startIamGate(inject('dynamoEndpoint'), TABLE_ACCESS.audit, tableNames());
-    const db = documentClient({ endpoint: gate.endpoint });
+    const { gate, db, close } = await gated(TABLE_ACCESS.audit);
     const deps = auditorFromEnv(readEnv(), Date.now, db);
     const teamId = `team_iam${Date.now()}`;
     const record = {
@@ -305,7 +312,6 @@ describe('the audit function under its role’s DynamoDB grants', () => {
     expect(gate.denied).toEqual([]);
     expect([...gate.allowed]).toEqual(expect.arrayContaining(['TransactWriteItems@audit']));
     expect((await deps.log.records()).some((r) => r.eventId === `iam-${teamId}`)).toBe(true);
-    db.destroy();
-    await gate.close();
+    await close();
   });
 });
