@@ -21,7 +21,7 @@ function runtime(failing: 'meter' | 'none') {
         },
       },
       usage: {
-        record: async (keyId: string, model: string) => {
+        record: async ({ keyId, model }: { keyId: string; model: string }) => {
           recorded.push(`${keyId} ${model}`);
         },
       },
