@@ -32,6 +32,8 @@ const FORBIDDEN: Record<LambdaName, readonly string[]> = {
   ],
   proxy: [
     ...KEY_AND_TEAM_WRITES,
+    // Provider, credential, price and alias changes: the proxy reads providers (ProviderReader).
+    'lambdas/shared/store/providers.ts',
     'lambdas/shared/admin/',
     'lambdas/shared/audit/',
     'lambdas/admin/',

@@ -30,7 +30,7 @@ describe('Lambda bundles', () => {
   it('bundle the SDK and stay within their ceilings', () => {
     // The authorizer's is the performance target (220 KiB); the proxy's is its size when the SDK features
     // it never reaches were left out (lib/bundling.ts): the 330 KiB target is not met (README, Performance).
-    const ceilings = { 'authorizer.mjs': 220 * 1024, 'proxy.mjs': 380 * 1024 };
+    const ceilings = { 'authorizer.mjs': 220 * 1024, 'proxy.mjs': 370 * 1024 };
     for (const [name, ceiling] of Object.entries(ceilings)) {
       const size = statSync(join(out, name)).size;
       expect(size).toBeGreaterThan(50_000);

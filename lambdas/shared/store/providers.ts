@@ -1,10 +1,9 @@
 /**
- * Persistence of upstream providers, their credentials (envelope-encrypted or Secrets Manager references) and
- * model aliases.
+ * Changes to upstream providers, their credentials (envelope-encrypted or references) and model aliases;
+ * the reads, and the types of what is stored, are {@link ProviderReader}'s (`provider-reader.ts`).
  *
- * Over 300 lines because it is one class over one table, whose item layout, conditional writes and audit
- * stamps are private to it. It is the largest module of the store: the input validation at its top and the
- * aliases are the first candidates to move out once the changes under way to it have landed.
+ * Over 300 lines because it is one class over one table's changes, whose conditional writes and audit
+ * stamps are private to it; the input validation at its top is the first candidate to move out.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
@@ -12,24 +11,16 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  paginateQuery,
-  paginateScan,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type Envelope, type Keyring, open, seal } from '../crypto/envelope.ts';
+import { type Keyring, seal } from '../crypto/envelope.ts';
 import { InputError } from '../inputs.ts';
 import { InvalidError } from '../operations/errors.ts';
-import { adapterFor, isProviderType, type ProviderType } from '../providers/index.ts';
+import { adapterFor, isProviderType } from '../providers/index.ts';
 import { type AuditAction, type Change, newChange } from './attribution.ts';
-import { bumpConfigVersion, readConfigVersion } from './config-version.ts';
-import {
-  isReferenceKind,
-  REFERENCE_KINDS,
-  type ReferenceKind,
-  type ReferenceReader,
-  referenceOf,
-} from './credential-sources.ts';
+import { bumpConfigVersion } from './config-version.ts';
+import { REFERENCE_KINDS, referenceOf } from './credential-sources.ts';
 import {
   ConcurrentChangeError,
   cancellationCodes,
@@ -39,96 +30,43 @@ import {
 } from './db.ts';
 import type { StoreOptions } from './keys.ts';
 import { checkCount, checkModels, MAX_MODEL_LENGTH } from './limits.ts';
+import {
+  ALIAS_PREFIX,
+  ALIAS_SK,
+  type Alias,
+  CREDENTIAL_SK_PREFIX,
+  type CredentialItem,
+  type CredentialView,
+  credentialView,
+  type ModelPrice,
+  NAME_PATTERN,
+  PROVIDER_SK,
+  type ProviderConfig,
+  ProviderReader,
+  type ProviderView,
+  type SecretSource,
+  toConfig,
+} from './provider-reader.ts';
 
-const PROVIDER_SK = 'provider';
-const CREDENTIAL_SK_PREFIX = 'cred#';
-const ALIAS_PREFIX = 'alias:';
-const ALIAS_SK = 'alias';
-const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export {
+  type Alias,
+  type Credential,
+  type CredentialView,
+  credentialFromSecretString,
+  type ModelPrice,
+  type ProviderConfig,
+  ProviderReader,
+  type ProviderView,
+  type ResolvedProvider,
+  type SecretSource,
+} from './provider-reader.ts';
+
 const CREDENTIAL_ID_PATTERN = /^[0-9a-f-]{36}$/;
 /** Longest credential value accepted (real API keys are well under 1 KB; JWT-style tokens a few KB). */
 const MAX_SECRET_LENGTH = 16 * 1024;
 const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 /** A credential's label: what keys and teams are bound by, so it reads like a name, not a value. */
 const LABEL_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-
-/** A registered upstream provider. */
-export interface ProviderConfig {
-  provider: string;
-  type: ProviderType;
-  /** Base URL in the official SDK's convention, e.g. `https://api.openai.com/v1`. */
-  baseUrl: string;
-  /** Upstream model ids offered in the catalogue. */
-  models: string[];
-  /** USD per million tokens, by upstream model id; a model without a price costs nothing. */
-  prices: Record<string, ModelPrice>;
-  createdAt: string;
-}
-
-/** A model's price in USD per million tokens. */
-export interface ModelPrice {
-  inputPerMTok: number;
-  outputPerMTok: number;
-}
-
-/** A provider as listed to operators: configuration and how many credentials it holds. */
-export interface ProviderView extends ProviderConfig {
-  credentials: number;
-}
-
-/** A credential as operators see it: never its value. */
-export interface CredentialView {
-  /** The credential's own id (stored as `credentialId`, the name the encryption context binds). */
-  id: string;
-  /** The operator's name for it (e.g. `team-a`), by which keys and teams are bound to it. */
-  label?: string;
-  priority: number;
-  source: 'envelope' | 'secretsmanager' | ReferenceKind;
-  secretArn?: string;
-  /** Where a referenced credential is read at run time: a parameter ARN, a file path or a variable name. */
-  reference?: string;
-  expiresAt?: string;
-  createdAt: string;
-}
-
-interface CredentialItem extends Omit<CredentialView, 'id'> {
-  credentialId: string;
-  provider: string;
-  sk: string;
-  envelope?: Envelope;
-  /** SHA-256 of the value, to refuse duplicates without decrypting (only the proxy may decrypt). */
-  fingerprint?: string;
-}
-
-/** A decrypted credential, held only in memory. */
-export interface Credential {
-  credentialId: string;
-  label?: string;
-  priority: number;
-  secret: string;
-}
-
-/** A provider with its usable credentials in priority order. */
-export interface ResolvedProvider {
-  config: ProviderConfig;
-  credentials: Credential[];
-}
-
-/** An operator-defined model name resolving to an ordered list of `provider/model` targets. */
-export interface Alias {
-  name: string;
-  targets: string[];
-}
-
-/** Reads Secrets Manager, Parameter Store and local references at run time. */
-export interface SecretSource extends ReferenceReader {
-  getSecretValue(secretArn: string): Promise<string>;
-  /**
-   * The credential sources this place cannot read, each with the reason: a credential of such a source is
-   * refused when it is added (a 400 on every management path), rather than failing at its first request.
-   */
-  refuses: Partial<Record<CredentialView['source'], string>>;
-}
 
 /** Input for registering a provider. */
 export interface AddProviderInput {
@@ -213,28 +151,8 @@ export function validateSecretArn(arn: string): string {
   return arn;
 }
 
-/** Accepts a raw secret string, or JSON with an `apiKey`, `api_key` or `key` field. */
-export function credentialFromSecretString(value: string): string {
-  const trimmed = value.trim();
-  if (trimmed.startsWith('{')) {
-    try {
-      const parsed = JSON.parse(trimmed) as Record<string, unknown>;
-      const field = parsed.apiKey ?? parsed.api_key ?? parsed.key;
-      if (typeof field === 'string' && field !== '') return field;
-    } catch {
-      // Not JSON after all: the raw string is the credential.
-    }
-  }
-  return trimmed;
-}
-
-/** Providers table access. Credentials are sealed on the way in and opened only by {@link resolve}. */
-export class ProviderStore {
-  private readonly db: DynamoDBDocumentClient;
-  private readonly table: string;
-  private readonly keyring: Keyring;
-  private readonly secrets: SecretSource | undefined;
-
+/** Providers table access: the reads of {@link ProviderReader}, and every change, sealed and audited. */
+export class ProviderStore extends ProviderReader {
   private readonly options: StoreOptions;
 
   /** `options.secrets` reads Secrets Manager references; without it they cannot be resolved. */
@@ -244,10 +162,7 @@ export class ProviderStore {
     keyring: Keyring,
     options: StoreOptions & { secrets?: SecretSource } = {},
   ) {
-    this.db = db;
-    this.table = table;
-    this.keyring = keyring;
-    this.secrets = options.secrets;
+    super(db, table, keyring, options.secrets);
     this.options = options;
   }
 
@@ -302,11 +217,6 @@ export class ProviderStore {
 
   private async bump(change: Change): Promise<void> {
     await bumpConfigVersion(this.db, this.table, change);
-  }
-
-  /** The configuration version: it moves whenever a provider, credential, price or alias changes. */
-  async configVersion(): Promise<number> {
-    return readConfigVersion(this.db, this.table);
   }
 
   /**
@@ -467,16 +377,6 @@ export class ProviderStore {
       envelope: await seal(this.keyring, secret, { provider, credentialId }),
     };
   }
-  /** A provider's credentials in priority order, without values. */
-  async listCredentials(provider: string): Promise<CredentialView[]> {
-    const items = await this.items(provider);
-    if (!items.some((item) => item.sk === PROVIDER_SK)) throw new RecordNotFoundError('provider', provider);
-    return sortCredentials(
-      items
-        .filter((i) => i.sk.startsWith(CREDENTIAL_SK_PREFIX))
-        .map((i) => credentialView(i as unknown as CredentialItem)),
-    );
-  }
 
   /**
    * Relabels or reorders one credential without re-adding it. The write holds only while the credential
@@ -560,39 +460,6 @@ export class ProviderStore {
     await this.bump(lastChange);
   }
 
-  /** Every provider with its credential count, by name. */
-  async list(): Promise<ProviderView[]> {
-    const configs = new Map<string, ProviderConfig>();
-    const counts = new Map<string, number>();
-    for await (const page of paginateScan(
-      { client: this.db },
-      { TableName: this.table, ConsistentRead: true },
-    )) {
-      for (const item of page.Items ?? []) {
-        const name = String(item.provider);
-        if (item.sk === PROVIDER_SK) configs.set(name, toConfig(item));
-        else if (String(item.sk).startsWith(CREDENTIAL_SK_PREFIX))
-          counts.set(name, (counts.get(name) ?? 0) + 1);
-      }
-    }
-    return [...configs.values()]
-      .map((config) => ({ ...config, credentials: counts.get(config.provider) ?? 0 }))
-      .sort((a, b) => a.provider.localeCompare(b.provider));
-  }
-
-  /** One provider's configuration, or undefined. */
-  async get(name: string): Promise<ProviderConfig | undefined> {
-    if (!NAME_PATTERN.test(name)) return undefined;
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { provider: name, sk: PROVIDER_SK },
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item === undefined ? undefined : toConfig(out.Item);
-  }
-
   /**
    * Deletes a provider and all its credentials (audited as one change). The provider item goes last and
    * only while its `version` is the one read, so a credential added meanwhile is found and removed in
@@ -625,31 +492,6 @@ export class ProviderStore {
       return;
     }
     throw new ConcurrentChangeError('provider', name);
-  }
-
-  /**
-   * The provider and its usable credentials in priority order (expired ones left out), or undefined if
-   * not registered. Envelope credentials are decrypted; Secrets Manager references are read.
-   */
-  async resolve(name: string): Promise<ResolvedProvider | undefined> {
-    const items = await this.items(name);
-    const configItem = items.find((item) => item.sk === PROVIDER_SK);
-    if (configItem === undefined) return undefined;
-    const now = new Date().toISOString();
-    const credentialItems = sortCredentials(
-      items
-        .filter((item) => item.sk.startsWith(CREDENTIAL_SK_PREFIX))
-        .map((item) => item as unknown as CredentialItem),
-    ).filter((item) => item.expiresAt === undefined || item.expiresAt > now);
-    const credentials = await Promise.all(
-      credentialItems.map(async (item) => ({
-        credentialId: item.credentialId,
-        ...(item.label === undefined ? {} : { label: item.label }),
-        priority: item.priority,
-        secret: await this.openItem(item),
-      })),
-    );
-    return { config: toConfig(configItem), credentials };
   }
 
   /** Sets a model's price (USD per million input and output tokens). */
@@ -728,36 +570,6 @@ export class ProviderStore {
     return { name, targets: cleaned };
   }
 
-  /** One alias, or undefined. */
-  async getAlias(name: string): Promise<Alias | undefined> {
-    if (!NAME_PATTERN.test(name)) return undefined;
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK },
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item === undefined
-      ? undefined
-      : { name: String(out.Item.name), targets: out.Item.targets as string[] };
-  }
-
-  /** Every alias, by name. */
-  async listAliases(): Promise<Alias[]> {
-    const aliases: Alias[] = [];
-    for await (const page of paginateScan(
-      { client: this.db },
-      { TableName: this.table, ConsistentRead: true },
-    )) {
-      for (const item of page.Items ?? []) {
-        if (item.sk === ALIAS_SK)
-          aliases.push({ name: String(item.name), targets: item.targets as string[] });
-      }
-    }
-    return aliases.sort((a, b) => a.name.localeCompare(b.name));
-  }
-
   /** Deletes an alias. */
   async removeAlias(name: string): Promise<void> {
     const lastChange = this.change('alias.delete');
@@ -768,68 +580,4 @@ export class ProviderStore {
     });
     await this.bump(lastChange);
   }
-
-  private async openItem(item: CredentialItem): Promise<string> {
-    if (item.source === 'secretsmanager' && item.secretArn !== undefined) {
-      if (this.secrets === undefined) throw new Error('Secrets Manager references are not available here');
-      return credentialFromSecretString(await this.secrets.getSecretValue(item.secretArn));
-    }
-    if (isReferenceKind(item.source) && item.reference !== undefined) {
-      if (this.secrets === undefined) throw new Error('credential references are not available here');
-      const value = await REFERENCE_KINDS[item.source].read(this.secrets, item.reference);
-      return credentialFromSecretString(value);
-    }
-    if (item.envelope === undefined) throw new Error(`credential ${item.credentialId} has no value`);
-    return open(this.keyring, item.envelope, { provider: item.provider, credentialId: item.credentialId });
-  }
-
-  private async items(name: string): Promise<Array<Record<string, unknown> & { sk: string }>> {
-    const items: Array<Record<string, unknown> & { sk: string }> = [];
-    // A name no provider can have is absent without a read (and never reaches DynamoDB's key-size limits).
-    if (!NAME_PATTERN.test(name)) return items;
-    const pages = paginateQuery(
-      { client: this.db },
-      {
-        TableName: this.table,
-        KeyConditionExpression: 'provider = :p',
-        ExpressionAttributeValues: { ':p': name },
-        ConsistentRead: true,
-      },
-    );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) items.push(item as Record<string, unknown> & { sk: string });
-    }
-    return items;
-  }
-}
-
-function sortCredentials<T extends { priority: number; createdAt: string }>(items: T[]): T[] {
-  return [...items].sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt));
-}
-
-function credentialView(item: CredentialItem): CredentialView {
-  return {
-    id: item.credentialId,
-    ...(item.label === undefined ? {} : { label: item.label }),
-    priority: item.priority,
-    source: item.source,
-    createdAt: item.createdAt,
-    ...(item.secretArn === undefined ? {} : { secretArn: item.secretArn }),
-    ...(item.reference === undefined ? {} : { reference: item.reference }),
-    ...(item.expiresAt === undefined ? {} : { expiresAt: item.expiresAt }),
-  };
-}
-
-function toConfig(item: Record<string, unknown>): ProviderConfig {
-  const type = String(item.type);
-  if (!isProviderType(type))
-    throw new Error(`provider '${String(item.provider)}' has unknown type '${type}'`);
-  return {
-    provider: String(item.provider),
-    type,
-    baseUrl: String(item.baseUrl),
-    models: Array.isArray(item.models) ? item.models.map(String) : [],
-    prices: (item.prices ?? {}) as Record<string, ModelPrice>,
-    createdAt: String(item.createdAt),
-  };
 }

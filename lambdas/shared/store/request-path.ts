@@ -1,17 +1,17 @@
 /**
  * The stores the request path (the proxy) uses, built from the env contract. Keys and teams are only read
- * there, so its bundle carries their readers and not the writes, audit stamps and transactions of
- * `KeyStore` and `TeamStore`; every other store is the one `stores.ts` builds for the CLI and the admin API.
+ * there, as are providers, so its bundle carries their readers and not the writes, audit stamps and
+ * transactions of `KeyStore`, `TeamStore` and `ProviderStore`; `stores.ts` builds the CLI's and the admin
+ * API's over these, with those three writable.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keyringFromSpec } from '../crypto/keyrings.ts';
 import { requireEnv, type TollgateEnv } from '../env.ts';
-import type { Actor } from './attribution.ts';
 import { documentClient } from './db.ts';
 import { KeyReader } from './key-reader.ts';
 import { Meter } from './metering.ts';
+import { ProviderReader } from './provider-reader.ts';
 import { ProviderStatsStore } from './provider-stats.ts';
-import { ProviderStore } from './providers.ts';
 import { RequestLogStore } from './request-log.ts';
 import { secretSourceFor } from './secrets-manager.ts';
 import { SettingsStore } from './settings.ts';
@@ -22,28 +22,12 @@ import { UsageStore } from './usage.ts';
 export interface RequestPathStores {
   keys: KeyReader;
   teams: TeamReader;
-  providers: ProviderStore;
+  providers: ProviderReader;
   settings: SettingsStore;
   usage: UsageStore;
   meter: Meter;
   requestLog: RequestLogStore;
   providerStats: ProviderStatsStore;
-}
-
-/** The providers and settings stores; only ones given an `actor` may change configuration. */
-export function providerStores(
-  env: TollgateEnv,
-  db: DynamoDBDocumentClient,
-  actor?: Actor,
-): Pick<RequestPathStores, 'providers' | 'settings'> {
-  const keyring = requireEnv(env, 'keyring');
-  return {
-    providers: new ProviderStore(db, requireEnv(env, 'providersTable'), keyringFromSpec(keyring), {
-      actor,
-      secrets: secretSourceFor(keyring),
-    }),
-    settings: new SettingsStore(db, requireEnv(env, 'providersTable'), { actor }),
-  };
 }
 
 /** The request path's stores over `db` (one client for all, so one connection pool). */
@@ -55,7 +39,13 @@ export function requestPathStores(
   return {
     keys: new KeyReader(db, requireEnv(env, 'keysTable')),
     teams: new TeamReader(db, requireEnv(env, 'teamsTable')),
-    ...providerStores(env, db),
+    providers: new ProviderReader(
+      db,
+      requireEnv(env, 'providersTable'),
+      keyringFromSpec(requireEnv(env, 'keyring')),
+      secretSourceFor(requireEnv(env, 'keyring')),
+    ),
+    settings: new SettingsStore(db, requireEnv(env, 'providersTable')),
     usage: new UsageStore(db, usage),
     meter: new Meter(db, usage),
     providerStats: new ProviderStatsStore(db, usage),
