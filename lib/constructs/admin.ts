@@ -17,7 +17,7 @@ import { ENV } from '#shared/env.ts';
 import type { TableName } from '#shared/store/schema.ts';
 import { AWS_LIMITS } from '../aws-limits.ts';
 import { CREDENTIAL_CONTEXT_CONDITIONS, tollgateFunction } from './functions.ts';
-import { bindTable, TABLE_ACCESS } from './table-access.ts';
+import { bindTables } from './table-access.ts';
 
 /** Props of {@link TollgateAdmin}. */
 export interface TollgateAdminProps {
@@ -48,11 +48,7 @@ export class TollgateAdmin extends Construct {
       },
     });
     this.fn = fn;
-    for (const [name, actions] of Object.entries(TABLE_ACCESS.admin) as Array<
-      [TableName, readonly string[]]
-    >) {
-      bindTable({ fn, role, name, table: props.tables[name], actions, key: props.key });
-    }
+    bindTables({ user: 'admin', fn, role, tables: props.tables, key: props.key });
     // Sealing a credential needs a fresh data key under its context; opening one stays the proxy's alone.
     role.addToPolicy(
       new PolicyStatement({

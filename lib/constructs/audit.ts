@@ -35,7 +35,7 @@ import { Construct } from 'constructs';
 import { ENV } from '#shared/env.ts';
 import type { TableName } from '#shared/store/schema.ts';
 import { tollgateFunction } from './functions.ts';
-import { bindTable, TABLE_ACCESS } from './table-access.ts';
+import { bindTables } from './table-access.ts';
 
 /** The event source mapping's settings, exported for the infrastructure tests. */
 export const AUDIT_STREAM_SETTINGS = {
@@ -142,14 +142,7 @@ export class TollgateAudit extends Construct {
       },
     });
     this.fn = fn;
-    bindTable({
-      fn,
-      role,
-      name: 'audit',
-      table: props.tables.audit,
-      actions: TABLE_ACCESS.audit.audit,
-      key: props.key,
-    });
+    bindTables({ user: 'audit', fn, role, tables: props.tables, key: props.key });
     role.addToPolicy(
       new PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [this.signingKey.keyArn] }),
     );

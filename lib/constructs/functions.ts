@@ -1,7 +1,7 @@
 /**
  * The authorizer and proxy Lambdas: Node.js 24 on arm64, esbuild-bundled (minified ESM, AWS SDK v3
  * bundled and tree-shaken rather than taken from the runtime), each with its own role and log group.
- * Table access goes through `bindTable` (`table-access.ts`), which sets the env-contract variable and
+ * Table access goes through `bindTables` (`table-access.ts`), which sets the env-contract variable and
  * grants the IAM actions together so they cannot drift apart.
  */
 import { CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -23,7 +23,7 @@ import {
   LAMBDA_ENTRIES,
   type LambdaName,
 } from '../bundling.ts';
-import { bindTable, TABLE_ACCESS } from './table-access.ts';
+import { bindTables } from './table-access.ts';
 
 /**
  * The encryption context every credential data key is bound to, as IAM conditions: both keys present and no
@@ -150,23 +150,9 @@ export class TollgateFunctions extends Construct {
     this.proxy = proxy.fn;
     this.proxyRole = proxy.role;
 
-    for (const [name, actions] of Object.entries(TABLE_ACCESS.authorizer) as Array<
-      [TableName, readonly string[]]
-    >) {
-      bindTable({
-        fn: authorizer.fn,
-        role: authorizer.role,
-        name,
-        table: props.tables[name],
-        actions,
-        key: props.key,
-      });
-    }
-    for (const [name, actions] of Object.entries(TABLE_ACCESS.proxy) as Array<
-      [TableName, readonly string[]]
-    >) {
-      bindTable({ fn: proxy.fn, role: proxy.role, name, table: props.tables[name], actions, key: props.key });
-    }
+    const tables = { tables: props.tables, key: props.key };
+    bindTables({ user: 'authorizer', fn: authorizer.fn, role: authorizer.role, ...tables });
+    bindTables({ user: 'proxy', fn: proxy.fn, role: proxy.role, ...tables });
     if (props.secretArns.length > 0) {
       proxy.role.addToPolicy(
         new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...props.secretArns] }),

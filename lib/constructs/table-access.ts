@@ -1,6 +1,6 @@
 /**
  * Which DynamoDB actions each function may perform on each table, as data ({@link TABLE_ACCESS}), and
- * {@link bindTable}, which grants them together with the table's env-contract variable and the use of its
+ * {@link bindTables}, which grants them together with the table's env-contract variable and the use of its
  * key through DynamoDB only, so the grants, the variable and the code that reads it cannot drift apart.
  */
 import { Stack } from 'aws-cdk-lib';
@@ -71,12 +71,29 @@ const TABLE_ENV = {
   audit: 'auditTable',
 } as const satisfies Record<TableName, keyof typeof ENV>;
 
+/** The functions whose table access {@link TABLE_ACCESS} states. */
+export type TableUser = keyof typeof TABLE_ACCESS;
+
+/** Binds every table {@link TABLE_ACCESS} lists for function `user` to it, as {@link bindTable} does one. */
+export function bindTables(props: {
+  user: TableUser;
+  fn: NodejsFunction;
+  role: IRole;
+  tables: Readonly<Record<TableName, Table>>;
+  key: IKey;
+}): void {
+  const access: Partial<Record<TableName, readonly string[]>> = TABLE_ACCESS[props.user];
+  for (const [name, actions] of Object.entries(access) as Array<[TableName, readonly string[]]>) {
+    bindTable({ fn: props.fn, role: props.role, name, table: props.tables[name], actions, key: props.key });
+  }
+}
+
 /**
  * Grants a function exactly `actions` on `table`, sets the table's env-contract variable, and lets it use
  * the table key only through DynamoDB (`kms:ViaService`), so table access never doubles as the right to
  * decrypt credentials.
  */
-export function bindTable(props: {
+function bindTable(props: {
   fn: NodejsFunction;
   role: IRole;
   name: TableName;
