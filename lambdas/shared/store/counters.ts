@@ -31,6 +31,21 @@ export interface Counter {
   receipt: string;
 }
 
+/** What a reservation holds on its counter, and its receipt's value: tokens on a rate minute, else micro-USD. */
+export const reservedOn = (counter: Pick<Counter, 'kind' | 'micros' | 'tokens'>): number =>
+  counter.kind === 'rate' ? counter.tokens : counter.micros;
+
+/** The identity of a counter item within its table. */
+export const counterId = (counter: Pick<Counter, 'pk' | 'sk'>): string => `${counter.pk}|${counter.sk}`;
+
+/** About what a counter item weighs without receipts, and what each receipt adds, in bytes. */
+const ITEM_BYTES = 150;
+const RECEIPT_BYTES = 34;
+
+/** What one write of a counter costs with `inFlight` receipts on it: DynamoDB bills 1 unit per KB. */
+export const writeUnitsWith = (inFlight: number): number =>
+  Math.ceil((ITEM_BYTES + RECEIPT_BYTES * inFlight) / 1024);
+
 /** A reservation still held on a counter item, as read back from it. */
 export interface Receipt {
   /** Its attribute name on the item. */
@@ -132,7 +147,7 @@ export function reserveUpdate(spec: ReserveSpec): UpdateCommandInput {
   const values: Record<string, unknown> = {
     ':m': counter.micros,
     ':t': counter.tokens,
-    ':receipt': counter.kind === 'rate' ? counter.tokens : counter.micros,
+    ':receipt': reservedOn(counter),
     ...spec.values,
   };
   if (spec.cap !== undefined) {
@@ -161,8 +176,7 @@ export function reserveUpdate(spec: ReserveSpec): UpdateCommandInput {
  * release failed, and taking it for this one would release the wrong amount.
  */
 export function isOwnReceipt(counter: Counter, held: Record<string, { N?: string }> | undefined): boolean {
-  const reserved = counter.kind === 'rate' ? counter.tokens : counter.micros;
-  return held?.[counter.receipt]?.N === String(reserved);
+  return held?.[counter.receipt]?.N === String(reservedOn(counter));
 }
 
 /**

@@ -31,11 +31,13 @@ import { logger } from '../log.ts';
 import {
   type Counter,
   closeUpdate,
+  counterId,
   isOwnReceipt,
   type Receipt,
   receiptName,
   receiptsOf,
   reserveUpdate,
+  writeUnitsWith,
 } from './counters.ts';
 import { consistentBatchGet, isConditionalCheckFailed } from './db.ts';
 import { monthOf, type ShardSpec, shardKey, shardOrder, shardsFor, shuffled, sliceOf } from './shards.ts';
@@ -150,11 +152,12 @@ export class SettlementError extends Error {
 
 const minuteOf = (at: Date): number => Math.floor(at.getTime() / 60_000);
 
-/**
- * Requests in flight on one counter from which each write of it costs 2 write units or more: a counter
- * item is about 150 bytes, and each receipt adds about 34 (see `counters.ts`).
- */
-export const BUSY_COUNTER_IN_FLIGHT = 26;
+/** Requests in flight on one counter from which each write of it costs 2 write units or more (26). */
+export const BUSY_COUNTER_IN_FLIGHT = (() => {
+  let inFlight = 0;
+  while (writeUnitsWith(inFlight) < 2) inFlight += 1;
+  return inFlight;
+})();
 
 /** What splits a busy counter: the command for a team's or the installation's month (from next month). */
 function splitAdvice(counter: Counter): string {
@@ -456,7 +459,7 @@ export class Meter {
     const specOf = (index: number) => {
       const spec = options.counter(shardKey(options.subject, index));
       const cap = budget === undefined ? undefined : sliceOf(budget, index, shards);
-      return { spec, cap, cacheKey: `${spec.counter.pk}|${spec.counter.sk}` };
+      return { spec, cap, cacheKey: counterId(spec.counter) };
     };
     // A slice smaller than the estimate never fits; a shard that just refused an estimate this large is
     // skipped for a second. (Room freed meanwhile waits out the second: never overshoot.)
@@ -476,11 +479,14 @@ export class Meter {
         return undefined;
       }
     };
-    const order = shardOrder(shards, this.random).filter(fits);
-    const [first, ...rest] = order;
+    // Only the first shard that may fit is looked at before its write: the others only if it is full.
+    const order = shardOrder(shards, this.random);
+    const at = order.findIndex(fits);
+    const first = order[at];
     if (first === undefined) throw options.refusal();
     const placed = await attempt(first);
     if (placed !== undefined) return placed;
+    const rest = order.slice(at + 1).filter(fits);
     if (rest.length === 0 || budget === undefined) throw options.refusal();
     const held = await consistentBatchGet(
       this.db,
@@ -583,7 +589,7 @@ export class Meter {
       if (item === undefined || counter.kind === 'rate') continue;
       const inFlight = receiptsOf(item, counter.kind).length;
       if (inFlight < BUSY_COUNTER_IN_FLIGHT) continue;
-      const id = `${counter.pk}|${counter.sk}`;
+      const id = counterId(counter);
       if ((this.busyWarned.get(id) ?? Number.NEGATIVE_INFINITY) > now - 60_000) continue;
       if (this.busyWarned.size >= 1000) this.busyWarned.clear();
       this.busyWarned.set(id, now);
@@ -592,7 +598,7 @@ export class Meter {
         period: counter.sk,
         // About: expired receipts awaiting reconciliation count too, and older receipts are larger.
         inFlight,
-        writeUnitsPerWrite: Math.ceil((150 + 34 * inFlight) / 1024),
+        writeUnitsPerWrite: writeUnitsWith(inFlight),
         split: splitAdvice(counter),
       });
     }
