@@ -51,6 +51,9 @@ export interface KeyItem extends KeyView {
 /** The item listing imported keys' hashes, so a key of foreign format can be found without a scan. */
 export const IMPORTED_INDEX_ID = '#imported-index';
 
+/** Whether a key may have this id: a stored id, and not the imported-key index's. */
+export const isKeyId = (keyId: string): boolean => keyId !== IMPORTED_INDEX_ID && isStoredId(keyId);
+
 /** What of a stored key may be shown. */
 export function view(item: KeyItem): KeyView {
   const { keyHash: _hash, previousKeyHash: _previous, lastChange: _change, ...rest } = item;
@@ -113,7 +116,7 @@ export class KeyReader {
     hash: string,
     along: ItemRef,
   ): Promise<{ key: KeyView; along: Record<string, unknown> | undefined }> {
-    if (keyId === IMPORTED_INDEX_ID || !isStoredId(keyId)) throw new InvalidApiKeyError();
+    if (!isKeyId(keyId)) throw new InvalidApiKeyError();
     const found = await consistentBatchGet(this.db, [{ table: this.table, key: { keyId } }, along]);
     return { key: this.checked(found[0] as KeyItem | undefined, hash), along: found[1] };
   }
@@ -143,7 +146,7 @@ export class KeyReader {
 
   protected async item(keyId: string): Promise<KeyItem | undefined> {
     // An id no key can have is absent without a read (and never reaches DynamoDB's key-size limits).
-    if (keyId === IMPORTED_INDEX_ID || !isStoredId(keyId)) return undefined;
+    if (!isKeyId(keyId)) return undefined;
     const result = await this.db.send(
       new GetCommand({ TableName: this.table, Key: { keyId }, ConsistentRead: true }),
     );

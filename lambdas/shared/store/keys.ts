@@ -24,6 +24,7 @@ import {
 } from './db.ts';
 import {
   IMPORTED_INDEX_ID,
+  isKeyId,
   type KeyItem,
   type KeyLimits,
   KeyReader,
@@ -31,7 +32,7 @@ import {
   type KeyView,
   view,
 } from './key-reader.ts';
-import { checkKeyInput, isStoredId } from './limits.ts';
+import { checkKeyInput } from './limits.ts';
 import { teamMark } from './team-mark.ts';
 
 export {
@@ -366,7 +367,7 @@ export class KeyStore extends KeyReader {
     },
   ): Promise<KeyView> {
     const { expression, names, values, expected, joining } = change;
-    if (keyId === IMPORTED_INDEX_ID || !isStoredId(keyId)) throw new RecordNotFoundError('key', keyId);
+    if (!isKeyId(keyId)) throw new RecordNotFoundError('key', keyId);
     const update = {
       TableName: this.table,
       Key: { keyId },

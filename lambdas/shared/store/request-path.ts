@@ -36,14 +36,15 @@ export function requestPathStores(
   db: DynamoDBDocumentClient = documentClient(),
 ): RequestPathStores {
   const usage = requireEnv(env, 'usageTable');
+  const keyring = requireEnv(env, 'keyring');
   return {
     keys: new KeyReader(db, requireEnv(env, 'keysTable')),
     teams: new TeamReader(db, requireEnv(env, 'teamsTable')),
     providers: new ProviderReader(
       db,
       requireEnv(env, 'providersTable'),
-      keyringFromSpec(requireEnv(env, 'keyring')),
-      secretSourceFor(requireEnv(env, 'keyring')),
+      keyringFromSpec(keyring),
+      secretSourceFor(keyring),
     ),
     settings: new SettingsStore(db, requireEnv(env, 'providersTable')),
     usage: new UsageStore(db, usage),
