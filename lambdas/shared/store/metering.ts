@@ -169,6 +169,12 @@ function splitAdvice(counter: Counter): string {
 /** The longest a request lives (API Gateway's and the proxy Lambda's 15 minutes), plus a margin. */
 export const DEFAULT_RESERVATION_TTL_MS = 16 * 60_000;
 
+/** A money counter an admission placed, with the receipts its item held afterwards. */
+interface Held {
+  counter: Counter;
+  receipts: Receipt[];
+}
+
 /** A counter placed by an admission, with the item as it stood afterwards. */
 interface Placed {
   counter: Counter;
@@ -287,8 +293,12 @@ export class Meter {
       );
       throw failure.reason;
     }
-    await this.reconcileStale(counters, request);
-    this.warnIfBusy(counters, request.at.getTime());
+    // Each money counter's receipts, read once from the item its admission returned, for both uses.
+    const held = counters
+      .filter((p) => p.counter.kind !== 'rate' && p.item !== undefined)
+      .map((p) => ({ counter: p.counter, receipts: receiptsOf(p.item, p.counter.kind) }));
+    await this.reconcileStale(held, request);
+    this.warnIfBusy(held, request.at.getTime());
     return {
       requestId: request.requestId,
       keyId: request.keyId,
@@ -583,11 +593,10 @@ export class Meter {
    * (each keeps its receipt on the item) that every write of it costs more than one write unit, and how to
    * split it: the operator's signal for `tollgate teams shards` (see the README's Admission at scale).
    */
-  private warnIfBusy(placed: Placed[], now: number): void {
-    for (const { counter, item } of placed) {
-      // A busy key fills its rate minute too; its month counter's line says it once.
-      if (item === undefined || counter.kind === 'rate') continue;
-      const inFlight = receiptsOf(item, counter.kind).length;
+  private warnIfBusy(held: Held[], now: number): void {
+    for (const { counter, receipts } of held) {
+      // Money counters only: a busy key fills its rate minute too, and its month counter's line says it once.
+      const inFlight = receipts.length;
       if (inFlight < BUSY_COUNTER_IN_FLIGHT) continue;
       const id = counterId(counter);
       if ((this.busyWarned.get(id) ?? Number.NEGATIVE_INFINITY) > now - 60_000) continue;
@@ -605,19 +614,15 @@ export class Meter {
   }
 
   /** Bills the expired receipts an admission saw on its counters (never its own). */
-  private async reconcileStale(placed: Placed[], request: AdmissionRequest): Promise<void> {
+  private async reconcileStale(held: Held[], request: AdmissionRequest): Promise<void> {
     const now = request.at.getTime();
     await Promise.all(
-      placed
-        .filter((p) => p.counter.kind !== 'rate')
-        .map((p) =>
-          this.reconcile(
-            p.counter,
-            receiptsOf(p.item, p.counter.kind).filter(
-              (r) => r.expiresAt <= now && r.name !== p.counter.receipt,
-            ),
-          ),
+      held.map(({ counter, receipts }) =>
+        this.reconcile(
+          counter,
+          receipts.filter((r) => r.expiresAt <= now && r.name !== counter.receipt),
         ),
+      ),
     );
   }
 
