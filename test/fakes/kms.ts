@@ -1,7 +1,7 @@
 /**
  * A fake of AWS KMS's JSON 1.1 wire protocol (`X-Amz-Target: TrentService.*`) on 127.0.0.1, good enough
  * for the real `@aws-sdk/client-kms` to talk to: GenerateDataKey and Decrypt with encryption contexts,
- * AWS's error shape (`__type` plus `x-amzn-ErrorType`), and a SigV4 `Authorization` header required.
+ * AWS's error shape (`__type` plus `x-amzn-ErrorType`), and a SigV4 signature that must match (sigv4.ts).
  * Ciphertext blobs are AES-256-GCM under a key only the fake knows, authenticated with the key id and the
  * encryption context, so a changed context or a tampered blob fails exactly as it does in KMS. An asymmetric
  * `ECC_NIST_P256` key (`signingKeyArn`) answers Sign (ECDSA_SHA_256; a RAW message of at most 4096 bytes, or
@@ -11,6 +11,7 @@ import { createCipheriv, createDecipheriv, generateKeyPairSync, randomBytes, sig
 import type { ServerResponse } from 'node:http';
 import { listen, readAll } from '../helpers/http.ts';
 import { signDigest } from './ecdsa-prehash.ts';
+import { signatureRefusal } from './sigv4.ts';
 
 function awsError(res: ServerResponse, status: number, type: string, message: string): void {
   res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type });
@@ -33,14 +34,8 @@ export async function startFakeKms() {
   const { port, close } = await listen(async (req, res) => {
     const body = await readAll(req);
     const target = String(req.headers['x-amz-target'] ?? '');
-    if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
-      return awsError(
-        res,
-        400,
-        'MissingAuthenticationTokenException',
-        'Request is missing Authentication Token',
-      );
-    }
+    const refusal = await signatureRefusal(req, body, 'kms');
+    if (refusal !== undefined) return awsError(res, refusal.status, refusal.type, refusal.message);
     const input = JSON.parse(body) as {
       KeyId?: string;
       KeySpec?: string;

@@ -57,8 +57,31 @@ const FORBIDDEN: Record<LambdaName, readonly string[]> = {
   ],
 };
 
+/**
+ * The AWS SDK service clients each bundle may carry. On the request path KMS, Secrets Manager and Parameter
+ * Store are called through the lean JSON 1.1 caller (lambdas/shared/sdk-lean/aws-json.ts), whose clients
+ * would each add every operation's schema and error class.
+ */
+const SDK_CLIENTS: Record<LambdaName, readonly string[]> = {
+  authorizer: ['@aws-sdk/client-dynamodb'],
+  proxy: ['@aws-sdk/client-dynamodb'],
+  audit: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-kms', '@aws-sdk/client-s3', '@aws-sdk/client-sqs'],
+  admin: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-kms', '@aws-sdk/client-s3'],
+};
+
 const NAMES = Object.keys(LAMBDA_ENTRIES) as LambdaName[];
 const bundled = new Map<LambdaName, string[]>();
+const clients = new Map<LambdaName, string[]>();
+
+/** The SDK service client packages that put bytes into the bundle. */
+function sdkClients(metafile: Metafile): string[] {
+  const output = Object.values(metafile.outputs)[0];
+  const packages = Object.entries(output?.inputs ?? {})
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([path]) => /node_modules\/(@aws-sdk\/client-[^/]+)\//.exec(path)?.[1])
+    .filter((name): name is string => name !== undefined);
+  return [...new Set(packages)].sort();
+}
 
 /** The repository modules that put bytes into the bundle. */
 function repositoryModules(metafile: Metafile): string[] {
@@ -78,6 +101,7 @@ beforeAll(async () => {
       write: false,
     });
     bundled.set(name, repositoryModules(result.metafile));
+    clients.set(name, sdkClients(result.metafile));
   }
 });
 
@@ -109,5 +133,9 @@ describe.each(NAMES)('the %s bundle', (name) => {
           `${m} is in the ${name} bundle: find the import that reaches it (esbuild --metafile) and cut it`,
       ),
     ).toEqual([]);
+  });
+
+  it('carries only the SDK service clients it calls through the SDK', () => {
+    expect(clients.get(name)).toEqual(SDK_CLIENTS[name]);
   });
 });

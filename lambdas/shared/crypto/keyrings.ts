@@ -2,7 +2,13 @@
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  AWS_JSON_SERVICES,
+  type AwsJsonAnswer,
+  type AwsJsonOptions,
+  awsJsonClient,
+  regionOfArn,
+} from '../sdk-lean/aws-json.ts';
 import {
   canonicalContext,
   DecryptionError,
@@ -16,42 +22,58 @@ function kmsContext(context: EncryptionContext): Record<string, string> {
   return { provider: context.provider, credentialId: context.credentialId };
 }
 
-/** Data keys from KMS GenerateDataKey, unwrapped with Decrypt under the same encryption context. */
+/** A blob field of a JSON 1.1 answer (base64 on the wire). */
+function blob(answer: AwsJsonAnswer, field: string): Buffer | undefined {
+  const value = answer[field];
+  return typeof value === 'string' ? Buffer.from(value, 'base64') : undefined;
+}
+
+/**
+ * Data keys from KMS GenerateDataKey, unwrapped with Decrypt under the same encryption context. The key's
+ * region is its ARN's, or the function's own (`AWS_REGION`) for a bare key id or alias.
+ */
 export class KmsKeyring implements Keyring {
   readonly kind = 'kms';
   private readonly keyId: string;
-  private readonly client: KMSClient;
+  private readonly region: string;
+  private readonly call: ReturnType<typeof awsJsonClient>;
 
-  constructor(keyId: string, client: KMSClient = new KMSClient({})) {
+  constructor(keyId: string, options: AwsJsonOptions & { region?: string } = {}) {
     this.keyId = keyId;
-    this.client = client;
+    this.region = keyId.startsWith('arn:')
+      ? regionOfArn(keyId)
+      : (options.region ?? process.env.AWS_REGION ?? '');
+    this.call = awsJsonClient(AWS_JSON_SERVICES.kms, options);
   }
 
   async generateDataKey(context: EncryptionContext): Promise<{ plaintext: Buffer; wrapped: Buffer }> {
-    const out = await this.client.send(
-      new GenerateDataKeyCommand({
-        KeyId: this.keyId,
-        KeySpec: 'AES_256',
-        EncryptionContext: kmsContext(context),
-      }),
-    );
-    if (out.Plaintext === undefined || out.CiphertextBlob === undefined) {
+    const out = await this.call({
+      region: this.region,
+      operation: 'GenerateDataKey',
+      input: { KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: kmsContext(context) },
+    });
+    const plaintext = blob(out, 'Plaintext');
+    const wrapped = blob(out, 'CiphertextBlob');
+    if (plaintext === undefined || wrapped === undefined) {
       throw new Error('KMS GenerateDataKey returned no key material');
     }
-    return { plaintext: Buffer.from(out.Plaintext), wrapped: Buffer.from(out.CiphertextBlob) };
+    return { plaintext, wrapped };
   }
 
   async unwrapDataKey(wrapped: Buffer, context: EncryptionContext): Promise<Buffer> {
     try {
-      const out = await this.client.send(
-        new DecryptCommand({
+      const out = await this.call({
+        region: this.region,
+        operation: 'Decrypt',
+        input: {
           KeyId: this.keyId,
-          CiphertextBlob: wrapped,
+          CiphertextBlob: wrapped.toString('base64'),
           EncryptionContext: kmsContext(context),
-        }),
-      );
-      if (out.Plaintext?.length !== 32) throw new DecryptionError('KMS returned no 256-bit key');
-      return Buffer.from(out.Plaintext);
+        },
+      });
+      const plaintext = blob(out, 'Plaintext');
+      if (plaintext?.length !== 32) throw new DecryptionError('KMS returned no 256-bit key');
+      return plaintext;
     } catch (err) {
       if (
         err instanceof Error &&

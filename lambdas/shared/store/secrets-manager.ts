@@ -6,13 +6,13 @@
  * not there.
  */
 import { readFile } from 'node:fs/promises';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AWS_JSON_SERVICES, type AwsJsonOptions, awsJsonClient, regionOfArn } from '../sdk-lean/aws-json.ts';
 import { type ParameterStoreOptions, parameterReader } from './parameter-store.ts';
 import type { SecretSource } from './providers.ts';
 
 /** The AWS clients a deployed source reads with (tests point them at fakes). */
 export interface SecretClients {
-  secretsManager?: SecretsManagerClient;
+  secretsManager?: AwsJsonOptions;
   parameterStore?: ParameterStoreOptions;
 }
 
@@ -42,13 +42,16 @@ export function secretSourceFor(keyring: string, clients: SecretClients = {}): S
       refuses,
     };
   }
-  let secretsManager = clients.secretsManager;
+  const secretsManager = awsJsonClient(AWS_JSON_SERVICES.secretsManager, clients.secretsManager);
   const getParameter = parameterReader(clients.parameterStore);
   return {
     async getSecretValue(secretArn) {
-      secretsManager ??= new SecretsManagerClient({});
-      const out = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretArn }));
-      if (out.SecretString === undefined) throw new Error('the secret has no string value');
+      const out = await secretsManager({
+        region: regionOfArn(secretArn),
+        operation: 'GetSecretValue',
+        input: { SecretId: secretArn },
+      });
+      if (typeof out.SecretString !== 'string') throw new Error('the secret has no string value');
       return out.SecretString;
     },
     getParameter,

@@ -1,9 +1,8 @@
 /**
- * Envelope encryption with both keyrings: the local master key, and KMS through the real SDK against a
- * fake of KMS's wire protocol. Every tampering must fail to decrypt.
+ * Envelope encryption with both keyrings: the local master key, and KMS through the lean JSON 1.1 caller
+ * against a fake of KMS's wire protocol that checks the signature. Every tampering must fail to decrypt.
  */
 import { randomBytes } from 'node:crypto';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecryptionError, type Envelope, type Keyring, open, seal } from '#shared/crypto/envelope.ts';
 import { KmsKeyring, LocalKeyring } from '#shared/crypto/keyrings.ts';
@@ -32,14 +31,10 @@ const keyrings: Array<[string, () => Keyring]> = [
   [
     'kms',
     () =>
-      new KmsKeyring(
-        kms.keyArn,
-        new KMSClient({
-          endpoint: kms.endpoint,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
-        }),
-      ),
+      new KmsKeyring(kms.keyArn, {
+        endpoint: kms.endpoint,
+        credentials: async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'test' }),
+      }),
   ],
 ];
 

@@ -1,9 +1,9 @@
 /**
- * Secrets Manager references as a credential source: the real SDK client against a fake of the service's
- * wire protocol, the store on DynamoDB Local, and the bounded-time cache in front of both.
+ * Secrets Manager references as a credential source: the lean JSON 1.1 caller against a fake of the
+ * service's wire protocol that checks the signature, the store on DynamoDB Local, and the bounded-time
+ * cache in front of both.
  */
 import { randomBytes } from 'node:crypto';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeyring } from '#shared/crypto/keyrings.ts';
 import { cachedProviders } from '#shared/proxy/provider-cache.ts';
@@ -24,11 +24,10 @@ beforeAll(async () => {
     [PLAIN_ARN]: 'sk-from-secrets-manager-1',
     [JSON_ARN]: '{"apiKey":"sk-from-json-secret-2"}',
   });
-  const client = new SecretsManagerClient({
+  const client = {
     endpoint: fake.endpoint,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
-  });
+    credentials: async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'test' }),
+  };
   store = new ProviderStore(documentClient(), env.state.tables.providers, new LocalKeyring(randomBytes(32)), {
     secrets: secretSourceFor('kms:alias/tollgate', { secretsManager: client }),
     actor: { id: 'local:test-suite' },
