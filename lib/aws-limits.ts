@@ -36,20 +36,29 @@ export const AWS_LIMITS = {
 export const PROXY_POLICY_BASE_CHARS = 3_000;
 
 /**
- * What the proxy role's policy grows by for its credential ARNs: a secret ARN appears three times
- * (`GetSecretValue`'s resource, and the KMS context as itself and with Secrets Manager's `-??????`
- * suffix), a parameter ARN twice (`GetParameter`'s resource and the KMS context).
+ * What the proxy role's policy grows by for its credential ARNs: a secret ARN appears four times (as itself
+ * and with Secrets Manager's `-??????` suffix, in `GetSecretValue`'s resources and in the KMS context), a
+ * parameter ARN twice (`GetParameter`'s resource and the KMS context), and each region they are in once
+ * more in a `kms:ViaService` value.
  */
 export function credentialPolicyChars(arns: {
   secretArns: readonly string[];
   parameterArns: readonly string[];
 }): number {
   const quoted = (arn: string) => arn.length + 3;
+  const regions = (list: readonly string[]) => new Set(list.map(regionOf));
+  const via = (service: string, list: readonly string[]) =>
+    [...regions(list)].reduce((sum, region) => sum + service.length + region.length + 22, 0);
   return (
-    arns.secretArns.reduce((sum, arn) => sum + 3 * quoted(arn) + 7, 0) +
-    arns.parameterArns.reduce((sum, arn) => sum + 2 * quoted(arn), 0)
+    arns.secretArns.reduce((sum, arn) => sum + 4 * quoted(arn) + 14, 0) +
+    arns.parameterArns.reduce((sum, arn) => sum + 2 * quoted(arn), 0) +
+    via('secretsmanager', arns.secretArns) +
+    via('ssm', arns.parameterArns)
   );
 }
+
+/** The region of an ARN (`arn:partition:service:region:…`). */
+export const regionOf = (arn: string): string => arn.split(':')[3] ?? '';
 
 /**
  * Room kept for the API Gateway event around the body: headers and multiValueHeaders (both), the request

@@ -14,7 +14,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '#shared/env.ts';
 import type { TableName } from '#shared/store/schema.ts';
-import { AWS_LIMITS } from '../aws-limits.ts';
+import { AWS_LIMITS, regionOf } from '../aws-limits.ts';
 import {
   BUNDLE_BANNER,
   BUNDLE_MAIN_FIELDS,
@@ -113,6 +113,18 @@ export interface TollgateFunctionsProps {
 }
 
 /** The two Lambda functions of the request path. */
+
+/** Each secret ARN as configured and with the `-??????` suffix Secrets Manager appends to a name. */
+const withSecretSuffix = (arns: readonly string[]): string[] => arns.flatMap((arn) => [arn, `${arn}-??????`]);
+
+/**
+ * The `kms:ViaService` values of a service reading on the proxy's behalf: one per region the ARNs are in,
+ * since the proxy calls each secret and parameter in its own region and that region's service calls KMS.
+ */
+const viaService = (service: string, arns: readonly string[]): string[] => [
+  ...new Set(arns.map((arn) => `${service}.${regionOf(arn)}.amazonaws.com`)),
+];
+
 export class TollgateFunctions extends Construct {
   readonly authorizer: NodejsFunction;
   readonly proxy: NodejsFunction;
@@ -155,7 +167,12 @@ export class TollgateFunctions extends Construct {
     bindTables({ user: 'proxy', fn: proxy.fn, role: proxy.role, ...tables });
     if (props.secretArns.length > 0) {
       proxy.role.addToPolicy(
-        new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...props.secretArns] }),
+        // IAM authorizes the secret's full ARN: a configured ARN without the six-character suffix Secrets
+        // Manager adds matches only with it.
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: withSecretSuffix(props.secretArns),
+        }),
       );
     }
     if (props.parameterArns.length > 0) {
@@ -170,7 +187,7 @@ export class TollgateFunctions extends Construct {
           resources: ['*'],
           conditions: {
             StringEquals: {
-              'kms:ViaService': `ssm.${Stack.of(this).region}.amazonaws.com`,
+              'kms:ViaService': viaService('ssm', props.parameterArns),
               'kms:EncryptionContext:PARAMETER_ARN': [...props.parameterArns],
             },
           },
@@ -194,10 +211,8 @@ export class TollgateFunctions extends Construct {
           actions: ['kms:Decrypt'],
           resources: ['*'],
           conditions: {
-            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
-            StringLike: {
-              'kms:EncryptionContext:SecretARN': props.secretArns.flatMap((arn) => [arn, `${arn}-??????`]),
-            },
+            StringEquals: { 'kms:ViaService': viaService('secretsmanager', props.secretArns) },
+            StringLike: { 'kms:EncryptionContext:SecretARN': withSecretSuffix(props.secretArns) },
           },
         }),
       );

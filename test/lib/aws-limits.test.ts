@@ -193,7 +193,7 @@ describe("IAM's quota on a role's policies", () => {
 
   it('keeps the proxy role within it, and the estimate the config check uses above the real size', () => {
     // Prepare: as many ARNs as the check lets through, and the role without any.
-    const arns = { secretArns: secrets(18), parameterArns: parameters(8) };
+    const arns = { secretArns: secrets(17), parameterArns: parameters(8) };
     const estimate = PROXY_POLICY_BASE_CHARS + credentialPolicyChars(arns);
     const { Loaded: loaded } = synth({ Loaded: arns }) as { Loaded: Template };
 
@@ -565,7 +565,7 @@ describe('IAM edges', () => {
     // Assess
     expect(viaSecrets).toHaveLength(1);
     expect(viaSecrets[0]?.Condition).toEqual({
-      StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' },
+      StringEquals: { 'kms:ViaService': ['secretsmanager.eu-west-1.amazonaws.com'] },
       StringLike: { 'kms:EncryptionContext:SecretARN': [SECRET, `${SECRET}-??????`] },
     });
     expect(JSON.stringify(statementsOfRole(plain, 'FunctionsProxyRole'))).not.toContain('secretsmanager');

@@ -547,15 +547,17 @@ describe('Secrets Manager references', () => {
       .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
       .filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
     expect(statements).toHaveLength(1);
-    expect(statements[0]?.Resource).toBe(arn);
+    // IAM authorizes the secret's full ARN, so a configured one without its suffix matches only with it.
+    expect(statements[0]?.Resource).toEqual([arn, `${arn}-??????`]);
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('secretsmanager');
   });
 
   it('grants the proxy GetParameter and a Parameter-Store-bound Decrypt on exactly the configured parameters', () => {
-    // Prepare
+    // Prepare: one parameter in another region, which the proxy reads there, through that region's service.
     const arns = [
       'arn:aws:ssm:eu-west-1:111122223333:parameter/tollgate/openai',
       'arn:aws:ssm:eu-west-1:111122223333:parameter/tollgate/anthropic',
+      'arn:aws:ssm:us-east-1:111122223333:parameter/tollgate/gemini',
     ];
     const app = new App();
     const stack = new TollgateStack(app, 'WithParameters', {
@@ -579,7 +581,7 @@ describe('Secrets Manager references', () => {
       Action: 'kms:Decrypt',
       Condition: {
         StringEquals: {
-          'kms:ViaService': 'ssm.eu-west-1.amazonaws.com',
+          'kms:ViaService': ['ssm.eu-west-1.amazonaws.com', 'ssm.us-east-1.amazonaws.com'],
           'kms:EncryptionContext:PARAMETER_ARN': arns,
         },
       },
