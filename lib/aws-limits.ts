@@ -12,6 +12,8 @@
  *   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
  */
 
+import { regionOfArn } from '#shared/sdk-lean/aws-json.ts';
+
 /** Limits, in milliseconds and bytes. */
 export const AWS_LIMITS = {
   /** `TimeoutInMillis` ceiling of a `STREAM` integration. */
@@ -46,7 +48,7 @@ export function credentialPolicyChars(arns: {
   parameterArns: readonly string[];
 }): number {
   const quoted = (arn: string) => arn.length + 3;
-  const regions = (list: readonly string[]) => new Set(list.map(regionOf));
+  const regions = (list: readonly string[]) => new Set(list.map(regionOfArn));
   const via = (service: string, list: readonly string[]) =>
     [...regions(list)].reduce((sum, region) => sum + service.length + region.length + 22, 0);
   return (
@@ -56,9 +58,6 @@ export function credentialPolicyChars(arns: {
     via('ssm', arns.parameterArns)
   );
 }
-
-/** The region of an ARN (`arn:partition:service:region:…`). */
-export const regionOf = (arn: string): string => arn.split(':')[3] ?? '';
 
 /**
  * Room kept for the API Gateway event around the body: headers and multiValueHeaders (both), the request

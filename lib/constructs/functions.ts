@@ -13,8 +13,9 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '#shared/env.ts';
+import { regionOfArn } from '#shared/sdk-lean/aws-json.ts';
 import type { TableName } from '#shared/store/schema.ts';
-import { AWS_LIMITS, regionOf } from '../aws-limits.ts';
+import { AWS_LIMITS } from '../aws-limits.ts';
 import {
   BUNDLE_BANNER,
   BUNDLE_MAIN_FIELDS,
@@ -112,8 +113,6 @@ export interface TollgateFunctionsProps {
   readonly publicAnalytics: boolean;
 }
 
-/** The two Lambda functions of the request path. */
-
 /** Each secret ARN as configured and with the `-??????` suffix Secrets Manager appends to a name. */
 const withSecretSuffix = (arns: readonly string[]): string[] => arns.flatMap((arn) => [arn, `${arn}-??????`]);
 
@@ -122,9 +121,10 @@ const withSecretSuffix = (arns: readonly string[]): string[] => arns.flatMap((ar
  * since the proxy calls each secret and parameter in its own region and that region's service calls KMS.
  */
 const viaService = (service: string, arns: readonly string[]): string[] => [
-  ...new Set(arns.map((arn) => `${service}.${regionOf(arn)}.amazonaws.com`)),
+  ...new Set(arns.map((arn) => `${service}.${regionOfArn(arn)}.amazonaws.com`)),
 ];
 
+/** The two Lambda functions of the request path. */
 export class TollgateFunctions extends Construct {
   readonly authorizer: NodejsFunction;
   readonly proxy: NodejsFunction;

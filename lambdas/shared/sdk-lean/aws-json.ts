@@ -7,6 +7,7 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { partition } from '@aws-sdk/core/client';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { isThrottlingError } from '@smithy/core/retry';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 /** The credentials a request is signed with. */
@@ -91,24 +92,6 @@ export class Sha256 {
   }
 }
 
-// The error types the SDK's standard retry mode treats as throttling (@smithy/service-error-classification).
-const THROTTLING = new Set([
-  'ThrottlingException',
-  'ThrottledException',
-  'Throttling',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'TransactionInProgressException',
-  'RequestLimitExceeded',
-  'BandwidthLimitExceeded',
-  'LimitExceededException',
-  'RequestThrottled',
-  'SlowDown',
-  'PriorRequestNotComplete',
-  'EC2ThrottledException',
-]);
-
 /** An error answered by an AWS service (or the lack of an answer), named by the service's error type. */
 export class AwsServiceError extends Error {
   /** The HTTP status of the answer; 0 when none came. */
@@ -120,11 +103,13 @@ export class AwsServiceError extends Error {
     this.status = options.status;
   }
 
-  /** Whether the SDK's standard mode would try again: throttling, a 5xx, or no answer at all. */
+  /** Whether the SDK's own classification calls it throttling (its error types, or a 429). */
   get throttled(): boolean {
-    return THROTTLING.has(this.name) || this.status === 429;
+    const { name, message, status: httpStatusCode } = this;
+    return isThrottlingError({ name, message, $metadata: { httpStatusCode } });
   }
 
+  /** Whether the SDK's standard mode would try again: throttling, a 5xx, or no answer at all. */
   get retryable(): boolean {
     return this.throttled || this.status === 0 || this.status >= 500;
   }
