@@ -64,6 +64,15 @@ export function effectiveLimits(
 ): EffectiveLimits {
   return {
     ...(key.monthlyLimitMicros === undefined ? {} : { monthlyLimitMicros: key.monthlyLimitMicros }),
+    ...(key.monthShards === undefined
+      ? {}
+      : {
+          keyShards: {
+            count: key.monthShards.count,
+            previous: key.monthShards.previous,
+            from: key.monthShards.from,
+          },
+        }),
     ...(key.rpm === undefined ? {} : { rpm: key.rpm }),
     ...(key.tpm === undefined ? {} : { tpm: key.tpm }),
     ...(team?.budgetMicros === undefined ? {} : { teamBudgetMicros: team.budgetMicros }),

@@ -10,6 +10,7 @@ import {
   type ListedKey,
   listKeys,
   rotateKey,
+  setKeyShards,
   showKey,
   updateKey,
 } from '#shared/operations/keys.ts';
@@ -156,6 +157,19 @@ export const KEY_COMMANDS: readonly CommandEntry[] = [
           : `The previous secret keeps working until ${rotated.previousValidUntil}.\n`,
       );
     },
+  }),
+  operationCommand({
+    name: 'keys shards',
+    summary:
+      "split a busy key's monthly counters over N shards, from next month; each admits within 1/N of its limit (see Admission at scale)",
+    positionals: KEY_REF,
+    options: { count: { type: 'string', value: 'N', summary: 'shards, 1 to 100', required: true } },
+    examples: ['tollgate keys shards ci-fleet --count 8'],
+    operation: setKeyShards,
+    print: (key) =>
+      process.stdout.write(
+        `Key ${key.id} will be admitted against ${key.monthShards?.count ?? 1} shard(s) from ${key.monthShards?.from ?? 'next month'}.\n`,
+      ),
   }),
   operationCommand({
     name: 'keys import',

@@ -118,7 +118,11 @@ export async function usageCommand(stores: Stores, options: UsageOptions): Promi
       : await run(keyRequestSummary, stores, { id: one.keyId, since: options.since, until: options.until });
   const report = [];
   for (const key of keys) {
-    const spend = await stores.meter.monthSpend(`key#${key.keyId}`);
+    const spend = await stores.meter.monthSpend(
+      `key#${key.keyId}`,
+      new Date(),
+      shardsToRead(key.monthShards),
+    );
     report.push({
       id: key.keyId,
       name: key.name,

@@ -3,8 +3,11 @@
  * without a price (unless the operator set a default price), and a stream that breaks off is billed for
  * what was delivered, on each of the three APIs.
  */
+
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '#shared/env.ts';
+import { documentClient } from '#shared/store/db.ts';
 import { settingsCommand } from '../../lib/cli/settings.ts';
 import type { RunningGateway } from '../../lib/local/gateway.ts';
 import { startFakeAnthropic } from '../fakes/anthropic-upstream.ts';
@@ -264,5 +267,46 @@ describe('the installation budget', () => {
     const settings = await env.stores.settings.get();
     expect(settings.budgetMicros).toBeUndefined();
     expect(settings.budgetShards).toEqual({ count: 1, previous: 1, from: expect.any(String) });
+  });
+});
+
+describe('a key split over shards', () => {
+  it('admits one request per shard when each slice fits one, and reads its spend and requests over all of them', async () => {
+    // Prepare: $0.04 over 4 shards in effect this month: each slice (10000 µUSD) fits one request's
+    // estimate of 10000, and after it settles no longer a second. Unsplit, the key would admit several more.
+    const { id, key } = await newKey({ name: 'split', monthlyLimitMicros: 40_000 });
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: env.state.tables.keys,
+        Key: { keyId: id },
+        UpdateExpression: 'SET shards = :four, previousShards = :four, shardsFrom = :past ADD rev :one',
+        ExpressionAttributeValues: { ':four': 4, ':past': '2000-01', ':one': 1 },
+      }),
+    );
+
+    // Act
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await chat(key, 'openai/priced'));
+    const costs = await Promise.all(answers.slice(0, 4).map(async (a) => (await logged(a.id)).costMicros));
+    const info = (await (
+      await fetch(`${gateway.url}/v1/key`, { headers: { authorization: `Bearer ${key}` } })
+    ).json()) as {
+      spend: { spentUsd: number };
+    };
+    const shown = await fetch(`${gateway.url}/admin/keys/${id}`, {
+      headers: { 'x-tollgate-admin-token': ADMIN_TOKEN },
+    });
+
+    // Assess
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 402]);
+    expect(JSON.parse(answers[4]?.text ?? '{}').error).toMatchObject({
+      code: 'api_key_quota_exceeded',
+      message: expect.stringContaining('no shard of it has $0.01 left'),
+    });
+    expect(info.spend.spentUsd * 1_000_000).toBeCloseTo(
+      costs.reduce((sum, c) => sum + Number(c), 0),
+      6,
+    );
+    expect(await shown.json()).toMatchObject({ requests: 4, monthShards: { count: 4, previous: 4 } });
   });
 });

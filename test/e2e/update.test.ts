@@ -182,6 +182,25 @@ describe('PUT /admin/teams/ID/shards', () => {
   });
 });
 
+describe('PUT /admin/keys/ID/shards', () => {
+  it('splits a key named by its name from next month, and refuses a count out of range', async () => {
+    // Prepare
+    await admin('POST', '/keys', { name: 'fleet', monthlyLimitUsd: 40 });
+
+    // Act
+    const split = await admin('PUT', '/keys/fleet/shards', { count: 6 });
+    const refused = await admin('PUT', '/keys/fleet/shards', { count: 101 });
+
+    // Assess (its audit record is the last key update below)
+    expect(split.status).toBe(200);
+    expect(split.body).toMatchObject({ name: 'fleet', monthShards: { count: 6, previous: 1 } });
+    expect(refused).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request', field: 'count' } },
+    });
+  });
+});
+
 describe('the audit log', () => {
   it('records each update with its before and after', async () => {
     // Act
@@ -204,6 +223,10 @@ describe('the audit log', () => {
         monthlyLimitMicros: { before: null, after: 10_000 },
       },
       { monthlyLimitMicros: { before: 10_000, after: null } },
+      {
+        shards: { before: null, after: 6 },
+        shardsFrom: { before: null, after: expect.stringMatching(/^\d{4}-\d{2}$/) },
+      },
     ]);
     expect(teamUpdates.map((r) => r.diff)).toEqual([
       { name: { before: 'payers', after: 'savers' }, budgetMicros: { before: 1_000_000_000, after: 10_000 } },

@@ -17,6 +17,7 @@ import {
   importKeys,
   listKeys,
   rotateKey,
+  setKeyShards,
   showKey,
   updateKey,
 } from '../operations/keys.ts';
@@ -116,6 +117,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
   route('POST', '/keys/:id/disable', disableKey),
   route('POST', '/keys/:id/enable', enableKey),
   route('POST', '/keys/:id/rotate', rotateKey),
+  route('PUT', '/keys/:id/shards', setKeyShards),
   route('GET', '/keys/:id/requests', listKeyRequests),
   route('GET', '/keys/:id/usage', keyRequestSummary),
   route('GET', '/projects/:project/usage', projectUsage),

@@ -23,6 +23,8 @@ export const DIFF_ALLOWLIST = {
     'imported',
     'rotatedAt',
     'previousValidUntil',
+    'shards',
+    'shardsFrom',
   ],
   teams: ['teamId', 'name', 'status', 'budgetMicros', 'credentials', 'shards', 'shardsFrom'],
   providers: [

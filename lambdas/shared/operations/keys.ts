@@ -2,6 +2,7 @@
 import { usdToMicros } from '../inputs.ts';
 import type { KeyLimits, KeyPatch, KeyView } from '../store/keys.ts';
 import { validateLabel } from '../store/providers.ts';
+import { shardsEverUsed } from '../store/shards.ts';
 import { InvalidError } from './errors.ts';
 import { type ShownKey, shownKey as shown } from './present.ts';
 import { resolveKey, teamIdFor } from './resolve.ts';
@@ -18,6 +19,7 @@ import {
   optional,
   positive,
   positiveInteger,
+  shardCount,
   text,
 } from './schema.ts';
 
@@ -91,7 +93,7 @@ export interface ListedKey extends ShownKey {
 }
 
 async function withUse(stores: ManagementStores, key: KeyView): Promise<ListedKey> {
-  const use = await stores.meter.keyStats(key.keyId);
+  const use = await stores.meter.keyStats(key.keyId, shardsEverUsed(key.monthShards));
   return { ...shown(key), requests: use.requests, lastUsedAt: use.lastUsedAt ?? null };
 }
 
@@ -203,4 +205,16 @@ export const updateKey = operation(
     if (Object.keys(patch).length === 0) throw new InvalidError('nothing to change: give at least one field');
     return shown(await stores.keys.edit(key.keyId, patch));
   },
+);
+
+/**
+ * Splits a busy key's monthly counters over `count` shards from next month (this month keeps the split
+ * its admissions were made against; see `shards.ts`). Each shard admits within its slice of the key's
+ * monthly limit, so a request must fit one slice.
+ */
+export const setKeyShards = operation(
+  'setKeyShards',
+  { ...byRef, count: shardCount },
+  async (stores, input) =>
+    shown(await stores.keys.setShards((await resolveKey(stores, input.id)).keyId, input.count)),
 );

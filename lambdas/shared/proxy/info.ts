@@ -27,7 +27,7 @@ export async function keyInfo(rt: ProxyRuntime, req: GatewayRequest): Promise<Ga
   const at = new Date(rt.now());
   const [team, spend, minute] = await Promise.all([
     key.teamId === undefined ? undefined : deps.teams.get(key.teamId),
-    deps.meter.monthSpend(`key#${key.keyId}`, at),
+    deps.meter.monthSpend(`key#${key.keyId}`, at, shardsToRead(key.monthShards)),
     deps.meter.minuteUsage(key.keyId, at),
   ]);
   const teamSpend =

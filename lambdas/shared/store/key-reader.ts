@@ -8,6 +8,7 @@ import { hashesEqual } from '../keys.ts';
 import type { Change } from './attribution.ts';
 import { consistentBatchGet, type ItemRef, RecordNotFoundError } from './db.ts';
 import { isStoredId } from './limits.ts';
+import { type ShardSpec, shardSpecOf } from './shards.ts';
 
 export type KeyStatus = 'active' | 'disabled';
 
@@ -39,6 +40,8 @@ export interface KeyView extends KeyLimits {
   imported?: boolean;
   /** Counts the changes to the item; the authorizer's cached context is checked against it. */
   rev?: number;
+  /** How the key's month is split, for keys too busy for one counter (see `shards.ts`). */
+  monthShards?: ShardSpec;
 }
 
 /** A key as stored: its view, its hashes and the change that last wrote it. */
@@ -54,10 +57,13 @@ export const IMPORTED_INDEX_ID = '#imported-index';
 /** Whether a key may have this id: a stored id, and not the imported-key index's. */
 export const isKeyId = (keyId: string): boolean => keyId !== IMPORTED_INDEX_ID && isStoredId(keyId);
 
-/** What of a stored key may be shown. */
+/** What of a stored key may be shown: not its hashes or stamp, its split's attributes as `monthShards`. */
 export function view(item: KeyItem): KeyView {
   const { keyHash: _hash, previousKeyHash: _previous, lastChange: _change, ...rest } = item;
-  return rest;
+  const { shards, previousShards, shardsFrom, everShards, ...key } = rest as KeyView &
+    Record<string, unknown>;
+  const split = shardSpecOf({ shards, previousShards, shardsFrom, everShards });
+  return { ...(key as KeyView), ...(split === undefined ? {} : { monthShards: split }) };
 }
 
 /** Reads of the keys table. */

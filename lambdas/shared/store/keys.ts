@@ -33,6 +33,7 @@ import {
   view,
 } from './key-reader.ts';
 import { checkKeyInput } from './limits.ts';
+import { changeSplit } from './shards.ts';
 import { teamMark } from './team-mark.ts';
 
 export {
@@ -253,6 +254,27 @@ export class KeyStore extends KeyReader {
   }
 
   /**
+   * Splits the key's monthly counters over `count` shards from the next month on (a running month keeps
+   * its split, so it is never admitted against two; see `shards.ts`).
+   */
+  async setShards(keyId: string, count: number): Promise<KeyView> {
+    const lastChange = this.change('key.update');
+    return changeSplit(
+      { count, at: new Date(lastChange.at), initial: 1 },
+      (split) =>
+        this.update(keyId, {
+          expression: `SET ${split.set.join(', ')}, updatedAt = :at, lastChange = :change`,
+          // Every count any month may use, so reads over all months (`keyStats`) find every shard.
+          add: ['everShards :ever'],
+          values: { ...split.values, ':change': lastChange, ':ever': new Set([count]) },
+          expected: split.condition,
+        }),
+      // The key exists and the other case's condition holds (a missing key is RecordNotFoundError).
+      (err) => err instanceof ConcurrentChangeError,
+    );
+  }
+
+  /**
    * Replaces the secret: id, name, scope and history stay. The old secret stops working at once, or after
    * `graceMs` when given (an overlap for clients to switch, as trusted issuers allow).
    */
@@ -364,15 +386,17 @@ export class KeyStore extends KeyReader {
       values: Record<string, unknown>;
       expected?: string;
       joining?: string | undefined;
+      /** More `ADD` clauses beside the revision's. */
+      add?: string[];
     },
   ): Promise<KeyView> {
-    const { expression, names, values, expected, joining } = change;
+    const { expression, names, values, expected, joining, add = [] } = change;
     if (!isKeyId(keyId)) throw new RecordNotFoundError('key', keyId);
     const update = {
       TableName: this.table,
       Key: { keyId },
       // Every change counts in `rev`, which admission compares with the authorizer's cached context.
-      UpdateExpression: `${expression} ADD rev :one`,
+      UpdateExpression: `${expression} ADD ${[...add, 'rev :one'].join(', ')}`,
       ConditionExpression:
         expected === undefined ? 'attribute_exists(keyId)' : `attribute_exists(keyId) AND ${expected}`,
       ...(names === undefined ? {} : { ExpressionAttributeNames: names }),

@@ -45,6 +45,8 @@ import { monthOf, type ShardSpec, shardKey, shardOrder, shardsFor, shuffled, sli
 /** Limits as the authorizer resolved them for this key (and its team). */
 export interface EffectiveLimits {
   monthlyLimitMicros?: number;
+  /** How the key's month is split (1 counter when absent). */
+  keyShards?: ShardSpec;
   rpm?: number;
   tpm?: number;
   teamBudgetMicros?: number;
@@ -105,14 +107,25 @@ const usd = (micros: number): string => `$${Number((micros / 1_000_000).toFixed(
  * request reserves — its input and its `max_tokens` at the model's price — which a lower cap may fit.
  */
 export class KeyQuotaExceededError extends GatewayError {
-  constructor(room?: { reserveMicros: number; leftMicros: number; whole?: boolean }) {
-    super(
-      'api_key_quota_exceeded',
-      room === undefined || room.leftMicros <= 0
-        ? "This key's monthly spend limit is reached."
-        : `This request reserves ${usd(room.reserveMicros)} (its input and max_tokens at the model's price) but ${room.whole === true ? `this key's whole monthly limit is ${usd(room.leftMicros)}` : `${usd(room.leftMicros)} of this key's monthly limit is left`}; a lower max_tokens would fit.`,
-    );
+  constructor(room?: QuotaRoom) {
+    super('api_key_quota_exceeded', quotaMessage(room));
   }
+}
+
+/** What a refused request would reserve and what the key had left (in all of it: `whole`; split: `sharded`). */
+interface QuotaRoom {
+  reserveMicros: number;
+  leftMicros: number;
+  whole?: boolean;
+  sharded?: boolean;
+}
+
+function quotaMessage(room?: QuotaRoom): string {
+  // A split key's shards each admit within their slice: what is left is spread over them.
+  if (room?.sharded === true)
+    return `This key's monthly spend limit is reached, or no shard of it has ${usd(room.reserveMicros)} left for this request (its input and max_tokens at the model's price); a lower max_tokens may fit.`;
+  if (room === undefined || room.leftMicros <= 0) return "This key's monthly spend limit is reached.";
+  return `This request reserves ${usd(room.reserveMicros)} (its input and max_tokens at the model's price) but ${room.whole === true ? `this key's whole monthly limit is ${usd(room.leftMicros)}` : `${usd(room.leftMicros)} of this key's monthly limit is left`}; a lower max_tokens would fit.`;
 }
 
 /** 402 for a team's or the installation's monthly budget. */
@@ -159,13 +172,14 @@ export const BUSY_COUNTER_IN_FLIGHT = (() => {
   return inFlight;
 })();
 
-/** What splits a busy counter: the command for a team's or the installation's month (from next month). */
-function splitAdvice(counter: Counter): string {
-  if (counter.kind === 'team')
-    return `tollgate teams shards ${counter.pk.split('#')[1] ?? ''} --count N (from next month)`;
-  if (counter.kind === 'installation') return 'tollgate settings --budget-shards N (from next month)';
-  return 'a key has one counter: spread its load over more keys';
-}
+/** What splits a busy counter, by its kind and its subject's id (from next month). */
+const SPLIT_ADVICE: Readonly<Record<Counter['kind'], (id: string) => string>> = {
+  key: (id) => `tollgate keys shards ${id} --count N (from next month)`,
+  team: (id) => `tollgate teams shards ${id} --count N (from next month)`,
+  installation: () => 'tollgate settings --budget-shards N (from next month)',
+  rate: () => "a key's rate minute is one counter",
+};
+
 /** The longest a request lives (API Gateway's and the proxy Lambda's 15 minutes), plus a margin. */
 export const DEFAULT_RESERVATION_TTL_MS = 16 * 60_000;
 
@@ -239,23 +253,32 @@ export class Meter {
       receipt,
     });
     const monthSet = { set: ['#month = :month'], values: { ':month': month }, names: { '#month': 'month' } };
+    const keyCounter = (pk: string) => ({
+      ...base,
+      counter: money(pk, 'key'),
+      set: ['#month = :month', 'lastUsedAt = :now'],
+      values: { ':month': month, ':now': at.toISOString() },
+      names: { '#month': 'month' },
+    });
+    const keyShards = shardsFor(limits.keyShards, month);
     const attempts: Array<Promise<Placed | Placed[]>> = [
-      this.place(
-        {
-          ...base,
-          counter: money(`key#${request.keyId}`, 'key'),
-          cap: limits.monthlyLimitMicros,
-          set: ['#month = :month', 'lastUsedAt = :now'],
-          values: { ':month': month, ':now': at.toISOString() },
-          names: { '#month': 'month' },
-        },
-        (spent) =>
-          new KeyQuotaExceededError(
-            spent === undefined || limits.monthlyLimitMicros === undefined
-              ? undefined
-              : { reserveMicros: est, leftMicros: limits.monthlyLimitMicros - spent },
-          ),
-      ),
+      keyShards === 1
+        ? this.place(
+            { ...keyCounter(`key#${request.keyId}`), cap: limits.monthlyLimitMicros },
+            (spent) =>
+              new KeyQuotaExceededError(
+                spent === undefined || limits.monthlyLimitMicros === undefined
+                  ? undefined
+                  : { reserveMicros: est, leftMicros: limits.monthlyLimitMicros - spent },
+              ),
+          )
+        : this.placeSharded({
+            subject: `key#${request.keyId}`,
+            budget: limits.monthlyLimitMicros,
+            shards: keyShards,
+            counter: keyCounter,
+            refusal: () => new KeyQuotaExceededError({ reserveMicros: est, leftMicros: 0, sharded: true }),
+          }),
     ];
     if (request.teamId !== undefined) {
       const teamId = request.teamId;
@@ -388,24 +411,30 @@ export class Meter {
     };
   }
 
-  /** All requests a key made (settled or reconciled), and when it was last used. */
-  async keyStats(keyId: string): Promise<{ requests: number; lastUsedAt: string | undefined }> {
+  /**
+   * All requests a key made (settled or reconciled), and when it was last used, over its `shards` month
+   * counters (the most any month of it was split over).
+   */
+  async keyStats(keyId: string, shards = 1): Promise<{ requests: number; lastUsedAt: string | undefined }> {
     let requests = 0;
     let lastUsedAt: string | undefined;
-    for await (const page of paginateQuery(
-      { client: this.db },
-      {
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :month)',
-        ExpressionAttributeValues: { ':pk': `key#${keyId}`, ':month': 'month#' },
-      },
-    )) {
-      for (const item of page.Items ?? []) {
-        requests += Number(item.requests ?? 0);
-        const used = item.lastUsedAt === undefined ? undefined : String(item.lastUsedAt);
-        if (used !== undefined && (lastUsedAt === undefined || used > lastUsedAt)) lastUsedAt = used;
+    const counted = async (pk: string): Promise<void> => {
+      for await (const page of paginateQuery(
+        { client: this.db },
+        {
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :month)',
+          ExpressionAttributeValues: { ':pk': pk, ':month': 'month#' },
+        },
+      )) {
+        for (const item of page.Items ?? []) {
+          requests += Number(item.requests ?? 0);
+          const used = item.lastUsedAt === undefined ? undefined : String(item.lastUsedAt);
+          if (used !== undefined && (lastUsedAt === undefined || used > lastUsedAt)) lastUsedAt = used;
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: shards }, (_, i) => counted(shardKey(`key#${keyId}`, i))));
     return { requests, lastUsedAt };
   }
 
@@ -608,7 +637,7 @@ export class Meter {
         // About: expired receipts awaiting reconciliation count too, and older receipts are larger.
         inFlight,
         writeUnitsPerWrite: writeUnitsWith(inFlight),
-        split: splitAdvice(counter),
+        split: SPLIT_ADVICE[counter.kind](counter.pk.split('#')[1] ?? ''),
       });
     }
   }

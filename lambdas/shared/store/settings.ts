@@ -8,9 +8,10 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { InvalidError } from '../operations/errors.ts';
 import { newChange } from './attribution.ts';
 import { bumpConfigVersion } from './config-version.ts';
+import { isConditionalCheckFailed } from './db.ts';
 import type { StoreOptions } from './keys.ts';
 import { checkMicros } from './limits.ts';
-import { nextMonthOf, type ShardSpec, validShardCount } from './shards.ts';
+import { changeSplit, nextMonthOf, type ShardSpec, type SplitUpdate, shardSpecOf } from './shards.ts';
 
 /** A model's price in USD per million tokens (the providers store's shape). */
 export interface Price {
@@ -93,14 +94,7 @@ export class SettingsStore {
       sets.push('budgetMicros = :budget');
       values[':budget'] = patch.budgetMicros;
     }
-    if (patch.budgetShards !== undefined) {
-      validShardCount(patch.budgetShards);
-      // The current month keeps the split it started with; the new count applies from the next one. Never
-      // set before, no budget was ever counted, so it applies at once.
-      sets.push('previousShards = if_not_exists(shards, :shards)', 'shards = :shards', 'shardsFrom = :from');
-      values[':shards'] = patch.budgetShards;
-      values[':from'] = nextMonthOf(at);
-    } else if (typeof patch.budgetMicros === 'number') {
+    if (typeof patch.budgetMicros === 'number' && patch.budgetShards === undefined) {
       // A first budget gets a split sized to it, so the installation's month is no single hot item.
       const auto = Math.min(16, Math.max(1, Math.floor(patch.budgetMicros / AUTO_SHARD_MICROS)));
       sets.push(
@@ -111,23 +105,37 @@ export class SettingsStore {
       values[':auto'] = auto;
       values[':from'] = nextMonthOf(at);
     }
-    const out = await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: SETTINGS_KEY,
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const write = async (split?: SplitUpdate) => {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: SETTINGS_KEY,
+          UpdateExpression: `SET ${[...sets, ...(split?.set ?? [])].join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ...(split === undefined ? {} : { ConditionExpression: split.condition }),
+          ExpressionAttributeValues: { ...values, ...split?.values },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toSettings(out.Attributes);
+    };
+    // A split never set applies at once: no budget was ever counted, so no month runs on another.
+    const settings =
+      patch.budgetShards === undefined
+        ? await write()
+        : await changeSplit(
+            { count: patch.budgetShards, at, initial: patch.budgetShards },
+            write,
+            isConditionalCheckFailed,
+          );
     await bumpConfigVersion(this.db, this.table, lastChange);
-    return toSettings(out.Attributes);
+    return settings;
   }
 }
 
 function toSettings(item: Record<string, unknown> | undefined): InstallationSettings {
   if (item === undefined) return {};
   const price = item.defaultPrice as Price | undefined;
+  const split = shardSpecOf(item);
   return {
     ...(price === undefined
       ? {}
@@ -138,14 +146,6 @@ function toSettings(item: Record<string, unknown> | undefined): InstallationSett
           },
         }),
     ...(item.budgetMicros === undefined ? {} : { budgetMicros: Number(item.budgetMicros) }),
-    ...(item.shards === undefined
-      ? {}
-      : {
-          budgetShards: {
-            count: Number(item.shards),
-            previous: Number(item.previousShards ?? 1),
-            from: String(item.shardsFrom ?? ''),
-          },
-        }),
+    ...(split === undefined ? {} : { budgetShards: split }),
   };
 }

@@ -22,6 +22,68 @@ export interface ShardSpec {
   previous: number;
   /** `YYYY-MM`. */
   from: string;
+  /** Every count a month of a key was split over, for reads over all months (keys only). */
+  ever?: number[];
+}
+
+/**
+ * A split as stored on its item (`shards`, `previousShards`, `shardsFrom`, and on keys `everShards`, every
+ * count any month used), or undefined when it was never split.
+ */
+export function shardSpecOf(item: Record<string, unknown>): ShardSpec | undefined {
+  if (item.shards === undefined) return undefined;
+  return {
+    count: Number(item.shards),
+    previous: Number(item.previousShards ?? 1),
+    from: String(item.shardsFrom ?? ''),
+    ...(item.everShards instanceof Set ? { ever: [...(item.everShards as Set<number>)].map(Number) } : {}),
+  };
+}
+
+/** One write of a split change: its `SET` clauses, the condition it is right under, its values. */
+export interface SplitUpdate {
+  set: string[];
+  condition: string;
+  values: Record<string, unknown>;
+}
+
+/**
+ * Changes a split to `count` from the month after `at`. The month running at `at` stays on the split it
+ * is admitted against, which becomes `previousShards`: `shards` when no change is pending, but the
+ * pending change's own `previousShards` when one is (a second change in one month must not move this
+ * month onto the first change's count). An update expression cannot compare months, so there are two
+ * writes, each conditioned on its case; `write` runs them in turn until one is not `refused` (a
+ * concurrent change can move the item between cases, hence a few rounds).
+ * @param initial the split a never-split subject's running month is on: 1 for a counter that was written
+ *   unsplit, `count` where no counter existed (the first split then applies at once).
+ */
+export async function changeSplit<T>(
+  change: { count: number; at: Date; initial: number },
+  write: (update: SplitUpdate) => Promise<T>,
+  refused: (err: unknown) => boolean,
+): Promise<T> {
+  const count = validShardCount(change.count);
+  const values = { ':count': count, ':from': nextMonthOf(change.at), ':month': monthOf(change.at) };
+  const updates: SplitUpdate[] = [
+    {
+      set: ['previousShards = if_not_exists(shards, :initial)', 'shards = :count', 'shardsFrom = :from'],
+      condition: '(attribute_not_exists(shardsFrom) OR shardsFrom <= :month)',
+      values: { ...values, ':initial': change.initial },
+    },
+    { set: ['shards = :count', 'shardsFrom = :from'], condition: 'shardsFrom > :month', values },
+  ];
+  let last: unknown;
+  for (let round = 0; round < 3; round++) {
+    for (const update of updates) {
+      try {
+        return await write(update);
+      } catch (err) {
+        if (!refused(err)) throw err;
+        last = err;
+      }
+    }
+  }
+  throw last;
 }
 
 /** The number of shards a month is admitted against. */
@@ -78,4 +140,9 @@ export function shuffled<T>(items: readonly T[], random: () => number = Math.ran
 /** How many shards may hold a month's spend: readers sum that many. */
 export function shardsToRead(spec: ShardSpec | undefined): number {
   return spec === undefined ? 1 : Math.max(spec.count, spec.previous);
+}
+
+/** How many shards may hold any month's counters: the most any month was split over (`everShards`). */
+export function shardsEverUsed(spec: ShardSpec | undefined): number {
+  return spec === undefined ? 1 : Math.max(shardsToRead(spec), ...(spec.ever ?? []));
 }

@@ -5,7 +5,7 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type ItemRef, RecordNotFoundError } from './db.ts';
 import { isStoredId } from './limits.ts';
-import type { ShardSpec } from './shards.ts';
+import { type ShardSpec, shardSpecOf } from './shards.ts';
 
 /** A team as stored and shown. Money is in micro-USD. */
 export interface Team {
@@ -59,16 +59,6 @@ export class TeamReader {
 /** A stored team as shown: without its audit stamp and key epoch, its shard attributes as one `budgetShards`. */
 export function withoutChange(item: Record<string, unknown> | undefined): Team {
   const { lastChange: _change, keyEpoch: _epoch, shards, previousShards, shardsFrom, ...team } = item ?? {};
-  return {
-    ...(team as unknown as Team),
-    ...(shards === undefined
-      ? {}
-      : {
-          budgetShards: {
-            count: Number(shards),
-            previous: Number(previousShards ?? 1),
-            from: String(shardsFrom ?? ''),
-          },
-        }),
-  };
+  const split = shardSpecOf({ shards, previousShards, shardsFrom });
+  return { ...(team as unknown as Team), ...(split === undefined ? {} : { budgetShards: split }) };
 }

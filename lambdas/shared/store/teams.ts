@@ -15,7 +15,7 @@ import { type AuditAction, newChange } from './attribution.ts';
 import { ConcurrentChangeError, isConditionalCheckFailed, RecordNotFoundError } from './db.ts';
 import type { StoreOptions } from './keys.ts';
 import { checkMicros, checkName, isStoredId } from './limits.ts';
-import { nextMonthOf, validShardCount } from './shards.ts';
+import { changeSplit } from './shards.ts';
 import { type Team, TeamReader, withoutChange } from './team-reader.ts';
 
 export type { Team } from './team-reader.ts';
@@ -83,27 +83,32 @@ export class TeamStore extends TeamReader {
    * its split, so it is never admitted against two).
    */
   async setBudgetShards(teamId: string, count: number): Promise<Team> {
-    validShardCount(count);
     const lastChange = this.change('team.update');
     try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { teamId },
-          UpdateExpression:
-            'SET previousShards = if_not_exists(shards, :one), shards = :count, shardsFrom = :from, updatedAt = :at, lastChange = :change ADD rev :one',
-          ConditionExpression: 'attribute_exists(teamId)',
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':count': count,
-            ':from': nextMonthOf(new Date(lastChange.at)),
-            ':at': lastChange.at,
-            ':change': lastChange,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
+      return await changeSplit(
+        { count, at: new Date(lastChange.at), initial: 1 },
+        async (split) => {
+          const out = await this.db.send(
+            new UpdateCommand({
+              TableName: this.table,
+              Key: { teamId },
+              UpdateExpression: `SET ${split.set.join(', ')}, updatedAt = :at, lastChange = :change ADD rev :one`,
+              ConditionExpression: `attribute_exists(teamId) AND ${split.condition}`,
+              ExpressionAttributeValues: {
+                ...split.values,
+                ':one': 1,
+                ':at': lastChange.at,
+                ':change': lastChange,
+              },
+              ReturnValues: 'ALL_NEW',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          );
+          return withoutChange(out.Attributes);
+        },
+        // The other case's condition holds; a team that is gone has no old item to return.
+        (err) => isConditionalCheckFailed(err) && (err as { Item?: unknown }).Item !== undefined,
       );
-      return withoutChange(out.Attributes);
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('team', teamId);
       throw err;

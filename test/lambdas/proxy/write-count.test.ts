@@ -88,6 +88,12 @@ describe('DynamoDB writes per request', () => {
     expect(counted).toEqual({ writes: 4, units: 5, conflicts: 0, reads: expect.any(Number) });
   });
 
+  it('a key split over 4 shards writes one of them, as an unsplit key its month — 4 writes, 5 units', async () => {
+    const keyShards = { count: 4, previous: 4, from: '2000-01' };
+    const counted = await writesPerRequest({ limits: { monthlyLimitMicros: 1_000_000, keyShards } });
+    expect(counted).toEqual({ writes: 4, units: 5, conflicts: 0, reads: expect.any(Number) });
+  });
+
   it('a key in a team with a budget adds the team shard twice — 6 writes, 7 units', async () => {
     const team = await env.stores.teams.create('counted-team', 1_000_000);
     const counted = await writesPerRequest({ teamId: team.teamId, limits: { teamBudgetMicros: 1_000_000 } });

@@ -61,9 +61,14 @@ describe('stageWildcardArn', () => {
 });
 
 describe('effectiveLimits', () => {
-  it("keeps the key's own limits and its team's budget, leaving out what is unset", () => {
-    // Prepare
-    const key = { keyId: 'k', rpm: 60, monthlyLimitMicros: 5_000_000 } as KeyView;
+  it("keeps the key's own limits and split and its team's budget, leaving out what is unset", () => {
+    // Prepare: the split's history of counts stays out of the context, which every request carries.
+    const key = {
+      keyId: 'k',
+      rpm: 60,
+      monthlyLimitMicros: 5_000_000,
+      monthShards: { count: 8, previous: 2, from: '2026-12', ever: [2, 8] },
+    } as KeyView;
 
     // Act / Assess
     expect(
@@ -74,6 +79,7 @@ describe('effectiveLimits', () => {
     ).toEqual({
       rpm: 60,
       monthlyLimitMicros: 5_000_000,
+      keyShards: { count: 8, previous: 2, from: '2026-12' },
       teamBudgetMicros: 9_000_000,
       teamShards: { count: 4, previous: 1, from: '2026-11' },
     });

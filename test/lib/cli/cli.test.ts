@@ -658,6 +658,40 @@ describe('tollgate teams shards', () => {
   });
 });
 
+describe('tollgate keys shards', () => {
+  it("splits a key by name from next month, shown in keys show, and refuses what the team's refuses", async () => {
+    // Prepare
+    const created = JSON.parse(
+      (await run('keys', 'create', '--name', 'ci-fleet', '--monthly-limit', '80', '--json')).stdout,
+    ) as { id: string };
+
+    // Act
+    const split = await run('keys', 'shards', 'ci-fleet', '--count', '8', '--json');
+    const human = await run('keys', 'shards', created.id, '--count', '4');
+    const shown = JSON.parse((await run('keys', 'show', created.id, '--json')).stdout) as Record<
+      string,
+      unknown
+    >;
+    const zero = await run('keys', 'shards', 'ci-fleet', '--count', '0');
+    const missing = await run('keys', 'shards', 'no-such-key', '--count', '2');
+
+    // Assess: this month stays on 1 counter through both changes; the request count is read over them all.
+    expect(split.code).toBe(0);
+    expect(JSON.parse(split.stdout)).toMatchObject({
+      id: created.id,
+      monthlyLimitUsd: 80,
+      monthShards: { count: 8, previous: 1, from: expect.stringMatching(/^\d{4}-\d{2}$/), ever: [8] },
+    });
+    expect(human.stdout).toMatch(
+      new RegExp(`^Key ${created.id} will be admitted against 4 shard\\(s\\) from \\d{4}-\\d{2}\\.\\n$`),
+    );
+    expect(shown).toMatchObject({ monthShards: { count: 4, previous: 1 }, requests: 0, lastUsedAt: null });
+    expect(zero.code).toBe(2);
+    expect(zero.stderr.split('\n')[0]).toMatch(/^tollgate: --count must be a positive integer/);
+    expect(missing.code).toBe(1);
+  });
+});
+
 describe('names shared by several records', () => {
   it('are refused with every candidate id, and nothing is changed', async () => {
     // Prepare: key names need not be unique, so two keys share one.

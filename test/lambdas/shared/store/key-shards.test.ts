@@ -1,0 +1,128 @@
+/**
+ * Split counters on DynamoDB Local: a key's month split like a team's (its limit exact under 200-way
+ * concurrency, its spend, requests and last use read over every shard), and a second change of any split
+ * within one month never moving the running month off the split it is admitted against.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '#shared/env.ts';
+import { documentClient } from '#shared/store/db.ts';
+import { KeyStore } from '#shared/store/keys.ts';
+import type { AdmissionRequest } from '#shared/store/metering.ts';
+import { SettingsStore } from '#shared/store/settings.ts';
+import { type ShardSpec, shardsEverUsed, shardsFor } from '#shared/store/shards.ts';
+import { TeamStore } from '#shared/store/teams.ts';
+import type { setupLocalEnv } from '../../../helpers/local-env.ts';
+
+let env: Awaited<ReturnType<typeof setupLocalEnv>>;
+const actor = { id: 'local:key-shards-test' };
+
+beforeAll(async () => {
+  const { setupLocalEnv } = await import('../../../helpers/local-env.ts');
+  env = await setupLocalEnv();
+});
+
+/** Stores whose clock reads `clock.at`, so changes can be made in chosen months. */
+function clockedStores(clock: { at: Date }) {
+  const db = documentClient();
+  const table = (name: keyof typeof ENV): string => String(process.env[ENV[name]]);
+  const now = () => clock.at;
+  return {
+    keys: new KeyStore(db, table('keysTable'), 'sk-tg-', { actor, now, teamsTable: table('teamsTable') }),
+    teams: new TeamStore(db, table('teamsTable'), { actor, now }),
+    settings: new SettingsStore(db, table('providersTable'), { actor, now }),
+  };
+}
+
+/** What each of `months` is admitted against under `spec`. */
+const splits = (spec: ShardSpec | undefined, months: string[]): number[] =>
+  months.map((month) => shardsFor(spec, month));
+
+describe('a split changed twice in one month', () => {
+  it('keeps the running month of a key, a team and the installation on its split', async () => {
+    // Prepare
+    const clock = { at: new Date('2031-01-10T12:00:00Z') };
+    const stores = clockedStores(clock);
+    const { key } = await stores.keys.create({ name: 'twice' });
+    const team = await stores.teams.create('twice');
+
+    // Act: 16 then 4 in January; then 8 in March, when 4 runs.
+    const keySplits = [];
+    const teamSplits = [];
+    for (const [month, count] of [
+      ['2031-01-10', 16],
+      ['2031-01-20', 4],
+      ['2031-03-05', 8],
+    ] as const) {
+      clock.at = new Date(`${month}T12:00:00Z`);
+      keySplits.push((await stores.keys.setShards(key.keyId, count)).monthShards);
+      teamSplits.push((await stores.teams.setBudgetShards(team.teamId, count)).budgetShards);
+    }
+    clock.at = new Date('2031-01-10T12:00:00Z');
+    const firstBudget = (await stores.settings.set({ budgetMicros: 5_000_000, budgetShards: 16 }))
+      .budgetShards;
+    clock.at = new Date('2031-01-20T12:00:00Z');
+    const secondBudget = (await stores.settings.set({ budgetShards: 4 })).budgetShards;
+
+    // Assess: January stays on 1 through both changes (16 never runs), February runs 4, April 8.
+    const months = ['2031-01', '2031-02', '2031-03', '2031-04'];
+    expect(splits(keySplits[1], months)).toEqual([1, 4, 4, 4]);
+    expect(splits(teamSplits[1], months)).toEqual([1, 4, 4, 4]);
+    expect(splits(keySplits[2], months.slice(2))).toEqual([4, 8]);
+    expect(splits(teamSplits[2], months.slice(2))).toEqual([4, 8]);
+    expect(keySplits[2]).toMatchObject({ count: 8, previous: 4, from: '2031-04' });
+    // Every count a month may have used, so a read over all months finds every shard.
+    expect(keySplits[2]?.ever?.sort((a, b) => a - b)).toEqual([4, 8, 16]);
+    expect(shardsEverUsed(keySplits[2])).toBe(16);
+    // The installation's first split applies at once (no budget was counted before), the second next month.
+    expect(splits(firstBudget, months.slice(0, 2))).toEqual([16, 16]);
+    expect(splits(secondBudget, months.slice(0, 2))).toEqual([16, 4]);
+  });
+
+  it('refuses a split of a key or team that does not exist as not found', async () => {
+    const stores = clockedStores({ at: new Date() });
+    await expect(stores.keys.setShards('NoSuchKey123', 4)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(stores.teams.setBudgetShards('team_NoSuchTeam1', 4)).rejects.toMatchObject({
+      code: 'not_found',
+    });
+  });
+});
+
+describe('a key split over shards, under concurrency', { timeout: 120_000 }, () => {
+  it('admits exactly what its monthly limit allows across 200 requests, and reads back over every shard', async () => {
+    // Prepare: room for 40 requests of 1000 µUSD, split 5001 ×7 + 5000 over 8 shards in effect.
+    const keyShards = { count: 8, previous: 8, from: '2000-01' };
+    const limits = { monthlyLimitMicros: 40 * 1000 + 7, keyShards };
+    const meter = env.stores.meter;
+    const requests: AdmissionRequest[] = Array.from({ length: 200 }, (_, i) => ({
+      requestId: `split-key-${i}`,
+      keyId: 'SplitKey0001',
+      limits,
+      estimateMicros: 1000,
+      estimateTokens: 10,
+      at: new Date(),
+    }));
+
+    // Act
+    const results = await Promise.allSettled(requests.map((r) => meter.admit(r)));
+    const admitted = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    await Promise.all(admitted.map((a) => meter.settle(a, 900, 10)));
+    const refusals = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    const spend = await meter.monthSpend('key#SplitKey0001', new Date(), 8);
+    const stats = await meter.keyStats('SplitKey0001', 8);
+    const unsplitRead = await meter.keyStats('SplitKey0001', 1);
+
+    // Assess: no overshoot, no shard left with room for a request, every refusal the key's own 402.
+    expect(admitted.length).toBe(40);
+    expect(new Set(admitted.map((a) => a.counters[0]?.pk))).toEqual(
+      new Set(['key#SplitKey0001', ...Array.from({ length: 7 }, (_, i) => `key#SplitKey0001#${i + 1}`)]),
+    );
+    expect(new Set(refusals.map((e) => (e as { code?: string }).code))).toEqual(
+      new Set(['api_key_quota_exceeded']),
+    );
+    expect(refusals[0]?.message).toContain('no shard of it has $0.001 left');
+    expect(spend).toEqual(expect.objectContaining({ spentMicros: 40 * 900, reservedMicros: 0 }));
+    expect(stats.requests).toBe(40);
+    expect(stats.lastUsedAt).toBeDefined();
+    expect(unsplitRead.requests).toBeLessThan(40);
+  });
+});
