@@ -10,7 +10,7 @@ import { InvalidError } from '../operations/errors.ts';
 import { checkInput } from '../operations/schema.ts';
 import { requestQuery, requestQueryShape, shownRequest } from '../operations/usage.ts';
 import type { RequestPage } from '../store/request-log.ts';
-import { shardsToRead } from '../store/shards.ts';
+import { monthOf, shardsFor, shardsToRead } from '../store/shards.ts';
 import type { ProviderHealth } from '../store/usage.ts';
 import { requireKey } from './caller.ts';
 import type { ProxyRuntime } from './context.ts';
@@ -28,7 +28,7 @@ export async function keyInfo(rt: ProxyRuntime, req: GatewayRequest): Promise<Ga
   const [team, spend, minute] = await Promise.all([
     key.teamId === undefined ? undefined : deps.teams.get(key.teamId),
     deps.meter.monthSpend(`key#${key.keyId}`, at, shardsToRead(key.monthShards)),
-    deps.meter.minuteUsage(key.keyId, at),
+    deps.meter.minuteUsage(key.keyId, at, shardsFor(key.monthShards, monthOf(at))),
   ]);
   const teamSpend =
     team === undefined

@@ -34,13 +34,15 @@ import {
   counterId,
   isOwnReceipt,
   type Receipt,
+  type ReserveSpec,
   receiptName,
   receiptsOf,
   reserveUpdate,
   writeUnitsWith,
 } from './counters.ts';
 import { consistentBatchGet, isConditionalCheckFailed } from './db.ts';
-import { monthOf, type ShardSpec, shardKey, shardOrder, shardsFor, shuffled, sliceOf } from './shards.ts';
+import { monthOf, type ShardSpec, shardKey, shardsFor, sliceOf } from './shards.ts';
+import { type Placed, placeOnSplit, type SplitContext } from './split-placement.ts';
 
 /** Limits as the authorizer resolved them for this key (and its team). */
 export interface EffectiveLimits {
@@ -177,7 +179,8 @@ const SPLIT_ADVICE: Readonly<Record<Counter['kind'], (id: string) => string>> = 
   key: (id) => `tollgate keys shards ${id} --count N (from next month)`,
   team: (id) => `tollgate teams shards ${id} --count N (from next month)`,
   installation: () => 'tollgate settings --budget-shards N (from next month)',
-  rate: () => "a key's rate minute is one counter",
+  // A key's rate minute is split with its month.
+  rate: (id) => `tollgate keys shards ${id} --count N (from next month)`,
 };
 
 /** The longest a request lives (API Gateway's and the proxy Lambda's 15 minutes), plus a margin. */
@@ -187,12 +190,6 @@ export const DEFAULT_RESERVATION_TTL_MS = 16 * 60_000;
 interface Held {
   counter: Counter;
   receipts: Receipt[];
-}
-
-/** A counter placed by an admission, with the item as it stood afterwards. */
-interface Placed {
-  counter: Counter;
-  item: Record<string, unknown> | undefined;
 }
 
 /** Usage-table counters for limits: admission, settlement, reconciliation and spend reads. */
@@ -205,8 +202,8 @@ export class Meter {
   private readonly random: () => number;
   /** Counters this instance last warned about as busy, and when (see {@link warnIfBusy}). */
   private readonly busyWarned = new Map<string, number>();
-  /** Shards that recently refused, with the smallest estimate they refused (per instance). */
-  private readonly fullShards = new Map<string, { until: number; micros: number }>();
+  /** What reserving on split counters needs, with the shards this instance saw full. */
+  private readonly split: SplitContext;
 
   constructor(db: DynamoDBDocumentClient, usageTable: string, options: MeterOptions = {}) {
     this.db = db;
@@ -215,6 +212,13 @@ export class Meter {
     this.attempts = options.settleAttempts ?? 5;
     this.retryBaseMs = options.retryBaseMs ?? 50;
     this.random = options.random ?? Math.random;
+    this.split = {
+      db,
+      table: usageTable,
+      random: this.random,
+      fullShards: new Map(),
+      place: (spec, full) => this.place(spec, () => full),
+    };
   }
 
   /**
@@ -272,8 +276,9 @@ export class Meter {
                   : { reserveMicros: est, leftMicros: limits.monthlyLimitMicros - spent },
               ),
           )
-        : this.placeSharded({
+        : this.splitMonth({
             subject: `key#${request.keyId}`,
+            estimate: est,
             budget: limits.monthlyLimitMicros,
             shards: keyShards,
             counter: keyCounter,
@@ -283,8 +288,9 @@ export class Meter {
     if (request.teamId !== undefined) {
       const teamId = request.teamId;
       attempts.push(
-        this.placeSharded({
+        this.splitMonth({
           subject: `team#${teamId}`,
+          estimate: est,
           budget: limits.teamBudgetMicros,
           shards: shardsFor(limits.teamShards, month),
           counter: (pk) => ({ ...base, counter: money(pk, 'team'), ...monthSet }),
@@ -294,8 +300,9 @@ export class Meter {
     }
     if (request.installation !== undefined) {
       attempts.push(
-        this.placeSharded({
+        this.splitMonth({
           subject: 'install',
+          estimate: est,
           budget: request.installation.budgetMicros,
           shards: shardsFor(request.installation.shards, month),
           counter: (pk) => ({ ...base, counter: money(pk, 'installation'), ...monthSet }),
@@ -390,20 +397,7 @@ export class Meter {
       pk: shardKey(subject, i),
       sk: `month#${month}`,
     }));
-    let items: Array<Record<string, unknown>>;
-    if (keys.length === 1) {
-      const out = await this.db.send(
-        new GetCommand({ TableName: this.table, Key: keys[0], ConsistentRead: true }),
-      );
-      items = out.Item === undefined ? [] : [out.Item];
-    } else {
-      // Every shard or none: a shard left unprocessed would under-report the month.
-      const found = await consistentBatchGet(
-        this.db,
-        keys.map((key) => ({ table: this.table, key })),
-      );
-      items = found.filter((item) => item !== undefined);
-    }
+    const items = await this.consistentItems(keys);
     return {
       month,
       spentMicros: items.reduce((sum, item) => sum + Number(item.spentMicros ?? 0), 0),
@@ -438,31 +432,46 @@ export class Meter {
     return { requests, lastUsedAt };
   }
 
-  /** Requests and tokens counted in a key's current minute. */
+  /** Requests and tokens counted in a key's current minute, over its `shards` (a split key's month's). */
   async minuteUsage(
     keyId: string,
     at: Date = new Date(),
+    shards = 1,
   ): Promise<{ requests: number; tokens: number; resetSeconds: number }> {
     const minute = minuteOf(at);
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { pk: `rate#${keyId}`, sk: `minute#${minute}` },
-        ConsistentRead: true,
-      }),
+    const found = await this.consistentItems(
+      Array.from({ length: shards }, (_, i) => ({
+        pk: shardKey(`rate#${keyId}`, i),
+        sk: `minute#${minute}`,
+      })),
     );
     return {
-      requests: Number(out.Item?.n ?? 0),
-      tokens: Number(out.Item?.tok ?? 0),
+      requests: found.reduce((sum, item) => sum + Number(item.n ?? 0), 0),
+      tokens: found.reduce((sum, item) => sum + Number(item.tok ?? 0), 0),
       resetSeconds: (minute + 1) * 60 - Math.floor(at.getTime() / 1000),
     };
   }
 
+  /** The counter items of `keys` that exist, read consistently: one `GetItem`, or one `BatchGetItem`. */
+  private async consistentItems(
+    keys: Array<{ pk: string; sk: string }>,
+  ): Promise<Array<Record<string, unknown>>> {
+    if (keys.length === 1) {
+      const out = await this.db.send(
+        new GetCommand({ TableName: this.table, Key: keys[0], ConsistentRead: true }),
+      );
+      return out.Item === undefined ? [] : [out.Item];
+    }
+    // Every shard or none: a shard left unprocessed would under-report.
+    const found = await consistentBatchGet(
+      this.db,
+      keys.map((key) => ({ table: this.table, key })),
+    );
+    return found.filter((item) => item !== undefined);
+  }
+
   /** One conditional reservation; a failed condition becomes `refusal`, told what the counter held. */
-  private async place(
-    spec: Parameters<typeof reserveUpdate>[0],
-    refusal: (spentAndReserved?: number) => Error,
-  ): Promise<Placed> {
+  private async place(spec: ReserveSpec, refusal: (spentAndReserved?: number) => Error): Promise<Placed> {
     try {
       const out = await this.db.send(new UpdateCommand(reserveUpdate(spec)));
       return { counter: spec.counter, item: out.Attributes };
@@ -479,77 +488,38 @@ export class Meter {
     }
   }
 
-  /**
-   * Reserves on one shard of a sharded budget: a random one first; when that one is full, the others that
-   * one consistent read of all of them shows room on, so a refusal near exhaustion costs one write and one
-   * read instead of a write per shard. Shard `i` admits within its slice of the budget, and the slices add
-   * up to the budget.
-   */
-  private async placeSharded(options: {
+  /** The plan of a split month: shard `i` admits within its slice of `budget` (none: never refuses). */
+  private splitMonth(options: {
     subject: string;
     budget: number | undefined;
     shards: number;
-    counter: (pk: string) => Omit<Parameters<typeof reserveUpdate>[0], 'cap'>;
+    estimate: number;
+    counter: (pk: string) => Omit<ReserveSpec, 'cap'>;
     refusal: () => Error;
   }): Promise<Placed> {
-    const { shards, budget } = options;
-    const full = new Error('shard full');
-    const now = Date.now();
-    const specOf = (index: number) => {
-      const spec = options.counter(shardKey(options.subject, index));
-      const cap = budget === undefined ? undefined : sliceOf(budget, index, shards);
-      return { spec, cap, cacheKey: counterId(spec.counter) };
-    };
-    // A slice smaller than the estimate never fits; a shard that just refused an estimate this large is
-    // skipped for a second. (Room freed meanwhile waits out the second: never overshoot.)
-    const fits = (index: number): boolean => {
-      const { spec, cap, cacheKey } = specOf(index);
-      if (cap !== undefined && cap < spec.counter.micros) return false;
-      const known = this.fullShards.get(cacheKey);
-      return !(shards > 1 && known !== undefined && known.until > now && spec.counter.micros >= known.micros);
-    };
-    const attempt = async (index: number): Promise<Placed | undefined> => {
-      const { spec, cap, cacheKey } = specOf(index);
-      try {
-        return await this.place({ ...spec, cap }, () => full);
-      } catch (err) {
-        if (err !== full) throw err;
-        if (shards > 1) this.fullShards.set(cacheKey, { until: now + 1000, micros: spec.counter.micros });
-        return undefined;
-      }
-    };
-    // Only the first shard that may fit is looked at before its write: the others only if it is full.
-    const order = shardOrder(shards, this.random);
-    const at = order.findIndex(fits);
-    const first = order[at];
-    if (first === undefined) throw options.refusal();
-    const placed = await attempt(first);
-    if (placed !== undefined) return placed;
-    const rest = order.slice(at + 1).filter(fits);
-    if (rest.length === 0 || budget === undefined) throw options.refusal();
-    const held = await consistentBatchGet(
-      this.db,
-      rest.map((index) => {
-        const { pk, sk } = specOf(index).spec.counter;
-        return { table: this.table, key: { pk, sk }, attributes: ['spr'] };
-      }),
-    );
-    // Shards the read shows full are remembered as if they had refused; the others are tried in random
-    // order, so requests that find their first shard full spread over all the room that is left.
-    const roomy: number[] = [];
-    for (const [i, index] of rest.entries()) {
-      const { spec, cap, cacheKey } = specOf(index);
-      if ((cap ?? 0) - Number(held[i]?.spr ?? 0) >= spec.counter.micros) roomy.push(index);
-      else this.fullShards.set(cacheKey, { until: now + 1000, micros: spec.counter.micros });
-    }
-    for (const index of shuffled(roomy, this.random)) {
-      const next = await attempt(index);
-      if (next !== undefined) return next;
-    }
-    throw options.refusal();
+    const { budget, shards, estimate } = options;
+    const slice = (index: number) => (budget === undefined ? undefined : sliceOf(budget, index, shards));
+    return placeOnSplit(this.split, {
+      subject: options.subject,
+      shards,
+      spec: (pk, index) => ({ ...options.counter(pk), cap: slice(index) }),
+      fits: (index) => (slice(index) ?? estimate) >= estimate,
+      ...(budget === undefined
+        ? {}
+        : {
+            room: {
+              attributes: ['spr'],
+              has: (item, index) => (slice(index) ?? 0) - Number(item?.spr ?? 0) >= estimate,
+            },
+          }),
+      refusal: options.refusal,
+    });
   }
 
-  /** Counts the request in the key's minute and reserves its tokens, within the RPM and TPM. */
+  /**
+   * Counts the request in the key's minute and reserves its tokens, within the RPM and TPM. A split key's
+   * minute is split as its month is, each shard within its slice of both.
+   */
   private placeRate(
     request: AdmissionRequest,
     window: { minute: number; resetSeconds: number; expiresAt: number },
@@ -559,21 +529,27 @@ export class Meter {
     const refusal = () => new RateLimitedError(limit, window.resetSeconds);
     const tokens = tpm === undefined ? 0 : request.estimateTokens;
     if (tpm !== undefined && tpm < tokens) return Promise.reject(refusal());
-    const condition: string[] = [];
-    const values: Record<string, unknown> = { ':one': 1, ':ttl': (window.minute + 2) * 60 };
-    if (rpm !== undefined) {
-      condition.push('(attribute_not_exists(n) OR n < :rpm)');
-      values[':rpm'] = rpm;
-    }
-    if (tpm !== undefined) {
-      condition.push('(attribute_not_exists(tok) OR tok <= :tpmCap)');
-      values[':tpmCap'] = tpm - tokens;
-    }
-    return this.place(
-      {
+    const shards = shardsFor(request.limits.keyShards, monthOf(request.at));
+    const caps = (index: number) => ({
+      rpm: rpm === undefined ? undefined : sliceOf(rpm, index, shards),
+      tpm: tpm === undefined ? undefined : sliceOf(tpm, index, shards),
+    });
+    const spec = (pk: string, index: number): ReserveSpec => {
+      const cap = caps(index);
+      const condition: string[] = [];
+      const values: Record<string, unknown> = { ':one': 1, ':ttl': (window.minute + 2) * 60 };
+      if (cap.rpm !== undefined) {
+        condition.push('(attribute_not_exists(n) OR n < :rpm)');
+        values[':rpm'] = cap.rpm;
+      }
+      if (cap.tpm !== undefined) {
+        condition.push('(attribute_not_exists(tok) OR tok <= :tpmCap)');
+        values[':tpmCap'] = cap.tpm - tokens;
+      }
+      return {
         table: this.table,
         counter: {
-          pk: `rate#${request.keyId}`,
+          pk,
           sk: `minute#${window.minute}`,
           micros: 0,
           tokens,
@@ -585,9 +561,26 @@ export class Meter {
         set: ['expiresAt = :ttl'],
         condition,
         values,
+      };
+    };
+    if (shards === 1) return this.place(spec(`rate#${request.keyId}`, 0), refusal);
+    const within = (index: number, held: { n: number; tok: number }) => {
+      const cap = caps(index);
+      return (
+        (cap.rpm === undefined || held.n < cap.rpm) && (cap.tpm === undefined || held.tok + tokens <= cap.tpm)
+      );
+    };
+    return placeOnSplit(this.split, {
+      subject: `rate#${request.keyId}`,
+      shards,
+      spec,
+      fits: (index) => within(index, { n: 0, tok: 0 }),
+      room: {
+        attributes: ['n', 'tok'],
+        has: (item, index) => within(index, { n: Number(item?.n ?? 0), tok: Number(item?.tok ?? 0) }),
       },
       refusal,
-    );
+    });
   }
 
   /** Undoes the reservations of a refused request (retried; the receipts make it safe to repeat). */

@@ -125,4 +125,49 @@ describe('a key split over shards, under concurrency', { timeout: 120_000 }, () 
     expect(stats.lastUsedAt).toBeDefined();
     expect(unsplitRead.requests).toBeLessThan(40);
   });
+
+  it('splits its rate minute too: RPM exact across 200 requests, TPM within the slices, both read back summed', async () => {
+    // Prepare: one minute for all; RPM 10 over 4 shards (3 + 3 + 2 + 2); TPM 1000 (250 each) for 100-token
+    // requests: 2 per shard, so 8 of a possible 10 — a split leaves up to a request per shard unused.
+    const keyShards = { count: 4, previous: 4, from: '2000-01' };
+    const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 1000);
+    const burst = async (keyId: string, limits: AdmissionRequest['limits']) => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 200 }, (_, i) =>
+          env.stores.meter.admit({
+            requestId: `${keyId}-${i}`,
+            keyId,
+            limits,
+            estimateMicros: 0,
+            estimateTokens: 100,
+            at,
+          }),
+        ),
+      );
+      const admitted = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      await Promise.all(admitted.map((a) => env.stores.meter.settle(a, 0, 100)));
+      const codes = new Set(
+        results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { code?: string }).code] : [])),
+      );
+      const shardsUsed = new Set(
+        admitted.flatMap((a) => a.counters.filter((c) => c.kind === 'rate').map((c) => c.pk)),
+      );
+      return {
+        admitted: admitted.length,
+        codes,
+        shardsUsed: shardsUsed.size,
+        usage: await env.stores.meter.minuteUsage(keyId, at, 4),
+      };
+    };
+
+    // Act
+    const byRequests = await burst('SplitRpm0001', { rpm: 10, keyShards });
+    const byTokens = await burst('SplitTpm0001', { tpm: 1000, keyShards });
+
+    // Assess
+    expect(byRequests).toMatchObject({ admitted: 10, shardsUsed: 4, codes: new Set(['rate_limited']) });
+    expect(byRequests.usage).toMatchObject({ requests: 10, tokens: 1000 });
+    expect(byTokens).toMatchObject({ admitted: 8, shardsUsed: 4, codes: new Set(['rate_limited']) });
+    expect(byTokens.usage).toMatchObject({ requests: 8, tokens: 800 });
+  });
 });
