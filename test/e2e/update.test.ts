@@ -225,6 +225,7 @@ describe('the audit log', () => {
       { monthlyLimitMicros: { before: 10_000, after: null } },
       {
         shards: { before: null, after: 6 },
+        previousShards: { before: null, after: 1 },
         shardsFrom: { before: null, after: expect.stringMatching(/^\d{4}-\d{2}$/) },
       },
     ]);
@@ -233,6 +234,7 @@ describe('the audit log', () => {
       { budgetMicros: { before: 10_000, after: null } },
       {
         shards: { before: null, after: 8 },
+        previousShards: { before: null, after: 1 },
         shardsFrom: { before: null, after: expect.stringMatching(/^\d{4}-\d{2}$/) },
       },
     ]);

@@ -10,6 +10,7 @@
 import { createCipheriv, createDecipheriv, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { listen, readAll } from '../helpers/http.ts';
+import { type Authorize, deniedMessage, encryptionContextKeys } from '../helpers/iam-policy.ts';
 import { signDigest } from './ecdsa-prehash.ts';
 import { signatureRefusal } from './sigv4.ts';
 
@@ -23,9 +24,15 @@ function aad(keyArn: string, context: Record<string, string> | undefined): Buffe
   return Buffer.from(JSON.stringify([keyArn, entries]));
 }
 
-/** Starts the fake with one symmetric key. */
-export async function startFakeKms() {
-  const keyArn = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+/**
+ * Starts the fake with one symmetric key.
+ * @param options.authorize IAM's decision on each GenerateDataKey, Decrypt, Sign and GetPublicKey
+ *   (allowed when absent).
+ * @param options.keyArn the symmetric key's ARN.
+ */
+export async function startFakeKms(options: { authorize?: Authorize; keyArn?: string } = {}) {
+  const keyArn =
+    options.keyArn ?? 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
   const secret = randomBytes(32);
   const calls: Array<{ target: string; context: Record<string, string> | undefined }> = [];
   const signingKeyArn = 'arn:aws:kms:us-east-1:111122223333:key/5678efgh-56ef-78gh-90ij-5678901234ef';
@@ -46,6 +53,19 @@ export async function startFakeKms() {
       SigningAlgorithm?: string;
     };
     calls.push({ target, context: input.EncryptionContext });
+    const actions: Record<string, { action: string; resource: string }> = {
+      'TrentService.GenerateDataKey': { action: 'kms:GenerateDataKey', resource: keyArn },
+      'TrentService.Decrypt': { action: 'kms:Decrypt', resource: keyArn },
+      'TrentService.Sign': { action: 'kms:Sign', resource: signingKeyArn },
+      'TrentService.GetPublicKey': { action: 'kms:GetPublicKey', resource: signingKeyArn },
+    };
+    const called = actions[target];
+    const asked =
+      called === undefined
+        ? undefined
+        : { ...called, context: encryptionContextKeys(input.EncryptionContext) };
+    if (asked !== undefined && options.authorize?.(asked) === false)
+      return awsError(res, 400, 'AccessDeniedException', deniedMessage(asked));
     const knownKey = (id: string | undefined): boolean =>
       id === keyArn || id === 'alias/tollgate' || id === keyArn.split('/')[1];
     if (target === 'TrentService.GenerateDataKey') {

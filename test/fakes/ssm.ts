@@ -5,12 +5,21 @@
  * have AWS's shape (`ParameterNotFound` carries no message).
  */
 import { listen, readAll } from '../helpers/http.ts';
+import { type Authorize, deniedMessage, type IamRequest } from '../helpers/iam-policy.ts';
 import { signatureRefusal } from './sigv4.ts';
 
 export { FAKE_CREDENTIALS } from './sigv4.ts';
 
-/** Starts the fake over SecureString parameters by ARN. */
-export async function startFakeSsm(parameters: Record<string, string>) {
+/**
+ * Starts the fake over SecureString parameters by ARN.
+ * @param options.authorize IAM's decision: `ssm:GetParameter` on the parameter and, with decryption, the
+ *   `kms:Decrypt` Parameter Store makes on the caller's behalf under a `customerKey` (its
+ *   `kms:ViaService` and `PARAMETER_ARN` context).
+ */
+export async function startFakeSsm(
+  parameters: Record<string, string>,
+  options: { authorize?: Authorize; customerKey?: string } = {},
+) {
   const calls: Array<{ name: string; withDecryption: boolean }> = [];
   const { port, close } = await listen(async (req, res) => {
     const body = await readAll(req);
@@ -29,6 +38,20 @@ export async function startFakeSsm(parameters: Record<string, string>) {
     calls.push({ name, withDecryption: input.WithDecryption === true });
     const value = parameters[name];
     if (value === undefined) return fail(400, 'ParameterNotFound');
+    const asked: IamRequest[] = [{ action: 'ssm:GetParameter', resource: name, context: {} }];
+    // Under the AWS managed key (aws/ssm) the key's own policy lets Parameter Store decrypt for the account.
+    if (input.WithDecryption === true && options.customerKey !== undefined)
+      asked.push({
+        action: 'kms:Decrypt',
+        resource: options.customerKey,
+        context: {
+          'kms:ViaService': `ssm.${name.split(':')[3]}.amazonaws.com`,
+          'kms:EncryptionContext:PARAMETER_ARN': name,
+          'kms:EncryptionContextKeys': ['PARAMETER_ARN'],
+        },
+      });
+    const denied = asked.find((request) => options.authorize?.(request) === false);
+    if (denied !== undefined) return fail(400, 'AccessDeniedException', deniedMessage(denied));
     res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
     res.end(
       JSON.stringify({

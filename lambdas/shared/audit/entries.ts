@@ -24,9 +24,19 @@ export const DIFF_ALLOWLIST = {
     'rotatedAt',
     'previousValidUntil',
     'shards',
+    'previousShards',
     'shardsFrom',
   ],
-  teams: ['teamId', 'name', 'status', 'budgetMicros', 'credentials', 'shards', 'shardsFrom'],
+  teams: [
+    'teamId',
+    'name',
+    'status',
+    'budgetMicros',
+    'credentials',
+    'shards',
+    'previousShards',
+    'shardsFrom',
+  ],
   providers: [
     'provider',
     'type',
@@ -44,6 +54,7 @@ export const DIFF_ALLOWLIST = {
     'defaultPrice',
     'budgetMicros',
     'shards',
+    'previousShards',
     'shardsFrom',
   ],
 } as const;

@@ -16,6 +16,8 @@ import { shardKey, shardOrder, shuffled } from './shards.ts';
 
 /** How long a shard that refused a request is skipped for requests as large, by the instance that saw it. */
 const FULL_FOR_MS = 1000;
+/** Full shards an instance remembers at most; past that it forgets them all (each is only a shortcut). */
+const MAX_REMEMBERED = 10_000;
 
 /** A counter placed by an admission, with the item as it stood afterwards. */
 export interface Placed {
@@ -59,11 +61,10 @@ export async function placeOnSplit(ctx: SplitContext, plan: SplitPlan): Promise<
   const now = Date.now();
   const specOf = (index: number) => plan.spec(shardKey(plan.subject, index), index);
   const remember = (spec: ReserveSpec) => {
-    if (shards > 1)
-      ctx.fullShards.set(counterId(spec.counter), {
-        until: now + FULL_FOR_MS,
-        size: reservedOn(spec.counter),
-      });
+    if (shards <= 1) return;
+    // Bounded: a warm instance sees the shards of many months, keys and minutes.
+    if (ctx.fullShards.size >= MAX_REMEMBERED) ctx.fullShards.clear();
+    ctx.fullShards.set(counterId(spec.counter), { until: now + FULL_FOR_MS, size: reservedOn(spec.counter) });
   };
   const fits = (index: number): boolean => {
     if (!plan.fits(index)) return false;

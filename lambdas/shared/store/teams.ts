@@ -110,7 +110,11 @@ export class TeamStore extends TeamReader {
         (err) => isConditionalCheckFailed(err) && (err as { Item?: unknown }).Item !== undefined,
       );
     } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new RecordNotFoundError('team', teamId);
+      // Refused in every round: gone (no old item), or changed by others each time.
+      if (isConditionalCheckFailed(err))
+        throw (err as { Item?: unknown }).Item === undefined
+          ? new RecordNotFoundError('team', teamId)
+          : new ConcurrentChangeError('team', teamId, { cause: err });
       throw err;
     }
   }
