@@ -5,6 +5,7 @@ import type { AuthContext, Revisions } from './http.ts';
 import { hashKey, keyFromRequest, parseKey } from './keys.ts';
 import type { KeyReader, KeyView } from './store/key-reader.ts';
 import type { EffectiveLimits } from './store/metering.ts';
+import type { ShardSpec } from './store/shards.ts';
 import type { Team, TeamReader } from './store/team-reader.ts';
 
 /**
@@ -57,6 +58,8 @@ export function stageWildcardArn(methodArn: string): string {
   return `${apiPart}/${stage}/*/*`;
 }
 
+const withoutHistory = ({ ever: _ever, ...split }: ShardSpec): ShardSpec => split;
+
 /** The limits that apply to a key: its own, and its team's budget. */
 export function effectiveLimits(
   key: KeyView,
@@ -64,15 +67,8 @@ export function effectiveLimits(
 ): EffectiveLimits {
   return {
     ...(key.monthlyLimitMicros === undefined ? {} : { monthlyLimitMicros: key.monthlyLimitMicros }),
-    ...(key.monthShards === undefined
-      ? {}
-      : {
-          keyShards: {
-            count: key.monthShards.count,
-            previous: key.monthShards.previous,
-            from: key.monthShards.from,
-          },
-        }),
+    // The split's history of counts (`ever`) is for reads over all months, not for admission.
+    ...(key.monthShards === undefined ? {} : { keyShards: withoutHistory(key.monthShards) }),
     ...(key.rpm === undefined ? {} : { rpm: key.rpm }),
     ...(key.tpm === undefined ? {} : { tpm: key.tpm }),
     ...(team?.budgetMicros === undefined ? {} : { teamBudgetMicros: team.budgetMicros }),

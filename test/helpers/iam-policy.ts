@@ -36,9 +36,8 @@ function wildcard(pattern: string, value: string, ignoreCase = false): boolean {
 /** Each operator the stack's statements use: whether the key's values satisfy the listed ones. */
 const OPERATORS: Record<string, (actual: string[] | undefined, listed: string[]) => boolean> = {
   // A single-valued key matches when it equals any listed value; a missing key never does.
-  StringEquals: (actual, listed) => actual !== undefined && actual.some((a) => listed.includes(a)),
-  StringLike: (actual, listed) =>
-    actual !== undefined && actual.some((a) => listed.some((l) => wildcard(l, a))),
+  StringEquals: (actual, listed) => actual?.some((a) => listed.includes(a)) === true,
+  StringLike: (actual, listed) => actual?.some((a) => listed.some((l) => wildcard(l, a))) === true,
   StringNotEquals: (actual, listed) => actual === undefined || actual.every((a) => !listed.includes(a)),
   // Null: "true" matches a missing key, "false" a present one.
   Null: (actual, listed) => listed.includes(actual === undefined ? 'true' : 'false'),

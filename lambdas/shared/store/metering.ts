@@ -311,7 +311,7 @@ export class Meter {
       );
     }
     if (limits.rpm !== undefined || limits.tpm !== undefined) {
-      attempts.push(this.placeRate(request, { minute, resetSeconds, expiresAt }));
+      attempts.push(this.placeRate(request, { minute, resetSeconds, expiresAt, shards: keyShards }));
     }
     const [checked, ...placed] = await Promise.allSettled([check(), ...attempts]);
     const counters = placed.flatMap((p) => (p.status === 'fulfilled' ? [p.value].flat() : []));
@@ -522,14 +522,14 @@ export class Meter {
    */
   private placeRate(
     request: AdmissionRequest,
-    window: { minute: number; resetSeconds: number; expiresAt: number },
+    window: { minute: number; resetSeconds: number; expiresAt: number; shards: number },
   ): Promise<Placed> {
     const { rpm, tpm } = request.limits;
     const limit = rpm ?? tpm ?? 0;
     const refusal = () => new RateLimitedError(limit, window.resetSeconds);
     const tokens = tpm === undefined ? 0 : request.estimateTokens;
     if (tpm !== undefined && tpm < tokens) return Promise.reject(refusal());
-    const shards = shardsFor(request.limits.keyShards, monthOf(request.at));
+    const { shards } = window;
     const caps = (index: number) => ({
       rpm: rpm === undefined ? undefined : sliceOf(rpm, index, shards),
       tpm: tpm === undefined ? undefined : sliceOf(tpm, index, shards),
