@@ -39,8 +39,8 @@ function found(markers: Readonly<Record<string, string>>, text: string): string[
 export const credentialChainIn = (text: string): string[] => found(CREDENTIAL_CHAIN_MARKERS, text);
 
 /**
- * Strings only the SDK features lib/bundling.ts leaves out contain: the event-stream codec's header names
- * and the endpoint-discovery cache (see lambdas/shared/sdk-lean/).
+ * Strings only two SDK features the request path has no use for contain: the event-stream codec's header
+ * names and the endpoint-discovery cache (which the SDK's DynamoDB client carried).
  */
 export const LEFT_OUT_MARKERS = {
   eventStreams: ':message-type',

@@ -1,12 +1,15 @@
 /**
- * The floor DynamoDB Local puts under every request, measured on a DynamoDB Local of its own: the SDK's
- * CPU per call in this process (what each of a request's DynamoDB calls costs the handler), one update's
+ * The floor DynamoDB Local puts under every request, measured on a DynamoDB Local of its own: the CPU per
+ * call in this process of the gateway's lean client and of the SDK's document client beside it (what each
+ * of a request's DynamoDB calls costs the handler), one update's
  * latency p50 and p99 (the tail under every admission), and how many operations per second DynamoDB Local
  * serves to 16 concurrent callers (what bounds the local gateway's throughput whatever the gateway does).
  * Bounded by operation counts.
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
+import type { DocumentDb } from '#shared/store/db.ts';
+import { documentClient } from '#shared/store/sdk-db.ts';
 import { startDynamoDbLocal } from '../lib/local/dynamodb-local.ts';
 import { percentile } from './percentile.ts';
 
@@ -17,8 +20,8 @@ const CLIENTS = 16;
 
 /** What the floor measured. */
 export interface DynamoFloor {
-  /** CPU of this process per call, ms (sequential calls, so nothing overlaps). */
-  cpuMsPerCall: { get: number; update: number };
+  /** CPU of this process per call, ms (sequential calls, so nothing overlaps), by client. */
+  cpuMsPerCall: { lean: { get: number; update: number }; sdk: { get: number; update: number } };
   /** One sequential UpdateItem's round trip, ms. */
   updateLatencyMs: { p50: number; p99: number };
   /** Operations per second at 16 concurrent callers. */
@@ -28,12 +31,11 @@ export interface DynamoFloor {
 /** Measures the floor on a DynamoDB Local started for it. */
 export async function dynamoFloor(): Promise<DynamoFloor> {
   const dynamo = await startDynamoDbLocal({});
-  const raw = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-  });
-  const db = DynamoDBDocumentClient.from(raw);
+  const credentials = { accessKeyId: 'l', secretAccessKey: 'l' };
+  const config = { endpoint: dynamo.endpoint, region: 'us-east-1' };
+  const raw = new DynamoDBClient({ ...config, credentials });
+  const sdk = documentClient({ ...config, credentials });
+  const db = leanDocumentDb({ ...config, credentials: async () => credentials });
   try {
     await raw.send(
       new CreateTableCommand({
@@ -43,16 +45,17 @@ export async function dynamoFloor(): Promise<DynamoFloor> {
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
-    const update = (pk: string) =>
-      db.send(
-        new UpdateCommand({
-          TableName: TABLE,
-          Key: { pk },
-          UpdateExpression: 'ADD n :one',
-          ExpressionAttributeValues: { ':one': 1 },
-        }),
-      );
-    const get = () => db.send(new GetCommand({ TableName: TABLE, Key: { pk: 'one' }, ConsistentRead: true }));
+    const updateBy = (client: DocumentDb) => (pk: string) =>
+      client.update({
+        TableName: TABLE,
+        Key: { pk },
+        UpdateExpression: 'ADD n :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      });
+    const getBy = (client: DocumentDb) => () =>
+      client.get({ TableName: TABLE, Key: { pk: 'one' }, ConsistentRead: true });
+    const update = updateBy(db);
+    const get = getBy(db);
     for (let i = 0; i < 300; i++) await update('one');
     const cpuPerCall = async (op: () => Promise<unknown>): Promise<number> => {
       const cpu = process.cpuUsage();
@@ -77,7 +80,10 @@ export async function dynamoFloor(): Promise<DynamoFloor> {
       latencies.push(performance.now() - started);
     }
     return {
-      cpuMsPerCall: { get: await cpuPerCall(get), update: await cpuPerCall(() => update('one')) },
+      cpuMsPerCall: {
+        lean: { get: await cpuPerCall(get), update: await cpuPerCall(() => update('one')) },
+        sdk: { get: await cpuPerCall(getBy(sdk)), update: await cpuPerCall(() => updateBy(sdk)('one')) },
+      },
       updateLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
       opsPerSecond: {
         sameItemUpdate: await rate(() => update('one')),
@@ -86,7 +92,8 @@ export async function dynamoFloor(): Promise<DynamoFloor> {
       },
     };
   } finally {
-    db.destroy();
+    sdk.destroy();
+    raw.destroy();
     await dynamo.stop();
   }
 }

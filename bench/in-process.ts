@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
 import type { GatewayRequest } from '#shared/http.ts';
-import { documentClient } from '#shared/store/db.ts';
 import { storesFromEnv } from '#shared/store/stores.ts';
 import { proxyFromEnv } from '../lambdas/proxy/deps.ts';
 import { startDynamoDbLocal } from '../lib/local/dynamodb-local.ts';
@@ -81,8 +80,7 @@ export async function inProcessBench(): Promise<InProcessResult> {
     await admin.providers.setPrice('bench', 'm', { inputPerMTok: 1, outputPerMTok: 2 });
     const team = await admin.teams.create('bench-team', 1_000_000_000_000);
     const created = await admin.keys.create({ name: 'bench', teamId: team.teamId, monthlyLimitMicros: 1e12 });
-    const db = documentClient();
-    const count = countWriteUnits(db);
+    const { db, count } = countWriteUnits();
     const proxy = proxyFromEnv(env, storesFromEnv(env, undefined, db));
     const auth = {
       keyId: created.key.keyId,
@@ -162,7 +160,6 @@ export async function inProcessBench(): Promise<InProcessResult> {
       inFlightUnits: await inFlightUnits(),
       addedTtfbMs: { p50: percentile(added, 50), p99: percentile(added, 99), rounds: TTFB_ROUNDS },
     };
-    db.destroy();
     return result;
   } finally {
     await fake.close();
@@ -173,8 +170,7 @@ export async function inProcessBench(): Promise<InProcessResult> {
 
 /** 64 concurrent admissions on one team (64 keys), settled at once: conflicts retried per admission. */
 async function teamAdmissions(teamId: string): Promise<InProcessResult['teamAdmissions']> {
-  const db = documentClient();
-  const counted = countWriteUnits(db);
+  const { db, count: counted } = countWriteUnits();
   const meter = storesFromEnv(readEnv(), undefined, db).meter;
   const latencies: number[] = [];
   let admitted = 0;
@@ -197,7 +193,6 @@ async function teamAdmissions(teamId: string): Promise<InProcessResult['teamAdmi
       }),
     );
   }
-  db.destroy();
   latencies.sort((a, b) => a - b);
   return {
     concurrent: CONCURRENT,
@@ -214,8 +209,7 @@ const IN_FLIGHT = [0, 16, 100, 500] as const;
  * (admitted with API Gateway's UUID request ids, not settled), for each `n` of {@link IN_FLIGHT}.
  */
 async function inFlightUnits(): Promise<InProcessResult['inFlightUnits']> {
-  const db = documentClient();
-  const count = countWriteUnits(db);
+  const { db, count } = countWriteUnits();
   const meter = storesFromEnv(readEnv(), undefined, db).meter;
   const admit = () =>
     meter.admit({
@@ -237,7 +231,6 @@ async function inFlightUnits(): Promise<InProcessResult['inFlightUnits']> {
     await meter.settle(admission, 1000, 10);
     out.push({ inFlight, admission: admitted, settlement: count.units });
   }
-  db.destroy();
   return out;
 }
 

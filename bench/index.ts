@@ -11,7 +11,7 @@
  * per request and RSS of each gateway process; RSS across 10,000 requests (`BENCH_RSS_REQUESTS`) and while
  * one 50 MB stream passes; the Anthropic route against the OpenAI route; the handler in-process (CPU,
  * DynamoDB write units per request, its own added first byte, 64-way admission on one team — see
- * in-process.ts); DynamoDB Local's own floor (SDK CPU per call, operations/s — see dynamo-floor.ts); the proxy
+ * in-process.ts); DynamoDB Local's own floor (CPU per call of the lean client and the SDK's, operations/s — see dynamo-floor.ts); the proxy
  * bundle under the real Lambda runtime interface client (events per chunk, first-event delay — see
  * lambda-runtime.ts); bundle sizes and import times. Every loop is bounded.
  */
@@ -366,7 +366,7 @@ async function main(): Promise<void> {
     1 / (inProcess.writesPerRequest / o.sameItemUpdate + inProcess.readsPerRequest / o.consistentGet);
   console.log(
     `\n## DynamoDB Local's floor (its own instance; ${CLIENTS} concurrent callers)\n` +
-      `SDK CPU per call in this process: GetItem ${f(floor.cpuMsPerCall.get, 3)} ms, UpdateItem ${f(floor.cpuMsPerCall.update, 3)} ms; ` +
+      `CPU per call in this process, the gateway's lean client: GetItem ${f(floor.cpuMsPerCall.lean.get, 3)} ms, UpdateItem ${f(floor.cpuMsPerCall.lean.update, 3)} ms (the SDK's document client: ${f(floor.cpuMsPerCall.sdk.get, 3)} and ${f(floor.cpuMsPerCall.sdk.update, 3)} ms); ` +
       `one UpdateItem's round trip p50 ${f(floor.updateLatencyMs.p50, 2)} ms, p99 ${f(floor.updateLatencyMs.p99, 2)} ms; ` +
       `operations/s: ${f(floor.opsPerSecond.sameItemUpdate, 0)} updates of one item, ${f(floor.opsPerSecond.distinctItemUpdate, 0)} of distinct items, ${f(floor.opsPerSecond.consistentGet, 0)} consistent reads; ` +
       `so about ${f(perRequest(floor.opsPerSecond), 0)} requests/s of one key with ${f(inProcess.writesPerRequest, 0)} writes (priced as updates of one item) and ${f(inProcess.readsPerRequest, 0)} reads each, before the gateway's own CPU`,

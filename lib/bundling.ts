@@ -26,18 +26,13 @@ const lean = (file: string): string =>
 
 /**
  * Module replacements, by function (see lambdas/shared/sdk-lean/): the SDK's default credential chain
- * becomes the environment provider alone, endpoint discovery keeps its settings but not its cache, and the
- * event-stream codec is left out of the request path's two functions, whose clients (DynamoDB, KMS, Secrets
- * Manager) have no event-stream operation. The audit and admin functions keep the codec: their S3 client
- * resolves its event-stream settings when it is built.
+ * becomes the environment provider alone. No function carries the SDK's DynamoDB client (they call
+ * DynamoDB through `sdk-lean/dynamodb.ts`), and with it went the endpoint-discovery cache and, from the
+ * request path's two, the event-stream codec, which earlier stand-ins here left out.
  */
 export const BUNDLE_ALIASES: Readonly<Record<LambdaName, Readonly<Record<string, string>>>> = (() => {
-  const all = {
-    '@aws-sdk/credential-provider-node': lean('credential-provider.ts'),
-    '@aws-sdk/middleware-endpoint-discovery': lean('endpoint-discovery.ts'),
-  };
-  const noEventStreams = { ...all, '@smithy/core/event-streams': lean('event-streams.ts') };
-  return { authorizer: noEventStreams, proxy: noEventStreams, admin: all, audit: all };
+  const all = { '@aws-sdk/credential-provider-node': lean('credential-provider.ts') };
+  return { authorizer: all, proxy: all, admin: all, audit: all };
 })();
 
 /** The same replacements as esbuild command-line arguments, for the stack's `NodejsFunction` bundling. */

@@ -4,13 +4,13 @@ import { AuditLog } from '#shared/audit/chain.ts';
 import { digestStoreFromSpec } from '#shared/audit/digests.ts';
 import { signerFromSpec } from '#shared/audit/signer.ts';
 import { requireEnv, type TollgateEnv } from '#shared/env.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import { Meter } from '#shared/store/metering.ts';
 import { RequestLogStore } from '#shared/store/request-log.ts';
 import { configStores } from '#shared/store/stores.ts';
 
 /** Built once per instance from the env contract (over `db`, for gating its calls in tests). */
-export function adminFromEnv(env: TollgateEnv, db = documentClient()): AdminDeps {
+export function adminFromEnv(env: TollgateEnv, db = leanDocumentDb()): AdminDeps {
   return {
     stores: (actor) => ({
       ...configStores(env, db, actor),

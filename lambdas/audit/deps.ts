@@ -4,13 +4,13 @@ import { AuditLog } from '#shared/audit/chain.ts';
 import { digestStoreFromSpec } from '#shared/audit/digests.ts';
 import { signerFromSpec } from '#shared/audit/signer.ts';
 import { ENV, EnvError, requireEnv, type TollgateEnv } from '#shared/env.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 
 /** The audit log with its digest store, its signer and failure sink, and the tables it records (over `db`). */
 export function auditorFromEnv(
   env: TollgateEnv,
   clock: () => number = Date.now,
-  db = documentClient(),
+  db = leanDocumentDb(),
 ): AuditorDeps {
   if (env.auditDigestMinutes < 1) throw new EnvError(ENV.auditDigestMinutes, 'must be at least 1');
   return {

@@ -6,7 +6,7 @@ import { AuditLog, filterAuditRecords } from '#shared/audit/chain.ts';
 import { digestStoreFromSpec } from '#shared/audit/digests.ts';
 import { signerFromSpec } from '#shared/audit/signer.ts';
 import { readEnv, requireEnv } from '#shared/env.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { documentClient } from '#shared/store/sdk-db.ts';
 import { printJson, printTable, UsageError } from './output.ts';
 
 /** Filters of `audit list`. */

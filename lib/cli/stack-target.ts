@@ -5,6 +5,7 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ENV, readEnv } from '#shared/env.ts';
+import { documentClient } from '#shared/store/sdk-db.ts';
 import { storesFromEnv as buildStores } from '#shared/store/stores.ts';
 import { awsActor } from './actor.ts';
 import type { Stores } from './context.ts';
@@ -63,5 +64,6 @@ export async function withStackStores<T>(
 ): Promise<T> {
   const outputs = await applyStackEnv(stackName, region);
   const actor = await awsActor();
-  return work({ ...buildStores(readEnv(), actor), local: false }, outputs);
+  // The SDK's client, for the operator's whole credential chain (profiles, SSO) and configured region.
+  return work({ ...buildStores(readEnv(), actor, documentClient()), local: false }, outputs);
 }

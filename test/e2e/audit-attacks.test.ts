@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog, type AuditRecord, recordHash } from '#shared/audit/chain.ts';
 import { type AuditDigest, digestMessage, FileDigestStore } from '#shared/audit/digests.ts';
 import { LocalSigner } from '#shared/audit/signer.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { documentClient } from '#shared/store/sdk-db.ts';
 import type { StreamPoller } from '../../lib/local/stream-poller.ts';
 import { setupLocalEnv } from '../helpers/local-env.ts';
 

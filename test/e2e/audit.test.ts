@@ -13,7 +13,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AuditLog, type AuditRecord } from '#shared/audit/chain.ts';
 import { FileDigestStore } from '#shared/audit/digests.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { documentClient } from '#shared/store/sdk-db.ts';
 import type { StreamPoller } from '../../lib/local/stream-poller.ts';
 import { runCli } from '../helpers/run-cli.ts';
 

@@ -7,7 +7,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '#shared/env.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { documentClient } from '#shared/store/sdk-db.ts';
 import { settingsCommand } from '../../lib/cli/settings.ts';
 import type { RunningGateway } from '../../lib/local/gateway.ts';
 import { startFakeAnthropic } from '../fakes/anthropic-upstream.ts';

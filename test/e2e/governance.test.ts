@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueKey } from '#shared/keys.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { documentClient } from '#shared/store/sdk-db.ts';
 import type { RunningGateway } from '../../lib/local/gateway.ts';
 import { type FakeOpenAI, startFakeOpenAI } from '../fakes/openai-upstream.ts';
 import { captureStdout } from '../helpers/capture-stdout.ts';

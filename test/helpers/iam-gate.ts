@@ -2,9 +2,11 @@
  * A pass-through in front of DynamoDB Local that enforces one function's DynamoDB grants the way IAM does
  * on AWS, which DynamoDB Local never does: each call needs its action on every table it names (a
  * transaction, the action of each of its items; a batch, the batch action on each table), else it is
- * answered as DynamoDB answers an unauthorized caller, 400 `AccessDeniedException`, and recorded.
+ * answered as DynamoDB answers an unauthorized caller, 400 `AccessDeniedException`, and recorded. Like
+ * AWS, it first checks the request's SigV4 signature (scoped to `dynamodb`), which DynamoDB Local ignores.
  */
 import type { TableName } from '#shared/store/schema.ts';
+import { signatureRefusal } from '../fakes/sigv4.ts';
 import { dynamoOperation, forwardTo, listen, readAll } from './http.ts';
 
 type Grants = Partial<Record<TableName, readonly string[]>>;
@@ -68,6 +70,15 @@ export async function startIamGate(target: string, grants: Grants, tables: Recor
     lastCallAt = Date.now();
     const operation = dynamoOperation(req) ?? 'unknown';
     const body = await readAll(req);
+    const unsigned = await signatureRefusal(req, body, 'dynamodb');
+    if (unsigned !== undefined) {
+      denied.push(`${unsigned.type}: ${unsigned.message}`);
+      res.writeHead(unsigned.status, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(
+        JSON.stringify({ __type: `com.amazon.coral.service#${unsigned.type}`, message: unsigned.message }),
+      );
+      return;
+    }
     const json = parsed(body);
     const refused = (
       json === undefined ? [{ action: operation, table: '' }] : required(operation, json)

@@ -17,9 +17,13 @@ const KEY_AND_TEAM_WRITES = [
   'lambdas/shared/store/stores.ts',
 ];
 
+/** The SDK's document client: the CLI's way to DynamoDB, never a function's (they use the lean client). */
+const SDK_DOCUMENT_CLIENT = 'lambdas/shared/store/sdk-db.ts';
+
 /** Folders of other functions' domains that a bundle must not pull in. */
 const FORBIDDEN: Record<LambdaName, readonly string[]> = {
   authorizer: [
+    SDK_DOCUMENT_CLIENT,
     ...KEY_AND_TEAM_WRITES,
     'lambdas/shared/proxy/',
     'lambdas/shared/admin/',
@@ -31,6 +35,7 @@ const FORBIDDEN: Record<LambdaName, readonly string[]> = {
     'lambdas/audit/',
   ],
   proxy: [
+    SDK_DOCUMENT_CLIENT,
     ...KEY_AND_TEAM_WRITES,
     // Provider, credential, price and alias changes: the proxy reads providers (ProviderReader).
     'lambdas/shared/store/providers.ts',
@@ -41,6 +46,7 @@ const FORBIDDEN: Record<LambdaName, readonly string[]> = {
     'lambdas/authorizer/',
   ],
   audit: [
+    SDK_DOCUMENT_CLIENT,
     'lambdas/shared/proxy/',
     'lambdas/shared/admin/',
     'lambdas/proxy/',
@@ -48,6 +54,7 @@ const FORBIDDEN: Record<LambdaName, readonly string[]> = {
     'lambdas/authorizer/',
   ],
   admin: [
+    SDK_DOCUMENT_CLIENT,
     'lambdas/shared/proxy/index.ts',
     'lambdas/shared/proxy/dispatch.ts',
     'lambdas/shared/proxy/upstream.ts',
@@ -58,15 +65,16 @@ const FORBIDDEN: Record<LambdaName, readonly string[]> = {
 };
 
 /**
- * The AWS SDK service clients each bundle may carry. On the request path KMS, Secrets Manager and Parameter
- * Store are called through the lean JSON 1.1 caller (lambdas/shared/sdk-lean/aws-json.ts), whose clients
- * would each add every operation's schema and error class.
+ * The AWS SDK service clients each bundle may carry. DynamoDB everywhere, and on the request path KMS,
+ * Secrets Manager and Parameter Store, are called through the lean JSON caller
+ * (lambdas/shared/sdk-lean/aws-json.ts, dynamodb.ts), whose clients would each add every operation's
+ * schema and error class (DynamoDB's with the smithy core, about 120 KiB of each bundle).
  */
 const SDK_CLIENTS: Record<LambdaName, readonly string[]> = {
-  authorizer: ['@aws-sdk/client-dynamodb'],
-  proxy: ['@aws-sdk/client-dynamodb'],
-  audit: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-kms', '@aws-sdk/client-s3', '@aws-sdk/client-sqs'],
-  admin: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-kms', '@aws-sdk/client-s3'],
+  authorizer: [],
+  proxy: [],
+  audit: ['@aws-sdk/client-kms', '@aws-sdk/client-s3', '@aws-sdk/client-sqs'],
+  admin: ['@aws-sdk/client-kms', '@aws-sdk/client-s3'],
 };
 
 const NAMES = Object.keys(LAMBDA_ENTRIES) as LambdaName[];

@@ -16,15 +16,9 @@
  * Over 300 lines: appending and sealing are one conditional protocol on the head item (appends move
  * `seq`/`hash`, sealing moves `digest`/`sealed` only while `seq` is what it signed), best read in one place.
  */
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  paginateQuery,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { InputError } from '../inputs.ts';
-import { cancellationCodes } from '../store/db.ts';
+import { cancellationCodes, type DocumentDb, queryPages } from '../store/db.ts';
 import { GENESIS, recordHash } from './canonical.ts';
 import { type AuditDigest, type DigestReason, type DigestStore, digestMessage } from './digests.ts';
 import type { AuditEntry } from './entries.ts';
@@ -112,12 +106,12 @@ export function filterAuditRecords(
 
 /** Audit table access. Only the audit function holds write permission on the table. */
 export class AuditLog {
-  private readonly db: DynamoDBDocumentClient;
+  private readonly db: DocumentDb;
   private readonly table: string;
   private readonly store: DigestStore;
   private publicKey: Promise<string> | undefined;
 
-  constructor(db: DynamoDBDocumentClient, table: string, store: DigestStore) {
+  constructor(db: DocumentDb, table: string, store: DigestStore) {
     this.db = db;
     this.table = table;
     this.store = store;
@@ -286,7 +280,7 @@ export class AuditLog {
   /** Runs a transaction: `undefined` when it went through, the cancellation codes when a race was lost. */
   private async transact(items: TransactItems): Promise<Array<string | undefined> | undefined> {
     try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.db.transactWrite({ TransactItems: items });
       return undefined;
     } catch (err) {
       const codes = cancellationCodes(err);
@@ -298,9 +292,11 @@ export class AuditLog {
 
   /** The chain head. */
   async head(): Promise<ChainHead> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { pk: CHAIN, sk: HEAD }, ConsistentRead: true }),
-    );
+    const out = await this.db.get({
+      TableName: this.table,
+      Key: { pk: CHAIN, sk: HEAD },
+      ConsistentRead: true,
+    });
     const item = out.Item ?? {};
     return {
       seq: Number(item.seq ?? 0),
@@ -321,9 +317,11 @@ export class AuditLog {
   }
 
   private async tableDigest(seq: number): Promise<AuditDigest | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { pk: CHAIN, sk: digestKey(seq) }, ConsistentRead: true }),
-    );
+    const out = await this.db.get({
+      TableName: this.table,
+      Key: { pk: CHAIN, sk: digestKey(seq) },
+      ConsistentRead: true,
+    });
     if (out.Item === undefined) return undefined;
     const { pk: _pk, sk: _sk, ...digest } = out.Item;
     return digest as AuditDigest;
@@ -353,20 +351,17 @@ export class AuditLog {
   /** Items of the chain whose sort key begins with `from`, or lies between `from` and `to`. */
   private async query(from: string, to?: string, keepSk = false): Promise<Array<Record<string, unknown>>> {
     const items: Array<Record<string, unknown>> = [];
-    const pages = paginateQuery(
-      { client: this.db },
-      {
-        TableName: this.table,
-        KeyConditionExpression:
-          to === undefined ? 'pk = :pk AND begins_with(sk, :from)' : 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':pk': CHAIN,
-          ':from': from,
-          ...(to === undefined ? {} : { ':to': to }),
-        },
-        ConsistentRead: true,
+    const pages = queryPages(this.db, {
+      TableName: this.table,
+      KeyConditionExpression:
+        to === undefined ? 'pk = :pk AND begins_with(sk, :from)' : 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': CHAIN,
+        ':from': from,
+        ...(to === undefined ? {} : { ':to': to }),
       },
-    );
+      ConsistentRead: true,
+    });
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const { pk: _pk, sk, ...rest } = item;

@@ -1,14 +1,17 @@
 /**
- * Calls of AWS's JSON 1.1 protocol (KMS, Secrets Manager, Parameter Store), signed with the SDK's own SigV4
- * signer, aimed at the SDK's own partition table and retried as the SDK's standard retry mode retries. Not
- * the services' SDK clients: each ships every operation's schema and error class (KMS 27 KiB, Secrets
- * Manager 13 KiB, SSM about 70 KB of the proxy bundle) for the one or two calls the gateway makes.
+ * Calls of AWS's JSON protocols (DynamoDB's 1.0; KMS, Secrets Manager and Parameter Store's 1.1), signed
+ * with the SDK's own SigV4 signer, aimed at the SDK's own partition table, sent over kept-alive
+ * connections (`transport.ts`) and retried as the SDK's standard retry mode retries. Not the services'
+ * SDK clients: each ships every operation's schema and error class (DynamoDB with the smithy core about
+ * 180 KiB, KMS 27 KiB, Secrets Manager 13 KiB, SSM about 70 KB of the proxy bundle) for the few calls the
+ * gateway makes, and spends about twice the CPU per call (`bench/dynamo-floor.ts`).
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { partition } from '@aws-sdk/core/client';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { isThrottlingError } from '@smithy/core/retry';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { nodeTransport, type Transport, type WireAnswer } from './transport.ts';
 
 /** The credentials a request is signed with. */
 export interface SigningCredentials {
@@ -18,20 +21,37 @@ export interface SigningCredentials {
 }
 
 /**
- * A JSON 1.1 service: its signing name (also its endpoint prefix), its `X-Amz-Target` prefix, and the
- * suffix of its `AWS_ENDPOINT_URL_*` variable (the SDK's service id, upper case, spaces as underscores).
+ * A JSON service: its signing name (also its endpoint prefix), its `X-Amz-Target` prefix, the suffix of
+ * its `AWS_ENDPOINT_URL_*` variable (the SDK's service id, upper case, spaces as underscores), its
+ * protocol version, and how long one attempt may wait for the whole answer.
  */
 export interface AwsJsonService {
   readonly name: string;
   readonly target: string;
   readonly envId: string;
+  readonly version: '1.0' | '1.1';
+  readonly timeoutMs: number;
 }
 
 /** The services the gateway calls this way. */
 export const AWS_JSON_SERVICES = {
-  kms: { name: 'kms', target: 'TrentService', envId: 'KMS' },
-  secretsManager: { name: 'secretsmanager', target: 'secretsmanager', envId: 'SECRETS_MANAGER' },
-  ssm: { name: 'ssm', target: 'AmazonSSM', envId: 'SSM' },
+  // A DynamoDB call that has not answered in 10 s will not; the SDK would wait for ever.
+  dynamodb: {
+    name: 'dynamodb',
+    target: 'DynamoDB_20120810',
+    envId: 'DYNAMODB',
+    version: '1.0',
+    timeoutMs: 10_000,
+  },
+  kms: { name: 'kms', target: 'TrentService', envId: 'KMS', version: '1.1', timeoutMs: 5000 },
+  secretsManager: {
+    name: 'secretsmanager',
+    target: 'secretsmanager',
+    envId: 'SECRETS_MANAGER',
+    version: '1.1',
+    timeoutMs: 5000,
+  },
+  ssm: { name: 'ssm', target: 'AmazonSSM', envId: 'SSM', version: '1.1', timeoutMs: 5000 },
 } as const satisfies Record<string, AwsJsonService>;
 
 /** Where and as whom a service is called; tests point it at a fake. */
@@ -43,7 +63,10 @@ export interface AwsJsonOptions {
   endpoint?: string;
   /** Default: the SDK's default chain (in the Lambda bundles, the execution role's, from the environment). */
   credentials?: () => Promise<SigningCredentials>;
-  fetch?: typeof fetch;
+  /** Default: {@link nodeTransport}. */
+  transport?: Transport;
+  /** Attempts of one call, the first included. Default: the standard mode's 3. */
+  maxAttempts?: number;
 }
 
 /** One operation of a service, in a region. */
@@ -53,7 +76,7 @@ export interface AwsJsonCall {
   input: Record<string, unknown>;
 }
 
-/** A JSON 1.1 service's answer. */
+/** A JSON service's answer. */
 export type AwsJsonAnswer = Record<string, unknown>;
 
 type Data = string | ArrayBuffer | ArrayBufferView;
@@ -92,10 +115,15 @@ export class Sha256 {
   }
 }
 
-/** An error answered by an AWS service (or the lack of an answer), named by the service's error type. */
+/**
+ * An error answered by an AWS service (or the lack of an answer), named by the service's error type, with
+ * the answer's other fields on it as the SDK's errors have them (DynamoDB's `CancellationReasons`, the
+ * `Item` of a refused condition), in the service's own encoding.
+ */
 export class AwsServiceError extends Error {
   /** The HTTP status of the answer; 0 when none came. */
   readonly status: number;
+  [field: string]: unknown;
 
   constructor(type: string, message: string, options: { status: number; cause?: unknown }) {
     super(message === '' ? type : `${type}: ${message}`, { cause: options.cause });
@@ -125,21 +153,34 @@ export function regionOfArn(arn: string): string {
   return arn.split(':')[3] ?? '';
 }
 
-/** Reads an answer's error: JSON 1.1 error types may come qualified (`com.amazonaws.ssm#ParameterNotFound`). */
-function errorOf(status: number, answer: AwsJsonAnswer, header: string | null): AwsServiceError {
-  const raw = typeof answer.__type === 'string' ? answer.__type : (header ?? `HTTP ${status}`);
+/** Reads an answer's error: error types may come qualified (`com.amazonaws.ssm#ParameterNotFound`). */
+function errorOf(status: number, answer: AwsJsonAnswer, header: string | undefined): AwsServiceError {
+  const { __type, message: lower, Message: upper, ...fields } = answer;
+  const raw = typeof __type === 'string' ? __type : (header ?? `HTTP ${status}`);
   const type = raw.split(':')[0]?.split('#').at(-1) ?? 'UnknownError';
-  const message = answer.message ?? answer.Message;
-  return new AwsServiceError(type, typeof message === 'string' ? message : '', { status });
+  const message = lower ?? upper;
+  const error = new AwsServiceError(type, typeof message === 'string' ? message : '', { status });
+  for (const [field, value] of Object.entries(fields)) if (!(field in error)) error[field] = value;
+  return error;
 }
 
-/** A caller of one JSON 1.1 service; each call answers the operation's output or throws {@link AwsServiceError}. */
+const parsed = (body: string): AwsJsonAnswer => {
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null ? (value as AwsJsonAnswer) : {};
+  } catch {
+    return {};
+  }
+};
+
+/** A caller of one JSON service; each call answers the operation's output or throws {@link AwsServiceError}. */
 export function awsJsonClient(
   service: AwsJsonService,
   options: AwsJsonOptions = {},
 ): (call: AwsJsonCall) => Promise<AwsJsonAnswer> {
   const credentials = options.credentials ?? defaultProvider();
-  const send = options.fetch ?? fetch;
+  const send = options.transport ?? nodeTransport;
+  const maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
   const configured =
     options.endpoint ?? process.env[`AWS_ENDPOINT_URL_${service.envId}`] ?? process.env.AWS_ENDPOINT_URL;
   const signers = new Map<string, SignatureV4>();
@@ -166,24 +207,20 @@ export function awsJsonClient(
       query: {},
       headers: {
         host: endpoint.host,
-        'content-type': 'application/x-amz-json-1.1',
+        'content-type': `application/x-amz-json-${service.version}`,
         'x-amz-target': `${service.target}.${call.operation}`,
       },
       body,
     });
-    let response: Response;
+    let response: WireAnswer;
     try {
-      response = await send(endpoint, {
-        method: 'POST',
-        headers: signed.headers,
-        body,
-        signal: AbortSignal.timeout(5000),
-      });
+      response = await send({ url: endpoint, headers: signed.headers, body, timeoutMs: service.timeoutMs });
     } catch (cause) {
       throw new AwsServiceError('NetworkingError', `${service.name} did not answer`, { status: 0, cause });
     }
-    const answer = (await response.json().catch(() => ({}))) as AwsJsonAnswer;
-    if (!response.ok) throw errorOf(response.status, answer, response.headers.get('x-amzn-errortype'));
+    const answer = parsed(response.body);
+    if (response.status < 200 || response.status >= 300)
+      throw errorOf(response.status, answer, response.headers['x-amzn-errortype']);
     return answer;
   };
 
@@ -192,7 +229,7 @@ export function awsJsonClient(
       try {
         return await attempt(call);
       } catch (err) {
-        if (!(err instanceof AwsServiceError) || !err.retryable || n >= MAX_ATTEMPTS) throw err;
+        if (!(err instanceof AwsServiceError) || !err.retryable || n >= maxAttempts) throw err;
         await new Promise((resolve) => setTimeout(resolve, backoff(n, err)));
       }
     }

@@ -1,31 +1,64 @@
-/** DynamoDB client construction, shared by the Lambdas, the local gateway and the CLI. */
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+/**
+ * What the stores call DynamoDB through, in the document client's shapes (plain values, not attribute
+ * values): the lean client of `sdk-lean/dynamodb.ts` in the Lambdas and the local gateway, the SDK's
+ * `DynamoDBDocument` (`sdk-db.ts`) in the CLI and where a test inspects tables. Either throws
+ * {@link StorageUnavailableError} when DynamoDB cannot serve after its retries, and DynamoDB's own errors
+ * (named by their type, with the answer's fields such as `CancellationReasons`) otherwise.
+ */
+import type {
+  BatchGetCommandInput,
+  BatchGetCommandOutput,
+  DeleteCommandInput,
+  DeleteCommandOutput,
+  GetCommandInput,
+  GetCommandOutput,
+  PutCommandInput,
+  PutCommandOutput,
+  QueryCommandInput,
+  QueryCommandOutput,
+  ScanCommandInput,
+  ScanCommandOutput,
+  TransactWriteCommandInput,
+  TransactWriteCommandOutput,
+  UpdateCommandInput,
+  UpdateCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { StorageUnavailableError } from '../errors.ts';
 import { ConflictError, NotFoundError } from '../operations/errors.ts';
 
-/**
- * A document client that drops `undefined` attributes. The endpoint comes from the SDK's own
- * configuration chain (`AWS_ENDPOINT_URL_DYNAMODB` points it at DynamoDB Local).
- */
-export function documentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
-  const client = new DynamoDBClient(config);
-  // Without a logger of ours the SDK's logs go nowhere, yet its logger middleware still builds a copy of
-  // every input and output with sensitive fields masked: about 0.1 ms of CPU per call, for nothing.
-  if (config.logger === undefined) client.middlewareStack.remove('loggerMiddleware');
-  // After the SDK's own retries: what is still a transient failure becomes one typed error, a 503.
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      try {
-        return await next(args);
-      } catch (err) {
-        if (isStorageUnavailable(err)) throw new StorageUnavailableError({ cause: err });
-        throw err;
-      }
-    },
-    { step: 'initialize', name: 'tollgateStorageUnavailable' },
-  );
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+/** The DynamoDB operations the gateway makes, one method each. */
+export interface DocumentDb {
+  get(input: GetCommandInput): Promise<GetCommandOutput>;
+  put(input: PutCommandInput): Promise<PutCommandOutput>;
+  update(input: UpdateCommandInput): Promise<UpdateCommandOutput>;
+  delete(input: DeleteCommandInput): Promise<DeleteCommandOutput>;
+  query(input: QueryCommandInput): Promise<QueryCommandOutput>;
+  scan(input: ScanCommandInput): Promise<ScanCommandOutput>;
+  transactWrite(input: TransactWriteCommandInput): Promise<TransactWriteCommandOutput>;
+  batchGet(input: BatchGetCommandInput): Promise<BatchGetCommandOutput>;
+}
+
+/** Every page of a query, following `LastEvaluatedKey`. */
+export async function* queryPages(
+  db: DocumentDb,
+  input: QueryCommandInput,
+): AsyncGenerator<QueryCommandOutput> {
+  let start = input.ExclusiveStartKey;
+  do {
+    const page = await db.query(start === undefined ? input : { ...input, ExclusiveStartKey: start });
+    yield page;
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+}
+
+/** Every page of a scan, following `LastEvaluatedKey`. */
+export async function* scanPages(db: DocumentDb, input: ScanCommandInput): AsyncGenerator<ScanCommandOutput> {
+  let start = input.ExclusiveStartKey;
+  do {
+    const page = await db.scan(start === undefined ? input : { ...input, ExclusiveStartKey: start });
+    yield page;
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
 }
 
 /** One item of a table, by its primary key. */
@@ -67,7 +100,7 @@ function tableRequest(refs: ItemRef[]): TableRequest {
  * a partial answer is never taken for the whole.
  */
 export async function consistentBatchGet(
-  db: DynamoDBDocumentClient,
+  db: DocumentDb,
   refs: ItemRef[],
 ): Promise<Array<Record<string, unknown> | undefined>> {
   const tables = [...new Set(refs.map((ref) => ref.table))];
@@ -83,7 +116,7 @@ export async function consistentBatchGet(
   for (let attempt = 0; Object.keys(requested).length > 0; attempt++) {
     if (attempt === 5) throw new StorageUnavailableError();
     if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-    const out = await db.send(new BatchGetCommand({ RequestItems: requested }));
+    const out = await db.batchGet({ RequestItems: requested });
     for (const [table, items] of Object.entries(out.Responses ?? {})) {
       for (const item of items) found.set(id(table, item), item);
     }

@@ -2,11 +2,10 @@
  * Reading Tollgate API keys: the authorizer's check and lookups by id. The request path needs nothing
  * else, so its bundles carry this module and not the writes of `KeyStore` (`keys.ts`).
  */
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidApiKeyError } from '../errors.ts';
 import { hashesEqual } from '../keys.ts';
 import type { Change } from './attribution.ts';
-import { consistentBatchGet, type ItemRef, RecordNotFoundError } from './db.ts';
+import { consistentBatchGet, type DocumentDb, type ItemRef, RecordNotFoundError } from './db.ts';
 import { isStoredId } from './limits.ts';
 import { type ShardSpec, shardSpecOf } from './shards.ts';
 
@@ -69,10 +68,10 @@ export function view(item: KeyItem): KeyView {
 /** Reads of the keys table. */
 export class KeyReader {
   readonly table: string;
-  protected readonly db: DynamoDBDocumentClient;
+  protected readonly db: DocumentDb;
   protected readonly now: () => Date;
 
-  constructor(db: DynamoDBDocumentClient, table: string, now: () => Date = () => new Date()) {
+  constructor(db: DocumentDb, table: string, now: () => Date = () => new Date()) {
     this.db = db;
     this.table = table;
     this.now = now;
@@ -85,9 +84,11 @@ export class KeyReader {
 
   /** The imported-key index item's hashes, or undefined when the item does not exist. */
   protected async readIndex(): Promise<Record<string, string> | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { keyId: IMPORTED_INDEX_ID }, ConsistentRead: true }),
-    );
+    const out = await this.db.get({
+      TableName: this.table,
+      Key: { keyId: IMPORTED_INDEX_ID },
+      ConsistentRead: true,
+    });
     return out.Item === undefined ? undefined : (out.Item.hashes as Record<string, string>);
   }
 
@@ -153,9 +154,7 @@ export class KeyReader {
   protected async item(keyId: string): Promise<KeyItem | undefined> {
     // An id no key can have is absent without a read (and never reaches DynamoDB's key-size limits).
     if (!isKeyId(keyId)) return undefined;
-    const result = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { keyId }, ConsistentRead: true }),
-    );
+    const result = await this.db.get({ TableName: this.table, Key: { keyId }, ConsistentRead: true });
     return result.Item as KeyItem | undefined;
   }
 }

@@ -5,22 +5,16 @@
  * Over 300 lines because it is one class over one table's changes: the item layout, the conditional
  * writes and their audit stamps are private to it.
  */
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  paginateScan,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { issueKey, KEY_ID_LENGTH, randomBase62 } from '../keys.ts';
 import { ConflictError, InvalidError } from '../operations/errors.ts';
 import { type Actor, type AuditAction, type Change, newChange } from './attribution.ts';
 import {
   ConcurrentChangeError,
   cancellationCodes,
+  type DocumentDb,
   isConditionalCheckFailed,
   RecordNotFoundError,
+  scanPages,
 } from './db.ts';
 import {
   IMPORTED_INDEX_ID,
@@ -82,7 +76,7 @@ export class KeyStore extends KeyReader {
   private readonly actor: Actor | undefined;
   private readonly teamsTable: string | undefined;
 
-  constructor(db: DynamoDBDocumentClient, table: string, prefix: string, options: StoreOptions = {}) {
+  constructor(db: DocumentDb, table: string, prefix: string, options: StoreOptions = {}) {
     super(db, table, options.now);
     this.prefix = prefix;
     this.actor = options.actor;
@@ -107,14 +101,12 @@ export class KeyStore extends KeyReader {
     const issued = issueKey(this.prefix);
     const item = this.newItem(issued.keyId, input, issued.hash, lastChange);
     const put = { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(keyId)' };
-    if (input.teamId === undefined) await this.db.send(new PutCommand(put));
+    if (input.teamId === undefined) await this.db.put(put);
     else {
       try {
-        await this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [{ Put: put }, ...this.joining(input.teamId, lastChange)],
-          }),
-        );
+        await this.db.transactWrite({
+          TransactItems: [{ Put: put }, ...this.joining(input.teamId, lastChange)],
+        });
       } catch (err) {
         if (cancellationCodes(err)?.[1] === 'ConditionalCheckFailed')
           throw new RecordNotFoundError('team', input.teamId);
@@ -148,26 +140,24 @@ export class KeyStore extends KeyReader {
     // The key and its index entry together or not at all; of two imports of one hash racing past the
     // read above, only the first claims it.
     try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(keyId)' },
+      await this.db.transactWrite({
+        TransactItems: [
+          {
+            Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(keyId)' },
+          },
+          {
+            Update: {
+              TableName: this.table,
+              Key: { keyId: IMPORTED_INDEX_ID },
+              UpdateExpression: 'SET hashes.#h = :id, lastChange = :change',
+              ConditionExpression: 'attribute_exists(hashes) AND attribute_not_exists(hashes.#h)',
+              ExpressionAttributeNames: { '#h': sha256hex },
+              ExpressionAttributeValues: { ':id': keyId, ':change': { ...lastChange, cascade: true } },
             },
-            {
-              Update: {
-                TableName: this.table,
-                Key: { keyId: IMPORTED_INDEX_ID },
-                UpdateExpression: 'SET hashes.#h = :id, lastChange = :change',
-                ConditionExpression: 'attribute_exists(hashes) AND attribute_not_exists(hashes.#h)',
-                ExpressionAttributeNames: { '#h': sha256hex },
-                ExpressionAttributeValues: { ':id': keyId, ':change': { ...lastChange, cascade: true } },
-              },
-            },
-            ...this.joining(input.teamId, lastChange),
-          ],
-        }),
-      );
+          },
+          ...this.joining(input.teamId, lastChange),
+        ],
+      });
     } catch (err) {
       if (input.teamId !== undefined && cancellationCodes(err)?.[2] === 'ConditionalCheckFailed')
         throw new RecordNotFoundError('team', input.teamId);
@@ -184,17 +174,15 @@ export class KeyStore extends KeyReader {
     if (hashes !== undefined) return hashes;
     if (ensure) {
       await this.db
-        .send(
-          new PutCommand({
-            TableName: this.table,
-            Item: {
-              keyId: IMPORTED_INDEX_ID,
-              hashes: {},
-              lastChange: this.change('key.import', { cascade: true }),
-            },
-            ConditionExpression: 'attribute_not_exists(keyId)',
-          }),
-        )
+        .put({
+          TableName: this.table,
+          Item: {
+            keyId: IMPORTED_INDEX_ID,
+            hashes: {},
+            lastChange: this.change('key.import', { cascade: true }),
+          },
+          ConditionExpression: 'attribute_not_exists(keyId)',
+        })
         .catch((err: unknown) => {
           if (!isConditionalCheckFailed(err)) throw err;
         });
@@ -205,10 +193,7 @@ export class KeyStore extends KeyReader {
   /** Every key, oldest first. */
   async list(filter: { teamId?: string } = {}): Promise<KeyView[]> {
     const keys: KeyView[] = [];
-    for await (const page of paginateScan(
-      { client: this.db },
-      { TableName: this.table, ConsistentRead: true },
-    )) {
+    for await (const page of scanPages(this.db, { TableName: this.table, ConsistentRead: true })) {
       for (const item of page.Items ?? []) {
         if (item.keyId === IMPORTED_INDEX_ID) continue;
         if (filter.teamId !== undefined && item.teamId !== filter.teamId) continue;
@@ -314,15 +299,13 @@ export class KeyStore extends KeyReader {
     });
     const old = await this.deleteStamped(keyId, lastChange);
     if (old?.imported === true) {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { keyId: IMPORTED_INDEX_ID },
-          UpdateExpression: 'REMOVE hashes.#h SET lastChange = :change',
-          ExpressionAttributeNames: { '#h': old.keyHash },
-          ExpressionAttributeValues: { ':change': { ...lastChange, cascade: true } },
-        }),
-      );
+      await this.db.update({
+        TableName: this.table,
+        Key: { keyId: IMPORTED_INDEX_ID },
+        UpdateExpression: 'REMOVE hashes.#h SET lastChange = :change',
+        ExpressionAttributeNames: { '#h': old.keyHash },
+        ExpressionAttributeValues: { ':change': { ...lastChange, cascade: true } },
+      });
     }
   }
 
@@ -351,15 +334,13 @@ export class KeyStore extends KeyReader {
   /** Deletes the item only while it still carries this delete's stamp, so no other change is lost unaudited. */
   private async deleteStamped(keyId: string, lastChange: Change): Promise<KeyItem | undefined> {
     try {
-      const out = await this.db.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { keyId },
-          ConditionExpression: 'lastChange.changeId = :changeId',
-          ExpressionAttributeValues: { ':changeId': lastChange.changeId },
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
+      const out = await this.db.delete({
+        TableName: this.table,
+        Key: { keyId },
+        ConditionExpression: 'lastChange.changeId = :changeId',
+        ExpressionAttributeValues: { ':changeId': lastChange.changeId },
+        ReturnValues: 'ALL_OLD',
+      });
       return out.Attributes as KeyItem | undefined;
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw await this.lostRace(keyId, err);
@@ -404,15 +385,13 @@ export class KeyStore extends KeyReader {
     };
     try {
       if (joining === undefined) {
-        const result = await this.db.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }));
+        const result = await this.db.update({ ...update, ReturnValues: 'ALL_NEW' });
         return view(result.Attributes as KeyItem);
       }
       const lastChange = values[':change'] as Change;
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [{ Update: update }, ...this.joining(joining, lastChange)],
-        }),
-      );
+      await this.db.transactWrite({
+        TransactItems: [{ Update: update }, ...this.joining(joining, lastChange)],
+      });
       return view((await this.item(keyId)) as KeyItem);
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw await this.lostRace(keyId, err);

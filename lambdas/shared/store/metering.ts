@@ -18,14 +18,7 @@
  * Over 300 lines because admission, settlement and the sweep are one protocol over the same counter items
  * and receipts; it is the store's largest module and the first to split (admission / settlement) next.
  */
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  paginateQuery,
-  paginateScan,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GatewayError, StorageUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
 import {
@@ -40,7 +33,13 @@ import {
   reserveUpdate,
   writeUnitsWith,
 } from './counters.ts';
-import { consistentBatchGet, isConditionalCheckFailed } from './db.ts';
+import {
+  consistentBatchGet,
+  type DocumentDb,
+  isConditionalCheckFailed,
+  queryPages,
+  scanPages,
+} from './db.ts';
 import { monthOf, type ShardSpec, shardKey, shardsFor, sliceOf } from './shards.ts';
 import { type Placed, placeOnSplit, type SplitContext } from './split-placement.ts';
 
@@ -194,7 +193,7 @@ interface Held {
 
 /** Usage-table counters for limits: admission, settlement, reconciliation and spend reads. */
 export class Meter {
-  private readonly db: DynamoDBDocumentClient;
+  private readonly db: DocumentDb;
   private readonly table: string;
   private readonly ttlMs: number;
   private readonly attempts: number;
@@ -205,7 +204,7 @@ export class Meter {
   /** What reserving on split counters needs, with the shards this instance saw full. */
   private readonly split: SplitContext;
 
-  constructor(db: DynamoDBDocumentClient, usageTable: string, options: MeterOptions = {}) {
+  constructor(db: DocumentDb, usageTable: string, options: MeterOptions = {}) {
     this.db = db;
     this.table = usageTable;
     this.ttlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
@@ -349,14 +348,12 @@ export class Meter {
     const results = await Promise.allSettled(
       admission.counters.map((counter) =>
         this.retrying(() =>
-          this.db.send(
-            new UpdateCommand(
-              closeUpdate(this.table, counter, {
-                micros: counter.kind === 'rate' ? 0 : actualMicros,
-                tokens: counter.kind === 'rate' ? actualTokens : 0,
-                requests: counter.kind === 'rate' ? 0 : 1,
-              }),
-            ),
+          this.db.update(
+            closeUpdate(this.table, counter, {
+              micros: counter.kind === 'rate' ? 0 : actualMicros,
+              tokens: counter.kind === 'rate' ? actualTokens : 0,
+              requests: counter.kind === 'rate' ? 0 : 1,
+            }),
           ),
         ),
       ),
@@ -371,15 +368,12 @@ export class Meter {
    */
   async sweep(at: Date = new Date()): Promise<number> {
     let count = 0;
-    for await (const page of paginateScan(
-      { client: this.db },
-      {
-        TableName: this.table,
-        FilterExpression: 'begins_with(sk, :month)',
-        ExpressionAttributeValues: { ':month': 'month#' },
-        ConsistentRead: true,
-      },
-    )) {
+    for await (const page of scanPages(this.db, {
+      TableName: this.table,
+      FilterExpression: 'begins_with(sk, :month)',
+      ExpressionAttributeValues: { ':month': 'month#' },
+      ConsistentRead: true,
+    })) {
       for (const item of page.Items ?? []) {
         count += await this.reconcile(
           { pk: String(item.pk), sk: String(item.sk), kind: kindOf(String(item.pk)) },
@@ -413,14 +407,11 @@ export class Meter {
     let requests = 0;
     let lastUsedAt: string | undefined;
     const counted = async (pk: string): Promise<void> => {
-      for await (const page of paginateQuery(
-        { client: this.db },
-        {
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :month)',
-          ExpressionAttributeValues: { ':pk': pk, ':month': 'month#' },
-        },
-      )) {
+      for await (const page of queryPages(this.db, {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :month)',
+        ExpressionAttributeValues: { ':pk': pk, ':month': 'month#' },
+      })) {
         for (const item of page.Items ?? []) {
           requests += Number(item.requests ?? 0);
           const used = item.lastUsedAt === undefined ? undefined : String(item.lastUsedAt);
@@ -457,9 +448,7 @@ export class Meter {
     keys: Array<{ pk: string; sk: string }>,
   ): Promise<Array<Record<string, unknown>>> {
     if (keys.length === 1) {
-      const out = await this.db.send(
-        new GetCommand({ TableName: this.table, Key: keys[0], ConsistentRead: true }),
-      );
+      const out = await this.db.get({ TableName: this.table, Key: keys[0], ConsistentRead: true });
       return out.Item === undefined ? [] : [out.Item];
     }
     // Every shard or none: a shard left unprocessed would under-report.
@@ -473,7 +462,7 @@ export class Meter {
   /** One conditional reservation; a failed condition becomes `refusal`, told what the counter held. */
   private async place(spec: ReserveSpec, refusal: (spentAndReserved?: number) => Error): Promise<Placed> {
     try {
-      const out = await this.db.send(new UpdateCommand(reserveUpdate(spec)));
+      const out = await this.db.update(reserveUpdate(spec));
       return { counter: spec.counter, item: out.Attributes };
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
@@ -588,12 +577,10 @@ export class Meter {
     const results = await Promise.allSettled(
       counters.map((counter) =>
         this.retrying(() =>
-          this.db.send(
-            new UpdateCommand(
-              counter.kind === 'rate'
-                ? releaseRate(this.table, counter)
-                : closeUpdate(this.table, counter, { micros: 0, tokens: 0, requests: 0 }),
-            ),
+          this.db.update(
+            counter.kind === 'rate'
+              ? releaseRate(this.table, counter)
+              : closeUpdate(this.table, counter, { micros: 0, tokens: 0, requests: 0 }),
           ),
         ),
       ),
@@ -656,13 +643,11 @@ export class Meter {
     let count = 0;
     for (const receipt of receipts) {
       try {
-        await this.db.send(
-          new UpdateCommand(
-            closeUpdate(
-              this.table,
-              { ...counter, micros: receipt.micros, tokens: receipt.tokens, receipt: receipt.name },
-              { micros: receipt.micros, tokens: receipt.tokens, requests: 1 },
-            ),
+        await this.db.update(
+          closeUpdate(
+            this.table,
+            { ...counter, micros: receipt.micros, tokens: receipt.tokens, receipt: receipt.name },
+            { micros: receipt.micros, tokens: receipt.tokens, requests: 1 },
           ),
         );
         count += 1;

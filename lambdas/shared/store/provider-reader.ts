@@ -4,7 +4,6 @@
  *
  * Over 300 lines because the stored shapes, each documented, live beside the reads that decode them.
  */
-import { type DynamoDBDocumentClient, GetCommand, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { type Envelope, type Keyring, open } from '../crypto/envelope.ts';
 import { isProviderType, type ProviderType } from '../providers/index.ts';
 import { readConfigVersion } from './config-version.ts';
@@ -14,7 +13,7 @@ import {
   type ReferenceKind,
   type ReferenceReader,
 } from './credential-sources.ts';
-import { RecordNotFoundError } from './db.ts';
+import { type DocumentDb, queryPages, RecordNotFoundError, scanPages } from './db.ts';
 
 export const PROVIDER_SK = 'provider';
 export const CREDENTIAL_SK_PREFIX = 'cred#';
@@ -124,13 +123,13 @@ export function credentialFromSecretString(value: string): string {
  * `ProviderStore` (`providers.ts`).
  */
 export class ProviderReader {
-  protected readonly db: DynamoDBDocumentClient;
+  protected readonly db: DocumentDb;
   protected readonly table: string;
   protected readonly keyring: Keyring;
   protected readonly secrets: SecretSource | undefined;
 
   /** `secrets` reads Secrets Manager and other references; without it they cannot be resolved. */
-  constructor(db: DynamoDBDocumentClient, table: string, keyring: Keyring, secrets?: SecretSource) {
+  constructor(db: DocumentDb, table: string, keyring: Keyring, secrets?: SecretSource) {
     this.db = db;
     this.table = table;
     this.keyring = keyring;
@@ -157,10 +156,7 @@ export class ProviderReader {
   async list(): Promise<ProviderView[]> {
     const configs = new Map<string, ProviderConfig>();
     const counts = new Map<string, number>();
-    for await (const page of paginateScan(
-      { client: this.db },
-      { TableName: this.table, ConsistentRead: true },
-    )) {
+    for await (const page of scanPages(this.db, { TableName: this.table, ConsistentRead: true })) {
       for (const item of page.Items ?? []) {
         const name = String(item.provider);
         if (item.sk === PROVIDER_SK) configs.set(name, toConfig(item));
@@ -176,13 +172,11 @@ export class ProviderReader {
   /** One provider's configuration, or undefined. */
   async get(name: string): Promise<ProviderConfig | undefined> {
     if (!NAME_PATTERN.test(name)) return undefined;
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { provider: name, sk: PROVIDER_SK },
-        ConsistentRead: true,
-      }),
-    );
+    const out = await this.db.get({
+      TableName: this.table,
+      Key: { provider: name, sk: PROVIDER_SK },
+      ConsistentRead: true,
+    });
     return out.Item === undefined ? undefined : toConfig(out.Item);
   }
 
@@ -214,13 +208,11 @@ export class ProviderReader {
   /** One alias, or undefined. */
   async getAlias(name: string): Promise<Alias | undefined> {
     if (!NAME_PATTERN.test(name)) return undefined;
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK },
-        ConsistentRead: true,
-      }),
-    );
+    const out = await this.db.get({
+      TableName: this.table,
+      Key: { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK },
+      ConsistentRead: true,
+    });
     return out.Item === undefined
       ? undefined
       : { name: String(out.Item.name), targets: out.Item.targets as string[] };
@@ -229,10 +221,7 @@ export class ProviderReader {
   /** Every alias, by name. */
   async listAliases(): Promise<Alias[]> {
     const aliases: Alias[] = [];
-    for await (const page of paginateScan(
-      { client: this.db },
-      { TableName: this.table, ConsistentRead: true },
-    )) {
+    for await (const page of scanPages(this.db, { TableName: this.table, ConsistentRead: true })) {
       for (const item of page.Items ?? []) {
         if (item.sk === ALIAS_SK)
           aliases.push({ name: String(item.name), targets: item.targets as string[] });
@@ -259,15 +248,12 @@ export class ProviderReader {
     const items: Array<Record<string, unknown> & { sk: string }> = [];
     // A name no provider can have is absent without a read (and never reaches DynamoDB's key-size limits).
     if (!NAME_PATTERN.test(name)) return items;
-    const pages = paginateQuery(
-      { client: this.db },
-      {
-        TableName: this.table,
-        KeyConditionExpression: 'provider = :p',
-        ExpressionAttributeValues: { ':p': name },
-        ConsistentRead: true,
-      },
-    );
+    const pages = queryPages(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'provider = :p',
+      ExpressionAttributeValues: { ':p': name },
+      ConsistentRead: true,
+    });
     for await (const page of pages) {
       for (const item of page.Items ?? []) items.push(item as Record<string, unknown> & { sk: string });
     }

@@ -1,10 +1,10 @@
+import type { DocumentDb } from './db.ts';
 /**
  * Per-provider request statistics by UTC hour, in the usage table (`stats#<provider>` / `hour#<hour>`):
  * requests, rate-limit events, upstream errors and a histogram of time to the upstream's first byte. Proxy
  * instances add what they counted in one `ADD` per provider per flush (see `proxy/provider-stats.ts`), so
  * no request writes one of these items itself; a read is one Query of at most 24 items per provider.
  */
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 /** Upper bounds (ms) of the time-to-first-byte buckets; the last is unbounded. */
 export const TTFB_BUCKETS_MS = [100, 250, 500, 1000, 2000, 4000, 8000, 16_000, 32_000, 64_000] as const;
@@ -46,10 +46,10 @@ const hourKey = (at: Date): string => `hour#${at.toISOString().slice(0, 13)}`;
 
 /** Statistics items access. */
 export class ProviderStatsStore {
-  private readonly db: DynamoDBDocumentClient;
+  private readonly db: DocumentDb;
   private readonly table: string;
 
-  constructor(db: DynamoDBDocumentClient, table: string) {
+  constructor(db: DocumentDb, table: string) {
     this.db = db;
     this.table = table;
   }
@@ -67,29 +67,25 @@ export class ProviderStatsStore {
       adds.push(`ttfb${index} :t${index}`);
       values[`:t${index}`] = count;
     }
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: `stats#${provider}`, sk: hourKey(hour) },
-        UpdateExpression: `ADD ${adds.join(', ')}`,
-        ExpressionAttributeValues: values,
-      }),
-    );
+    await this.db.update({
+      TableName: this.table,
+      Key: { pk: `stats#${provider}`, sk: hourKey(hour) },
+      UpdateExpression: `ADD ${adds.join(', ')}`,
+      ExpressionAttributeValues: values,
+    });
   }
 
   /** A provider's counts summed over the hours from `since` to `until`, both included. */
   async window(provider: string, since: Date, until: Date): Promise<StatsCounts> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':pk': `stats#${provider}`,
-          ':from': hourKey(since),
-          ':to': hourKey(until),
-        },
-      }),
-    );
+    const out = await this.db.query({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': `stats#${provider}`,
+        ':from': hourKey(since),
+        ':to': hourKey(until),
+      },
+    });
     const total = emptyCounts();
     for (const item of out.Items ?? []) {
       total.requests += Number(item.requests ?? 0);

@@ -6,14 +6,6 @@
  * stamps are private to it; the input validation at its top is the first candidate to move out.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { type Keyring, seal } from '../crypto/envelope.ts';
 import { InputError } from '../inputs.ts';
 import { InvalidError } from '../operations/errors.ts';
@@ -24,6 +16,7 @@ import { REFERENCE_KINDS, referenceOf } from './credential-sources.ts';
 import {
   ConcurrentChangeError,
   cancellationCodes,
+  type DocumentDb,
   isConditionalCheckFailed,
   RecordExistsError,
   RecordNotFoundError,
@@ -157,7 +150,7 @@ export class ProviderStore extends ProviderReader {
 
   /** `options.secrets` reads Secrets Manager references; without it they cannot be resolved. */
   constructor(
-    db: DynamoDBDocumentClient,
+    db: DocumentDb,
     table: string,
     keyring: Keyring,
     options: StoreOptions & { secrets?: SecretSource } = {},
@@ -184,31 +177,25 @@ export class ProviderStore extends ProviderReader {
     const versionCondition =
       version === undefined ? '' : version === 0 ? ' AND attribute_not_exists(version)' : ' AND version = :v';
     try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: key,
-          UpdateExpression: 'SET lastChange = :change',
-          ConditionExpression: 'attribute_exists(sk)',
-          ExpressionAttributeValues: { ':change': lastChange },
-        }),
-      );
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: key,
-          ConditionExpression: `lastChange.changeId = :changeId${versionCondition}`,
-          ExpressionAttributeValues: {
-            ':changeId': lastChange.changeId,
-            ...(version === undefined || version === 0 ? {} : { ':v': version }),
-          },
-        }),
-      );
+      await this.db.update({
+        TableName: this.table,
+        Key: key,
+        UpdateExpression: 'SET lastChange = :change',
+        ConditionExpression: 'attribute_exists(sk)',
+        ExpressionAttributeValues: { ':change': lastChange },
+      });
+      await this.db.delete({
+        TableName: this.table,
+        Key: key,
+        ConditionExpression: `lastChange.changeId = :changeId${versionCondition}`,
+        ExpressionAttributeValues: {
+          ':changeId': lastChange.changeId,
+          ...(version === undefined || version === 0 ? {} : { ':v': version }),
+        },
+      });
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
-      const still = await this.db.send(
-        new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
-      );
+      const still = await this.db.get({ TableName: this.table, Key: key, ConsistentRead: true });
       throw still.Item === undefined
         ? new RecordNotFoundError(kind, id)
         : new ConcurrentChangeError(kind, id, { cause: err });
@@ -244,20 +231,18 @@ export class ProviderStore extends ProviderReader {
             lastChange: this.change('credential.create', { changeId: lastChange.changeId, cascade: true }),
           });
     try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.table,
-                Item: { ...config, sk: PROVIDER_SK, version: 1, lastChange },
-                ConditionExpression: 'attribute_not_exists(provider)',
-              },
+      await this.db.transactWrite({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.table,
+              Item: { ...config, sk: PROVIDER_SK, version: 1, lastChange },
+              ConditionExpression: 'attribute_not_exists(provider)',
             },
-            ...(item === undefined ? [] : [{ Put: { TableName: this.table, Item: item } }]),
-          ],
-        }),
-      );
+          },
+          ...(item === undefined ? [] : [{ Put: { TableName: this.table, Item: item } }]),
+        ],
+      });
     } catch (err) {
       if (cancellationCodes(err)?.[0] === 'ConditionalCheckFailed')
         throw new RecordExistsError('provider', input.name);
@@ -283,11 +268,9 @@ export class ProviderStore extends ProviderReader {
     const item = await this.credentialItem(provider, input, { existing, lastChange });
     const read = Number(providerItem.version ?? 0);
     try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [this.versionMove(provider, read), { Put: { TableName: this.table, Item: item } }],
-        }),
-      );
+      await this.db.transactWrite({
+        TransactItems: [this.versionMove(provider, read), { Put: { TableName: this.table, Item: item } }],
+      });
     } catch (err) {
       if (cancellationCodes(err) === undefined) throw err;
       throw (await this.get(provider)) === undefined
@@ -417,22 +400,20 @@ export class ProviderStore extends ProviderReader {
       values[':priority'] = change.priority;
     }
     try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            this.versionMove(provider, read),
-            {
-              Update: {
-                TableName: this.table,
-                Key: { provider, sk },
-                UpdateExpression: `SET ${sets.join(', ')}`,
-                ConditionExpression: 'attribute_exists(sk)',
-                ExpressionAttributeValues: values,
-              },
+      await this.db.transactWrite({
+        TransactItems: [
+          this.versionMove(provider, read),
+          {
+            Update: {
+              TableName: this.table,
+              Key: { provider, sk },
+              UpdateExpression: `SET ${sets.join(', ')}`,
+              ConditionExpression: 'attribute_exists(sk)',
+              ExpressionAttributeValues: values,
             },
-          ],
-        }),
-      );
+          },
+        ],
+      });
     } catch (err) {
       if (cancellationCodes(err) === undefined) throw err;
       const still = await this.items(provider);
@@ -505,17 +486,15 @@ export class ProviderStore extends ProviderReader {
         throw new InvalidError('prices must be USD per million tokens, from 0 to 10000');
     }
     try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { provider, sk: PROVIDER_SK },
-          UpdateExpression: 'SET prices.#m = :price, lastChange = :change',
-          ConditionExpression: 'attribute_exists(provider)',
-          ExpressionAttributeNames: { '#m': model },
-          ExpressionAttributeValues: { ':price': price, ':change': lastChange },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
+      const out = await this.db.update({
+        TableName: this.table,
+        Key: { provider, sk: PROVIDER_SK },
+        UpdateExpression: 'SET prices.#m = :price, lastChange = :change',
+        ConditionExpression: 'attribute_exists(provider)',
+        ExpressionAttributeNames: { '#m': model },
+        ExpressionAttributeValues: { ':price': price, ':change': lastChange },
+        ReturnValues: 'ALL_NEW',
+      });
       await this.bump(lastChange);
       return toConfig(out.Attributes ?? {});
     } catch (err) {
@@ -530,16 +509,14 @@ export class ProviderStore extends ProviderReader {
     const catalogue = [...new Set(models.map((m) => m.trim()).filter((m) => m !== ''))];
     checkModels(catalogue);
     try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { provider, sk: PROVIDER_SK },
-          UpdateExpression: 'SET models = :models, lastChange = :change',
-          ConditionExpression: 'attribute_exists(provider)',
-          ExpressionAttributeValues: { ':models': catalogue, ':change': lastChange },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
+      const out = await this.db.update({
+        TableName: this.table,
+        Key: { provider, sk: PROVIDER_SK },
+        UpdateExpression: 'SET models = :models, lastChange = :change',
+        ConditionExpression: 'attribute_exists(provider)',
+        ExpressionAttributeValues: { ':models': catalogue, ':change': lastChange },
+        ReturnValues: 'ALL_NEW',
+      });
       await this.bump(lastChange);
       return toConfig(out.Attributes ?? {});
     } catch (err) {
@@ -560,12 +537,10 @@ export class ProviderStore extends ProviderReader {
       if (!/^[a-z0-9][a-z0-9._-]*\/.+$/.test(target))
         throw new InvalidError(`alias target '${target}' is not a provider/model slug`);
     }
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK, name, targets: cleaned, lastChange },
-      }),
-    );
+    await this.db.put({
+      TableName: this.table,
+      Item: { provider: `${ALIAS_PREFIX}${name}`, sk: ALIAS_SK, name, targets: cleaned, lastChange },
+    });
     await this.bump(lastChange);
     return { name, targets: cleaned };
   }

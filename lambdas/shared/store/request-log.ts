@@ -2,8 +2,8 @@
  * The request log: one item per request, no prompt or completion content, expiring after the retention.
  * A key's and a project's requests are read newest first from the table's indexes (see `schema.ts`).
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidError } from '../operations/errors.ts';
+import type { DocumentDb } from './db.ts';
 import { REQUEST_LOG_INDEX } from './schema.ts';
 
 /** One logged request. Money is in micro-USD. */
@@ -89,11 +89,11 @@ function entryOf(item: Record<string, unknown>): RequestLogEntry {
 
 /** Request log table access. */
 export class RequestLogStore {
-  private readonly db: DynamoDBDocumentClient;
+  private readonly db: DocumentDb;
   private readonly table: string;
   private readonly retentionDays: number;
 
-  constructor(db: DynamoDBDocumentClient, table: string, retentionDays: number) {
+  constructor(db: DocumentDb, table: string, retentionDays: number) {
     this.db = db;
     this.table = table;
     this.retentionDays = retentionDays;
@@ -102,12 +102,12 @@ export class RequestLogStore {
   /** Writes one entry; DynamoDB deletes it after the retention (TTL on `expiresAt`). */
   async put(entry: RequestLogEntry): Promise<void> {
     const expiresAt = Math.floor(Date.parse(entry.at) / 1000) + this.retentionDays * 86_400;
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...entry, expiresAt } }));
+    await this.db.put({ TableName: this.table, Item: { ...entry, expiresAt } });
   }
 
   /** One entry by request id, or undefined. */
   async get(requestId: string): Promise<RequestLogEntry | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { requestId } }));
+    const out = await this.db.get({ TableName: this.table, Key: { requestId } });
     return out.Item === undefined ? undefined : entryOf(out.Item);
   }
 
@@ -129,28 +129,26 @@ export class RequestLogStore {
     const requests: RequestLogEntry[] = [];
     let start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, listing);
     do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: REQUEST_LOG_INDEX[listing.index],
-          KeyConditionExpression: '#p = :p AND #at BETWEEN :since AND :until',
-          ...(query.status === undefined ? {} : { FilterExpression: '#status = :status' }),
-          ExpressionAttributeNames: {
-            '#p': PARTITION[listing.index],
-            '#at': 'at',
-            ...(query.status === undefined ? {} : { '#status': 'status' }),
-          },
-          ExpressionAttributeValues: {
-            ':p': listing.value,
-            ':since': query.since ?? EARLIEST,
-            ':until': query.until ?? LATEST,
-            ...(query.status === undefined ? {} : { ':status': query.status }),
-          },
-          ScanIndexForward: false,
-          Limit: query.limit - requests.length,
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-        }),
-      );
+      const out = await this.db.query({
+        TableName: this.table,
+        IndexName: REQUEST_LOG_INDEX[listing.index],
+        KeyConditionExpression: '#p = :p AND #at BETWEEN :since AND :until',
+        ...(query.status === undefined ? {} : { FilterExpression: '#status = :status' }),
+        ExpressionAttributeNames: {
+          '#p': PARTITION[listing.index],
+          '#at': 'at',
+          ...(query.status === undefined ? {} : { '#status': 'status' }),
+        },
+        ExpressionAttributeValues: {
+          ':p': listing.value,
+          ':since': query.since ?? EARLIEST,
+          ':until': query.until ?? LATEST,
+          ...(query.status === undefined ? {} : { ':status': query.status }),
+        },
+        ScanIndexForward: false,
+        Limit: query.limit - requests.length,
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      });
       requests.push(...(out.Items ?? []).map(entryOf));
       start = out.LastEvaluatedKey as Record<string, string> | undefined;
     } while (start !== undefined && requests.length < query.limit);

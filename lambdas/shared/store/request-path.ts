@@ -4,10 +4,10 @@
  * transactions of `KeyStore`, `TeamStore` and `ProviderStore`; `stores.ts` builds the CLI's and the admin
  * API's over these, with those three writable.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keyringFromSpec } from '../crypto/keyrings.ts';
 import { requireEnv, type TollgateEnv } from '../env.ts';
-import { documentClient } from './db.ts';
+import { leanDocumentDb } from '../sdk-lean/dynamodb.ts';
+import type { DocumentDb } from './db.ts';
 import { KeyReader } from './key-reader.ts';
 import { Meter } from './metering.ts';
 import { ProviderReader } from './provider-reader.ts';
@@ -31,10 +31,7 @@ export interface RequestPathStores {
 }
 
 /** The request path's stores over `db` (one client for all, so one connection pool). */
-export function requestPathStores(
-  env: TollgateEnv,
-  db: DynamoDBDocumentClient = documentClient(),
-): RequestPathStores {
+export function requestPathStores(env: TollgateEnv, db: DocumentDb = leanDocumentDb()): RequestPathStores {
   const usage = requireEnv(env, 'usageTable');
   const keyring = requireEnv(env, 'keyring');
   return {

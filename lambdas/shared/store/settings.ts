@@ -4,11 +4,10 @@
  * counter shards it is admitted against. One item in the providers table (`provider = #installation`),
  * so its changes are attributed and audited like every other configuration write.
  */
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidError } from '../operations/errors.ts';
 import { newChange } from './attribution.ts';
 import { bumpConfigVersion } from './config-version.ts';
-import { isConditionalCheckFailed } from './db.ts';
+import { type DocumentDb, isConditionalCheckFailed } from './db.ts';
 import type { StoreOptions } from './keys.ts';
 import { checkMicros } from './limits.ts';
 import { changeSplit, nextMonthOf, type ShardSpec, type SplitUpdate, shardSpecOf } from './shards.ts';
@@ -48,11 +47,11 @@ export interface SettingsPatch {
 
 /** Reads and changes the installation's settings. */
 export class SettingsStore {
-  private readonly db: DynamoDBDocumentClient;
+  private readonly db: DocumentDb;
   private readonly table: string;
   private readonly options: StoreOptions;
 
-  constructor(db: DynamoDBDocumentClient, table: string, options: StoreOptions = {}) {
+  constructor(db: DocumentDb, table: string, options: StoreOptions = {}) {
     this.db = db;
     this.table = table;
     this.options = options;
@@ -60,9 +59,7 @@ export class SettingsStore {
 
   /** The current settings (empty when never set). */
   async get(): Promise<InstallationSettings> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: SETTINGS_KEY, ConsistentRead: true }),
-    );
+    const out = await this.db.get({ TableName: this.table, Key: SETTINGS_KEY, ConsistentRead: true });
     return toSettings(out.Item);
   }
 
@@ -106,16 +103,14 @@ export class SettingsStore {
       values[':from'] = nextMonthOf(at);
     }
     const write = async (split?: SplitUpdate) => {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: SETTINGS_KEY,
-          UpdateExpression: `SET ${[...sets, ...(split?.set ?? [])].join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ...(split === undefined ? {} : { ConditionExpression: split.condition }),
-          ExpressionAttributeValues: { ...values, ...split?.values },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
+      const out = await this.db.update({
+        TableName: this.table,
+        Key: SETTINGS_KEY,
+        UpdateExpression: `SET ${[...sets, ...(split?.set ?? [])].join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ...(split === undefined ? {} : { ConditionExpression: split.condition }),
+        ExpressionAttributeValues: { ...values, ...split?.values },
+        ReturnValues: 'ALL_NEW',
+      });
       return toSettings(out.Attributes);
     };
     // A split never set applies at once: no budget was ever counted, so no month runs on another.

@@ -9,9 +9,8 @@
  * for a request this large is skipped by the instance for a second (room freed meanwhile waits out the
  * second: never an overshoot).
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Counter, counterId, type ReserveSpec, reservedOn } from './counters.ts';
-import { consistentBatchGet } from './db.ts';
+import { consistentBatchGet, type DocumentDb } from './db.ts';
 import { shardKey, shardOrder, shuffled } from './shards.ts';
 
 /** How long a shard that refused a request is skipped for requests as large, by the instance that saw it. */
@@ -41,7 +40,7 @@ export interface SplitPlan {
 
 /** What placing needs from the meter: its table, its one-shard write and its per-instance memory. */
 export interface SplitContext {
-  db: DynamoDBDocumentClient;
+  db: DocumentDb;
   table: string;
   random: () => number;
   /** Shards that recently refused, with the smallest reservation they refused (per instance). */

@@ -2,11 +2,11 @@
  * The stores built from the env contract. The management API, the CLI and the local gateway construct
  * them here, over the proxy's own (`request-path.ts`), so each reads the same tables the same way.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keyringFromSpec } from '../crypto/keyrings.ts';
 import { requireEnv, type TollgateEnv } from '../env.ts';
+import { leanDocumentDb } from '../sdk-lean/dynamodb.ts';
 import type { Actor } from './attribution.ts';
-import { documentClient } from './db.ts';
+import type { DocumentDb } from './db.ts';
 import { KeyStore } from './keys.ts';
 import { ProviderStore } from './providers.ts';
 import { type RequestPathStores, requestPathStores } from './request-path.ts';
@@ -25,7 +25,7 @@ export interface TollgateStores extends Omit<RequestPathStores, 'keys' | 'teams'
 export type ConfigStores = Pick<TollgateStores, 'keys' | 'teams' | 'providers' | 'settings'>;
 
 /** The configuration stores; only stores given an `actor` may change configuration. */
-export function configStores(env: TollgateEnv, db: DynamoDBDocumentClient, actor?: Actor): ConfigStores {
+export function configStores(env: TollgateEnv, db: DocumentDb, actor?: Actor): ConfigStores {
   const options = { actor };
   const keyring = requireEnv(env, 'keyring');
   return {
@@ -49,7 +49,7 @@ export function configStores(env: TollgateEnv, db: DynamoDBDocumentClient, actor
 export function storesFromEnv(
   env: TollgateEnv,
   actor?: Actor,
-  db: DynamoDBDocumentClient = documentClient(),
+  db: DocumentDb = leanDocumentDb(),
 ): TollgateStores {
   return { ...requestPathStores(env, db), ...configStores(env, db, actor) };
 }

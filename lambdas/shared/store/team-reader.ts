@@ -2,8 +2,7 @@
  * Reading teams by id: all the request path needs of the teams table, so its bundles carry this module and
  * not the writes of `TeamStore` (`teams.ts`).
  */
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { type ItemRef, RecordNotFoundError } from './db.ts';
+import { type DocumentDb, type ItemRef, RecordNotFoundError } from './db.ts';
 import { isStoredId } from './limits.ts';
 import { type ShardSpec, shardSpecOf } from './shards.ts';
 
@@ -26,9 +25,9 @@ export interface Team {
 /** Reads of the teams table. */
 export class TeamReader {
   readonly table: string;
-  protected readonly db: DynamoDBDocumentClient;
+  protected readonly db: DocumentDb;
 
-  constructor(db: DynamoDBDocumentClient, table: string) {
+  constructor(db: DocumentDb, table: string) {
     this.db = db;
     this.table = table;
   }
@@ -42,9 +41,7 @@ export class TeamReader {
   async get(teamId: string): Promise<Team | undefined> {
     // An id no team can have is absent without a read (and never reaches DynamoDB's key-size limits).
     if (!isStoredId(teamId)) return undefined;
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { teamId }, ConsistentRead: true }),
-    );
+    const out = await this.db.get({ TableName: this.table, Key: { teamId }, ConsistentRead: true });
     return out.Item === undefined ? undefined : withoutChange(out.Item);
   }
 

@@ -1,18 +1,16 @@
 /** Persistence of teams (workspaces): a team groups keys, has its own monthly budget and can be disabled. */
 
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  paginateScan,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { KEY_ID_LENGTH, randomBase62 } from '../keys.ts';
 import { InvalidError } from '../operations/errors.ts';
 import { type AuditAction, newChange } from './attribution.ts';
-import { ConcurrentChangeError, isConditionalCheckFailed, RecordNotFoundError } from './db.ts';
+import {
+  ConcurrentChangeError,
+  type DocumentDb,
+  isConditionalCheckFailed,
+  RecordNotFoundError,
+  scanPages,
+} from './db.ts';
 import type { StoreOptions } from './keys.ts';
 import { checkMicros, checkName, isStoredId } from './limits.ts';
 import { changeSplit } from './shards.ts';
@@ -24,7 +22,7 @@ export type { Team } from './team-reader.ts';
 export class TeamStore extends TeamReader {
   private readonly options: StoreOptions;
 
-  constructor(db: DynamoDBDocumentClient, table: string, options: StoreOptions = {}) {
+  constructor(db: DocumentDb, table: string, options: StoreOptions = {}) {
     super(db, table);
     this.options = options;
   }
@@ -49,23 +47,18 @@ export class TeamStore extends TeamReader {
       ...(budgetMicros === undefined ? {} : { budgetMicros }),
       ...(credentials === undefined ? {} : { credentials }),
     };
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { ...team, lastChange },
-        ConditionExpression: 'attribute_not_exists(teamId)',
-      }),
-    );
+    await this.db.put({
+      TableName: this.table,
+      Item: { ...team, lastChange },
+      ConditionExpression: 'attribute_not_exists(teamId)',
+    });
     return team;
   }
 
   /** Every team, by name. */
   async list(): Promise<Team[]> {
     const teams: Team[] = [];
-    for await (const page of paginateScan(
-      { client: this.db },
-      { TableName: this.table, ConsistentRead: true },
-    )) {
+    for await (const page of scanPages(this.db, { TableName: this.table, ConsistentRead: true })) {
       for (const item of page.Items ?? []) teams.push(withoutChange(item));
     }
     return teams.sort((a, b) => a.name.localeCompare(b.name));
@@ -88,22 +81,20 @@ export class TeamStore extends TeamReader {
       return await changeSplit(
         { count, at: new Date(lastChange.at), initial: 1 },
         async (split) => {
-          const out = await this.db.send(
-            new UpdateCommand({
-              TableName: this.table,
-              Key: { teamId },
-              UpdateExpression: `SET ${split.set.join(', ')}, updatedAt = :at, lastChange = :change ADD rev :one`,
-              ConditionExpression: `attribute_exists(teamId) AND ${split.condition}`,
-              ExpressionAttributeValues: {
-                ...split.values,
-                ':one': 1,
-                ':at': lastChange.at,
-                ':change': lastChange,
-              },
-              ReturnValues: 'ALL_NEW',
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-          );
+          const out = await this.db.update({
+            TableName: this.table,
+            Key: { teamId },
+            UpdateExpression: `SET ${split.set.join(', ')}, updatedAt = :at, lastChange = :change ADD rev :one`,
+            ConditionExpression: `attribute_exists(teamId) AND ${split.condition}`,
+            ExpressionAttributeValues: {
+              ...split.values,
+              ':one': 1,
+              ':at': lastChange.at,
+              ':change': lastChange,
+            },
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          });
           return withoutChange(out.Attributes);
         },
         // The other case's condition holds; a team that is gone has no old item to return.
@@ -158,9 +149,7 @@ export class TeamStore extends TeamReader {
    */
   async delete(teamId: string, checkEmpty: () => Promise<void> = async () => {}): Promise<void> {
     if (!isStoredId(teamId)) throw new RecordNotFoundError('team', teamId);
-    const before = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { teamId }, ConsistentRead: true }),
-    );
+    const before = await this.db.get({ TableName: this.table, Key: { teamId }, ConsistentRead: true });
     if (before.Item === undefined) throw new RecordNotFoundError('team', teamId);
     const keyEpoch = Number(before.Item.keyEpoch ?? 0);
     await checkEmpty();
@@ -169,14 +158,12 @@ export class TeamStore extends TeamReader {
     await this.stamp(teamId, lastChange, { keyEpoch });
     try {
       // Only while the item still carries this delete's stamp, so no other change is lost unaudited.
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { teamId },
-          ConditionExpression: 'lastChange.changeId = :changeId',
-          ExpressionAttributeValues: { ':changeId': lastChange.changeId },
-        }),
-      );
+      await this.db.delete({
+        TableName: this.table,
+        Key: { teamId },
+        ConditionExpression: 'lastChange.changeId = :changeId',
+        ExpressionAttributeValues: { ':changeId': lastChange.changeId },
+      });
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw await this.lostRace(teamId, err);
       throw err;
@@ -232,15 +219,13 @@ export class TeamStore extends TeamReader {
   ): Promise<Team> {
     if (!isStoredId(teamId)) throw new RecordNotFoundError('team', teamId);
     try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { teamId },
-          ...update,
-          ConditionExpression: `attribute_exists(teamId)${condition}`,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
+      const out = await this.db.update({
+        TableName: this.table,
+        Key: { teamId },
+        ...update,
+        ConditionExpression: `attribute_exists(teamId)${condition}`,
+        ReturnValues: 'ALL_NEW',
+      });
       return withoutChange(out.Attributes);
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw await this.lostRace(teamId, err);

@@ -1,12 +1,6 @@
 /** Token usage counters per key, day and model, and the last upstream error per provider. */
-import {
-  type DynamoDBDocumentClient,
-  paginateQuery,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import type { Usage } from '../providers/types.ts';
-import { isConditionalCheckFailed } from './db.ts';
+import { type DocumentDb, isConditionalCheckFailed, queryPages } from './db.ts';
 
 /** One day of one key's use of one model. */
 export interface UsageRow {
@@ -35,10 +29,10 @@ export interface ProviderHealth {
 
 /** Usage table access. Counters are atomic `ADD`s, so concurrent requests never lose an update. */
 export class UsageStore {
-  private readonly db: DynamoDBDocumentClient;
+  private readonly db: DocumentDb;
   private readonly table: string;
 
-  constructor(db: DynamoDBDocumentClient, table: string) {
+  constructor(db: DocumentDb, table: string) {
     this.db = db;
     this.table = table;
   }
@@ -58,24 +52,22 @@ export class UsageStore {
   }): Promise<void> {
     const day = entry.at.toISOString().slice(0, 10);
     try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: `key#${entry.keyId}`, sk: `day#${day}#${entry.model}` },
-          UpdateExpression:
-            'ADD requests :one, inputTokens :in, outputTokens :out SET #day = :day, model = :model, lastRequest = :request',
-          ConditionExpression: 'attribute_not_exists(lastRequest) OR lastRequest <> :request',
-          ExpressionAttributeNames: { '#day': 'day' },
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':in': entry.usage.inputTokens,
-            ':out': entry.usage.outputTokens,
-            ':day': day,
-            ':model': entry.model,
-            ':request': entry.requestId,
-          },
-        }),
-      );
+      await this.db.update({
+        TableName: this.table,
+        Key: { pk: `key#${entry.keyId}`, sk: `day#${day}#${entry.model}` },
+        UpdateExpression:
+          'ADD requests :one, inputTokens :in, outputTokens :out SET #day = :day, model = :model, lastRequest = :request',
+        ConditionExpression: 'attribute_not_exists(lastRequest) OR lastRequest <> :request',
+        ExpressionAttributeNames: { '#day': 'day' },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':in': entry.usage.inputTokens,
+          ':out': entry.usage.outputTokens,
+          ':day': day,
+          ':model': entry.model,
+          ':request': entry.requestId,
+        },
+      });
     } catch (err) {
       // The row already counted this request: the earlier attempt applied.
       if (!isConditionalCheckFailed(err)) throw err;
@@ -85,15 +77,12 @@ export class UsageStore {
   /** A key's usage rows, oldest day first. */
   async forKey(keyId: string): Promise<UsageRow[]> {
     const rows: UsageRow[] = [];
-    const pages = paginateQuery(
-      { client: this.db },
-      {
-        TableName: this.table,
-        // The key's partition also holds its monthly spend counters; only the day rows are usage.
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :day)',
-        ExpressionAttributeValues: { ':pk': `key#${keyId}`, ':day': 'day#' },
-      },
-    );
+    const pages = queryPages(this.db, {
+      TableName: this.table,
+      // The key's partition also holds its monthly spend counters; only the day rows are usage.
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :day)',
+      ExpressionAttributeValues: { ':pk': `key#${keyId}`, ':day': 'day#' },
+    });
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         rows.push({
@@ -115,14 +104,12 @@ export class UsageStore {
     status: number | undefined,
     at: Date = new Date(),
   ): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: `health#${provider}`, sk: 'last-error' },
-        UpdateExpression: 'SET lastErrorClass = :c, lastErrorAt = :at, lastErrorStatus = :s',
-        ExpressionAttributeValues: { ':c': errorClass, ':at': at.toISOString(), ':s': status ?? 0 },
-      }),
-    );
+    await this.db.update({
+      TableName: this.table,
+      Key: { pk: `health#${provider}`, sk: 'last-error' },
+      UpdateExpression: 'SET lastErrorClass = :c, lastErrorAt = :at, lastErrorStatus = :s',
+      ExpressionAttributeValues: { ':c': errorClass, ':at': at.toISOString(), ':s': status ?? 0 },
+    });
   }
 
   /**
@@ -130,29 +117,25 @@ export class UsageStore {
    * `/health` and `tollgate status` can say which of the operator's credentials to fix.
    */
   async markRejected(provider: string, rejection: CredentialRejection): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: `health#${provider}`, sk: `rejected#${rejection.credentialId}` },
-        UpdateExpression: 'SET credentialId = :id, lastErrorStatus = :s, lastErrorAt = :at',
-        ExpressionAttributeValues: {
-          ':id': rejection.credentialId,
-          ':s': rejection.status,
-          ':at': rejection.at,
-        },
-      }),
-    );
+    await this.db.update({
+      TableName: this.table,
+      Key: { pk: `health#${provider}`, sk: `rejected#${rejection.credentialId}` },
+      UpdateExpression: 'SET credentialId = :id, lastErrorStatus = :s, lastErrorAt = :at',
+      ExpressionAttributeValues: {
+        ':id': rejection.credentialId,
+        ':s': rejection.status,
+        ':at': rejection.at,
+      },
+    });
   }
 
   /** A provider's latest failure and refused credentials, or undefined when nothing failed. */
   async health(provider: string): Promise<ProviderHealth | undefined> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `health#${provider}` },
-      }),
-    );
+    const out = await this.db.query({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `health#${provider}` },
+    });
     const items = out.Items ?? [];
     if (items.length === 0) return undefined;
     const last = items.find((item) => item.sk === 'last-error');

@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEnv } from '#shared/env.ts';
-import { documentClient } from '#shared/store/db.ts';
 import type { EffectiveLimits } from '#shared/store/metering.ts';
 import { storesFromEnv } from '#shared/store/stores.ts';
 import { proxyFromEnv } from '../../../lambdas/proxy/deps.ts';
@@ -42,8 +41,7 @@ async function writesPerRequest(input: { teamId?: string; limits: EffectiveLimit
     name: 'counted',
     ...(input.teamId ? { teamId: input.teamId } : {}),
   });
-  const db = documentClient();
-  const count = countWriteUnits(db);
+  const { db, count } = countWriteUnits();
   const proxy = proxyFromEnv(readEnv(), storesFromEnv(readEnv(), undefined, db));
   for (let i = 0; i < warm + n; i++) {
     if (i === warm) Object.assign(count, { units: 0, writes: 0, reads: 0, conflicts: 0 });
@@ -71,7 +69,6 @@ async function writesPerRequest(input: { teamId?: string; limits: EffectiveLimit
     });
     expect(response.status).toBe(200);
   }
-  db.destroy();
   return {
     writes: count.writes / n,
     units: count.units / n,

@@ -10,6 +10,7 @@ import { KmsKeyring } from '#shared/crypto/keyrings.ts';
 import { AWS_JSON_SERVICES, AwsServiceError, awsJsonClient } from '#shared/sdk-lean/aws-json.ts';
 import { startFakeKms } from '../../fakes/kms.ts';
 import { startFakeSecretsManager } from '../../fakes/secrets-manager.ts';
+import { failure } from '../../helpers/failure.ts';
 import { listen, readAll } from '../../helpers/http.ts';
 
 const CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' };
@@ -32,16 +33,6 @@ const leanKms = () =>
   new KmsKeyring(kms.keyArn, { endpoint: kms.endpoint, credentials: async () => CREDENTIALS });
 const secretsManager = (endpoint: string) =>
   awsJsonClient(AWS_JSON_SERVICES.secretsManager, { endpoint, credentials: async () => CREDENTIALS });
-
-/** The error a promise rejects with. */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const err = await promise.then(
-    () => new Error('did not fail'),
-    (e: unknown) => e,
-  );
-  if (!(err instanceof Error)) throw new Error('rejected with a non-error');
-  return err;
-}
 
 describe('the lean caller beside the SDK clients', () => {
   it('opens KMS data keys the SDK sealed, and seals keys the SDK opens', async () => {
@@ -183,9 +174,9 @@ describe('endpoints', () => {
           ...CREDENTIALS,
           ...(options.sessionToken ? { sessionToken: options.sessionToken } : {}),
         }),
-        fetch: async (url, init) => {
-          seen.push({ url: String(url), headers: init?.headers as Record<string, string> });
-          return new Response('{}', { status: 200 });
+        transport: async ({ url, headers }) => {
+          seen.push({ url: String(url), headers });
+          return { status: 200, headers: {}, body: '{}' };
         },
       });
       await caller({ region, operation: 'GetSecretValue', input: {} });

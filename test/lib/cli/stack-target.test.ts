@@ -5,7 +5,7 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentClient } from '#shared/store/db.ts';
+import { documentClient } from '#shared/store/sdk-db.ts';
 import { cliOutputs, startFakeCloudFormation } from '../../fakes/cloudformation.ts';
 import { startFakeKms } from '../../fakes/kms.ts';
 import { startFakeSts } from '../../fakes/sts.ts';

@@ -14,7 +14,7 @@ import { authorizeRequest } from '#shared/auth.ts';
 import { ENV, readEnv } from '#shared/env.ts';
 import type { GatewayRequest } from '#shared/http.ts';
 import { issueKey } from '#shared/keys.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import { requestPathStores } from '#shared/store/request-path.ts';
 import type { TableName } from '#shared/store/schema.ts';
 import { serveAdmin } from '../../../lambdas/admin/boundary.ts';
@@ -51,12 +51,11 @@ function tableNames(): Record<string, TableName> {
 /** A gate for `grants` in front of this run's DynamoDB Local, and a document client through it. */
 async function gated(grants: Partial<Record<TableName, readonly string[]>>) {
   const gate = await startIamGate(inject('dynamoEndpoint'), grants, tableNames());
-  const db = documentClient({ endpoint: gate.endpoint });
+  const db = leanDocumentDb({ endpoint: gate.endpoint });
   return {
     gate,
     db,
     close: async () => {
-      db.destroy();
       await gate.close();
     },
   };

@@ -6,7 +6,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { documentClient } from '#shared/store/db.ts';
+import { documentClient } from '#shared/store/sdk-db.ts';
 import { type FailedBatchInfo, StreamPoller } from '../../../lib/local/stream-poller.ts';
 import { setupLocalEnv } from '../../helpers/local-env.ts';
 

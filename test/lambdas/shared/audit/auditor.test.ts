@@ -13,7 +13,7 @@ import { AuditLog } from '#shared/audit/chain.ts';
 import { FileDigestStore } from '#shared/audit/digests.ts';
 import { entryFor } from '#shared/audit/entries.ts';
 import { LocalSigner } from '#shared/audit/signer.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import { setupLocalEnv } from '../../../helpers/local-env.ts';
 
 const NOW = Date.parse('2026-11-23T12:00:00.000Z');
@@ -46,7 +46,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-auditor-'));
   deps = {
     log: new AuditLog(
-      documentClient(),
+      leanDocumentDb(),
       env.state.tables.audit,
       new FileDigestStore(join(dir, 'digests.jsonl')),
     ),

@@ -12,7 +12,7 @@ import { AuditLog } from '#shared/audit/chain.ts';
 import { FileDigestStore } from '#shared/audit/digests.ts';
 import type { AuditEntry } from '#shared/audit/entries.ts';
 import { LocalSigner } from '#shared/audit/signer.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import { awsActor } from '../../../../lib/cli/actor.ts';
 import { startFakeSts } from '../../../fakes/sts.ts';
 import { setupLocalEnv } from '../../../helpers/local-env.ts';
@@ -36,7 +36,7 @@ const entry = (n: number): AuditEntry => ({
 
 beforeAll(async () => {
   const env = await setupLocalEnv();
-  log = new AuditLog(documentClient(), env.state.tables.audit, store);
+  log = new AuditLog(leanDocumentDb(), env.state.tables.audit, store);
 });
 
 describe('the audit chain', () => {

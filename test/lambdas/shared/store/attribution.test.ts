@@ -4,9 +4,9 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeyring } from '#shared/crypto/keyrings.ts';
 import { UnattributedWriteError } from '#shared/store/attribution.ts';
-import { documentClient } from '#shared/store/db.ts';
 import { KeyStore } from '#shared/store/keys.ts';
 import { ProviderStore } from '#shared/store/providers.ts';
+import { documentClient } from '#shared/store/sdk-db.ts';
 import { TeamStore } from '#shared/store/teams.ts';
 import { setupLocalEnv } from '../../../helpers/local-env.ts';
 

@@ -1,6 +1,6 @@
 /** The document client every function and the CLI build: the SDK's logger middleware only when logging. */
 import { describe, expect, it } from 'vitest';
-import { documentClient } from '#shared/store/db.ts';
+import { documentClient } from '#shared/store/sdk-db.ts';
 
 const middleware = (client: ReturnType<typeof documentClient>): string[] =>
   client.middlewareStack.identify().map((entry) => entry.split(' ')[0] ?? '');

@@ -3,10 +3,10 @@
  * asked again, and storage that keeps leaving them is unavailable (503), never a wrong answer. DynamoDB
  * Local never throttles, so the client here answers as DynamoDB does when it does.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { StorageUnavailableError } from '#shared/errors.ts';
 import { issueKey } from '#shared/keys.ts';
+import type { DocumentDb } from '#shared/store/db.ts';
 import { KeyReader } from '#shared/store/key-reader.ts';
 
 const issued = issueKey('tg-');
@@ -27,11 +27,11 @@ const teamItem = { teamId: 'team_a', name: 'a', status: 'active', rev: 3 };
 function throttling(answers: Array<Record<string, unknown>>) {
   const asked: unknown[] = [];
   const db = {
-    send: async (command: { input: { RequestItems: unknown } }) => {
-      asked.push(command.input.RequestItems);
+    batchGet: async (input: { RequestItems: unknown }) => {
+      asked.push(input.RequestItems);
       return answers[Math.min(asked.length - 1, answers.length - 1)];
     },
-  } as unknown as DynamoDBDocumentClient;
+  } as unknown as DocumentDb;
   return { db, asked };
 }
 

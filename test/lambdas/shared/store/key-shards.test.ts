@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '#shared/env.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import { KeyStore } from '#shared/store/keys.ts';
 import type { AdmissionRequest } from '#shared/store/metering.ts';
 import { SettingsStore } from '#shared/store/settings.ts';
@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 /** Stores whose clock reads `clock.at`, so changes can be made in chosen months. */
 function clockedStores(clock: { at: Date }) {
-  const db = documentClient();
+  const db = leanDocumentDb();
   const table = (name: keyof typeof ENV): string => String(process.env[ENV[name]]);
   const now = () => clock.at;
   return {

@@ -8,13 +8,14 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ENV } from '#shared/env.ts';
 import { StorageUnavailableError } from '#shared/errors.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import {
   type AdmissionRequest,
   BUSY_COUNTER_IN_FLIGHT,
   DEFAULT_RESERVATION_TTL_MS,
   Meter,
 } from '#shared/store/metering.ts';
+import { documentClient } from '#shared/store/sdk-db.ts';
 import { captureStdout } from '../../../helpers/capture-stdout.ts';
 import { startCuttableProxy } from '../../../helpers/cuttable-proxy.ts';
 import { startDynamoSpy } from '../../../helpers/dynamo-spy.ts';
@@ -81,7 +82,7 @@ describe('reservations that outlive their request', () => {
   it('retries a settlement through a brief outage and applies it exactly once', async () => {
     // Prepare: a meter whose connection to DynamoDB the test cuts.
     const link = await startCuttableProxy(inject('dynamoEndpoint'));
-    const db = documentClient({ endpoint: link.endpoint, maxAttempts: 1 });
+    const db = leanDocumentDb({ endpoint: link.endpoint, maxAttempts: 1 });
     const meter = new Meter(db, String(process.env[ENV.usageTable]), { settleAttempts: 8, retryBaseMs: 50 });
     const admission = await meter.admit(request('k-retry', { estimateMicros: 500 }));
 
@@ -98,13 +99,12 @@ describe('reservations that outlive their request', () => {
       spentMicros: 321,
       reservedMicros: 0,
     });
-    db.destroy();
     await link.close();
   });
 
   it('fails loudly when the outage outlasts the retries, leaving the reservation to reconciliation', async () => {
     const link = await startCuttableProxy(inject('dynamoEndpoint'));
-    const db = documentClient({ endpoint: link.endpoint, maxAttempts: 1 });
+    const db = leanDocumentDb({ endpoint: link.endpoint, maxAttempts: 1 });
     const meter = new Meter(db, String(process.env[ENV.usageTable]), { settleAttempts: 2, retryBaseMs: 10 });
     const admission = await meter.admit(request('k-down', { estimateMicros: 500 }));
     link.cut();
@@ -116,7 +116,6 @@ describe('reservations that outlive their request', () => {
       spentMicros: 500,
       reservedMicros: 0,
     });
-    db.destroy();
     await link.close();
   });
 });
@@ -125,7 +124,7 @@ describe('an admission whose answer was lost', () => {
   it('is reserved once although the SDK sends it twice, and settled once likewise', async () => {
     // Prepare: the first answer never arrives, so the SDK retries an update DynamoDB already applied.
     const link = await startCuttableProxy(inject('dynamoEndpoint'));
-    const db = documentClient({ endpoint: link.endpoint });
+    const db = leanDocumentDb({ endpoint: link.endpoint });
     const meter = new Meter(db, String(process.env[ENV.usageTable]));
 
     // Act
@@ -141,7 +140,6 @@ describe('an admission whose answer was lost', () => {
       reservedMicros: 0,
       spentMicros: 300,
     });
-    db.destroy();
     await link.close();
   });
 });
@@ -167,8 +165,7 @@ describe('a receipt left by an earlier admission of the same request', () => {
 describe('a counter with many requests in flight', () => {
   it('costs 4 write units a write with 100 reservations open on it (the earlier receipts cost 7)', async () => {
     // Prepare: 100 requests of one key in flight, as API Gateway names them.
-    const db = documentClient();
-    const count = countWriteUnits(db);
+    const { db, count } = countWriteUnits();
     const meter = new Meter(db, String(process.env[ENV.usageTable]));
     const admit = () => meter.admit(request('k-busy', { requestId: randomUUID(), estimateMicros: 123_456 }));
     for (let i = 0; i < 100; i++) await admit();
@@ -179,7 +176,6 @@ describe('a counter with many requests in flight', () => {
 
     // Assess: DynamoDB bills a write by the item's size, 1 unit per KB, and each receipt is on the item.
     expect(count.units).toBe(8);
-    db.destroy();
   });
 
   it('warns once a minute when a counter holds enough requests in flight that a write costs 2 units', async () => {
@@ -281,7 +277,7 @@ describe('sharded budgets under concurrency', { timeout: 120_000 }, () => {
 
     // Act: one more request, on an instance that has seen no refusal yet.
     const spy = await startDynamoSpy(inject('dynamoEndpoint'));
-    const db = documentClient({ endpoint: spy.endpoint });
+    const db = leanDocumentDb({ endpoint: spy.endpoint });
     const fresh = new Meter(db, String(process.env[ENV.usageTable]));
     const refused = fresh.admit(request('k-wide-late', { teamId: 'widest', limits }));
 
@@ -302,7 +298,6 @@ describe('sharded budgets under concurrency', { timeout: 120_000 }, () => {
       writes: 5,
       reads: 1,
     });
-    db.destroy();
     await spy.close();
   });
 

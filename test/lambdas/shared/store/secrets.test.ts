@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeyring } from '#shared/crypto/keyrings.ts';
 import { cachedProviders } from '#shared/proxy/provider-cache.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import { credentialFromSecretString, ProviderStore } from '#shared/store/providers.ts';
 import { secretSourceFor } from '#shared/store/secrets-manager.ts';
 import { startFakeSecretsManager } from '../../../fakes/secrets-manager.ts';
@@ -28,7 +28,7 @@ beforeAll(async () => {
     endpoint: fake.endpoint,
     credentials: async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'test' }),
   };
-  store = new ProviderStore(documentClient(), env.state.tables.providers, new LocalKeyring(randomBytes(32)), {
+  store = new ProviderStore(leanDocumentDb(), env.state.tables.providers, new LocalKeyring(randomBytes(32)), {
     secrets: secretSourceFor('kms:alias/tollgate', { secretsManager: client }),
     actor: { id: 'local:test-suite' },
   });

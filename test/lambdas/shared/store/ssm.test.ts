@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeyring } from '#shared/crypto/keyrings.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import { ProviderStore } from '#shared/store/providers.ts';
 import { secretSourceFor } from '#shared/store/secrets-manager.ts';
 import { FAKE_CREDENTIALS, startFakeSsm } from '../../../fakes/ssm.ts';
@@ -31,11 +31,11 @@ beforeAll(async () => {
   });
   const parameterStore = { endpoint: fake.endpoint, credentials: async () => FAKE_CREDENTIALS };
   const keyring = new LocalKeyring(randomBytes(32));
-  aws = new ProviderStore(documentClient(), table, keyring, {
+  aws = new ProviderStore(leanDocumentDb(), table, keyring, {
     secrets: secretSourceFor('kms:alias/tollgate', { parameterStore }),
     actor: { id: 'local:test-suite' },
   });
-  local = new ProviderStore(documentClient(), table, keyring, {
+  local = new ProviderStore(leanDocumentDb(), table, keyring, {
     secrets: secretSourceFor('local:/tmp/key'),
     actor: { id: 'local:test-suite' },
   });
@@ -88,7 +88,7 @@ describe('Parameter Store credentials', () => {
 
   it('are signed: wrong credentials are refused by the service, and the store says so', async () => {
     // Prepare
-    const wrong = new ProviderStore(documentClient(), table, new LocalKeyring(randomBytes(32)), {
+    const wrong = new ProviderStore(leanDocumentDb(), table, new LocalKeyring(randomBytes(32)), {
       secrets: secretSourceFor('kms:alias/tollgate', {
         parameterStore: {
           endpoint: fake.endpoint,

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ENV } from '#shared/env.ts';
-import { documentClient } from '#shared/store/db.ts';
+import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import { UsageStore } from '#shared/store/usage.ts';
 import { startCuttableProxy } from '../../../helpers/cuttable-proxy.ts';
 
@@ -17,7 +17,7 @@ describe('a day row', () => {
   it('counts a request once when the SDK repeats its update after the answer was lost', async () => {
     // Prepare
     const link = await startCuttableProxy(inject('dynamoEndpoint'));
-    const db = documentClient({ endpoint: link.endpoint });
+    const db = leanDocumentDb({ endpoint: link.endpoint });
     const usage = new UsageStore(db, String(process.env[ENV.usageTable]));
     const at = new Date();
     const entry = (requestId: string) => ({
@@ -37,7 +37,6 @@ describe('a day row', () => {
     expect(await usage.forKey('k-day-lost')).toEqual([
       { day: at.toISOString().slice(0, 10), model: 'p/m', requests: 2, inputTokens: 20, outputTokens: 10 },
     ]);
-    db.destroy();
     await link.close();
   });
 });

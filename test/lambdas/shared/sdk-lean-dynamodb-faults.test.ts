@@ -1,0 +1,94 @@
+/**
+ * The lean DynamoDB client when DynamoDB cannot serve: what is transient (no answer, a 5xx, throttling)
+ * is tried three times, as the SDK's standard mode tries it, and then a 503; a refusal passes through at
+ * once. And where its calls go and how they are signed, by region and partition.
+ */
+import { describe, expect, it } from 'vitest';
+import { StorageUnavailableError } from '#shared/errors.ts';
+import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
+import { failure } from '../../helpers/failure.ts';
+import { listen, readAll } from '../../helpers/http.ts';
+
+const TABLE = 'lean-faults';
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+describe('the lean client when DynamoDB cannot serve', () => {
+  /** A server that answers every call with `status` and `type`, counting the calls. */
+  async function answering(status: number, type: string) {
+    let calls = 0;
+    const server = await listen(async (req, res) => {
+      await readAll(req);
+      calls += 1;
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: 'no' }));
+    });
+    return { endpoint: `http://127.0.0.1:${server.port}`, calls: () => calls, close: server.close };
+  }
+
+  it.each([
+    [500, 'InternalServerError'],
+    [400, 'ProvisionedThroughputExceededException'],
+    [400, 'ThrottlingException'],
+  ])('tries a %i %s three times, then answers 503', async (status, type) => {
+    const server = await answering(status, type);
+    const db = leanDocumentDb({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: async () => CREDENTIALS,
+    });
+    const err = await failure(db.get({ TableName: TABLE, Key: { pk: 'x', sk: 'y' } }));
+    await server.close();
+    expect(err).toBeInstanceOf(StorageUnavailableError);
+    expect((err.cause as Error).name).toBe(type);
+    expect(server.calls()).toBe(3);
+  });
+
+  it('answers 503 when nothing listens, and passes a refusal through at once', async () => {
+    const closed = await answering(200, 'none');
+    await closed.close();
+    const gone = leanDocumentDb({
+      endpoint: closed.endpoint,
+      region: 'us-east-1',
+      credentials: async () => CREDENTIALS,
+    });
+    expect(await failure(gone.get({ TableName: TABLE, Key: { pk: 'x', sk: 'y' } }))).toBeInstanceOf(
+      StorageUnavailableError,
+    );
+
+    const denying = await answering(400, 'AccessDeniedException');
+    const db = leanDocumentDb({
+      endpoint: denying.endpoint,
+      region: 'us-east-1',
+      credentials: async () => CREDENTIALS,
+    });
+    const err = await failure(db.get({ TableName: TABLE, Key: { pk: 'x', sk: 'y' } }));
+    await denying.close();
+    expect(err.name).toBe('AccessDeniedException');
+    expect(denying.calls()).toBe(1);
+  });
+
+  it('signs for DynamoDB in the call’s region, at the partition’s endpoint, in JSON 1.0', async () => {
+    const seen: Array<{ url: string; headers: Record<string, string> }> = [];
+    const saved = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    try {
+      const db = leanDocumentDb({
+        region: 'cn-north-1',
+        credentials: async () => ({ ...CREDENTIALS, sessionToken: 'session-1' }),
+        transport: async ({ url, headers }) => {
+          seen.push({ url: String(url), headers });
+          return { status: 200, headers: {}, body: '{}' };
+        },
+      });
+      await db.get({ TableName: TABLE, Key: { pk: 'x', sk: 'y' } });
+    } finally {
+      if (saved !== undefined) process.env.AWS_ENDPOINT_URL_DYNAMODB = saved;
+    }
+    const headers = seen[0]?.headers ?? {};
+    expect(seen[0]?.url).toBe('https://dynamodb.cn-north-1.amazonaws.com.cn/');
+    expect(headers['x-amz-target']).toBe('DynamoDB_20120810.GetItem');
+    expect(headers['content-type']).toBe('application/x-amz-json-1.0');
+    expect(headers.authorization).toMatch(/Credential=local\/\d{8}\/cn-north-1\/dynamodb\/aws4_request/);
+    expect(headers['x-amz-security-token']).toBe('session-1');
+  });
+});
