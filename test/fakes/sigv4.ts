@@ -3,9 +3,46 @@
  * recomputed over the signed headers with the secret of the caller's access key, and refused with AWS's
  * own error types (an unknown key, a signature that does not match, a date more than 15 minutes off).
  */
+
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '#shared/sdk-lean/aws-json.ts';
+
+type Data = string | ArrayBuffer | ArrayBufferView;
+
+const bytes = (data: Data): Buffer =>
+  typeof data === 'string'
+    ? Buffer.from(data, 'utf8')
+    : ArrayBuffer.isView(data)
+      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+      : Buffer.from(data);
+
+/** SHA-256 and HMAC-SHA-256 from node:crypto, in the shape the SDK's signer takes. */
+export class Sha256 {
+  private readonly secret: Data | undefined;
+  private hash: Hash | Hmac;
+
+  constructor(secret?: Data) {
+    this.secret = secret;
+    this.hash = this.fresh();
+  }
+
+  private fresh(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
+  }
+
+  update(data: Data): void {
+    this.hash.update(bytes(data));
+  }
+
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+
+  reset(): void {
+    this.hash = this.fresh();
+  }
+}
 
 /** The Parameter Store test's own credentials. */
 export const FAKE_CREDENTIALS = { accessKeyId: 'AKIDFAKESSM', secretAccessKey: 'fake-ssm-secret-key' };

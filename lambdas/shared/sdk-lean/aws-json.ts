@@ -1,24 +1,18 @@
 /**
  * Calls of AWS's JSON protocols (DynamoDB's 1.0; KMS, Secrets Manager and Parameter Store's 1.1), signed
- * with the SDK's own SigV4 signer, aimed at the SDK's own partition table, sent over kept-alive
+ * as the SDK's SigV4 signer signs them (`sigv4.ts`), aimed at the SDK's own partition table, sent over kept-alive
  * connections (`transport.ts`) and retried as the SDK's standard retry mode retries. Not the services'
  * SDK clients: each ships every operation's schema and error class (DynamoDB with the smithy core about
  * 180 KiB, KMS 27 KiB, Secrets Manager 13 KiB, SSM about 70 KB of the proxy bundle) for the few calls the
  * gateway makes, and spends about twice the CPU per call (`bench/dynamo-floor.ts`).
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { partition } from '@aws-sdk/core/client';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { isThrottlingError } from '@smithy/core/retry';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { type SigningCredentials, signedHeaders } from './sigv4.ts';
 import { nodeTransport, type Transport, type WireAnswer } from './transport.ts';
 
-/** The credentials a request is signed with. */
-export interface SigningCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+export type { SigningCredentials } from './sigv4.ts';
 
 /**
  * A JSON service: its signing name (also its endpoint prefix), its `X-Amz-Target` prefix, the suffix of
@@ -78,42 +72,6 @@ export interface AwsJsonCall {
 
 /** A JSON service's answer. */
 export type AwsJsonAnswer = Record<string, unknown>;
-
-type Data = string | ArrayBuffer | ArrayBufferView;
-
-const bytes = (data: Data): Buffer =>
-  typeof data === 'string'
-    ? Buffer.from(data, 'utf8')
-    : ArrayBuffer.isView(data)
-      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-      : Buffer.from(data);
-
-/** SHA-256 and HMAC-SHA-256 from node:crypto, in the shape the signer takes. */
-export class Sha256 {
-  private readonly secret: Data | undefined;
-  private hash: Hash | Hmac;
-
-  constructor(secret?: Data) {
-    this.secret = secret;
-    this.hash = this.fresh();
-  }
-
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
-  }
-
-  update(data: Data): void {
-    this.hash.update(bytes(data));
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
 
 /**
  * An error answered by an AWS service (or the lack of an answer), named by the service's error type, with
@@ -183,30 +141,25 @@ export function awsJsonClient(
   const maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
   const configured =
     options.endpoint ?? process.env[`AWS_ENDPOINT_URL_${service.envId}`] ?? process.env.AWS_ENDPOINT_URL;
-  const signers = new Map<string, SignatureV4>();
-  const signerFor = (region: string): SignatureV4 => {
-    let signer = signers.get(region);
-    if (signer === undefined) {
-      signer = new SignatureV4({ service: service.name, region, credentials, sha256: Sha256 });
-      signers.set(region, signer);
+  const endpoints = new Map<string, URL>();
+  const endpointFor = (region: string): URL => {
+    let endpoint = endpoints.get(region);
+    if (endpoint === undefined) {
+      endpoint = new URL(configured ?? `https://${service.name}.${region}.${partition(region).dnsSuffix}`);
+      endpoints.set(region, endpoint);
     }
-    return signer;
+    return endpoint;
   };
 
   const attempt = async (call: AwsJsonCall): Promise<AwsJsonAnswer> => {
-    const endpoint = new URL(
-      configured ?? `https://${service.name}.${call.region}.${partition(call.region).dnsSuffix}`,
-    );
+    const endpoint = endpointFor(call.region);
     const body = JSON.stringify(call.input);
-    const signed = await signerFor(call.region).sign({
-      method: 'POST',
-      protocol: endpoint.protocol,
-      hostname: endpoint.hostname,
-      ...(endpoint.port === '' ? {} : { port: Number(endpoint.port) }),
-      path: '/',
-      query: {},
+    const headers = signedHeaders({
+      credentials: await credentials(),
+      region: call.region,
+      service: service.name,
+      host: endpoint.host,
       headers: {
-        host: endpoint.host,
         'content-type': `application/x-amz-json-${service.version}`,
         'x-amz-target': `${service.target}.${call.operation}`,
       },
@@ -214,7 +167,7 @@ export function awsJsonClient(
     });
     let response: WireAnswer;
     try {
-      response = await send({ url: endpoint, headers: signed.headers, body, timeoutMs: service.timeoutMs });
+      response = await send({ url: endpoint, headers, body, timeoutMs: service.timeoutMs });
     } catch (cause) {
       throw new AwsServiceError('NetworkingError', `${service.name} did not answer`, { status: 0, cause });
     }

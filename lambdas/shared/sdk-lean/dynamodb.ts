@@ -51,9 +51,21 @@ const recodedMap = (map: Wire, recode: Recode): Wire =>
 const toBase64: Recode = (blob) => Buffer.from(blob as Uint8Array).toString('base64');
 const fromBase64: Recode = (text) => new Uint8Array(Buffer.from(String(text), 'base64'));
 
+/** Whether a map holds a blob anywhere: most items hold none, and are then passed on as they are. */
+function holdsBlob(map: Wire): boolean {
+  for (const value of Object.values(map)) {
+    const { B, BS, M, L } = value as { B?: unknown; BS?: unknown; M?: Wire; L?: AttributeValue[] };
+    if (B !== undefined || BS !== undefined) return true;
+    if (M !== undefined && holdsBlob(M)) return true;
+    if (L !== undefined && holdsBlob(L as unknown as Wire)) return true;
+  }
+  return false;
+}
+const withBlobs = (map: Wire, recode: Recode): Wire => (holdsBlob(map) ? recodedMap(map, recode) : map);
+
 const toWire = (value: unknown): Wire =>
-  recodedMap(marshall(value as Plain, { removeUndefinedValues: true }), toBase64);
-const fromWire = (value: unknown): Plain => unmarshall(recodedMap(value as Wire, fromBase64));
+  withBlobs(marshall(value as Plain, { removeUndefinedValues: true }), toBase64);
+const fromWire = (value: unknown): Plain => unmarshall(withBlobs(value as Wire, fromBase64));
 const each =
   (convert: (value: unknown) => unknown) =>
   (list: unknown): unknown =>

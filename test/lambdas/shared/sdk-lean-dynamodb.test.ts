@@ -57,6 +57,8 @@ const ITEM = {
   list: [1, 'two', { three: 3 }],
   nested: { deeper: { deepest: 'x', n: 1 } },
   blob: new Uint8Array([0, 1, 254, 255]),
+  blobs: new Set([new Uint8Array([1]), new Uint8Array([2, 3])]),
+  deepBlobs: { inner: new Uint8Array([9]), list: [new Uint8Array([7, 8])] },
   empty: '',
 };
 
