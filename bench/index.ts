@@ -295,17 +295,26 @@ async function main(): Promise<void> {
       '| path | requests/s | latency p50 ms | failures | process CPU ms/request | RSS MiB before → after |',
     );
     console.log('|---|---|---|---|---|---|');
+    let storageCpuMs = Number.NaN;
     for (const g of gateways) {
       const cpu = g.pid === undefined ? 0 : cpuSeconds(g.pid);
+      const storageCpu = cpuSeconds(dev.dynamoPid);
       const rss = g.pid === undefined ? 0 : rssMiB(g.pid);
       const r = await load(g.send, LOAD_SECONDS);
       const cpuMs =
         g.pid === undefined ? Number.NaN : ((cpuSeconds(g.pid) - cpu) * 1000) / Math.max(1, r.requests);
+      if (g.name === 'tollgate')
+        storageCpuMs = ((cpuSeconds(dev.dynamoPid) - storageCpu) * 1000) / Math.max(1, r.requests);
       const rssAfter = g.pid === undefined ? Number.NaN : rssMiB(g.pid);
       console.log(
         `| ${g.name} | ${f(r.perSecond)} | ${f(r.p50)} | ${r.failures} | ${f(cpuMs, 2)} | ${g.pid === undefined ? '—' : `${f(rss)} → ${f(rssAfter)} (${r.requests} requests)`} |`,
       );
     }
+
+    // On the same two cores as the gateway: what bounds the local gateway's throughput.
+    console.log(
+      `DynamoDB Local's own CPU per Tollgate request under that load: ${f(storageCpuMs, 2)} ms (the Java process of \`tollgate dev\`)`,
+    );
 
     const tollgate = gateways.find((g) => g.name === 'tollgate');
     if (tollgate?.pid !== undefined) {
