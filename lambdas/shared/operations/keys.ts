@@ -2,7 +2,7 @@
 import { usdToMicros } from '../inputs.ts';
 import type { KeyLimits, KeyPatch, KeyView } from '../store/keys.ts';
 import { validateLabel } from '../store/providers.ts';
-import { shardsEverUsed } from '../store/shards.ts';
+import { shardsEverUsed, shardsToRead } from '../store/shards.ts';
 import { InvalidError } from './errors.ts';
 import { type ShownKey, shownKey as shown } from './present.ts';
 import { resolveKey, teamIdFor } from './resolve.ts';
@@ -215,6 +215,9 @@ export const updateKey = operation(
 export const setKeyShards = operation(
   'setKeyShards',
   { ...byRef, count: shardCount },
-  async (stores, input) =>
-    shown(await stores.keys.setShards((await resolveKey(stores, input.id)).keyId, input.count)),
+  async (stores, input) => {
+    const key = await resolveKey(stores, input.id);
+    const begun = stores.meter.monthBegun(`key#${key.keyId}`, shardsToRead(key.monthShards));
+    return shown(await stores.keys.setShards(key.keyId, input.count, begun));
+  },
 );

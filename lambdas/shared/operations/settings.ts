@@ -77,6 +77,11 @@ export const updateSettings = operation(
     if (input.budgetUsd !== undefined)
       patch.budgetMicros = input.budgetUsd === null ? null : usdToMicros(input.budgetUsd);
     if (input.budgetShards !== undefined) patch.budgetShards = input.budgetShards;
-    return view(stores, await stores.settings.set(patch));
+    // Only a split change asks whether next month has begun counting (see `changeSplit`).
+    const begun =
+      input.budgetShards === undefined
+        ? undefined
+        : stores.meter.monthBegun('install', shardsToRead((await stores.settings.get()).budgetShards));
+    return view(stores, await stores.settings.set(patch, begun));
   },
 );

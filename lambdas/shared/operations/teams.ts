@@ -103,6 +103,9 @@ export const updateTeam = operation(
 export const setTeamShards = operation(
   'setTeamShards',
   { ...byRef, count: shardCount },
-  async (stores, input) =>
-    shownTeam(await stores.teams.setBudgetShards((await resolveTeam(stores, input.id)).teamId, input.count)),
+  async (stores, input) => {
+    const team = await resolveTeam(stores, input.id);
+    const begun = stores.meter.monthBegun(`team#${team.teamId}`, shardsToRead(team.budgetShards));
+    return shownTeam(await stores.teams.setBudgetShards(team.teamId, input.count, begun));
+  },
 );

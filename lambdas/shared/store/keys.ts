@@ -27,7 +27,7 @@ import {
   view,
 } from './key-reader.ts';
 import { checkKeyInput } from './limits.ts';
-import { changeSplit } from './shards.ts';
+import { changeSplit, type MonthBegun } from './shards.ts';
 import { teamMark } from './team-mark.ts';
 
 export {
@@ -240,12 +240,13 @@ export class KeyStore extends KeyReader {
 
   /**
    * Splits the key's monthly counters over `count` shards from the next month on (a running month keeps
-   * its split, so it is never admitted against two; see `shards.ts`).
+   * its split, so it is never admitted against two; see `shards.ts`). `begun` tells a month admissions
+   * have begun counting (`Meter.monthBegun`).
    */
-  async setShards(keyId: string, count: number): Promise<KeyView> {
+  async setShards(keyId: string, count: number, begun?: MonthBegun): Promise<KeyView> {
     const lastChange = this.change('key.update');
     return changeSplit(
-      { count, at: new Date(lastChange.at), initial: 1 },
+      { count, at: new Date(lastChange.at), initial: 1, ...(begun === undefined ? {} : { begun }) },
       (split) =>
         this.update(keyId, {
           expression: `SET ${split.set.join(', ')}, updatedAt = :at, lastChange = :change`,

@@ -40,7 +40,7 @@ import {
   queryPages,
   scanPages,
 } from './db.ts';
-import { monthOf, type ShardSpec, shardKey, shardsFor, sliceOf } from './shards.ts';
+import { type MonthBegun, monthOf, type ShardSpec, shardKey, shardsFor, sliceOf } from './shards.ts';
 import { type Placed, placeOnSplit, type SplitContext } from './split-placement.ts';
 
 /** Limits as the authorizer resolved them for this key (and its team). */
@@ -397,6 +397,19 @@ export class Meter {
       spentMicros: items.reduce((sum, item) => sum + Number(item.spentMicros ?? 0), 0),
       reservedMicros: items.reduce((sum, item) => sum + Number(item.reservedMicros ?? 0), 0),
     };
+  }
+
+  /**
+   * Whether admissions have begun counting a month of `subject` on any of its `shards` (the most a month
+   * may be split over): a split change must not move such a month (`changeSplit`).
+   */
+  monthBegun(subject: string, shards: number): MonthBegun {
+    return async (month) =>
+      (
+        await this.consistentItems(
+          Array.from({ length: shards }, (_, i) => ({ pk: shardKey(subject, i), sk: `month#${month}` })),
+        )
+      ).length > 0;
   }
 
   /**

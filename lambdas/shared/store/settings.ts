@@ -10,7 +10,14 @@ import { bumpConfigVersion } from './config-version.ts';
 import { type DocumentDb, isConditionalCheckFailed } from './db.ts';
 import type { StoreOptions } from './keys.ts';
 import { checkMicros } from './limits.ts';
-import { changeSplit, nextMonthOf, type ShardSpec, type SplitUpdate, shardSpecOf } from './shards.ts';
+import {
+  changeSplit,
+  type MonthBegun,
+  nextMonthOf,
+  type ShardSpec,
+  type SplitUpdate,
+  shardSpecOf,
+} from './shards.ts';
 
 /** A model's price in USD per million tokens (the providers store's shape). */
 export interface Price {
@@ -67,7 +74,7 @@ export class SettingsStore {
    * Applies a patch and returns the new settings, then moves the configuration version so every proxy's
    * cached copy is dropped within its check interval (a default price or budget binds within that bound).
    */
-  async set(patch: SettingsPatch): Promise<InstallationSettings> {
+  async set(patch: SettingsPatch, begun?: MonthBegun): Promise<InstallationSettings> {
     const at = this.options.now?.() ?? new Date();
     const lastChange = newChange(this.options.actor, 'settings.set', { at });
     const sets = ['lastChange = :change'];
@@ -118,7 +125,12 @@ export class SettingsStore {
       patch.budgetShards === undefined
         ? await write()
         : await changeSplit(
-            { count: patch.budgetShards, at, initial: patch.budgetShards },
+            {
+              count: patch.budgetShards,
+              at,
+              initial: patch.budgetShards,
+              ...(begun === undefined ? {} : { begun }),
+            },
             write,
             isConditionalCheckFailed,
           );

@@ -6,7 +6,10 @@
  * consistent read of them all shows room on.
  *
  * The split of a month never changes while the month runs: a new count applies from `from` (the next
- * month), so no month is ever admitted against two different splits (which could overshoot).
+ * month), so no month is ever admitted against two different splits (which could overshoot). "The next
+ * month" is judged by the writer's clock, and also by the counters: a month that admissions have already
+ * begun counting (the writer's clock behind, or its write landing just after midnight on the 1st) is a
+ * running month, so the change applies from the month after it.
  */
 
 /**
@@ -40,6 +43,9 @@ export function shardSpecOf(item: Record<string, unknown>): ShardSpec | undefine
   };
 }
 
+/** Whether admissions have begun counting `month` (`YYYY-MM`) on any shard of the subject. */
+export type MonthBegun = (month: string) => Promise<boolean>;
+
 /** One write of a split change: its `SET` clauses, the condition it is right under, its values. */
 export interface SplitUpdate {
   set: string[];
@@ -54,16 +60,19 @@ export interface SplitUpdate {
  * month onto the first change's count). An update expression cannot compare months, so there are two
  * writes, each conditioned on its case; `write` runs them in turn until one is not `refused` (a
  * concurrent change can move the item between cases, hence a few rounds).
- * @param initial the split a never-split subject's running month is on: 1 for a counter that was written
- *   unsplit, `count` where no counter existed (the first split then applies at once).
+ * @param change.initial the split a never-split subject's running month is on: 1 for a counter that was
+ *   written unsplit, `count` where no counter existed (the first split then applies at once).
+ * @param change.begun asked about the month after `at`'s: when it has begun, it is the running month.
  */
 export async function changeSplit<T>(
-  change: { count: number; at: Date; initial: number },
+  change: { count: number; at: Date; initial: number; begun?: MonthBegun },
   write: (update: SplitUpdate) => Promise<T>,
   refused: (err: unknown) => boolean,
 ): Promise<T> {
   const count = validShardCount(change.count);
-  const values = { ':count': count, ':from': nextMonthOf(change.at), ':month': monthOf(change.at) };
+  const next = nextMonthOf(change.at);
+  const running = (await change.begun?.(next)) === true ? next : monthOf(change.at);
+  const values = { ':count': count, ':from': monthAfter(running), ':month': running };
   const updates: SplitUpdate[] = [
     {
       set: ['previousShards = if_not_exists(shards, :initial)', 'shards = :count', 'shardsFrom = :from'],
@@ -101,6 +110,9 @@ export function validShardCount(count: number): number {
 
 /** `YYYY-MM` of a time (UTC). */
 export const monthOf = (at: Date): string => at.toISOString().slice(0, 7);
+
+/** `YYYY-MM` of the month after `month` (`YYYY-MM`). */
+export const monthAfter = (month: string): string => nextMonthOf(new Date(`${month}-01T00:00:00Z`));
 
 /** `YYYY-MM` of the month after the one `at` is in. */
 export function nextMonthOf(at: Date): string {

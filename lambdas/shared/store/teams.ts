@@ -13,7 +13,7 @@ import {
 } from './db.ts';
 import type { StoreOptions } from './keys.ts';
 import { checkMicros, checkName, isStoredId } from './limits.ts';
-import { changeSplit } from './shards.ts';
+import { changeSplit, type MonthBegun } from './shards.ts';
 import { type Team, TeamReader, withoutChange } from './team-reader.ts';
 
 export type { Team } from './team-reader.ts';
@@ -73,13 +73,13 @@ export class TeamStore extends TeamReader {
 
   /**
    * Splits the team's monthly counters over `count` shards from the next month on (a running month keeps
-   * its split, so it is never admitted against two).
+   * its split, so it is never admitted against two). `begun` tells a month admissions have begun counting.
    */
-  async setBudgetShards(teamId: string, count: number): Promise<Team> {
+  async setBudgetShards(teamId: string, count: number, begun?: MonthBegun): Promise<Team> {
     const lastChange = this.change('team.update');
     try {
       return await changeSplit(
-        { count, at: new Date(lastChange.at), initial: 1 },
+        { count, at: new Date(lastChange.at), initial: 1, ...(begun === undefined ? {} : { begun }) },
         async (split) => {
           const out = await this.db.update({
             TableName: this.table,

@@ -1,10 +1,14 @@
 /**
  * Split counters on DynamoDB Local: a key's month split like a team's (its limit exact under 200-way
- * concurrency, its spend, requests and last use read over every shard), and a second change of any split
- * within one month never moving the running month off the split it is admitted against.
+ * concurrency, its spend, requests and last use read over every shard), and neither a second change of
+ * any split within one month nor a change whose writer's clock is behind as the month turns moving the
+ * running month off the split it is admitted against.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '#shared/env.ts';
+import { setKeyShards } from '#shared/operations/keys.ts';
+import { updateSettings } from '#shared/operations/settings.ts';
+import { setTeamShards } from '#shared/operations/teams.ts';
 import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import { KeyStore } from '#shared/store/keys.ts';
 import type { AdmissionRequest } from '#shared/store/metering.ts';
@@ -84,6 +88,83 @@ describe('a split changed twice in one month', () => {
     await expect(stores.teams.setBudgetShards('team_NoSuchTeam1', 4)).rejects.toMatchObject({
       code: 'not_found',
     });
+  });
+});
+
+describe('a split changed as the month turns', () => {
+  /**
+   * A key with room for 10 requests whose June began counting 6 on one shard, then split over 4 by a
+   * writer whose clock still reads May; and what 200 more June requests are admitted against it.
+   */
+  async function lateSplit(askCounters: boolean) {
+    const clock = { at: new Date('2031-05-31T23:59:50Z') };
+    const stores = clockedStores(clock);
+    const { key } = await stores.keys.create({ name: `late-${askCounters}`, monthlyLimitMicros: 10_000 });
+    const meter = env.stores.meter;
+    const june = (i: number, keyShards?: ShardSpec): AdmissionRequest => ({
+      requestId: `late-${key.keyId}-${i}`,
+      keyId: key.keyId,
+      limits: { monthlyLimitMicros: 10_000, ...(keyShards === undefined ? {} : { keyShards }) },
+      estimateMicros: 1000,
+      estimateTokens: 10,
+      at: new Date('2031-06-01T00:00:05Z'),
+    });
+    for (let i = 0; i < 6; i++) await meter.settle(await meter.admit(june(i)), 1000, 10);
+
+    const split = await stores.keys.setShards(
+      key.keyId,
+      4,
+      askCounters ? meter.monthBegun(`key#${key.keyId}`, 1) : undefined,
+    );
+    const spec = split.monthShards;
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) => meter.admit(june(100 + i, spec))),
+    );
+    const admitted = results.filter((r) => r.status === 'fulfilled').length;
+    return { spec, juneTotal: 6 + admitted };
+  }
+
+  it("keeps a month that has begun counting on its split, whatever the writer's clock says", async () => {
+    const guarded = await lateSplit(true);
+    expect(guarded.spec).toMatchObject({ count: 4, previous: 1, from: '2031-07' });
+    expect(guarded.juneTotal).toBe(10);
+  });
+
+  it('would otherwise move June onto the new split and admit past the limit (what the check prevents)', async () => {
+    const unguarded = await lateSplit(false);
+    expect(unguarded.spec).toMatchObject({ count: 4, from: '2031-06' });
+    expect(unguarded.juneTotal).toBeGreaterThan(10);
+  });
+
+  it('asks the counters in the operations the CLI and /admin run, for keys, teams and the installation', async () => {
+    // Prepare: next month (by this machine's clock) has already begun counting for a key, a team and the
+    // installation.
+    const next = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() + 1, 2));
+    const { key } = await env.stores.keys.create({ name: 'late-op' });
+    const team = await env.stores.teams.create(`late-op-${Date.now()}`, 1_000_000);
+    await env.stores.meter.admit({
+      requestId: `late-op-${key.keyId}`,
+      keyId: key.keyId,
+      teamId: team.teamId,
+      limits: { teamBudgetMicros: 1_000_000 },
+      installation: { budgetMicros: 1_000_000 },
+      estimateMicros: 10,
+      estimateTokens: 1,
+      at: next,
+    });
+
+    // Act
+    const keyView = await setKeyShards.prepare({ id: key.keyId, count: 3 })(env.stores);
+    const teamView = await setTeamShards.prepare({ id: team.teamId, count: 3 })(env.stores);
+    const settings = await updateSettings.prepare({ budgetShards: 3 })(env.stores);
+
+    // Assess: both apply from the month after the one that began.
+    const after = new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth() + 1, 1))
+      .toISOString()
+      .slice(0, 7);
+    expect(JSON.stringify(keyView)).toContain(`"from":"${after}"`);
+    expect(JSON.stringify(teamView)).toContain(`"from":"${after}"`);
+    expect(settings.budgetShards).toMatchObject({ count: 3, from: after });
   });
 });
 
