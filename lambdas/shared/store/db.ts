@@ -38,28 +38,28 @@ export interface DocumentDb {
   batchGet(input: BatchGetCommandInput): Promise<BatchGetCommandOutput>;
 }
 
-/** Every page of a query, following `LastEvaluatedKey`. */
-export async function* queryPages(
-  db: DocumentDb,
-  input: QueryCommandInput,
-): AsyncGenerator<QueryCommandOutput> {
+type Paged = { ExclusiveStartKey?: Record<string, unknown> };
+
+/** Every page of a paged read, following `LastEvaluatedKey`. */
+async function* pages<I extends Paged, O extends { LastEvaluatedKey?: Record<string, unknown> }>(
+  read: (input: I) => Promise<O>,
+  input: I,
+): AsyncGenerator<O> {
   let start = input.ExclusiveStartKey;
   do {
-    const page = await db.query(start === undefined ? input : { ...input, ExclusiveStartKey: start });
+    const page = await read(start === undefined ? input : { ...input, ExclusiveStartKey: start });
     yield page;
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
 }
 
-/** Every page of a scan, following `LastEvaluatedKey`. */
-export async function* scanPages(db: DocumentDb, input: ScanCommandInput): AsyncGenerator<ScanCommandOutput> {
-  let start = input.ExclusiveStartKey;
-  do {
-    const page = await db.scan(start === undefined ? input : { ...input, ExclusiveStartKey: start });
-    yield page;
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-}
+/** Every page of a query. */
+export const queryPages = (db: DocumentDb, input: QueryCommandInput): AsyncGenerator<QueryCommandOutput> =>
+  pages((page) => db.query(page), input);
+
+/** Every page of a scan. */
+export const scanPages = (db: DocumentDb, input: ScanCommandInput): AsyncGenerator<ScanCommandOutput> =>
+  pages((page) => db.scan(page), input);
 
 /** One item of a table, by its primary key. */
 export interface ItemRef {

@@ -1,5 +1,5 @@
 /**
- * DynamoDB writes per proxied request, counted by an SDK middleware on the proxy's own client (DynamoDB
+ * DynamoDB writes per proxied request, counted by the observer of the proxy's own (lean) client (DynamoDB
  * Local reports the units): plain single-item writes only — no transaction, whose items cost double and
  * conflict — and exactly the writes the README's cost table counts.
  */

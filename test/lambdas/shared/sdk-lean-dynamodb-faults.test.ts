@@ -11,6 +11,8 @@ import { listen, readAll } from '../../helpers/http.ts';
 
 const TABLE = 'lean-faults';
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const leanAt = (endpoint: string) =>
+  leanDocumentDb({ endpoint, region: 'us-east-1', credentials: async () => CREDENTIALS });
 
 describe('the lean client when DynamoDB cannot serve', () => {
   /** A server that answers every call with `status` and `type`, counting the calls. */
@@ -31,11 +33,7 @@ describe('the lean client when DynamoDB cannot serve', () => {
     [400, 'ThrottlingException'],
   ])('tries a %i %s three times, then answers 503', async (status, type) => {
     const server = await answering(status, type);
-    const db = leanDocumentDb({
-      endpoint: server.endpoint,
-      region: 'us-east-1',
-      credentials: async () => CREDENTIALS,
-    });
+    const db = leanAt(server.endpoint);
     const err = await failure(db.get({ TableName: TABLE, Key: { pk: 'x', sk: 'y' } }));
     await server.close();
     expect(err).toBeInstanceOf(StorageUnavailableError);
@@ -46,21 +44,13 @@ describe('the lean client when DynamoDB cannot serve', () => {
   it('answers 503 when nothing listens, and passes a refusal through at once', async () => {
     const closed = await answering(200, 'none');
     await closed.close();
-    const gone = leanDocumentDb({
-      endpoint: closed.endpoint,
-      region: 'us-east-1',
-      credentials: async () => CREDENTIALS,
-    });
+    const gone = leanAt(closed.endpoint);
     expect(await failure(gone.get({ TableName: TABLE, Key: { pk: 'x', sk: 'y' } }))).toBeInstanceOf(
       StorageUnavailableError,
     );
 
     const denying = await answering(400, 'AccessDeniedException');
-    const db = leanDocumentDb({
-      endpoint: denying.endpoint,
-      region: 'us-east-1',
-      credentials: async () => CREDENTIALS,
-    });
+    const db = leanAt(denying.endpoint);
     const err = await failure(db.get({ TableName: TABLE, Key: { pk: 'x', sk: 'y' } }));
     await denying.close();
     expect(err.name).toBe('AccessDeniedException');
