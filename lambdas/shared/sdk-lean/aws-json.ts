@@ -8,7 +8,7 @@
  */
 import { partition } from '@aws-sdk/core/client';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { isThrottlingError } from '@smithy/core/retry';
+import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { type SigningCredentials, signedHeaders } from './sigv4.ts';
 import { nodeTransport, type Transport, type WireAnswer } from './transport.ts';
 
@@ -25,27 +25,51 @@ export interface AwsJsonService {
   readonly envId: string;
   readonly version: '1.0' | '1.1';
   readonly timeoutMs: number;
+  /** The pinned SDK's defaults for the service's client: attempts (the first included) and backoff base. */
+  readonly attempts: number;
+  readonly baseDelayMs: number;
 }
 
 /** The services the gateway calls this way. */
 export const AWS_JSON_SERVICES = {
-  // A DynamoDB call that has not answered in 10 s will not; the SDK would wait for ever.
+  // A DynamoDB call that has not answered in 10 s will not; the SDK would wait for ever. Its client
+  // makes 4 attempts from a 25 ms base (client-dynamodb's runtime config, smithy's 2026 retry defaults).
   dynamodb: {
     name: 'dynamodb',
     target: 'DynamoDB_20120810',
     envId: 'DYNAMODB',
     version: '1.0',
     timeoutMs: 10_000,
+    attempts: 4,
+    baseDelayMs: 25,
   },
-  kms: { name: 'kms', target: 'TrentService', envId: 'KMS', version: '1.1', timeoutMs: 5000 },
+  kms: {
+    name: 'kms',
+    target: 'TrentService',
+    envId: 'KMS',
+    version: '1.1',
+    timeoutMs: 5000,
+    attempts: 3,
+    baseDelayMs: 50,
+  },
   secretsManager: {
     name: 'secretsmanager',
     target: 'secretsmanager',
     envId: 'SECRETS_MANAGER',
     version: '1.1',
     timeoutMs: 5000,
+    attempts: 3,
+    baseDelayMs: 50,
   },
-  ssm: { name: 'ssm', target: 'AmazonSSM', envId: 'SSM', version: '1.1', timeoutMs: 5000 },
+  ssm: {
+    name: 'ssm',
+    target: 'AmazonSSM',
+    envId: 'SSM',
+    version: '1.1',
+    timeoutMs: 5000,
+    attempts: 3,
+    baseDelayMs: 50,
+  },
 } as const satisfies Record<string, AwsJsonService>;
 
 /** Where and as whom a service is called; tests point it at a fake. */
@@ -59,7 +83,7 @@ export interface AwsJsonOptions {
   credentials?: () => Promise<SigningCredentials>;
   /** Default: {@link nodeTransport}. */
   transport?: Transport;
-  /** Attempts of one call, the first included. Default: the standard mode's 3. */
+  /** Attempts of one call, the first included. Default: `AWS_MAX_ATTEMPTS`, else the service's. */
   maxAttempts?: number;
 }
 
@@ -95,16 +119,36 @@ export class AwsServiceError extends Error {
     return isThrottlingError({ name, message, $metadata: { httpStatusCode } });
   }
 
-  /** Whether the SDK's standard mode would try again: throttling, a 5xx, or no answer at all. */
+  /**
+   * Whether the SDK's standard mode would try again, by its own classification: throttling, a 500, 502,
+   * 503 or 504, or no answer for a network reason it knows (a reset, a refusal, a timeout).
+   */
   get retryable(): boolean {
-    return this.throttled || this.status === 0 || this.status >= 500;
+    const { name, message, status: httpStatusCode, cause } = this;
+    // No answer: the SDK's classification reads the network error's code from the cause.
+    const seen = {
+      name,
+      message,
+      $metadata: { httpStatusCode },
+      ...(cause instanceof Error ? { cause } : {}),
+    };
+    return this.throttled || isTransientError(seen);
+  }
+
+  /** Whether the service cannot serve now (after the retries: a 503), rather than refusing the call. */
+  get unavailable(): boolean {
+    return this.retryable || this.status === 0 || this.status >= 500;
   }
 }
 
-/** The SDK's standard mode: three attempts, full-jitter backoff from 100 ms (500 ms when throttled). */
-const MAX_ATTEMPTS = 3;
-const backoff = (attempt: number, err: AwsServiceError): number =>
-  Math.random() * Math.min(20_000, (err.throttled ? 500 : 100) * 2 ** attempt);
+/** The SDK's standard mode: full-jitter backoff from the service's base (1 s when throttled), capped at 20 s. */
+const backoff = (retry: number, base: number, err: AwsServiceError): number =>
+  Math.random() * Math.min(20_000, (err.throttled ? 1000 : base) * 2 ** retry);
+
+const envAttempts = (): number | undefined => {
+  const value = Number(process.env.AWS_MAX_ATTEMPTS);
+  return Number.isInteger(value) && value >= 1 ? value : undefined;
+};
 
 /** The region of an ARN (`arn:partition:service:region:account:resource`). */
 export function regionOfArn(arn: string): string {
@@ -122,12 +166,14 @@ function errorOf(status: number, answer: AwsJsonAnswer, header: string | undefin
   return error;
 }
 
-const parsed = (body: string): AwsJsonAnswer => {
+const parsed = (body: string): AwsJsonAnswer | undefined => {
   try {
     const value: unknown = JSON.parse(body);
-    return typeof value === 'object' && value !== null ? (value as AwsJsonAnswer) : {};
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as AwsJsonAnswer)
+      : undefined;
   } catch {
-    return {};
+    return undefined;
   }
 };
 
@@ -138,7 +184,7 @@ export function awsJsonClient(
 ): (call: AwsJsonCall) => Promise<AwsJsonAnswer> {
   const credentials = options.credentials ?? defaultProvider();
   const send = options.transport ?? nodeTransport;
-  const maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
+  const maxAttempts = options.maxAttempts ?? envAttempts() ?? service.attempts;
   const configured =
     options.endpoint ?? process.env[`AWS_ENDPOINT_URL_${service.envId}`] ?? process.env.AWS_ENDPOINT_URL;
   const endpoints = new Map<string, URL>();
@@ -171,9 +217,13 @@ export function awsJsonClient(
     } catch (cause) {
       throw new AwsServiceError('NetworkingError', `${service.name} did not answer`, { status: 0, cause });
     }
+    const ok = response.status >= 200 && response.status < 300;
     const answer = parsed(response.body);
-    if (response.status < 200 || response.status >= 300)
-      throw errorOf(response.status, answer, response.headers['x-amzn-errortype']);
+    if (!ok) throw errorOf(response.status, answer ?? {}, response.headers['x-amzn-errortype']);
+    // A success that is no JSON object (a proxy's page, a cut body) is no answer: read as one, a missing
+    // `Item` would say "not found". Retried as a bad gateway.
+    if (answer === undefined)
+      throw new AwsServiceError('InvalidAnswer', `${service.name} answered no JSON object`, { status: 502 });
     return answer;
   };
 
@@ -183,7 +233,7 @@ export function awsJsonClient(
         return await attempt(call);
       } catch (err) {
         if (!(err instanceof AwsServiceError) || !err.retryable || n >= maxAttempts) throw err;
-        await new Promise((resolve) => setTimeout(resolve, backoff(n, err)));
+        await new Promise((resolve) => setTimeout(resolve, backoff(n - 1, service.baseDelayMs, err)));
       }
     }
   };

@@ -5,6 +5,7 @@
  * local gateway use; `test/lambdas/shared/sdk-lean-dynamodb.test.ts` runs every operation through it and
  * through the SDK's document client against DynamoDB Local and compares the answers and the errors.
  */
+import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StorageUnavailableError } from '../errors.ts';
@@ -93,6 +94,17 @@ const VALUES = { ExpressionAttributeValues: toWire };
 const KEYED = converted({ Key: toWire, ...VALUES });
 const keysAndAttributes = (convert: (value: unknown) => unknown) => converted({ Keys: each(convert) });
 
+const transactItems = converted({
+  TransactItems: each(
+    converted({
+      ConditionCheck: KEYED,
+      Put: converted({ Item: toWire, ...VALUES }),
+      Delete: KEYED,
+      Update: KEYED,
+    }),
+  ),
+});
+
 /** Each operation: its input's conversion to DynamoDB's encoding, and its output's back (lib-dynamodb's fields). */
 const OPERATIONS = {
   get: { name: 'GetItem', input: converted({ Key: toWire }), output: converted({ Item: fromWire }) },
@@ -115,16 +127,9 @@ const OPERATIONS = {
   },
   transactWrite: {
     name: 'TransactWriteItems',
-    input: converted({
-      TransactItems: each(
-        converted({
-          ConditionCheck: KEYED,
-          Put: converted({ Item: toWire, ...VALUES }),
-          Delete: KEYED,
-          Update: KEYED,
-        }),
-      ),
-    }),
+    // The token the SDK adds: a retry of a transaction whose answer was lost is then the same transaction
+    // (DynamoDB answers it as done for 10 minutes), not a second one refused by its own conditions.
+    input: (value: unknown): Plain => ({ ClientRequestToken: randomUUID(), ...transactItems(value) }),
     output: converted({}),
   },
   batchGet: {
@@ -158,7 +163,7 @@ export function leanDocumentDb(options: LeanDynamoOptions = {}): DocumentDb {
         return { ...op.output(answer), $metadata: {} } as never;
       } catch (err) {
         options.observer?.failed?.(op.name, err);
-        if (err instanceof AwsServiceError && err.retryable)
+        if (err instanceof AwsServiceError && err.unavailable)
           throw new StorageUnavailableError({ cause: err });
         throw err;
       }

@@ -26,14 +26,18 @@ import type {
 import { StorageUnavailableError } from '../errors.ts';
 import { ConflictError, NotFoundError } from '../operations/errors.ts';
 
-/** The DynamoDB operations the gateway makes, one method each. */
+/**
+ * The DynamoDB operations the gateway makes, one method each. The legacy parameters (`Expected`,
+ * `AttributeUpdates`, `KeyConditions`, `QueryFilter`, `ScanFilter`) are left out: the lean client does not
+ * convert their values.
+ */
 export interface DocumentDb {
   get(input: GetCommandInput): Promise<GetCommandOutput>;
-  put(input: PutCommandInput): Promise<PutCommandOutput>;
-  update(input: UpdateCommandInput): Promise<UpdateCommandOutput>;
-  delete(input: DeleteCommandInput): Promise<DeleteCommandOutput>;
-  query(input: QueryCommandInput): Promise<QueryCommandOutput>;
-  scan(input: ScanCommandInput): Promise<ScanCommandOutput>;
+  put(input: Omit<PutCommandInput, 'Expected'>): Promise<PutCommandOutput>;
+  update(input: Omit<UpdateCommandInput, 'Expected' | 'AttributeUpdates'>): Promise<UpdateCommandOutput>;
+  delete(input: Omit<DeleteCommandInput, 'Expected'>): Promise<DeleteCommandOutput>;
+  query(input: Omit<QueryCommandInput, 'KeyConditions' | 'QueryFilter'>): Promise<QueryCommandOutput>;
+  scan(input: Omit<ScanCommandInput, 'ScanFilter'>): Promise<ScanCommandOutput>;
   transactWrite(input: TransactWriteCommandInput): Promise<TransactWriteCommandOutput>;
   batchGet(input: BatchGetCommandInput): Promise<BatchGetCommandOutput>;
 }

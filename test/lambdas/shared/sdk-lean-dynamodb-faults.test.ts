@@ -1,6 +1,6 @@
 /**
  * The lean DynamoDB client when DynamoDB cannot serve: what is transient (no answer, a 5xx, throttling)
- * is tried three times, as the SDK's standard mode tries it, and then a 503; a refusal passes through at
+ * is tried four times, as the SDK's DynamoDB client tries it, and then a 503; a refusal passes through at
  * once. And where its calls go and how they are signed, by region and partition.
  */
 import { describe, expect, it } from 'vitest';
@@ -31,14 +31,14 @@ describe('the lean client when DynamoDB cannot serve', () => {
     [500, 'InternalServerError'],
     [400, 'ProvisionedThroughputExceededException'],
     [400, 'ThrottlingException'],
-  ])('tries a %i %s three times, then answers 503', async (status, type) => {
+  ])('tries a %i %s four times, then answers 503', async (status, type) => {
     const server = await answering(status, type);
     const db = leanAt(server.endpoint);
     const err = await failure(db.get({ TableName: TABLE, Key: { pk: 'x', sk: 'y' } }));
     await server.close();
     expect(err).toBeInstanceOf(StorageUnavailableError);
     expect((err.cause as Error).name).toBe(type);
-    expect(server.calls()).toBe(3);
+    expect(server.calls()).toBe(4);
   });
 
   it('answers 503 when nothing listens, and passes a refusal through at once', async () => {
@@ -80,5 +80,24 @@ describe('the lean client when DynamoDB cannot serve', () => {
     expect(headers['content-type']).toBe('application/x-amz-json-1.0');
     expect(headers.authorization).toMatch(/Credential=local\/\d{8}\/cn-north-1\/dynamodb\/aws4_request/);
     expect(headers['x-amz-security-token']).toBe('session-1');
+  });
+});
+
+describe('the lean client given a success that is no answer', () => {
+  it('tries a 200 whose body is no JSON object (a proxy page) again, then answers 503, never "not found"', async () => {
+    let calls = 0;
+    const server = await listen(async (req, res) => {
+      await readAll(req);
+      calls += 1;
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>captive portal</html>');
+    });
+    const err = await failure(
+      leanAt(`http://127.0.0.1:${server.port}`).get({ TableName: TABLE, Key: { pk: 'x' } }),
+    );
+    await server.close();
+    expect(err).toBeInstanceOf(StorageUnavailableError);
+    expect((err.cause as Error).name).toBe('InvalidAnswer');
+    expect(calls).toBe(4);
   });
 });

@@ -11,6 +11,7 @@ import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import type { DocumentDb } from '#shared/store/db.ts';
 import { queryPages } from '#shared/store/db.ts';
 import { documentClient } from '#shared/store/sdk-db.ts';
+import { startCuttableProxy } from '../../helpers/cuttable-proxy.ts';
 import { failure } from '../../helpers/failure.ts';
 
 const TABLE = `lean-conformance-${process.pid}`;
@@ -244,5 +245,46 @@ describe('the lean client beside the SDK document client', () => {
       cancelled: { name: 'TransactionCanceledException', codes: ['None', 'ConditionalCheckFailed'] },
       invalid: { name: 'ValidationException', unavailable: false },
     });
+  });
+});
+
+describe('the lean client when an answer is lost', () => {
+  it('retries a committed transaction as the same one (its token), not as a second refused by its conditions', async () => {
+    // Prepare: the first answer never arrives, so the client sends the transaction again.
+    const link = await startCuttableProxy(endpoint());
+    const db = leanDocumentDb({
+      endpoint: link.endpoint,
+      region: 'us-east-1',
+      credentials: async () => CREDENTIALS,
+    });
+    const pk = `replayed-${Date.now()}`;
+
+    // Act
+    link.loseNextAnswer();
+    const written = db.transactWrite({
+      TransactItems: [
+        {
+          Put: {
+            TableName: TABLE,
+            Item: { pk, sk: 'once' },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Update: {
+            TableName: TABLE,
+            Key: { pk, sk: 'count' },
+            UpdateExpression: 'ADD n :one',
+            ExpressionAttributeValues: { ':one': 1 },
+          },
+        },
+      ],
+    });
+
+    // Assess: it succeeds, and was applied once.
+    await expect(written).resolves.toBeDefined();
+    const counted = await lean.get({ TableName: TABLE, Key: { pk, sk: 'count' }, ConsistentRead: true });
+    expect(counted.Item?.n).toBe(1);
+    await link.close();
   });
 });
