@@ -30,10 +30,13 @@ const lean = (file: string): string =>
  * DynamoDB through `sdk-lean/dynamodb.ts`), and with it went the endpoint-discovery cache and, from the
  * request path's two, the event-stream codec, which earlier stand-ins here left out.
  */
-export const BUNDLE_ALIASES: Readonly<Record<LambdaName, Readonly<Record<string, string>>>> = (() => {
-  const all = { '@aws-sdk/credential-provider-node': lean('credential-provider.ts') };
-  return { authorizer: all, proxy: all, admin: all, audit: all };
-})();
+const ALIASES = { '@aws-sdk/credential-provider-node': lean('credential-provider.ts') };
+export const BUNDLE_ALIASES: Readonly<Record<LambdaName, Readonly<Record<string, string>>>> = {
+  authorizer: ALIASES,
+  proxy: ALIASES,
+  admin: ALIASES,
+  audit: ALIASES,
+};
 
 /** The same replacements as esbuild command-line arguments, for the stack's `NodejsFunction` bundling. */
 export function bundleEsbuildArgs(name: LambdaName): Record<string, string> {

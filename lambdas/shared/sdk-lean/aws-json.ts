@@ -30,6 +30,9 @@ export interface AwsJsonService {
   readonly baseDelayMs: number;
 }
 
+/** KMS, Secrets Manager and Parameter Store alike: JSON 1.1, 5 s, the SDK's default 3 attempts from 50 ms. */
+const JSON_11 = { version: '1.1', timeoutMs: 5000, attempts: 3, baseDelayMs: 50 } as const;
+
 /** The services the gateway calls this way. */
 export const AWS_JSON_SERVICES = {
   // A DynamoDB call that has not answered in 10 s will not; the SDK would wait for ever. Its client
@@ -43,33 +46,9 @@ export const AWS_JSON_SERVICES = {
     attempts: 4,
     baseDelayMs: 25,
   },
-  kms: {
-    name: 'kms',
-    target: 'TrentService',
-    envId: 'KMS',
-    version: '1.1',
-    timeoutMs: 5000,
-    attempts: 3,
-    baseDelayMs: 50,
-  },
-  secretsManager: {
-    name: 'secretsmanager',
-    target: 'secretsmanager',
-    envId: 'SECRETS_MANAGER',
-    version: '1.1',
-    timeoutMs: 5000,
-    attempts: 3,
-    baseDelayMs: 50,
-  },
-  ssm: {
-    name: 'ssm',
-    target: 'AmazonSSM',
-    envId: 'SSM',
-    version: '1.1',
-    timeoutMs: 5000,
-    attempts: 3,
-    baseDelayMs: 50,
-  },
+  kms: { name: 'kms', target: 'TrentService', envId: 'KMS', ...JSON_11 },
+  secretsManager: { name: 'secretsmanager', target: 'secretsmanager', envId: 'SECRETS_MANAGER', ...JSON_11 },
+  ssm: { name: 'ssm', target: 'AmazonSSM', envId: 'SSM', ...JSON_11 },
 } as const satisfies Record<string, AwsJsonService>;
 
 /** Where and as whom a service is called; tests point it at a fake. */

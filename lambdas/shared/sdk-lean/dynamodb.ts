@@ -92,13 +92,20 @@ const converted =
 
 const VALUES = { ExpressionAttributeValues: toWire };
 const KEYED = converted({ Key: toWire, ...VALUES });
+const ITEM = converted({ Item: toWire, ...VALUES });
+const ATTRIBUTES = converted({ Attributes: fromWire });
+/** Query and Scan: a start key and values in, items and the next start key out. */
+const PAGED = {
+  input: converted({ ExclusiveStartKey: toWire, ...VALUES }),
+  output: converted({ Items: each(fromWire), LastEvaluatedKey: fromWire }),
+};
 const keysAndAttributes = (convert: (value: unknown) => unknown) => converted({ Keys: each(convert) });
 
 const transactItems = converted({
   TransactItems: each(
     converted({
       ConditionCheck: KEYED,
-      Put: converted({ Item: toWire, ...VALUES }),
+      Put: ITEM,
       Delete: KEYED,
       Update: KEYED,
     }),
@@ -108,23 +115,11 @@ const transactItems = converted({
 /** Each operation: its input's conversion to DynamoDB's encoding, and its output's back (lib-dynamodb's fields). */
 const OPERATIONS = {
   get: { name: 'GetItem', input: converted({ Key: toWire }), output: converted({ Item: fromWire }) },
-  put: {
-    name: 'PutItem',
-    input: converted({ Item: toWire, ...VALUES }),
-    output: converted({ Attributes: fromWire }),
-  },
-  update: { name: 'UpdateItem', input: KEYED, output: converted({ Attributes: fromWire }) },
-  delete: { name: 'DeleteItem', input: KEYED, output: converted({ Attributes: fromWire }) },
-  query: {
-    name: 'Query',
-    input: converted({ ExclusiveStartKey: toWire, ...VALUES }),
-    output: converted({ Items: each(fromWire), LastEvaluatedKey: fromWire }),
-  },
-  scan: {
-    name: 'Scan',
-    input: converted({ ExclusiveStartKey: toWire, ...VALUES }),
-    output: converted({ Items: each(fromWire), LastEvaluatedKey: fromWire }),
-  },
+  put: { name: 'PutItem', input: ITEM, output: ATTRIBUTES },
+  update: { name: 'UpdateItem', input: KEYED, output: ATTRIBUTES },
+  delete: { name: 'DeleteItem', input: KEYED, output: ATTRIBUTES },
+  query: { name: 'Query', ...PAGED },
+  scan: { name: 'Scan', ...PAGED },
   transactWrite: {
     name: 'TransactWriteItems',
     // The token the SDK adds: a retry of a transaction whose answer was lost is then the same transaction

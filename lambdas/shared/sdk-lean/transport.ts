@@ -56,7 +56,10 @@ export const nodeTransport: Transport = ({ url, headers, body, timeoutMs }) =>
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
+        res.on('error', (err) => {
+          clearTimeout(deadline);
+          reject(err);
+        });
         res.on('end', () => {
           clearTimeout(deadline);
           resolve({

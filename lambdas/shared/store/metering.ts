@@ -387,11 +387,7 @@ export class Meter {
   /** A month's spend of `key#ID`, `team#ID` or `install`, summed over its `shards` counters. */
   async monthSpend(subject: string, at: Date = new Date(), shards = 1): Promise<MonthSpend> {
     const month = monthOf(at);
-    const keys = Array.from({ length: shards }, (_, i) => ({
-      pk: shardKey(subject, i),
-      sk: `month#${month}`,
-    }));
-    const items = await this.consistentItems(keys);
+    const items = await this.shardItems(subject, `month#${month}`, shards);
     return {
       month,
       spentMicros: items.reduce((sum, item) => sum + Number(item.spentMicros ?? 0), 0),
@@ -404,12 +400,7 @@ export class Meter {
    * may be split over): a split change must not move such a month (`changeSplit`).
    */
   monthBegun(subject: string, shards: number): MonthBegun {
-    return async (month) =>
-      (
-        await this.consistentItems(
-          Array.from({ length: shards }, (_, i) => ({ pk: shardKey(subject, i), sk: `month#${month}` })),
-        )
-      ).length > 0;
+    return async (month) => (await this.shardItems(subject, `month#${month}`, shards)).length > 0;
   }
 
   /**
@@ -443,12 +434,7 @@ export class Meter {
     shards = 1,
   ): Promise<{ requests: number; tokens: number; resetSeconds: number }> {
     const minute = minuteOf(at);
-    const found = await this.consistentItems(
-      Array.from({ length: shards }, (_, i) => ({
-        pk: shardKey(`rate#${keyId}`, i),
-        sk: `minute#${minute}`,
-      })),
-    );
+    const found = await this.shardItems(`rate#${keyId}`, `minute#${minute}`, shards);
     return {
       requests: found.reduce((sum, item) => sum + Number(item.n ?? 0), 0),
       tokens: found.reduce((sum, item) => sum + Number(item.tok ?? 0), 0),
@@ -456,10 +442,16 @@ export class Meter {
     };
   }
 
-  /** The counter items of `keys` that exist, read consistently: one `GetItem`, or one `BatchGetItem`. */
-  private async consistentItems(
-    keys: Array<{ pk: string; sk: string }>,
+  /**
+   * The items of one counter (`sk`) that exist on `shards` of `subject`, read consistently: one `GetItem`,
+   * or one `BatchGetItem`.
+   */
+  private async shardItems(
+    subject: string,
+    sk: string,
+    shards: number,
   ): Promise<Array<Record<string, unknown>>> {
+    const keys = Array.from({ length: shards }, (_, i) => ({ pk: shardKey(subject, i), sk }));
     if (keys.length === 1) {
       const out = await this.db.get({ TableName: this.table, Key: keys[0], ConsistentRead: true });
       return out.Item === undefined ? [] : [out.Item];
