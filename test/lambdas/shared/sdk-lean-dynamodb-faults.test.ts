@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { StorageUnavailableError } from '#shared/errors.ts';
 import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
+import { nodeTransport } from '#shared/sdk-lean/transport.ts';
 import { failure } from '../../helpers/failure.ts';
 import { listen, readAll } from '../../helpers/http.ts';
 
@@ -99,5 +100,30 @@ describe('the lean client given a success that is no answer', () => {
     expect(err).toBeInstanceOf(StorageUnavailableError);
     expect((err.cause as Error).name).toBe('InvalidAnswer');
     expect(calls).toBe(4);
+  });
+});
+
+describe('the transport given an answer that never ends', () => {
+  it('gives up at its deadline although bytes keep arriving (an idle-socket timeout would wait for ever)', async () => {
+    // A server that answers at once and then sends a byte every 20 ms for 5 s.
+    const server = await listen(async (req, res) => {
+      await readAll(req);
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      const timer = setInterval(() => res.write(' '), 20);
+      res.on('close', () => clearInterval(timer));
+      setTimeout(() => {
+        clearInterval(timer);
+        res.end('{}');
+      }, 5000);
+    });
+    const sending = nodeTransport({
+      url: new URL(`http://127.0.0.1:${server.port}/`),
+      headers: { 'content-type': 'application/x-amz-json-1.0' },
+      body: '{}',
+      timeoutMs: 200,
+    });
+    const err = await failure(sending);
+    await server.close();
+    expect(err.code).toBe('ETIMEDOUT');
   });
 });
