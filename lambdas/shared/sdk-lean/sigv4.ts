@@ -5,7 +5,7 @@
  * a day per secret, region and service. The fakes of KMS, Secrets Manager and Parameter Store and the
  * DynamoDB gate verify every signature with the SDK's signer (test/fakes/sigv4.ts).
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /** The credentials a request is signed with. */
 export interface SigningCredentials {
@@ -32,14 +32,17 @@ const hex = (data: string): string => createHash('sha256').update(data, 'utf8').
 const hmac = (key: string | Buffer, data: string): Buffer =>
   createHmac('sha256', key).update(data, 'utf8').digest();
 
-// Keys by day, secret, region and service: one derivation a day instead of four HMACs per call.
-const signingKeys = new Map<string, Buffer>();
+// Keys by day, secret, region and service: one derivation a day instead of four HMACs per call. Kept as
+// key objects, which an HMAC takes as they are; a buffer is made into one at every call.
+const signingKeys = new Map<string, KeyObject>();
 
-function signingKey(secret: string, scope: { day: string; region: string; service: string }): Buffer {
+function signingKey(secret: string, scope: { day: string; region: string; service: string }): KeyObject {
   const id = `${scope.day}\n${scope.region}\n${scope.service}\n${secret}`;
   let key = signingKeys.get(id);
   if (key === undefined) {
-    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, scope.day), scope.region), scope.service), 'aws4_request');
+    key = createSecretKey(
+      hmac(hmac(hmac(hmac(`AWS4${secret}`, scope.day), scope.region), scope.service), 'aws4_request'),
+    );
     if (signingKeys.size >= 50) signingKeys.clear();
     signingKeys.set(id, key);
   }
