@@ -49,7 +49,8 @@ export const GROUPS: Readonly<Record<string, string>> = {
 export const COMMANDS: readonly CommandEntry[] = [
   command({
     name: 'dev',
-    summary: 'run the local gateway on 127.0.0.1 (npm start runs this); Ctrl-C stops everything, data stays',
+    summary:
+      'run the local gateway on 127.0.0.1 (npm start runs this); Ctrl-C stops everything, data stays (not with --in-memory)',
     options: {
       port: { type: 'integer', value: 'N', env: 'PORT', summary: 'port on 127.0.0.1 (default 8787)' },
       cacheTtl: {
@@ -63,8 +64,16 @@ export const COMMANDS: readonly CommandEntry[] = [
         value: 'human|json',
         summary: 'log lines for people (default on a terminal) or JSON',
       },
+      inMemory: {
+        type: 'boolean',
+        summary: 'keep the data in memory, not in the state folder: nothing stays after Ctrl-C',
+      },
     },
-    examples: ['tollgate dev', 'PORT=9000 tollgate dev --cache-ttl 0 --log-format json'],
+    examples: [
+      'tollgate dev',
+      'PORT=9000 tollgate dev --cache-ttl 0 --log-format json',
+      'tollgate dev --in-memory',
+    ],
     run: async ({ options }) => {
       const format = options.logFormat ?? (process.stderr.isTTY === true ? 'human' : 'json');
       if (format !== 'human' && format !== 'json') throw new UsageError('--log-format must be human or json');
@@ -73,6 +82,7 @@ export const COMMANDS: readonly CommandEntry[] = [
         await runDev({
           port: options.port ?? 8787,
           authorizerCacheTtlSeconds: options.cacheTtl ?? 60,
+          inMemory: options.inMemory === true,
           print: (text) => process.stdout.write(text),
         });
       } finally {

@@ -19,6 +19,8 @@ type AuditHandler = (event: unknown, context: Context) => Promise<DynamoDBBatchR
 export interface AuditRuntimeOptions {
   /** Milliseconds since the epoch; `Date.now` unless a test moves time itself. */
   clock?: () => number;
+  /** Keep each shard's progress in the state folder, so a restart resumes (default true). */
+  checkpoints?: boolean;
 }
 
 /** The event an EventBridge schedule rule delivers. */
@@ -50,7 +52,7 @@ export async function auditPoller(
   return new StreamPoller({
     tables: [state.tables.keys, state.tables.teams, state.tables.providers],
     handler: (event, context) => handler(event, context),
-    checkpointPath: join(state.home, 'stream-checkpoints.json'),
+    ...(options.checkpoints === false ? {} : { checkpointPath: join(state.home, 'stream-checkpoints.json') }),
     onFailure: async (info) => {
       await appendFile(
         join(state.home, 'audit-failures.jsonl'),

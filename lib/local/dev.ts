@@ -1,7 +1,7 @@
 /**
  * `tollgate dev` (`npm start`): DynamoDB Local on the state folder, tables created if missing, the local
  * gateway on 127.0.0.1, and on first start a key printed once with a working curl example. SIGINT/SIGTERM
- * stop the gateway and DynamoDB Local; the data stays for the next start.
+ * stop the gateway and DynamoDB Local; the data stays for the next start, unless it was kept in memory.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
@@ -26,6 +26,11 @@ import { ensureTables } from './tables.ts';
 export interface DevOptions {
   port: number;
   authorizerCacheTtlSeconds: number;
+  /**
+   * DynamoDB Local keeps the data in memory instead of the state folder: every start is a first start, and
+   * nothing stays. Its writes cost no file I/O, which about halves what a request costs it.
+   */
+  inMemory?: boolean;
   /** Writes progress and the first key; the CLI passes stdout. */
   print: (text: string) => void;
 }
@@ -75,7 +80,7 @@ export async function runDev(options: DevOptions): Promise<void> {
   if (running !== undefined)
     throw new DevError(`a local gateway already runs (pid ${running.pid}) at ${running.gatewayUrl}`);
   const dynamo = await withSpinner('Starting DynamoDB Local', () =>
-    startDynamoDbLocal({ dbPath: state.dbPath }),
+    startDynamoDbLocal(options.inMemory === true ? {} : { dbPath: state.dbPath }),
   );
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   let poller: StreamPoller | undefined;
@@ -96,7 +101,8 @@ export async function runDev(options: DevOptions): Promise<void> {
       }
       throw err;
     }
-    poller = await auditPoller(state);
+    // Checkpoints of streams that end with the process would only mislead the next start.
+    poller = await auditPoller(state, { checkpoints: options.inMemory !== true });
     poller.start();
     writeRuntime(state, {
       pid: process.pid,
@@ -106,7 +112,7 @@ export async function runDev(options: DevOptions): Promise<void> {
       authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds,
     });
     options.print(
-      `Tollgate local gateway listening on ${gateway.url} (state: ${state.home}; DynamoDB Local pid ${dynamo.pid})\n`,
+      `Tollgate local gateway listening on ${gateway.url} (state: ${options.inMemory === true ? 'in memory, gone at stop' : state.home}; DynamoDB Local pid ${dynamo.pid})\n`,
     );
     await firstStartKey(gateway.url, options.print);
     options.print('Press Ctrl-C to stop.\n');

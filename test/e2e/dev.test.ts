@@ -3,7 +3,7 @@
  * Local. First start prints a key once; the CLI (another process) works against the running gateway;
  * SIGINT stops DynamoDB Local too; data survives a restart; a busy port and a missing Java give one line.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import OpenAI from 'openai';
@@ -18,8 +18,8 @@ const UPSTREAM_KEY = 'sk-upstream-dev-7a6b5c';
 let fake: FakeOpenAI;
 const running: DevProcess[] = [];
 
-async function startDev(): Promise<DevProcess> {
-  const dev = await startDevProcess(home);
+async function startDev(args: string[] = [], at = home): Promise<DevProcess> {
+  const dev = await startDevProcess(at, args);
   running.push(dev);
   return dev;
 }
@@ -68,6 +68,43 @@ describe('tollgate dev', () => {
     expect(answer2.choices[0]?.message.content).toBe('Hello from the fake upstream.');
     expect(await second.stop()).toBe(0);
     expect(processAlive(second.dynamoPid)).toBe(false);
+  }, 120_000);
+
+  it('--in-memory serves as usual and keeps nothing: the next start is a first start again', async () => {
+    // Prepare
+    const ephemeral = mkdtempSync(join(tmpdir(), 'tollgate-dev-memory-'));
+    const first = await startDev(['--in-memory'], ephemeral);
+    expect(first.output()).toContain('state: in memory, gone at stop');
+    const added = await runCliProcess(
+      ['providers', 'add', 'openai', '--type', 'openai', '--base-url', fake.baseUrl, '--key-stdin'],
+      ephemeral,
+      `${UPSTREAM_KEY}\n`,
+    );
+    expect(added.code).toBe(0);
+
+    // Act
+    const openai = new OpenAI({ apiKey: first.firstKey ?? '', baseURL: `${first.url}/v1`, maxRetries: 0 });
+    const answer = await openai.chat.completions.create({
+      model: 'openai/gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    expect(await first.stop()).toBe(0);
+    const second = await startDev(['--in-memory'], ephemeral);
+
+    // Assess: served; then no database file and no stream checkpoints were left, and the key is gone.
+    expect(answer.choices[0]?.message.content).toBe('Hello from the fake upstream.');
+    expect(readdirSync(join(ephemeral, 'dynamodb'))).toEqual([]);
+    expect(existsSync(join(ephemeral, 'stream-checkpoints.json'))).toBe(false);
+    expect(second.output()).toContain('First start');
+    expect(second.firstKey).not.toBe(first.firstKey);
+    const gone = new OpenAI({ apiKey: first.firstKey ?? '', baseURL: `${second.url}/v1`, maxRetries: 0 });
+    await expect(
+      gone.chat.completions.create({
+        model: 'openai/gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Hi' }],
+      }),
+    ).rejects.toMatchObject({ status: 401 });
+    expect(await second.stop()).toBe(0);
   }, 120_000);
 
   it('refuses a busy port with one line', async () => {

@@ -24,9 +24,9 @@ export function spawnCli(args: string[], home: string, env: NodeJS.ProcessEnv = 
   });
 }
 
-/** Starts `tollgate dev --port 0` and waits until it is ready (60 s at most). */
-export async function startDevProcess(home: string): Promise<DevProcess> {
-  const child = spawnCli(['dev', '--port', '0'], home);
+/** Starts `tollgate dev --port 0` (and `args`) and waits until it is ready (60 s at most). */
+export async function startDevProcess(home: string, args: string[] = []): Promise<DevProcess> {
+  const child = spawnCli(['dev', '--port', '0', ...args], home);
   child.stdin?.end();
   let output = '';
   child.stdout?.on('data', (c: Buffer) => {
