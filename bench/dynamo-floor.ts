@@ -2,10 +2,11 @@
  * The floor DynamoDB Local puts under every request, measured on a DynamoDB Local of its own: the CPU per
  * call in this process of the gateway's lean client and of the SDK's document client beside it (what each
  * of a request's DynamoDB calls costs the handler), one update's
- * latency p50 and p99 (the tail under every admission), and how many operations per second DynamoDB Local
+ * latency p50 and p99 (the tail under every admission), the CPU of one upstream `fetch`, and how many operations per second DynamoDB Local
  * serves to 16 concurrent callers (what bounds the local gateway's throughput whatever the gateway does).
  * Bounded by operation counts.
  */
+import { spawn } from 'node:child_process';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import type { DocumentDb } from '#shared/store/db.ts';
@@ -22,10 +23,46 @@ const CLIENTS = 16;
 export interface DynamoFloor {
   /** CPU of this process per call, ms (sequential calls, so nothing overlaps), by client. */
   cpuMsPerCall: { lean: { get: number; update: number }; sdk: { get: number; update: number } };
+  /**
+   * CPU of this process per call of `fetch`, the handler's upstream client, answered by a server in another
+   * process (sequential, the whole body read): what the handler's one upstream call costs it.
+   */
+  upstreamFetchCpuMs: number;
   /** One sequential UpdateItem's round trip, ms. */
   updateLatencyMs: { p50: number; p99: number };
   /** Operations per second at 16 concurrent callers. */
   opsPerSecond: { sameItemUpdate: number; distinctItemUpdate: number; consistentGet: number };
+}
+
+// A non-streamed chat completion's answer, from a process of its own so its CPU is not this one's.
+const ANSWER_SERVER = `const body = JSON.stringify({ id: 'c', object: 'chat.completion', choices: [{ index: 0,
+  message: { role: 'assistant', content: 'hello there' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } });
+require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => {
+  s.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }); s.end(body); }); })
+  .listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+
+async function fetchCpuPerCall(cpuPerCall: (op: () => Promise<unknown>) => Promise<number>): Promise<number> {
+  const server = spawn(process.execPath, ['-e', ANSWER_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      server.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+      server.once('exit', () => reject(new Error('the answer server exited')));
+    });
+    const call = async (): Promise<void> => {
+      const answer = await fetch(`http://127.0.0.1:${port}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer floor', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', max_tokens: 16, messages: [{ role: 'user', content: 'floor' }] }),
+        signal: new AbortController().signal,
+      });
+      await answer.text();
+    };
+    for (let i = 0; i < 300; i++) await call();
+    return await cpuPerCall(call);
+  } finally {
+    server.kill();
+  }
 }
 
 /** Measures the floor on a DynamoDB Local started for it. */
@@ -80,6 +117,7 @@ export async function dynamoFloor(): Promise<DynamoFloor> {
       latencies.push(performance.now() - started);
     }
     return {
+      upstreamFetchCpuMs: await fetchCpuPerCall(cpuPerCall),
       cpuMsPerCall: {
         lean: { get: await cpuPerCall(get), update: await cpuPerCall(() => update('one')) },
         sdk: { get: await cpuPerCall(getBy(sdk)), update: await cpuPerCall(() => updateBy(sdk)('one')) },

@@ -16,7 +16,7 @@
  * lambda-runtime.ts); bundle sizes and import times. Every loop is bounded.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { openLocalState, readRuntime } from '../lib/local/state.ts';
@@ -126,6 +126,10 @@ async function main(): Promise<void> {
   openai.state.stream = { delayMs: GAP_MS };
   anthropic.state.stream = { delayMs: GAP_MS };
   const dev = await startDevProcess(home);
+  // The same gateway on an in-memory DynamoDB Local, loaded beside it: what the emulator's file writes
+  // cost each request.
+  const memoryHome = mkdtempSync(join(tmpdir(), 'tollgate-bench-memory-'));
+  const memory = await startDevProcess(memoryHome, ['--in-memory']);
   const portkey = await startPortkey();
   try {
     for (const [name, type, url] of [
@@ -251,7 +255,35 @@ async function main(): Promise<void> {
     // Non-streamed throughput at 16 concurrent clients of one key, with each gateway's CPU and memory.
     openai.state.stream = {};
     const whole = { model: 'bench/m', messages: [{ role: 'user', content: 'bench' }] };
-    const gateways: Array<{ name: string; pid: number | undefined; send: () => Promise<Response> }> = [
+    const memoryAdded = await runCliProcess(
+      [
+        'providers',
+        'add',
+        'bench',
+        '--type',
+        'openai',
+        '--base-url',
+        openai.baseUrl,
+        '--models',
+        'm',
+        '--key-stdin',
+      ],
+      memoryHome,
+      UPSTREAM_KEY,
+    );
+    if (memoryAdded.code !== 0) throw new Error(`providers add failed: ${memoryAdded.stderr}`);
+    const gatewayAt = (url: string, bearer: string | undefined) => () =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+        body: JSON.stringify(whole),
+      });
+    const gateways: Array<{
+      name: string;
+      pid: number | undefined;
+      storagePid?: number;
+      send: () => Promise<Response>;
+    }> = [
       {
         name: 'direct',
         pid: undefined,
@@ -262,15 +294,12 @@ async function main(): Promise<void> {
             body: JSON.stringify({ ...whole, model: 'm' }),
           }),
       },
+      { name: 'tollgate', pid: dev.child.pid, storagePid: dev.dynamoPid, send: gatewayAt(dev.url, key) },
       {
-        name: 'tollgate',
-        pid: dev.child.pid,
-        send: () =>
-          fetch(`${dev.url}/v1/chat/completions`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-            body: JSON.stringify(whole),
-          }),
+        name: 'tollgate --in-memory',
+        pid: memory.child.pid,
+        storagePid: memory.dynamoPid,
+        send: gatewayAt(memory.url, memory.firstKey),
       },
     ];
     if (portkey !== undefined) {
@@ -295,26 +324,38 @@ async function main(): Promise<void> {
       '| path | requests/s | latency p50 ms | failures | process CPU ms/request | RSS MiB before → after |',
     );
     console.log('|---|---|---|---|---|---|');
-    let storageCpuMs = Number.NaN;
+    const shares: Array<{ name: string; storage: number; gateway: number; bench: number }> = [];
     for (const g of gateways) {
       const cpu = g.pid === undefined ? 0 : cpuSeconds(g.pid);
-      const storageCpu = cpuSeconds(dev.dynamoPid);
+      const storageCpu = g.storagePid === undefined ? 0 : cpuSeconds(g.storagePid);
+      const benchCpu = process.cpuUsage();
       const rss = g.pid === undefined ? 0 : rssMiB(g.pid);
       const r = await load(g.send, LOAD_SECONDS);
       const cpuMs =
         g.pid === undefined ? Number.NaN : ((cpuSeconds(g.pid) - cpu) * 1000) / Math.max(1, r.requests);
-      if (g.name === 'tollgate')
-        storageCpuMs = ((cpuSeconds(dev.dynamoPid) - storageCpu) * 1000) / Math.max(1, r.requests);
+      if (g.storagePid !== undefined) {
+        const used = process.cpuUsage(benchCpu);
+        shares.push({
+          name: g.name,
+          storage: ((cpuSeconds(g.storagePid) - storageCpu) * 1000) / Math.max(1, r.requests),
+          gateway: cpuMs,
+          bench: (used.user + used.system) / 1000 / Math.max(1, r.requests),
+        });
+      }
       const rssAfter = g.pid === undefined ? Number.NaN : rssMiB(g.pid);
       console.log(
         `| ${g.name} | ${f(r.perSecond)} | ${f(r.p50)} | ${r.failures} | ${f(cpuMs, 2)} | ${g.pid === undefined ? '—' : `${f(rss)} → ${f(rssAfter)} (${r.requests} requests)`} |`,
       );
     }
 
-    // On the same two cores as the gateway: what bounds the local gateway's throughput.
-    console.log(
-      `DynamoDB Local's own CPU per Tollgate request under that load: ${f(storageCpuMs, 2)} ms (the Java process of \`tollgate dev\`)`,
-    );
+    // Every process of that load shares this machine's cores: their CPU per request bounds the rate.
+    const cores = availableParallelism();
+    for (const share of shares) {
+      const perRequest = share.storage + share.gateway + share.bench;
+      console.log(
+        `CPU per request of \`${share.name}\` under that load: DynamoDB Local ${f(share.storage, 2)} ms (its Java process), the gateway ${f(share.gateway, 2)}, this bench's clients and fake upstream ${f(share.bench, 2)}; ${f(perRequest, 2)} ms in all, so ${cores} cores serve at most ${f((cores * 1000) / perRequest)} requests/s (300 requests/s would leave ${f((cores * 1000) / 300, 2)} ms for all three)`,
+      );
+    }
 
     const tollgate = gateways.find((g) => g.name === 'tollgate');
     if (tollgate?.pid !== undefined) {
@@ -344,6 +385,8 @@ async function main(): Promise<void> {
   } finally {
     await portkey?.stop();
     await dev.stop();
+    await memory.stop();
+    rmSync(memoryHome, { recursive: true, force: true });
     await openai.close();
     await anthropic.close();
     rmSync(home, { recursive: true, force: true });
@@ -379,6 +422,15 @@ async function main(): Promise<void> {
       `one UpdateItem's round trip p50 ${f(floor.updateLatencyMs.p50, 2)} ms, p99 ${f(floor.updateLatencyMs.p99, 2)} ms; ` +
       `operations/s: ${f(floor.opsPerSecond.sameItemUpdate, 0)} updates of one item, ${f(floor.opsPerSecond.distinctItemUpdate, 0)} of distinct items, ${f(floor.opsPerSecond.consistentGet, 0)} consistent reads; ` +
       `so about ${f(perRequest(floor.opsPerSecond), 0)} requests/s of one key with ${f(inProcess.writesPerRequest, 0)} writes (priced as updates of one item) and ${f(inProcess.readsPerRequest, 0)} reads each, before the gateway's own CPU`,
+  );
+  // The handler's CPU apart: what its calls cost at the floor's prices, and what is left for its own work.
+  const calls = inProcess.writesPerRequest + inProcess.readsPerRequest;
+  const inCalls =
+    inProcess.writesPerRequest * floor.cpuMsPerCall.lean.update +
+    inProcess.readsPerRequest * floor.cpuMsPerCall.lean.get +
+    floor.upstreamFetchCpuMs;
+  console.log(
+    `the handler's ${f(inProcess.handlerCpuMsPerRequest, 2)} ms apart: ${f(calls, 2)} DynamoDB calls at the floor's CPU per call and one upstream \`fetch\` (${f(floor.upstreamFetchCpuMs, 3)} ms) come to ${f(inCalls, 2)} ms; the other ${f(inProcess.handlerCpuMsPerRequest - inCalls, 2)} ms are its own work (parsing, limits, the answer's stream, logs, metrics, collection)`,
   );
 
   if (ricInstalled) {
