@@ -1,7 +1,8 @@
 /**
  * `tollgate dev` (`npm start`): DynamoDB Local on the state folder, tables created if missing, the local
- * gateway on 127.0.0.1, and on first start a key printed once with a working curl example. SIGINT/SIGTERM
- * stop the gateway and DynamoDB Local; the data stays for the next start, unless it was kept in memory.
+ * gateway on 127.0.0.1, and on first start a key printed once with a working curl example. SIGINT, SIGTERM
+ * and SIGHUP stop the gateway and DynamoDB Local; the data stays for the next start, unless it was kept in
+ * memory. DynamoDB Local also ends by itself when this process dies without stopping it.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
@@ -119,6 +120,8 @@ export async function runDev(options: DevOptions): Promise<void> {
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
+      // A closed terminal: stop as Ctrl-C does rather than die with DynamoDB Local's state half written.
+      process.once('SIGHUP', resolve);
     });
     options.print('Stopping…\n');
   } finally {

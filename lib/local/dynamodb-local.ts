@@ -128,7 +128,9 @@ export async function startDynamoDbLocal(options: {
     '-disableTelemetry',
     ...(options.dbPath === undefined ? ['-inMemory'] : ['-dbPath', options.dbPath]),
   ];
-  const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin stays open and unwritten: the launcher exits when it ends, which is when this process is gone.
+  const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.once('exit', () => child.stdin?.destroy());
   let output = '';
   const collect = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-4096);

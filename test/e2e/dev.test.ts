@@ -1,9 +1,10 @@
 /**
  * `tollgate dev` as an operator runs it: a child process with its own state folder and its own DynamoDB
  * Local. First start prints a key once; the CLI (another process) works against the running gateway;
- * SIGINT stops DynamoDB Local too; data survives a restart; a busy port and a missing Java give one line.
+ * SIGINT and SIGHUP stop DynamoDB Local too, and a killed gateway's ends by itself; data survives a
+ * restart; a busy port and a missing Java give one line.
  */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import OpenAI from 'openai';
@@ -22,6 +23,25 @@ async function startDev(args: string[] = [], at = home): Promise<DevProcess> {
   const dev = await startDevProcess(at, args);
   running.push(dev);
   return dev;
+}
+
+/** Whether a process has ended: gone, or a zombie its new parent has not reaped yet. */
+function ended(pid: number): boolean {
+  if (!processAlive(pid)) return true;
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true;
+  } catch {
+    return true;
+  }
+}
+
+/** Waits until `done()` holds, checking every 100 ms; fails after `ms`. */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 beforeAll(async () => {
@@ -105,6 +125,28 @@ describe('tollgate dev', () => {
       }),
     ).rejects.toMatchObject({ status: 401 });
     expect(await second.stop()).toBe(0);
+  }, 120_000);
+
+  it('leaves no DynamoDB Local behind: a terminal hang-up stops as Ctrl-C does, and a killed gateway takes it along', async () => {
+    // Prepare
+    const hungUp = await startDev([], mkdtempSync(join(tmpdir(), 'tollgate-dev-hup-')));
+    const killed = await startDev([], mkdtempSync(join(tmpdir(), 'tollgate-dev-kill-')));
+    const exited = new Promise<unknown>((resolve) => hungUp.child.once('exit', (code) => resolve(code)));
+
+    // Act
+    hungUp.child.kill('SIGHUP');
+    killed.child.kill('SIGKILL');
+
+    // Assess: the hung-up gateway stopped cleanly; the killed one's DynamoDB Local ended by itself.
+    expect(await exited).toBe(0);
+    expect(hungUp.output()).toContain('Stopping');
+    expect(ended(hungUp.dynamoPid)).toBe(true);
+    try {
+      await until(() => ended(killed.dynamoPid), 20_000);
+    } finally {
+      // Should it have stayed, it is still this test's to stop.
+      if (!ended(killed.dynamoPid)) process.kill(killed.dynamoPid, 'SIGKILL');
+    }
   }, 120_000);
 
   it('refuses a busy port with one line', async () => {
