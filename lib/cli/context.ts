@@ -9,7 +9,7 @@ import type { Actor } from '#shared/store/attribution.ts';
 import { storesFromEnv as buildStores, type TollgateStores } from '#shared/store/stores.ts';
 import { auditPoller } from '../local/audit-runtime.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { applyLocalEnv, localActor, openLocalState, readRuntime } from '../local/state.ts';
+import { applyLocalEnv, inMemoryState, localActor, openLocalState, readRuntime } from '../local/state.ts';
 import { ensureTables } from '../local/tables.ts';
 
 /** The stores a command works with. */
@@ -25,8 +25,9 @@ export function storesFromEnv(actor: Actor = localActor()): Stores {
 
 /** Runs `work` against the local installation's stores and releases what it started. */
 export async function withLocalStores<T>(work: (stores: Stores) => Promise<T>): Promise<T> {
-  const state = openLocalState();
-  const runtime = readRuntime(state);
+  const home = openLocalState();
+  const runtime = readRuntime(home);
+  const state = runtime?.inMemory === true ? inMemoryState(home) : home;
   const temporary = runtime === undefined ? await startDynamoDbLocal({ dbPath: state.dbPath }) : undefined;
   try {
     applyLocalEnv(state, runtime?.dynamoEndpoint ?? temporary?.endpoint ?? '');

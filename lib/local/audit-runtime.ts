@@ -19,8 +19,6 @@ type AuditHandler = (event: unknown, context: Context) => Promise<DynamoDBBatchR
 export interface AuditRuntimeOptions {
   /** Milliseconds since the epoch; `Date.now` unless a test moves time itself. */
   clock?: () => number;
-  /** Keep each shard's progress in the state folder, so a restart resumes (default true). */
-  checkpoints?: boolean;
 }
 
 /** The event an EventBridge schedule rule delivers. */
@@ -52,10 +50,10 @@ export async function auditPoller(
   return new StreamPoller({
     tables: [state.tables.keys, state.tables.teams, state.tables.providers],
     handler: (event, context) => handler(event, context),
-    ...(options.checkpoints === false ? {} : { checkpointPath: join(state.home, 'stream-checkpoints.json') }),
+    checkpointPath: join(state.auditHome, 'stream-checkpoints.json'),
     onFailure: async (info) => {
       await appendFile(
-        join(state.home, 'audit-failures.jsonl'),
+        join(state.auditHome, 'audit-failures.jsonl'),
         `${JSON.stringify({ reason: 'retries exhausted', batch: info })}\n`,
         { mode: 0o600 },
       );

@@ -4,6 +4,7 @@
  * and SIGHUP stop the gateway and DynamoDB Local; the data stays for the next start, unless it was kept in
  * memory. DynamoDB Local also ends by itself when this process dies without stopping it.
  */
+import { mkdirSync, rmSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readEnv } from '#shared/env.ts';
 import { storesFromEnv } from '#shared/store/stores.ts';
@@ -15,6 +16,7 @@ import {
   adminToken,
   applyLocalEnv,
   clearRuntime,
+  inMemoryState,
   localActor,
   openLocalState,
   readRuntime,
@@ -74,17 +76,52 @@ async function firstStartKey(gatewayUrl: string, print: (text: string) => void):
   );
 }
 
+/** Resolves with the first stop signal; listening from the start, so one sent while starting is not lost. */
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    // SIGHUP: a closed terminal, stopped as Ctrl-C is rather than killed with DynamoDB Local's work undone.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+      process.once(signal, () => resolve(signal));
+  });
+}
+
 /** Runs until a signal arrives; resolves after everything it started has stopped. */
 export async function runDev(options: DevOptions): Promise<void> {
-  const state = openLocalState();
-  const running = readRuntime(state);
+  const stopped = stopSignal();
+  const home = openLocalState();
+  const running = readRuntime(home);
   if (running !== undefined)
     throw new DevError(`a local gateway already runs (pid ${running.pid}) at ${running.gatewayUrl}`);
+  const inMemory = options.inMemory === true;
+  const state = inMemory ? inMemoryState(home) : home;
+  // An in-memory run's audit files start and end with it.
+  if (inMemory) {
+    rmSync(state.auditHome, { recursive: true, force: true });
+    mkdirSync(state.auditHome, { mode: 0o700 });
+  }
   const dynamo = await withSpinner('Starting DynamoDB Local', () =>
-    startDynamoDbLocal(options.inMemory === true ? {} : { dbPath: state.dbPath }),
+    startDynamoDbLocal(inMemory ? {} : { dbPath: state.dbPath }),
   );
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   let poller: StreamPoller | undefined;
+  let print = options.print;
+  // Every step runs whatever the one before did: a last audit seal that failed must not leave DynamoDB
+  // Local running or the runtime file behind. Answers the first failure.
+  const stopAll = async (): Promise<unknown> => {
+    const steps = [
+      () => poller?.stop(),
+      () => gateway?.close(),
+      () => dynamo.stop(),
+      () => clearRuntime(state),
+      () => (inMemory ? rmSync(state.auditHome, { recursive: true, force: true }) : undefined),
+    ];
+    const failed: unknown[] = [];
+    for (const step of steps)
+      await Promise.resolve()
+        .then(step)
+        .catch((err: unknown) => failed.push(err));
+    return failed[0];
+  };
   try {
     applyLocalEnv(state, dynamo.endpoint);
     const client = new DynamoDBClient({});
@@ -102,8 +139,7 @@ export async function runDev(options: DevOptions): Promise<void> {
       }
       throw err;
     }
-    // Checkpoints of streams that end with the process would only mislead the next start.
-    poller = await auditPoller(state, { checkpoints: options.inMemory !== true });
+    poller = await auditPoller(state);
     poller.start();
     writeRuntime(state, {
       pid: process.pid,
@@ -111,23 +147,20 @@ export async function runDev(options: DevOptions): Promise<void> {
       dynamoEndpoint: dynamo.endpoint,
       startedAt: new Date().toISOString(),
       authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds,
+      ...(inMemory ? { inMemory } : {}),
     });
-    options.print(
-      `Tollgate local gateway listening on ${gateway.url} (state: ${options.inMemory === true ? 'in memory, gone at stop' : state.home}; DynamoDB Local pid ${dynamo.pid})\n`,
+    print(
+      `Tollgate local gateway listening on ${gateway.url} (state: ${inMemory ? 'in memory, gone at stop' : state.home}; DynamoDB Local pid ${dynamo.pid})\n`,
     );
-    await firstStartKey(gateway.url, options.print);
-    options.print('Press Ctrl-C to stop.\n');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-      // A closed terminal: stop as Ctrl-C does rather than die with DynamoDB Local's state half written.
-      process.once('SIGHUP', resolve);
-    });
-    options.print('Stopping…\n');
-  } finally {
-    await poller?.stop();
-    await gateway?.close();
-    await dynamo.stop();
-    clearRuntime(state);
+    await firstStartKey(gateway.url, print);
+    print('Press Ctrl-C to stop.\n');
+    // Writing to a terminal that hung up fails; there is no one left to read it.
+    if ((await stopped) === 'SIGHUP') print = () => {};
+    print('Stopping…\n');
+  } catch (err) {
+    await stopAll();
+    throw err;
   }
+  const failed = await stopAll();
+  if (failed !== undefined) throw failed;
 }

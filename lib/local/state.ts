@@ -1,6 +1,6 @@
 /**
  * The local state folder (`.tollgate/` or `TOLLGATE_HOME`): DynamoDB Local's data, the 256-bit master key
- * that wraps credential data keys (mode 0600), and `runtime.json` while a gateway runs.
+ * that wraps credential data keys (mode 0600), the audit's files, and `runtime.json` while a gateway runs.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,11 @@ import { localTableNames } from './tables.ts';
 /** Paths inside one state folder. */
 export interface LocalState {
   home: string;
+  /**
+   * Where the audit's signing keys, digests, failed batches and stream checkpoints are: `home`, or
+   * `home/in-memory` for a gateway whose data is in memory ({@link inMemoryState}).
+   */
+  auditHome: string;
   dbPath: string;
   masterKeyPath: string;
   runtimePath: string;
@@ -28,6 +33,8 @@ export interface RuntimeInfo {
   startedAt: string;
   /** The gateway's authorizer cache TTL, for `tollgate doctor`. */
   authorizerCacheTtlSeconds?: number;
+  /** DynamoDB Local keeps the data in memory (`tollgate dev --in-memory`): see {@link inMemoryState}. */
+  inMemory?: boolean;
 }
 
 /** The local management API's token (`admin.token`, mode 0600), created on first use. */
@@ -59,11 +66,20 @@ export function openLocalState(home: string = stateHome()): LocalState {
   if ((statSync(masterKeyPath).mode & 0o077) !== 0) chmodSync(masterKeyPath, 0o600);
   return {
     home,
+    auditHome: home,
     dbPath,
     masterKeyPath,
     runtimePath: join(home, 'runtime.json'),
     tables: localTableNames(process.env.TOLLGATE_TABLE_PREFIX ?? 'tollgate'),
   };
+}
+
+/**
+ * The state of a gateway whose data is in memory: its audit files apart from the persistent ones, in
+ * `in-memory/`, since a digest chain sealed over another table reads as tampering to both.
+ */
+export function inMemoryState(state: LocalState): LocalState {
+  return { ...state, auditHome: join(state.home, 'in-memory') };
 }
 
 /** True while a process with that pid exists. */
@@ -107,9 +123,9 @@ export function applyLocalEnv(
   target[ENV.requestLogTable] = state.tables.requestLog;
   target[ENV.keyring] = `local:${state.masterKeyPath}`;
   target[ENV.auditTable] = state.tables.audit;
-  target[ENV.auditSigner] = `local:${join(state.home, 'audit')}`;
-  target[ENV.auditFailureSink] = `file:${join(state.home, 'audit-failures.jsonl')}`;
-  target[ENV.auditDigestStore] = `file:${join(state.home, 'audit-digests.jsonl')}`;
+  target[ENV.auditSigner] = `local:${join(state.auditHome, 'audit')}`;
+  target[ENV.auditFailureSink] = `file:${join(state.auditHome, 'audit-failures.jsonl')}`;
+  target[ENV.auditDigestStore] = `file:${join(state.auditHome, 'audit-digests.jsonl')}`;
   // Locally a configuration change reaches the very next request (AWS: within TOLLGATE_CONFIG_CHECK_MS).
   target[ENV.configCheckMs] ??= '0';
   target.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint;

@@ -90,7 +90,7 @@ describe('tollgate dev', () => {
     expect(processAlive(second.dynamoPid)).toBe(false);
   }, 120_000);
 
-  it('--in-memory serves as usual and keeps nothing: the next start is a first start again', async () => {
+  it('--in-memory serves as usual and keeps no data or audit files: the next start is a first start again', async () => {
     // Prepare
     const ephemeral = mkdtempSync(join(tmpdir(), 'tollgate-dev-memory-'));
     const first = await startDev(['--in-memory'], ephemeral);
@@ -109,12 +109,23 @@ describe('tollgate dev', () => {
       messages: [{ role: 'user', content: 'Hi' }],
     });
     expect(await first.stop()).toBe(0);
+    const left = readdirSync(ephemeral).sort();
     const second = await startDev(['--in-memory'], ephemeral);
+    const verified = await runCliProcess(['audit', 'verify'], ephemeral);
 
-    // Assess: served; then no database file and no stream checkpoints were left, and the key is gone.
+    // Assess: served; no database file and none of the audit's files were left (a later run's digest
+    // chain would read them as tampering), and the second run's audit verifies on its own.
     expect(answer.choices[0]?.message.content).toBe('Hello from the fake upstream.');
     expect(readdirSync(join(ephemeral, 'dynamodb'))).toEqual([]);
-    expect(existsSync(join(ephemeral, 'stream-checkpoints.json'))).toBe(false);
+    for (const file of [
+      'stream-checkpoints.json',
+      'audit-digests.jsonl',
+      'audit-failures.jsonl',
+      'in-memory',
+      'audit',
+    ])
+      expect(left).not.toContain(file);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
     expect(second.output()).toContain('First start');
     expect(second.firstKey).not.toBe(first.firstKey);
     const gone = new OpenAI({ apiKey: first.firstKey ?? '', baseURL: `${second.url}/v1`, maxRetries: 0 });
@@ -129,7 +140,8 @@ describe('tollgate dev', () => {
 
   it('leaves no DynamoDB Local behind: a terminal hang-up stops as Ctrl-C does, and a killed gateway takes it along', async () => {
     // Prepare
-    const hungUp = await startDev([], mkdtempSync(join(tmpdir(), 'tollgate-dev-hup-')));
+    const hungUpHome = mkdtempSync(join(tmpdir(), 'tollgate-dev-hup-'));
+    const hungUp = await startDev([], hungUpHome);
     const killed = await startDev([], mkdtempSync(join(tmpdir(), 'tollgate-dev-kill-')));
     const exited = new Promise<unknown>((resolve) => hungUp.child.once('exit', (code) => resolve(code)));
 
@@ -137,10 +149,11 @@ describe('tollgate dev', () => {
     hungUp.child.kill('SIGHUP');
     killed.child.kill('SIGKILL');
 
-    // Assess: the hung-up gateway stopped cleanly; the killed one's DynamoDB Local ended by itself.
+    // Assess: the hung-up gateway stopped cleanly (its runtime file gone too); the killed one's DynamoDB
+    // Local ended by itself.
     expect(await exited).toBe(0);
-    expect(hungUp.output()).toContain('Stopping');
     expect(ended(hungUp.dynamoPid)).toBe(true);
+    expect(existsSync(join(hungUpHome, 'runtime.json'))).toBe(false);
     try {
       await until(() => ended(killed.dynamoPid), 20_000);
     } finally {

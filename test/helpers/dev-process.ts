@@ -52,7 +52,8 @@ export async function startDevProcess(home: string, args: string[] = []): Promis
     dynamoPid,
     firstKey: /(sk-tg-\w{12}_\w{38})/.exec(output)?.[1],
     output: () => output,
-    stop: () => {
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGINT');
       return exited;
