@@ -41,6 +41,9 @@ let shared: Metrics | undefined;
 // between, and publishing clears them.
 const emf = (dimensions: Record<string, string>): Metrics => {
   shared ??= new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'tollgate' });
+  // What a publication that threw midway left behind must not go out with this one.
+  shared.clearDimensions();
+  shared.clearMetrics();
   shared.addDimensions(dimensions);
   return shared;
 };
