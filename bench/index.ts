@@ -22,7 +22,7 @@ import { DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynam
 import { openLocalState, readRuntime } from '../lib/local/state.ts';
 import { startFakeAnthropic } from '../test/fakes/anthropic-upstream.ts';
 import { startFakeOpenAI } from '../test/fakes/openai-upstream.ts';
-import { runCliProcess, startDevProcess } from '../test/helpers/dev-process.ts';
+import { type DevProcess, runCliProcess, startDevProcess } from '../test/helpers/dev-process.ts';
 import { RIC_MISSING, ricInstalled } from '../test/helpers/lambda-runtime-client.ts';
 import { bundleFigures } from './bundles.ts';
 import { type DynamoFloor, dynamoFloor } from './dynamo-floor.ts';
@@ -125,13 +125,21 @@ async function main(): Promise<void> {
   anthropic.state.words = words;
   openai.state.stream = { delayMs: GAP_MS };
   anthropic.state.stream = { delayMs: GAP_MS };
-  const dev = await startDevProcess(home);
-  // The same gateway on an in-memory DynamoDB Local, loaded beside it: what the emulator's file writes
-  // cost each request.
   const memoryHome = mkdtempSync(join(tmpdir(), 'tollgate-bench-memory-'));
-  const memory = await startDevProcess(memoryHome, ['--in-memory']);
-  const portkey = await startPortkey();
+  const started: {
+    dev?: DevProcess;
+    memory?: DevProcess;
+    portkey?: Awaited<ReturnType<typeof startPortkey>>;
+  } = {};
   try {
+    const dev = await startDevProcess(home);
+    started.dev = dev;
+    // The same gateway on an in-memory DynamoDB Local, loaded beside it: what the emulator's file writes
+    // cost each request.
+    const memory = await startDevProcess(memoryHome, ['--in-memory']);
+    started.memory = memory;
+    const portkey = await startPortkey();
+    started.portkey = portkey;
     for (const [name, type, url] of [
       ['bench', 'openai', openai.baseUrl],
       ['claude', 'anthropic', anthropic.url],
@@ -383,15 +391,18 @@ async function main(): Promise<void> {
       `\n## One 50 MB stream through tollgate dev: RSS ${f(before)} MiB before, peak ${f(peak)} MiB (TTFB ${f(big.ttfbMs)} ms)`,
     );
   } finally {
-    await portkey?.stop();
-    await dev.stop();
-    await memory.stop();
+    // Each stopped whatever another's stop does.
+    await Promise.allSettled([
+      started.portkey?.stop(),
+      started.dev?.stop(),
+      started.memory?.stop(),
+      openai.close(),
+      anthropic.close(),
+    ]);
     rmSync(memoryHome, { recursive: true, force: true });
-    await openai.close();
-    await anthropic.close();
     rmSync(home, { recursive: true, force: true });
   }
-  if (portkey === undefined)
+  if (started.portkey === undefined)
     console.log('\n(Portkey could not be installed: npm install --prefix bench failed)');
 
   const inProcess = await inProcessBench();

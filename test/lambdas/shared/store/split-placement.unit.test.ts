@@ -2,7 +2,7 @@
  * What an instance remembers of full shards: a shortcut kept within a bound, however many months, keys and
  * minutes a warm instance sees.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ReserveSpec } from '#shared/store/counters.ts';
 import type { DocumentDb } from '#shared/store/db.ts';
 import { placeOnSplit, type SplitContext, type SplitPlan } from '#shared/store/split-placement.ts';
@@ -34,6 +34,10 @@ function context(fullShards: SplitContext['fullShards']): SplitContext {
   };
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('full shards an instance remembers', () => {
   it('grow with each refusal until 10,000, then start over rather than grow further', async () => {
     // Prepare: one entry short of the bound, then at it.
@@ -52,7 +56,8 @@ describe('full shards an instance remembers', () => {
   });
 
   it('skip a remembered shard for as large a request: the next one tries another, then none is written', async () => {
-    // Prepare
+    // Prepare: the clock stands still, so the three requests fall within the second a refusal is kept.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const fullShards: SplitContext['fullShards'] = new Map();
     const placed: string[] = [];
     const ctx = {
