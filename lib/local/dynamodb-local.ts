@@ -112,10 +112,10 @@ export async function startDynamoDbLocal(options: {
     throw new DynamoDbLocalError(`no folder ${options.dbPath}`);
   const port = options.port === undefined || options.port === 0 ? await freePort() : options.port;
   const args = [
-    // Measured in the bench's load of 16 clients of one key, after minutes of warm-up: with the JIT's
-    // optimising tier DynamoDB Local spent 12.9 ms of CPU per proxied request, with the quick tier alone
-    // 7.6-7.9 ms, on the two cores the gateway shares (11-14 % more requests/s; in short cold loads, half
-    // the CPU and 1.5 times the requests). The serial collector keeps collection threads off them too.
+    // Measured in the bench's load of 16 clients of one key, after a minute of streaming rounds: with the
+    // JIT's optimising tier DynamoDB Local spent 12.9 ms of CPU per proxied request, with the quick tier
+    // alone 6.6-7.9 ms, on the two cores the gateway shares (11-36 % more requests/s; in short cold loads,
+    // half the CPU and 1.5 times the requests). The serial collector keeps collection threads off them too.
     '-XX:TieredStopAtLevel=1',
     '-XX:+UseSerialGC',
     '-Dtollgate.exitWithParent=true',

@@ -162,6 +162,23 @@ describe('tollgate dev', () => {
     }
   }, 120_000);
 
+  it('stops cleanly on a Ctrl-C sent, as a terminal sends it, to its whole process group', async () => {
+    // Prepare: a gateway leading its own group, as a shell's foreground job does.
+    const groupHome = mkdtempSync(join(tmpdir(), 'tollgate-dev-group-'));
+    const dev = await startDevProcess(groupHome, [], { group: true });
+    running.push(dev);
+    const exited = new Promise<unknown>((resolve) => dev.child.once('exit', (code) => resolve(code)));
+
+    // Act
+    process.kill(-(dev.child.pid ?? 0), 'SIGINT');
+
+    // Assess: DynamoDB Local, in a group of its own, outlived the Ctrl-C until the gateway's last audit
+    // seal and stop, so the gateway exited 0 and unpublished itself.
+    expect(await exited).toBe(0);
+    expect(ended(dev.dynamoPid)).toBe(true);
+    expect(existsSync(join(groupHome, 'runtime.json'))).toBe(false);
+  }, 120_000);
+
   it('refuses a busy port with one line', async () => {
     // Prepare
     const squatter = await listen((_req, res) => res.end());

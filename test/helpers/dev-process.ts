@@ -17,16 +17,29 @@ export interface DevProcess {
 }
 
 /** Spawns the CLI with a state folder of its own. */
-export function spawnCli(args: string[], home: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+export function spawnCli(
+  args: string[],
+  home: string,
+  env: NodeJS.ProcessEnv = {},
+  detached = false,
+): ChildProcess {
   return spawn(process.execPath, [CLI_ENTRY, ...args], {
     env: { ...process.env, TOLLGATE_HOME: home, POWERTOOLS_LOG_LEVEL: 'SILENT', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached,
   });
 }
 
-/** Starts `tollgate dev --port 0` (and `args`) and waits until it is ready (60 s at most). */
-export async function startDevProcess(home: string, args: string[] = []): Promise<DevProcess> {
-  const child = spawnCli(['dev', '--port', '0', ...args], home);
+/**
+ * Starts `tollgate dev --port 0` (and `args`) and waits until it is ready (60 s at most). With `group`, in
+ * a process group of its own, as a terminal starts it, so a signal to `-pid` reaches all it started there.
+ */
+export async function startDevProcess(
+  home: string,
+  args: string[] = [],
+  options: { group?: boolean } = {},
+): Promise<DevProcess> {
+  const child = spawnCli(['dev', '--port', '0', ...args], home, {}, options.group === true);
   child.stdin?.end();
   let output = '';
   child.stdout?.on('data', (c: Buffer) => {
@@ -45,7 +58,10 @@ export async function startDevProcess(home: string, args: string[] = []): Promis
   }
   const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
   const dynamoPid = Number(/DynamoDB Local pid (\d+)/.exec(output)?.[1]);
-  if (url === undefined || !dynamoPid) throw new Error(`unexpected tollgate dev output: ${output}`);
+  if (url === undefined || !dynamoPid) {
+    child.kill('SIGKILL');
+    throw new Error(`unexpected tollgate dev output: ${output}`);
+  }
   return {
     child,
     url,
