@@ -92,6 +92,7 @@ export class TollgateStack extends Stack {
       logRetention,
       keyPrefix: config.keyPrefix,
       timeoutSeconds: config.adminTimeoutSeconds,
+      authorizerCacheTtlSeconds: config.authorizerCacheTtlSeconds,
     });
     const minutes = config.auditDigestMinutes;
     new TollgateAuditDigests(this, 'AuditDigests', { audit: audit.fn, readers: [admin.fn], minutes });

@@ -5,8 +5,8 @@ import { digestStoreFromSpec } from '#shared/audit/digests.ts';
 import { signerFromSpec } from '#shared/audit/signer.ts';
 import { requireEnv, type TollgateEnv } from '#shared/env.ts';
 import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
-import { Meter } from '#shared/store/metering.ts';
 import { RequestLogStore } from '#shared/store/request-log.ts';
+import { meterFromEnv } from '#shared/store/request-path.ts';
 import { configStores } from '#shared/store/stores.ts';
 
 /** Built once per instance from the env contract (over `db`, for gating its calls in tests). */
@@ -14,7 +14,7 @@ export function adminFromEnv(env: TollgateEnv, db = leanDocumentDb()): AdminDeps
   return {
     stores: (actor) => ({
       ...configStores(env, db, actor),
-      meter: new Meter(db, requireEnv(env, 'usageTable')),
+      meter: meterFromEnv(env, db),
       requestLog: new RequestLogStore(db, requireEnv(env, 'requestLogTable'), env.requestLogRetentionDays),
     }),
     audit: new AuditLog(

@@ -4,7 +4,7 @@
  */
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { readEnv } from '#shared/env.ts';
+import { ENV, readEnv } from '#shared/env.ts';
 import type { Actor } from '#shared/store/attribution.ts';
 import { storesFromEnv as buildStores, type TollgateStores } from '#shared/store/stores.ts';
 import { auditPoller } from '../local/audit-runtime.ts';
@@ -31,6 +31,9 @@ export async function withLocalStores<T>(work: (stores: Stores) => Promise<T>): 
   const temporary = runtime === undefined ? await startDynamoDbLocal({ dbPath: state.dbPath }) : undefined;
   try {
     applyLocalEnv(state, runtime?.dynamoEndpoint ?? temporary?.endpoint ?? '');
+    // The running gateway's authorizer cache, which a split change near a month's end waits out.
+    if (runtime?.authorizerCacheTtlSeconds !== undefined)
+      process.env[ENV.callerCacheSeconds] = String(runtime.authorizerCacheTtlSeconds);
     const client = new DynamoDBClient({});
     await ensureTables(client, state.tables);
     client.destroy();

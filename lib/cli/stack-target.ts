@@ -22,6 +22,8 @@ const OUTPUTS: Readonly<Record<string, (value: string) => [string, string]>> = {
   KeyArn: (v) => [ENV.keyring, `kms:${v}`],
   AuditSigningKeyArn: (v) => [ENV.auditSigner, `kms:${v}`],
   AuditDigestBucketName: (v) => [ENV.auditDigestStore, `s3:${v}`],
+  // How long a split change waits out cached limits near a month's end (see `Meter.monthBegun`).
+  AuthorizerCacheTtlSeconds: (v) => [ENV.callerCacheSeconds, v],
 };
 
 /** Reads the stack's outputs, sets the env contract from them and returns them all by key. */

@@ -29,6 +29,8 @@ export interface TollgateAdminProps {
   readonly keyPrefix: string;
   /** Below the integration's timeout, so the function never outlives the answer API Gateway gave up on. */
   readonly timeoutSeconds: number;
+  /** The authorizer cache's TTL: how long a split change must wait out cached limits (`Meter.monthBegun`). */
+  readonly authorizerCacheTtlSeconds: number;
 }
 
 export class TollgateAdmin extends Construct {
@@ -45,6 +47,7 @@ export class TollgateAdmin extends Construct {
         [ENV.keyPrefix]: props.keyPrefix,
         [ENV.keyring]: `kms:${props.key.keyArn}`,
         [ENV.auditSigner]: `kms:${props.signingKey.keyArn}`,
+        [ENV.callerCacheSeconds]: String(props.authorizerCacheTtlSeconds),
       },
     });
     this.fn = fn;

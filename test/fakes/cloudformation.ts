@@ -46,5 +46,6 @@ export function cliOutputs(
     KeyArn: aws.keyArn,
     AuditSigningKeyArn: aws.signingKeyArn,
     AuditDigestBucketName: aws.digestBucket,
+    AuthorizerCacheTtlSeconds: '60',
   };
 }

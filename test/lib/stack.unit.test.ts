@@ -111,6 +111,13 @@ describe('API', () => {
     const variables = (proxy?.Properties.Environment as { Variables?: Record<string, string> } | undefined)
       ?.Variables;
     expect(variables?.TOLLGATE_CALLER_CACHE_SECONDS).toBe(String(DEFAULT_CONFIG.authorizerCacheTtlSeconds));
+    // The admin function too: a split change near a month's end waits out the cached limits.
+    const withKeys = Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((f) => (f.Properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables)
+      .filter((v) => v?.TOLLGATE_KEY_PREFIX !== undefined);
+    expect(withKeys).toHaveLength(3);
+    for (const v of withKeys)
+      expect(v?.TOLLGATE_CALLER_CACHE_SECONDS).toBe(String(DEFAULT_CONFIG.authorizerCacheTtlSeconds));
   });
 
   it('is regional, throttled, and logs access without headers or query strings', () => {

@@ -99,6 +99,12 @@ export interface MeterOptions {
   /** First pause between attempts, doubled each time. */
   retryBaseMs?: number;
   random?: () => number;
+  /**
+   * How long after a split change an admission may still act on the split before it: the authorizer's
+   * and the proxy's caches of a key's limits, and the settings' check interval. A month that begins within
+   * it of now counts as begun ({@link Meter.monthBegun}). Default 0.
+   */
+  staleMs?: number;
 }
 
 const usd = (micros: number): string => `$${Number((micros / 1_000_000).toFixed(6))}`;
@@ -199,6 +205,7 @@ export class Meter {
   private readonly attempts: number;
   private readonly retryBaseMs: number;
   private readonly random: () => number;
+  private readonly staleMs: number;
   /** Counters this instance last warned about as busy, and when (see {@link warnIfBusy}). */
   private readonly busyWarned = new Map<string, number>();
   /** What reserving on split counters needs, with the shards this instance saw full. */
@@ -211,6 +218,7 @@ export class Meter {
     this.attempts = options.settleAttempts ?? 5;
     this.retryBaseMs = options.retryBaseMs ?? 50;
     this.random = options.random ?? Math.random;
+    this.staleMs = options.staleMs ?? 0;
     this.split = {
       db,
       table: usageTable,
@@ -397,10 +405,13 @@ export class Meter {
 
   /**
    * Whether admissions have begun counting a month of `subject` on any of its `shards` (the most a month
-   * may be split over): a split change must not move such a month (`changeSplit`).
+   * may be split over), or may begin it on the split before a change: it starts within `staleMs` of now,
+   * while cached limits still carry that split. A split change must not move such a month (`changeSplit`).
    */
   monthBegun(subject: string, shards: number): MonthBegun {
-    return async (month) => (await this.shardItems(subject, `month#${month}`, shards)).length > 0;
+    return async (month) =>
+      Date.now() + this.staleMs >= Date.parse(`${month}-01T00:00:00Z`) ||
+      (await this.shardItems(subject, `month#${month}`, shards)).length > 0;
   }
 
   /**

@@ -30,6 +30,17 @@ export interface RequestPathStores {
   providerStats: ProviderStatsStore;
 }
 
+/**
+ * The meter of the env contract: a split change counts as stale, for `staleMs`, every cached copy of a
+ * key's, team's or the installation's limits — the callers' cache (the authorizer's TTL) and the
+ * configuration check.
+ */
+export function meterFromEnv(env: TollgateEnv, db: DocumentDb): Meter {
+  return new Meter(db, requireEnv(env, 'usageTable'), {
+    staleMs: env.callerCacheSeconds * 1000 + env.configCheckMs,
+  });
+}
+
 /** The request path's stores over `db` (one client for all, so one connection pool). */
 export function requestPathStores(env: TollgateEnv, db: DocumentDb = leanDocumentDb()): RequestPathStores {
   const usage = requireEnv(env, 'usageTable');
@@ -45,7 +56,7 @@ export function requestPathStores(env: TollgateEnv, db: DocumentDb = leanDocumen
     ),
     settings: new SettingsStore(db, requireEnv(env, 'providersTable')),
     usage: new UsageStore(db, usage),
-    meter: new Meter(db, usage),
+    meter: meterFromEnv(env, db),
     providerStats: new ProviderStatsStore(db, usage),
     requestLog: new RequestLogStore(db, requireEnv(env, 'requestLogTable'), env.requestLogRetentionDays),
   };

@@ -5,13 +5,14 @@
  * running month off the split it is admitted against.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '#shared/env.ts';
+import { ENV, readEnv } from '#shared/env.ts';
 import { setKeyShards } from '#shared/operations/keys.ts';
 import { updateSettings } from '#shared/operations/settings.ts';
 import { setTeamShards } from '#shared/operations/teams.ts';
 import { leanDocumentDb } from '#shared/sdk-lean/dynamodb.ts';
 import { KeyStore } from '#shared/store/keys.ts';
-import type { AdmissionRequest } from '#shared/store/metering.ts';
+import { type AdmissionRequest, Meter } from '#shared/store/metering.ts';
+import { meterFromEnv } from '#shared/store/request-path.ts';
 import { SettingsStore } from '#shared/store/settings.ts';
 import { type ShardSpec, shardsEverUsed, shardsFor } from '#shared/store/shards.ts';
 import { TeamStore } from '#shared/store/teams.ts';
@@ -165,6 +166,50 @@ describe('a split changed as the month turns', () => {
     expect(JSON.stringify(keyView)).toContain(`"from":"${after}"`);
     expect(JSON.stringify(teamView)).toContain(`"from":"${after}"`);
     expect(settings.budgetShards).toMatchObject({ count: 3, from: after });
+  });
+});
+
+describe('a split changed while cached limits may still carry the old one', () => {
+  it('counts a month as begun when it starts within the time a cached copy of the limits may live', async () => {
+    // Prepare: one meter whose callers may act on limits 40 days old, so next month starts within that by
+    // any clock; one whose callers never cache.
+    const table = String(process.env[ENV.usageTable]);
+    const cached = new Meter(leanDocumentDb(), table, { staleMs: 40 * 86_400_000 });
+    const uncached = new Meter(leanDocumentDb(), table, { staleMs: 0 });
+    const { key: first } = await env.stores.keys.create({ name: 'stale-cached' });
+    const { key: second } = await env.stores.keys.create({ name: 'stale-uncached' });
+
+    // Act
+    const late = await env.stores.keys.setShards(first.keyId, 3, cached.monthBegun(`key#${first.keyId}`, 1));
+    const early = await env.stores.keys.setShards(
+      second.keyId,
+      3,
+      uncached.monthBegun(`key#${second.keyId}`, 1),
+    );
+
+    // Assess: nothing was counted, yet the first waits a month more; the second applies from next month.
+    const now = new Date();
+    const monthFrom = (months: number) =>
+      new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + months, 1)).toISOString().slice(0, 7);
+    expect(late.monthShards).toMatchObject({ count: 3, previous: 1, from: monthFrom(2) });
+    expect(early.monthShards).toMatchObject({ count: 3, previous: 1, from: monthFrom(1) });
+  });
+
+  it("takes that time from the env contract: the callers' cache (the authorizer's TTL) and the configuration check", async () => {
+    // Prepare: next month, and the env contract with caches that outlive the time until it, and none.
+    const now = new Date();
+    const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+    const untilNext = Math.ceil((next.getTime() - Date.now()) / 1000);
+    const long = meterFromEnv(
+      { ...readEnv(), callerCacheSeconds: untilNext + 60, configCheckMs: 2000 },
+      leanDocumentDb(),
+    );
+    const none = meterFromEnv({ ...readEnv(), callerCacheSeconds: 0, configCheckMs: 0 }, leanDocumentDb());
+    const month = next.toISOString().slice(0, 7);
+
+    // Act + Assess: no admission counted on this subject in either case.
+    expect(await long.monthBegun('key#never-used', 1)(month)).toBe(true);
+    expect(await none.monthBegun('key#never-used', 1)(month)).toBe(false);
   });
 });
 
