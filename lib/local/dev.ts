@@ -17,6 +17,7 @@ import {
   applyLocalEnv,
   clearRuntime,
   inMemoryState,
+  type LocalState,
   localActor,
   openLocalState,
   readRuntime,
@@ -119,8 +120,18 @@ export async function runDev(options: DevOptions): Promise<void> {
   if (running !== undefined)
     throw new DevError(`a local gateway already runs (pid ${running.pid}) at ${running.gatewayUrl}`);
   const signal = stopSignal();
+  try {
+    await serve(options, { home, signal });
+  } finally {
+    signal.dispose();
+  }
+}
+
+/** Starts everything, waits for `signal`, then stops everything it started. */
+async function serve(options: DevOptions, ctx: { home: LocalState; signal: StopSignal }): Promise<void> {
+  const { signal } = ctx;
   const inMemory = options.inMemory === true;
-  const state = inMemory ? inMemoryState(home) : home;
+  const state = inMemory ? inMemoryState(ctx.home) : ctx.home;
   // An in-memory run's audit files start and end with it.
   if (inMemory) {
     rmSync(state.auditHome, { recursive: true, force: true });
@@ -128,10 +139,7 @@ export async function runDev(options: DevOptions): Promise<void> {
   }
   const dynamo = await withSpinner('Starting DynamoDB Local', () =>
     startDynamoDbLocal(inMemory ? {} : { dbPath: state.dbPath }),
-  ).catch((err: unknown) => {
-    signal.dispose();
-    throw err;
-  });
+  );
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   let poller: StreamPoller | undefined;
   let print = options.print;
@@ -192,10 +200,8 @@ export async function runDev(options: DevOptions): Promise<void> {
     print('Stopping…\n');
   } catch (err) {
     await stopAll();
-    signal.dispose();
     throw err;
   }
   const failed = await stopAll();
-  signal.dispose();
   if (failed !== undefined) throw failed;
 }
