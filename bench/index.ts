@@ -140,13 +140,14 @@ async function main(): Promise<void> {
     started.memory = memory;
     const portkey = await startPortkey();
     started.portkey = portkey;
-    for (const [name, type, url] of [
-      ['bench', 'openai', openai.baseUrl],
-      ['claude', 'anthropic', anthropic.url],
+    for (const [at, name, type, url] of [
+      [home, 'bench', 'openai', openai.baseUrl],
+      [home, 'claude', 'anthropic', anthropic.url],
+      [memoryHome, 'bench', 'openai', openai.baseUrl],
     ] as const) {
       const added = await runCliProcess(
         ['providers', 'add', name, '--type', type, '--base-url', url, '--models', 'm', '--key-stdin'],
-        home,
+        at,
         UPSTREAM_KEY,
       );
       if (added.code !== 0) throw new Error(`providers add failed: ${added.stderr}`);
@@ -263,23 +264,6 @@ async function main(): Promise<void> {
     // Non-streamed throughput at 16 concurrent clients of one key, with each gateway's CPU and memory.
     openai.state.stream = {};
     const whole = { model: 'bench/m', messages: [{ role: 'user', content: 'bench' }] };
-    const memoryAdded = await runCliProcess(
-      [
-        'providers',
-        'add',
-        'bench',
-        '--type',
-        'openai',
-        '--base-url',
-        openai.baseUrl,
-        '--models',
-        'm',
-        '--key-stdin',
-      ],
-      memoryHome,
-      UPSTREAM_KEY,
-    );
-    if (memoryAdded.code !== 0) throw new Error(`providers add failed: ${memoryAdded.stderr}`);
     const gatewayAt = (url: string, bearer: string | undefined) => () =>
       fetch(`${url}/v1/chat/completions`, {
         method: 'POST',
